@@ -1,0 +1,1 @@
+"""Baseline SR methods of Table I behind one interface (explicit registry in baselines.registry)."""

@@ -1,0 +1,3 @@
+from lgcaa.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Thin CLI sub-commands: each only unpacks arguments and calls tested functions."""

@@ -1,0 +1,35 @@
+"""`lgcaa bench NAME`: run one benchmark module and print its JSON result."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+
+# name -> module exposing add_arguments(parser) and run(args) -> dict. Explicit registry.
+BENCHES: dict[str, str] = {
+    "attention": "lgcaa.bench.attention",
+    "sample": "lgcaa.bench.sample",
+    "train-step": "lgcaa.bench.train_step",
+    "metrics": "lgcaa.bench.metrics",
+    "degrade": "lgcaa.bench.degrade",
+}
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="bench", metavar="NAME", required=True)
+    for name, module in BENCHES.items():
+        sp = sub.add_parser(name)
+        sp.set_defaults(_bench_module=module)
+        try:
+            importlib.import_module(module).add_arguments(sp)
+        except ModuleNotFoundError as exc:
+            if exc.name != module:
+                raise
+            sp.description = "(not implemented yet)"
+
+
+def run(args: argparse.Namespace) -> int:
+    result = importlib.import_module(args._bench_module).run(args)
+    print(json.dumps(result, indent=2, sort_keys=True))
+    return 0

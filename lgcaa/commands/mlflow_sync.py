@@ -1,0 +1,22 @@
+"""`lgcaa mlflow-sync RECORD...`: log job records into the sqlite MLflow store under --results."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("records", nargs="+", type=Path)
+    parser.add_argument("--results", type=Path, required=True, help="results folder holding mlflow.db")
+    parser.add_argument("--out", type=Path, required=True, help="JSON map record -> MLflow run id")
+
+
+def run(args: argparse.Namespace) -> int:
+    from lgcaa.io import write_json
+    from lgcaa.tracking import sync_records, tracking_uri
+
+    ids = sync_records(args.records, args.results)
+    write_json(args.out, {"tracking_uri": tracking_uri(args.results), "runs": ids})
+    print(f"{len(ids)} records in {tracking_uri(args.results)}")
+    return 0

@@ -1,0 +1,81 @@
+"""Dataset manifests: per-file sha256 and size, pair checks between `hr/` and `lr/`.
+
+Layout of a dataset folder: `<root>/hr/*.png`, `<root>/lr/*.png`, `<root>/manifest.json`.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from lgcaa.errors import UserError
+from lgcaa.io import list_images, sha256_file, write_json
+
+
+def _png_size(path: Path) -> tuple[int, int]:
+    from PIL import Image
+
+    with Image.open(path) as im:
+        return im.size[1], im.size[0]  # (H, W)
+
+
+def check_pairs(root: str | Path, scale: int) -> list[str]:
+    """Names present in both hr/ and lr/ with HR = scale x LR; raise UserError naming the first offenders."""
+    root = Path(root)
+    hr = {p.name: p for p in list_images(root / "hr")}
+    lr = {p.name: p for p in list_images(root / "lr")}
+    missing = sorted(set(hr) ^ set(lr))
+    if missing:
+        raise UserError(
+            f"{root}: {len(missing)} unpaired image(s) between hr/ and lr/, first: {', '.join(missing[:5])}; "
+            "re-fetch or rebuild the dataset (lgcaa data verify)"
+        )
+    bad = []
+    for name in sorted(hr):
+        (hh, hw), (lh, lw) = _png_size(hr[name]), _png_size(lr[name])
+        if (hh, hw) != (lh * scale, lw * scale):
+            bad.append(f"{name} (HR {hh}x{hw} vs LR {lh}x{lw})")
+    if bad:
+        raise UserError(
+            f"{root}: {len(bad)} pair(s) whose HR size is not {scale}x the LR size, first: {', '.join(bad[:3])}; "
+            "fix or remove them, then rebuild the manifest"
+        )
+    return sorted(hr)
+
+
+def build_manifest(root: str | Path, dataset: str, scale: int, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Checksum every file of `root/{hr,lr}` after checking pairs; returns the manifest dict."""
+    root = Path(root)
+    names = check_pairs(root, scale)
+    files = {}
+    for sub in ("hr", "lr"):
+        for name in names:
+            p = root / sub / name
+            h, w = _png_size(p)
+            files[f"{sub}/{name}"] = {"sha256": sha256_file(p), "height": h, "width": w}
+    return {"dataset": dataset, "scale": scale, "count": len(names), "files": files, **(extra or {})}
+
+
+def write_manifest(root: str | Path, manifest: dict[str, Any]) -> Path:
+    path = Path(root) / "manifest.json"
+    write_json(path, manifest)
+    return path
+
+
+def verify_manifest(root: str | Path) -> dict[str, Any]:
+    """Re-hash every file listed in root/manifest.json; raise UserError on the first mismatch."""
+    import json
+
+    root = Path(root)
+    mpath = root / "manifest.json"
+    if not mpath.is_file():
+        raise UserError(f"{mpath}: manifest missing; rebuild the dataset (lgcaa data build/fetch)")
+    manifest = json.loads(mpath.read_text())
+    for rel, entry in manifest["files"].items():
+        p = root / rel
+        if not p.is_file():
+            raise UserError(f"{p}: listed in {mpath} but missing; rebuild the dataset")
+        got = sha256_file(p)
+        if got != entry["sha256"]:
+            raise UserError(f"{p}: sha256 {got} differs from manifest {entry['sha256']}; rebuild the dataset")
+    return manifest

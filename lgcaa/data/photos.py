@@ -1,0 +1,82 @@
+"""Real RGB photos that ship inside installed packages (no download).
+
+Explicit registry: name -> loader. Each loader returns (H,W,3) uint8 RGB and the package it came from,
+so the manifest can record provenance.
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import numpy as np
+
+
+def _skimage(fn: str) -> Callable[[], np.ndarray]:
+    def load() -> np.ndarray:
+        from skimage import data
+
+        img = getattr(data, fn)()
+        return img[0] if isinstance(img, tuple) else img  # stereo_motorcycle -> (left, right, disparity)
+
+    return load
+
+
+def _skimage_right() -> np.ndarray:
+    from skimage import data
+
+    return data.stereo_motorcycle()[1]
+
+
+def _sklearn(fname: str) -> Callable[[], np.ndarray]:
+    def load() -> np.ndarray:
+        from sklearn.datasets import load_sample_image
+
+        return load_sample_image(fname)
+
+    return load
+
+
+def _matplotlib(fname: str) -> Callable[[], np.ndarray]:
+    def load() -> np.ndarray:
+        from matplotlib import cbook
+        from PIL import Image
+
+        with cbook.get_sample_data(fname) as f, Image.open(f) as im:
+            return np.asarray(im.convert("RGB"))
+
+    return load
+
+
+# name -> (package, loader)
+PHOTOS: dict[str, tuple[str, Callable[[], np.ndarray]]] = {
+    "astronaut": ("scikit-image", _skimage("astronaut")),
+    "chelsea": ("scikit-image", _skimage("chelsea")),
+    "coffee": ("scikit-image", _skimage("coffee")),
+    "rocket": ("scikit-image", _skimage("rocket")),
+    "motorcycle_left": ("scikit-image", _skimage("stereo_motorcycle")),
+    "motorcycle_right": ("scikit-image", _skimage_right),
+    "china": ("scikit-learn", _sklearn("china.jpg")),
+    "flower": ("scikit-learn", _sklearn("flower.jpg")),
+    "grace_hopper": ("matplotlib", _matplotlib("grace_hopper.jpg")),
+    "immunohistochemistry": ("scikit-image", _skimage("immunohistochemistry")),
+}
+
+
+def load_photo(name: str) -> np.ndarray:
+    """(H,W,3) uint8 RGB of a registered photo."""
+    from lgcaa.errors import UserError
+
+    if name not in PHOTOS:
+        raise UserError(f"unknown mini photo '{name}'; choose from: {', '.join(PHOTOS)}")
+    img = np.ascontiguousarray(PHOTOS[name][1]())
+    assert img.ndim == 3 and img.shape[2] == 3 and img.dtype == np.uint8, (name, img.shape, img.dtype)
+    return img
+
+
+def center_crop(img: np.ndarray, size: int) -> np.ndarray:
+    """Central (size,size) crop of (H,W,C); raises ValueError if the image is smaller."""
+    h, w = img.shape[:2]
+    if h < size or w < size:
+        raise ValueError(f"image {h}x{w} smaller than crop {size}")
+    top, left = (h - size) // 2, (w - size) // 2
+    return img[top : top + size, left : left + size].copy()

@@ -1,0 +1,1 @@
+"""Metrics: the nine metrics of Table I under one pinned protocol (pyiqa)."""

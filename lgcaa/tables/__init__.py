@@ -1,0 +1,1 @@
+"""Result tables (Table I-III shapes) rendered from evaluation aggregates."""
