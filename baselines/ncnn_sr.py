@@ -66,7 +66,6 @@ class NcnnUpscaler:
 
 def ncnn_upscale(upscaler: NcnnUpscaler, lr: np.ndarray, tile: int = 0, pad: int = 10) -> np.ndarray:
     """(H,W,3) uint8 -> (4H,4W,3) uint8, optionally tiled."""
-    from baselines.tiling import upscale_tiled
+    from baselines.tiling import upscale_uint8
 
-    sr = upscale_tiled(upscaler, lr.astype(np.float32) / 255.0, upscaler.scale, tile, pad)
-    return np.clip(np.round(sr * 255.0), 0, 255).astype(np.uint8)
+    return upscale_uint8(upscaler, lr, upscaler.scale, tile, pad)

@@ -1,12 +1,17 @@
-"""Run an in-process SR method over a folder of LR PNGs.
+"""Run one registered method over a folder of LR PNGs: imported outputs, in-process, or the authors' script.
 
-Each output is written atomically; images already present are kept (resumable), and the output count is
-checked against the input count before the job record is written — no silently skipped image.
+`run_method` picks, in this order:
+  1. an import of published outputs for (method, dataset) — copied after checking digests;
+  2. the method's prerequisites (GPU, checkout, environment, weights) — MissingPrerequisite if any is absent;
+  3. `run_folder` for in-process methods, `baselines.external.run_external` for the authors' scripts.
+Each output is written atomically; images already present are kept (resumable), and the output names are
+checked against the input names before returning — no silently skipped image.
 """
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,10 +19,19 @@ from lgcaa.errors import UserError
 from lgcaa.io import list_images, read_rgb, write_png
 
 
-def run_folder(
-    name: str, lr_dir: str | Path, out_dir: str | Path, settings: dict[str, Any], threads: int = 1
-) -> dict[str, Any]:
-    """Upscale every PNG of `lr_dir` into `out_dir` (same file names). Returns a summary dict."""
+@dataclass(frozen=True)
+class RunContext:
+    cache_dir: Path
+    imports_dir: Path
+    dataset: str = ""
+    seed: int = 0  # the harness (profile) seed, used where the authors leave the seed unset
+    threads: int = 1
+    gpu: bool | None = None  # None: probe with nvidia-smi
+
+
+def run_folder(name: str, lr_dir: str | Path, out_dir: str | Path, settings: dict[str, Any], threads: int = 1,
+               weights: dict[str, Path] | None = None) -> dict[str, Any]:
+    """Upscale every PNG of `lr_dir` into `out_dir` (same file names) in-process. Returns a summary dict."""
     from tqdm import tqdm
 
     from baselines.registry import get
@@ -25,11 +39,9 @@ def run_folder(
     method = get(name)
     if method.make_upscaler is None:
         raise UserError(f"'{name}' does not run in-process; see `lgcaa baselines list` for how to run or import it")
-    inputs = list_images(lr_dir)
-    if not inputs:
-        raise UserError(f"{lr_dir}: no PNG images; build or fetch the dataset first")
+    inputs = _inputs(lr_dir)
     out_dir = Path(out_dir)
-    upscale = method.make_upscaler(settings, threads)
+    upscale = method.make_upscaler(settings, threads, weights or {})
     scale = settings.get("scale", method.scale)
     t0, done = time.perf_counter(), 0
     for path in tqdm(inputs, desc=name, mininterval=5):
@@ -42,9 +54,52 @@ def run_folder(
             raise RuntimeError(f"{name} returned {sr.shape} for {path} ({lr.shape}); expected x{scale}")
         write_png(dest, sr)
         done += 1
+    _check_names(out_dir, inputs)
+    seconds = time.perf_counter() - t0
+    return {"n_images": len(inputs), "n_computed": done, "seconds": seconds,
+            "seconds_per_image": seconds / max(done, 1), "runner": "in-process"}
+
+
+def run_method(name: str, lr_dir: str | Path, out_dir: str | Path, settings: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
+    """Produce `out_dir/<LR name>` for every LR image by the first applicable route (module docstring)."""
+    from baselines.imports import load_import, materialize
+    from baselines.prerequisites import require_runnable
+    from baselines.registry import effective_seed, get
+    from baselines.weights import weight_path
+
+    b = get(name)
+    inputs, out_dir = _inputs(lr_dir), Path(out_dir)
+    if ctx.dataset and load_import(name, ctx.dataset, ctx.imports_dir) is not None:
+        summary = {**materialize(name, ctx.dataset, ctx.imports_dir, inputs, out_dir), "runner": "imported"}
+        _check_names(out_dir, inputs)
+        return summary
+    require_runnable(b, ctx.cache_dir, ctx.gpu)
+    weights = {w.name: weight_path(w, ctx.cache_dir).resolve() for w in b.weights}
+    if b.make_upscaler is not None:
+        return run_folder(name, lr_dir, out_dir, settings, ctx.threads, weights)
+    if b.external is None:
+        raise UserError(f"'{name}' has neither an in-process runner nor an external script")
+    from baselines.cache import checkout_dir, env_python
+    from baselines.external import run_external
+
+    summary = run_external(
+        name, b.external, inputs, out_dir, settings, effective_seed(settings, ctx.seed),
+        python=env_python(ctx.cache_dir, name).absolute(),
+        checkout=checkout_dir(ctx.cache_dir, name, b.external.commit).resolve(),
+        weights={k: str(v) for k, v in weights.items()}, scale=settings.get("scale", b.scale),
+    )
+    _check_names(out_dir, inputs)
+    return {**summary, "runner": "external"}
+
+
+def _inputs(lr_dir: str | Path) -> list[Path]:
+    inputs = list_images(lr_dir)
+    if not inputs:
+        raise UserError(f"{lr_dir}: no PNG images; build or fetch the dataset first")
+    return inputs
+
+
+def _check_names(out_dir: Path, inputs: list[Path]) -> None:
     outputs = list_images(out_dir)
     if [p.name for p in outputs] != [p.name for p in inputs]:
         raise UserError(f"{out_dir}: {len(outputs)} outputs for {len(inputs)} inputs; delete the folder and rerun")
-    seconds = time.perf_counter() - t0
-    return {"n_images": len(inputs), "n_computed": done, "seconds": seconds,
-            "seconds_per_image": seconds / max(done, 1)}

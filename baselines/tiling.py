@@ -3,11 +3,12 @@
 `upscale_tiled(fn, lr, scale, tile, pad)` cuts the LR image into `tile`x`tile` tiles with `pad` pixels of
 context on each side, runs `fn` on each padded tile and pastes the central `scale*tile` region back — the
 scheme of Real-ESRGAN's `tile`/`tile_pad` options. tile=0 runs the whole image at once.
+`upscale_uint8` wraps it for uint8 images: /255, tiles, clamp to [0,1], x255, round.
 """
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 
@@ -29,3 +30,11 @@ def upscale_tiled(
             oy, ox = (y0 - py0) * scale, (x0 - px0) * scale
             out[y0 * scale : y1 * scale, x0 * scale : x1 * scale] = sr[oy : oy + (y1 - y0) * scale, ox : ox + (x1 - x0) * scale]
     return out
+
+
+def upscale_uint8(
+    fn: Callable[[np.ndarray], np.ndarray], lr: np.ndarray, scale: int, tile: int = 0, pad: int = 10
+) -> np.ndarray:
+    """(H,W,3) uint8 -> (sH,sW,3) uint8 through a float network `fn` (see upscale_tiled)."""
+    sr = upscale_tiled(fn, lr.astype(np.float32) / 255.0, scale, tile, pad)
+    return np.clip(np.round(np.clip(sr, 0.0, 1.0) * 255.0), 0, 255).astype(np.uint8)

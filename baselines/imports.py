@@ -1,0 +1,123 @@
+"""Published SR outputs registered as a method's results on one dataset (`lgcaa baselines import`).
+
+Authors release result folders (their SR images on RealSR, DRealSR, ...); importing one lets Table I be
+reproduced without running their code. `register` matches every LR file of the dataset to exactly one
+published image by file stem (after an optional suffix such as `_out` is stripped), refuses any count
+mismatch, checks each size is scale x LR, and stores the images as PNG under the dataset's names in
+`<imports>/<dataset>/<method>/` with `import.json` (source folder/URL, sha256 of every source and stored
+file). `lgcaa sr` then materialises an import (after re-checking the digests) instead of running the method.
+The import folder is outside Snakemake's outputs, so a rerun of the DAG never deletes it.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+from typing import Any
+
+from lgcaa.errors import UserError
+
+RECORD = "import.json"
+SOURCE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
+
+
+def match_outputs(src_dir: Path, lr_names: list[str], strip_suffix: str = "") -> dict[str, Path]:
+    """{LR file name: published file}; UserError listing missing, unmatched and ambiguous files."""
+    if not src_dir.is_dir():
+        raise UserError(f"{src_dir}: folder not found; pass the folder of published SR images")
+    images = sorted(p for p in src_dir.iterdir()
+                    if p.is_file() and p.suffix.lower() in SOURCE_SUFFIXES and not p.name.startswith("."))
+    by_stem: dict[str, list[Path]] = {}
+    for p in images:
+        stem = p.stem[: -len(strip_suffix)] if strip_suffix and p.stem.endswith(strip_suffix) else p.stem
+        by_stem.setdefault(stem, []).append(p)
+    wanted = {Path(n).stem: n for n in lr_names}
+    missing = sorted(n for stem, n in wanted.items() if stem not in by_stem)
+    extra = sorted(p.name for stem, ps in by_stem.items() if stem not in wanted for p in ps)
+    ambiguous = sorted(stem for stem, ps in by_stem.items() if stem in wanted and len(ps) > 1)
+    if missing or extra or ambiguous:
+        parts = [f"{label} {', '.join(items[:5])}{' ...' if len(items) > 5 else ''}"
+                 for label, items in (("missing", missing), ("unmatched", extra), ("ambiguous", ambiguous)) if items]
+        raise UserError(
+            f"{src_dir}: {len(images)} images for the dataset's {len(lr_names)} LR images ({'; '.join(parts)}); "
+            "the folder must hold exactly one output per LR image, named by its stem (use --strip-suffix for e.g. '_out')"
+        )
+    return {n: by_stem[stem][0] for stem, n in wanted.items()}
+
+
+def register(method: str, dataset: str, src_dir: str | Path, lr_dir: str | Path, imports_root: str | Path,
+             scale: int = 4, source: str = "", strip_suffix: str = "") -> dict[str, Any]:
+    """Check and store a folder of published outputs; returns the import record. Nothing is written on error."""
+    from lgcaa.io import list_images, read_rgb, sha256_file, write_json, write_png
+
+    src_dir, lr_files = Path(src_dir), list_images(lr_dir)
+    if not lr_files:
+        raise UserError(f"{lr_dir}: no LR images; build or fetch the dataset '{dataset}' first")
+    matched = match_outputs(src_dir, [f.name for f in lr_files], strip_suffix)
+    dest = Path(imports_root) / dataset / method
+    tmp = dest.parent / f".{method}.import-tmp"
+    if tmp.exists():
+        shutil.rmtree(tmp)
+    files = []
+    try:
+        for lr in lr_files:
+            img = read_rgb(matched[lr.name])
+            lh, lw = read_rgb(lr).shape[:2]
+            if img.shape[:2] != (lh * scale, lw * scale):
+                raise UserError(f"{matched[lr.name]}: {img.shape[1]}x{img.shape[0]}, expected {lw * scale}x{lh * scale} "
+                                f"({scale}x {lr.name}); this is not a x{scale} output of this dataset")
+            write_png(tmp / lr.name, img)
+            files.append({"name": lr.name, "source": matched[lr.name].name, "source_sha256": sha256_file(matched[lr.name]),
+                          "sha256": sha256_file(tmp / lr.name)})
+        record = {"method": method, "dataset": dataset, "scale": scale, "n_images": len(files),
+                  "source_dir": str(src_dir.resolve()), "source": source, "strip_suffix": strip_suffix,
+                  "imported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "files": files}
+        write_json(tmp / RECORD, record)
+        if dest.exists():
+            shutil.rmtree(dest)
+        os.replace(tmp, dest)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return record
+
+
+def load_import(method: str, dataset: str, imports_root: str | Path) -> dict[str, Any] | None:
+    import json
+
+    path = Path(imports_root) / dataset / method / RECORD
+    return json.loads(path.read_text()) if path.is_file() else None
+
+
+def list_imports(imports_root: str | Path) -> dict[str, list[str]]:
+    """{method: [datasets]} of the imports present."""
+    root = Path(imports_root)
+    out: dict[str, list[str]] = {}
+    for record in sorted(root.glob(f"*/*/{RECORD}")) if root.is_dir() else []:
+        out.setdefault(record.parent.name, []).append(record.parent.parent.name)
+    return out
+
+
+def materialize(method: str, dataset: str, imports_root: str | Path, lr_files: list[Path], out_dir: Path) -> dict[str, Any]:
+    """Copy an import into `out_dir` after checking names and digests; returns a summary with the record."""
+    from lgcaa.io import atomic_path, sha256_file
+
+    t0 = time.perf_counter()
+    record = load_import(method, dataset, imports_root)
+    if record is None:
+        raise UserError(f"no import of {method} for {dataset} under {imports_root}")
+    folder = Path(imports_root) / dataset / method
+    names = [f["name"] for f in record["files"]]
+    if sorted(names) != sorted(f.name for f in lr_files):
+        raise UserError(f"{folder}: import has {len(names)} images but the dataset's LR folder has {len(lr_files)} "
+                        f"(or other names); re-import: lgcaa baselines import {method} DIR --dataset {dataset}")
+    for f in record["files"]:
+        if sha256_file(folder / f["name"]) != f["sha256"]:
+            raise UserError(f"{folder / f['name']}: sha256 differs from {RECORD}; the import was modified — re-import it")
+        with atomic_path(out_dir / f["name"]) as tmp:
+            shutil.copyfile(folder / f["name"], tmp)
+    seconds = time.perf_counter() - t0
+    return {"n_images": len(names), "n_computed": 0, "seconds": seconds, "seconds_per_image": seconds / max(len(names), 1),
+            "import": {k: v for k, v in record.items() if k != "files"}}

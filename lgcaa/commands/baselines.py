@@ -1,0 +1,113 @@
+"""`lgcaa baselines list|show|import|setup`: the registered SR methods, their status here, published outputs.
+
+  list                      every method with family, how it runs and its status on this machine
+                            (runnable here / needs GPU, setup, weights / imported for DATASETS)
+  show NAME                 the full registry entry as JSON (source, commit, weights, settings, licence)
+  import NAME DIR --dataset D   register a folder of published SR outputs for dataset D
+  setup NAME                the authors' code at the pinned commit, their environment and the weights (internet)
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    ls = sub.add_parser("list", help="all methods with their status here")
+    ls.add_argument("--json", action="store_true", help="machine-readable output")
+    show = sub.add_parser("show", help="one registry entry as JSON")
+    show.add_argument("name")
+    imp = sub.add_parser("import", help="register a folder of published SR outputs for a dataset")
+    imp.add_argument("name")
+    imp.add_argument("dir", type=Path)
+    imp.add_argument("--dataset", required=True, help="dataset name (its LR folder gives the expected names)")
+    imp.add_argument("--lr-dir", type=Path, default=None, help="the dataset's LR folder (default <data>/<dataset>/lr)")
+    imp.add_argument("--data", type=Path, default=Path("data"), help="datasets root (default data)")
+    imp.add_argument("--source", default="", help="where the folder was published (URL), recorded")
+    imp.add_argument("--strip-suffix", default="", help="suffix to drop from file stems, e.g. _out")
+    setup = sub.add_parser("setup", help="checkout + environment + weights of one baseline (needs internet)")
+    setup.add_argument("name")
+    for p in (ls, imp, setup):
+        p.add_argument("--cache-dir", type=Path, default=None, help="default $LGCAA_CACHE_DIR or results/cache")
+        p.add_argument("--imports", type=Path, default=None, help="default $LGCAA_IMPORTS_DIR or results/imports")
+
+
+def run(args: argparse.Namespace) -> int:
+    return {"list": _list, "show": _show, "import": _import, "setup": _setup}[args.action](args)
+
+
+def baseline_rows(cache: Path, imports: Path, gpu: bool | None = None) -> list[dict[str, str]]:
+    """One row per registered method: name, Table I label, family, runner, status, what is missing."""
+    from baselines.imports import list_imports
+    from baselines.prerequisites import gpu_available, missing_for, status_label
+    from baselines.registry import BASELINES
+
+    gpu = gpu_available() if gpu is None else gpu
+    imported = list_imports(imports)
+    rows = []
+    for name, b in BASELINES.items():
+        missing = missing_for(b, cache, gpu)
+        status = status_label(missing)
+        if name in imported:
+            status = f"imported ({', '.join(imported[name])}); {status}"
+        rows.append({"name": name, "table1": b.paper_label or "", "family": b.family,
+                     "runner": "external" if b.external else "in-process", "status": status,
+                     "missing": "; ".join(f"{m.what}: {m.detail} — fix: {m.fix}" for m in missing)})
+    return rows
+
+
+def _list(args: argparse.Namespace) -> int:
+    from baselines.cache import cache_dir, imports_dir
+
+    rows = baseline_rows(cache_dir(args.cache_dir), imports_dir(args.imports))
+    if args.json:
+        print(json.dumps(rows, indent=2))
+        return 0
+    cols = ("name", "table1", "family", "runner", "status")
+    widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in cols}
+    print("  ".join(c.upper().ljust(widths[c]) for c in cols))
+    for r in rows:
+        print("  ".join(r[c].ljust(widths[c]) for c in cols))
+    missing = [r for r in rows if r["missing"]]
+    if missing:
+        print("\nmissing:")
+        for r in missing:
+            print(f"  {r['name']}: {r['missing']}")
+    return 0
+
+
+def _show(args: argparse.Namespace) -> int:
+    import dataclasses
+
+    from baselines.registry import get
+
+    b = get(args.name)
+    entry = {k: v for k, v in dataclasses.asdict(b).items() if k != "make_upscaler"}
+    print(json.dumps(entry, indent=2, default=str))
+    return 0
+
+
+def _import(args: argparse.Namespace) -> int:
+    from baselines.cache import imports_dir
+    from baselines.imports import register
+    from baselines.registry import get
+
+    b = get(args.name)
+    lr_dir = args.lr_dir or args.data / args.dataset / "lr"
+    record = register(args.name, args.dataset, args.dir, lr_dir, imports_dir(args.imports), scale=b.scale,
+                      source=args.source, strip_suffix=args.strip_suffix)
+    print(f"{args.name} on {args.dataset}: {record['n_images']} images imported from {args.dir} "
+          f"into {imports_dir(args.imports) / args.dataset / args.name}")
+    return 0
+
+
+def _setup(args: argparse.Namespace) -> int:
+    from baselines.cache import cache_dir
+    from baselines.install import setup
+
+    for step, result in setup(args.name, cache_dir(args.cache_dir)).items():
+        print(f"{args.name} {step}: {result}")
+    return 0
