@@ -2,7 +2,7 @@
 import json
 import sys
 
-from lgcaa.config import load_config, validate
+from lgcaa.config import cache_dir, load_config, validate
 
 if not config:
     CFG = load_config(None)  # embedded default: mini
@@ -16,6 +16,7 @@ LGCAA = f"{PY} -m lgcaa"
 DATA = CFG["paths"]["data"]
 RES = CFG["paths"]["results"]
 LOGS = f"{RES}/logs"
+CACHE = str(cache_dir(CFG))
 DATASETS = CFG["datasets"]
 METHODS = CFG["methods"]
 # On failure, show the job's last log line (our one-line error naming the file and the fix).

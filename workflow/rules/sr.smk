@@ -18,4 +18,5 @@ rule sr:
         "OMP_NUM_THREADS={threads} {LGCAA} sr --method {wildcards.method} --dataset {wildcards.dataset}"
         " --lr-dir {DATA}/{wildcards.dataset}/lr --out-dir {output.images} --settings '{params.settings}'"
         " --threads {threads} --seed {params.seed} --experiment {params.experiment} --record {output.record}"
+        " --cache-dir {CACHE} --imports {RES}/imports"
         " > {log} 2>&1 " + FAIL
