@@ -14,6 +14,7 @@ include: "workflow/rules/data.smk"
 include: "workflow/rules/sr.smk"
 include: "workflow/rules/eval.smk"
 include: "workflow/rules/tables.smk"
+include: "workflow/rules/report.smk"
 
 
 rule all:

@@ -40,8 +40,11 @@ def write_record(
     metrics: dict[str, float] | None = None,
     artifacts: list[str] | None = None,
     tags: dict[str, str] | None = None,
+    inputs: list[dict[str, str]] | None = None,
 ) -> Path:
-    """Write a job record. `artifacts` are paths (files) relative to the working directory."""
+    """Write a job record. `artifacts` are paths (files) relative to the working directory. `inputs` are
+    datasets the job read, each {"name", "source" (its manifest.json), "context"}, logged with MLflow's
+    `log_inputs`."""
     record = {
         "experiment": experiment,
         "run_name": run_name,
@@ -50,6 +53,8 @@ def write_record(
         "artifacts": artifacts or [],
         "tags": tags or {},
     }
+    if inputs:
+        record["inputs"] = inputs
     write_json(dest, record)
     return Path(dest)
 
@@ -65,6 +70,39 @@ def tracking_uri(results_dir: str | Path) -> str:
 
 def artifact_root(results_dir: str | Path) -> str:
     return (Path(results_dir).resolve() / "mlflow-artifacts").as_uri()
+
+
+def record_inputs(record: dict[str, Any]) -> list[dict[str, str]]:
+    """The datasets of a record: its explicit "inputs", else any dataset manifest among its artifacts."""
+    if record.get("inputs"):
+        return list(record["inputs"])
+    return [{"name": record["params"].get("dataset", Path(a).parent.name), "source": a, "context": "build"}
+            for a in record.get("artifacts", []) if Path(a).name == "manifest.json"]
+
+
+def log_dataset_inputs(run_id: str, inputs: list[dict[str, str]]) -> None:
+    """Log each dataset manifest as an MLflow dataset input of run `run_id` (digest = its sha256).
+
+    Uses the current tracking URI (set by the caller)."""
+    import warnings
+
+    import mlflow
+    from mlflow.data.dataset_source_registry import resolve_dataset_source
+    from mlflow.data.meta_dataset import MetaDataset
+
+    from lgcaa.io import sha256_file
+
+    present = [i for i in inputs if Path(i["source"]).is_file()]
+    if not present:
+        return
+    with mlflow.start_run(run_id=run_id):
+        for item in present:
+            src = Path(item["source"])
+            with warnings.catch_warnings():  # "can be interpreted in multiple ways": both are the local file
+                warnings.simplefilter("ignore", UserWarning)
+                source = resolve_dataset_source(src.resolve().as_uri())
+            ds = MetaDataset(source, name=item["name"], digest=sha256_file(src)[:16])
+            mlflow.log_input(ds, context=item.get("context", "input"))
 
 
 def sync_records(record_paths: list[str | Path], results_dir: str | Path, parent_name: str = "dag") -> dict[str, Any]:
@@ -107,6 +145,7 @@ def sync_records(record_paths: list[str | Path], results_dir: str | Path, parent
         for art in record["artifacts"]:
             if Path(art).is_file():
                 client.log_artifact(rid, art)
+        log_dataset_inputs(rid, record_inputs(record))
         client.set_terminated(rid)
         run_ids[path] = rid
     return run_ids

@@ -1,1 +1,12 @@
-"""Result tables (Table I-III shapes) rendered from evaluation aggregates."""
+"""Result tables (the paper's Tables I-III) rendered from evaluation aggregates, next to the paper's numbers.
+
+Modules, top-down:
+  spec     what a table is made of (entries = dataset x method x seeds), built from the profile config
+  cells    aggregates -> cells: mean over seeds, seed t-interval, bootstrap CI, lock check, N flag
+  grid     the displayed layout with best/second marks and footer lines
+  render   CSV, Markdown, LaTeX (booktabs) and HTML renderers of a grid
+  export   long CSV (every cell with its intervals) and headline metrics (dvc metrics)
+  paper    the paper's reported numbers (results/paper/*.csv), shape-checked
+  compare  reported vs reproduced per paper cell: delta, tolerance, verdict, reason
+  stats    seed interval and bootstrap
+"""

@@ -1,4 +1,18 @@
-# Stage 4: MLflow sync of every job record, then the tables.
+# Stage 4: MLflow sync of every job record, then Tables I-III (+ reported vs reproduced).
+# Table specs (which aggregates, which paper cells) come from lgcaa.tables.spec.build_spec(CFG, name), the same
+# function the renderer reads back, so the DAG and the tables cannot disagree.
+from lgcaa.tables.spec import TABLE_NAMES, build_spec
+
+TABLE_SPECS = {name: build_spec(CFG, name) for name in TABLE_NAMES}
+TABLES_DIR = f"{RES}/tables"
+TABLE_SUFFIXES = ("csv", "md", "tex", "html", "long.csv", "compare.csv", "compare.md", "compare.html", "metrics.json")
+PAPER = f"{workflow.basedir}/results/paper"  # the paper's numbers, committed with the workflow
+MLFLOW_UI = CFG.get("report", {}).get("mlflow_ui", "http://127.0.0.1:5000")
+TABLE_FILES = {name: [f"{TABLES_DIR}/{name}.{s}" for s in TABLE_SUFFIXES] for name in TABLE_NAMES}
+
+
+wildcard_constraints:
+    table="|".join(TABLE_NAMES),
 
 
 rule mlflow_sync:
@@ -14,26 +28,50 @@ rule mlflow_sync:
         "{LGCAA} mlflow-sync {input} --results {RES} --out {output} > {log} 2>&1 " + FAIL
 
 
-rule table1:
+rule mlflow_links:
     input:
-        aggregates=eval_aggregates(CFG["tables"]["table1"]["datasets"], CFG["tables"]["table1"]["methods"]),
-        runs=f"{RES}/mlflow/runs.json",
+        f"{RES}/mlflow/runs.json",
     output:
-        csv=f"{RES}/tables/table1.csv",
-        md=f"{RES}/tables/table1.md",
+        f"{RES}/mlflow/links.json",
     params:
-        datasets=",".join(CFG["tables"]["table1"]["datasets"]),
-        methods=",".join(CFG["tables"]["table1"]["methods"]),
-        labels=json.dumps({d: DATASETS[d].get("label", d) for d in CFG["tables"]["table1"]["datasets"]}),
-        title=f"Table I ({CFG['profile']} profile)",
+        ui=MLFLOW_UI,
     log:
-        f"{LOGS}/table1.log",
+        f"{LOGS}/mlflow_links.log",
     shell:
-        "{LGCAA} table table1 {input.aggregates} --datasets {params.datasets} --methods {params.methods}"
-        " --labels '{params.labels}' --title '{params.title}' --csv {output.csv} --md {output.md}"
+        "{LGCAA} report links --runs {input} --out {output} --ui {params.ui} > {log} 2>&1 " + FAIL
+
+
+rule table:
+    input:
+        aggregates=lambda wc: TABLE_SPECS[wc.table].aggregates,
+        paper=f"{PAPER}/{{table}}.csv",
+        links=f"{RES}/mlflow/links.json",
+    output:
+        [f"{TABLES_DIR}/{{table}}.{s}" for s in TABLE_SUFFIXES],
+        record=f"{TABLES_DIR}/{{table}}.run.json",
+    params:
+        spec=lambda wc: TABLE_SPECS[wc.table].to_json(),
+        out_dir=TABLES_DIR,
+        paper=PAPER,
+        experiment=f"{CFG['profile']}/report",
+    log:
+        f"{LOGS}/tables/{{table}}.log",
+    shell:
+        "{LGCAA} table render {wildcards.table} --spec {params.spec:q} --out-dir {params.out_dir}"
+        " --paper {params.paper} --links {input.links} --record {output.record} --experiment {params.experiment}"
         " > {log} 2>&1 " + FAIL
 
 
-rule tables:
+rule table1:
     input:
-        rules.table1.output,
+        TABLE_FILES["table1"],
+
+
+rule table2:
+    input:
+        TABLE_FILES["table2"],
+
+
+rule table3:
+    input:
+        TABLE_FILES["table3"],

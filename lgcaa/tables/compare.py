@@ -1,0 +1,241 @@
+"""Reported vs reproduced: every cell the paper prints next to ours, with delta and verdict.
+
+Verdicts, in the order they are decided:
+  not comparable  the profile is not meant to be comparable (`comparable_to_paper` false, e.g. mini): every
+                  cell, with ours shown where it exists and the reason it is missing where it does not
+  missing         nothing of ours corresponds to the paper cell, or our metric is missing (the reason says why)
+  not comparable  our image count is flagged (differs from the dataset's expected count)
+  no tolerance    no tolerance configured for the metric
+  within/outside  |ours - paper| <= tolerance (per metric, in the metric's units; `tables.compare.tolerances`)
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from lgcaa.metrics.registry import get as metric_spec
+from lgcaa.tables.cells import Cell, LoadedTable
+from lgcaa.tables.paper import PAPER_TABLES, norm_key
+from lgcaa.tables.render import fmt
+
+VERDICTS = ("within", "outside", "not comparable", "no tolerance", "missing")
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    keys: tuple[str, ...]  # the paper's key cells (e.g. dataset, method)
+    metric: str
+    paper: str  # as printed
+    paper_score: float  # printed / scale
+    ours: float | None
+    ours_half: float | None
+    delta: float | None
+    tolerance: float | None
+    verdict: str
+    reason: str
+    dataset: str = ""  # ours
+    method: str = ""  # ours
+    n: int = 0
+    record: str = ""
+
+
+def _reason_unmapped(t: LoadedTable, keys: dict[str, str]) -> str:
+    spec = t.spec
+    mapped = {e.paper["dataset"] for e in spec.entries if e.paper}
+    if keys["dataset"] not in mapped:
+        return (
+            f"no dataset of profile '{spec.profile}' is mapped to the paper's {keys['dataset']} "
+            "(tables.compare.datasets)"
+        )
+    what = ", ".join(f"{k}={v}" for k, v in keys.items() if k != "dataset")
+    return f"not run in profile '{spec.profile}' ({what})"
+
+
+def compare(t: LoadedTable, paper: pd.DataFrame) -> list[CompareRow]:
+    spec = t.spec
+    ptable = PAPER_TABLES[spec.name]
+    index: dict[tuple[str, ...], int] = {}
+    for i, e in enumerate(spec.entries):
+        if e.paper:
+            index.setdefault(tuple(norm_key(e.paper[k]) for k in ptable.keys), i)
+    not_comparable = f"{spec.profile} profile — not comparable"
+    rows = []
+    for r in paper.to_dict("records"):
+        keys = {k: str(r[k]) for k in ptable.keys}
+        metric = str(r["metric"])
+        base = {
+            "keys": tuple(keys.values()),
+            "metric": metric,
+            "paper": str(r["value"]),
+            "paper_score": float(r["score"]),
+            "tolerance": spec.tolerances.get(metric),
+        }
+        i = index.get(tuple(norm_key(v) for v in keys.values()))
+        cell: Cell | None = t.cells.get((i, metric)) if i is not None else None
+        ours: dict[str, object] = {}
+        if i is not None:
+            e = spec.entries[i]
+            ours = {
+                "dataset": e.dataset,
+                "method": e.method,
+                "n": cell.n if cell else 0,
+                "record": str(Path(e.aggregates[0]).with_name("run.json")),
+            }
+        if cell is None or not cell.ok or cell.mean is None:
+            if i is None:
+                why = _reason_unmapped(t, keys)
+            elif cell is None:
+                why = f"metric '{metric}' is not a column of our {spec.name}"
+            else:
+                why = f"{cell.reason} — fix: {cell.fix}"
+            verdict = "missing" if spec.comparable else "not comparable"
+            reason = why if spec.comparable else f"{not_comparable}; ours missing: {why}"
+            rows.append(
+                CompareRow(ours=None, ours_half=None, delta=None, verdict=verdict, reason=reason, **ours, **base)
+            )  # type: ignore[arg-type]
+            continue
+        delta = cell.mean - base["paper_score"]
+        tol = base["tolerance"]
+        if not spec.comparable:
+            verdict, reason = "not comparable", not_comparable
+        elif cell.n_flag:
+            verdict, reason = "not comparable", f"image count flagged: {cell.n_flag}"
+        elif tol is None:
+            verdict, reason = "no tolerance", f"no tolerance for {metric} in tables.compare.tolerances"
+        else:
+            verdict = "within" if abs(delta) <= tol else "outside"
+            reason = ""
+        rows.append(
+            CompareRow(ours=cell.mean, ours_half=cell.half, delta=delta, verdict=verdict, reason=reason, **ours, **base)
+        )  # type: ignore[arg-type]
+    return rows
+
+
+def summary(rows: list[CompareRow]) -> dict[str, int]:
+    c = Counter(r.verdict for r in rows)
+    return {v: c.get(v, 0) for v in VERDICTS}
+
+
+def to_csv(rows: list[CompareRow], key_names: tuple[str, ...]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf, lineterminator="\n")
+    w.writerow(
+        [
+            *(f"paper_{k}" for k in key_names),
+            "metric",
+            "paper",
+            "paper_score",
+            "ours",
+            "ours_half",
+            "delta",
+            "tolerance",
+            "verdict",
+            "reason",
+            "dataset",
+            "method",
+            "n",
+            "record",
+        ]
+    )
+    for r in rows:
+        w.writerow(
+            [
+                *r.keys,
+                r.metric,
+                r.paper,
+                repr(r.paper_score),
+                "" if r.ours is None else repr(r.ours),
+                "" if r.ours_half is None else repr(r.ours_half),
+                "" if r.delta is None else repr(r.delta),
+                "" if r.tolerance is None else repr(r.tolerance),
+                r.verdict,
+                r.reason,
+                r.dataset,
+                r.method,
+                r.n,
+                r.record,
+            ]
+        )
+    return buf.getvalue()
+
+
+def _signed(x: float, metric: str) -> str:
+    s = fmt(abs(x), metric)
+    return ("+" if x >= 0 else "−") + s
+
+
+def display_rows(rows: list[CompareRow]) -> list[list[str]]:
+    out = []
+    for r in rows:
+        ours = (
+            "—"
+            if r.ours is None
+            else fmt(r.ours, r.metric) + (f" ± {fmt(r.ours_half, r.metric)}" if r.ours_half else "")
+        )
+        out.append(
+            [
+                *r.keys,
+                metric_spec(r.metric).label,
+                r.paper,
+                ours,
+                "—" if r.delta is None else _signed(r.delta, r.metric),
+                "—" if r.tolerance is None else f"±{r.tolerance:g}",
+                r.verdict,
+                r.reason,
+            ]
+        )
+    return out
+
+
+def _header(key_names: tuple[str, ...]) -> list[str]:
+    return [*(k.replace("_", " ") for k in key_names), "Metric", "Paper", "Ours", "Δ", "Tolerance", "Verdict", "Reason"]
+
+
+def to_markdown(rows: list[CompareRow], key_names: tuple[str, ...], title: str) -> str:
+    s = summary(rows)
+    head = _header(key_names)
+    lines = [
+        f"**{title} — reported vs reproduced** ({len(rows)} paper cells: "
+        + ", ".join(f"{n} {v}" for v, n in s.items() if n)
+        + ")",
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "---|" * len(head),
+    ]
+    for d in display_rows(rows):
+        lines.append("| " + " | ".join(x.replace("|", "\\|") for x in d) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def to_html(
+    rows: list[CompareRow], key_names: tuple[str, ...], title: str, name: str, links: dict[str, str] | None = None
+) -> str:
+    """An HTML fragment: a collapsible table of every paper cell; our numbers link to their MLflow run."""
+    import html
+
+    links = links or {}
+    e = html.escape
+    s = summary(rows)
+    head = _header(key_names)
+    out = [
+        f'<details class="compare" id="{name}-compare"><summary>{e(title)} — reported vs reproduced: '
+        + e(", ".join(f"{n} {v}" for v, n in s.items() if n))
+        + "</summary>",
+        '<table class="compare">',
+        "<thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr></thead><tbody>",
+    ]
+    for r, d in zip(rows, display_rows(rows)):
+        cells = [e(x) for x in d]
+        url = links.get(r.record) if r.ours is not None else None
+        if url:
+            cells[len(key_names) + 2] = f'<a href="{e(url)}">{cells[len(key_names) + 2]}</a>'
+        cls = r.verdict.replace(" ", "-")
+        out.append(f'<tr class="{cls}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    out += ["</tbody></table>", "</details>"]
+    return "\n".join(out) + "\n"

@@ -1,0 +1,294 @@
+"""What each table is made of: entries (a dataset x method evaluated with k seeds) and their paper cells.
+
+`build_spec(cfg, name)` turns a validated profile config into a `TableSpec`. Snakemake uses it to declare
+the rule's inputs, and the CLI reads it back from JSON to render the table, so the DAG and the renderer
+agree by construction. Config fields read here (all optional except `tables.table1`):
+
+    seeds:  {"k": 3, "methods": ["lgcaa", ...]}          # diffusion methods run with k seeds
+    tables.table1: {"datasets": [...], "methods": [...]}
+    tables.table2: {"dataset": D, "rows": [{"module": "LGCAA", "variant": "local", "method": M}, ...],
+                    "paper_dataset": "RealSR"}    # optional; default: tables.compare.datasets[D]
+    tables.table3: {"dataset": D, "rows": [{"lambda_w": 2.0, "lambda_p": 0.1, "method": M}, ...]}  # idem
+    tables.curves: {"dataset": D, "series": [{"label": "LGCAA", "points": [{"steps": 30, "method": M}, ...]}]}
+    tables.compare: {"datasets": {ours: paper dataset}, "methods": {ours: paper method}, "tolerances": {...}}
+    tables.bootstrap: {"n": 1000, "seed": 0, "level": 0.95}
+    tables.labels: {method: column label}
+
+Seed instances: with k seeds, method M is run as `M` (the profile seed s) and `M@seed<s+i>` for i = 1..k-1,
+so raising k only adds jobs (see `seed_instances`).
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from lgcaa.errors import UserError
+
+TABLE_NAMES = ("table1", "table2", "table3")
+TABLE2_METRICS = ("psnr", "lpips", "clipiqa", "musiq")  # the paper's Table II columns
+TABLE3_METRICS = ("psnr", "ssim", "lpips", "musiq", "clipiqa", "dists", "maniqa", "fid", "niqe")
+CURVE_STEPS = (30, 40, 50)  # Fig. 8
+DEFAULT_BOOTSTRAP = {"n": 1000, "seed": 0, "level": 0.95}
+# |ours - paper| within which a reproduced cell "matches" (absolute, in each metric's own units).
+DEFAULT_TOLERANCES = {
+    "psnr": 0.5,
+    "ssim": 0.02,
+    "lpips": 0.02,
+    "dists": 0.02,
+    "fid": 5.0,
+    "musiq": 2.0,
+    "clipiqa": 0.03,
+    "niqe": 0.3,
+    "maniqa": 0.03,
+}
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One reproduced row/column: `method` on `dataset`, one aggregate per seed."""
+
+    dataset: str
+    method: str
+    label: str
+    aggregates: tuple[str, ...]
+    seeds: tuple[int, ...]
+    paper: dict[str, str] | None = None  # paper key columns (e.g. {"dataset": "RealSR", "method": "lgcaa"})
+    row: tuple[str, ...] = ()  # "rows" layout: displayed leading cells (e.g. ("LGCAA", "Local"))
+    key: tuple[str, ...] = ()  # "rows" layout: machine keys of the row (e.g. ("LGCAA", "local"))
+    group: str = ""  # best/second are ranked within a group ("rows" layout)
+
+
+@dataclass(frozen=True)
+class TableSpec:
+    name: str
+    title: str
+    layout: str  # "grid": rows = dataset x metric, columns = entries | "rows": rows = entries, columns = metrics
+    metrics: tuple[str, ...]
+    entries: tuple[Entry, ...]
+    row_headers: tuple[str, ...] = ()  # "rows" layout: headers of the displayed leading cells
+    key_headers: tuple[str, ...] = ()  # "rows" layout: names of the machine keys (CSV columns)
+    dataset_labels: dict[str, str] = field(default_factory=dict)
+    expected: dict[str, int] = field(default_factory=dict)  # dataset -> expected image count
+    profile: str = ""
+    comparable: bool = False
+    note: str = ""  # shown under the table (e.g. "not configured")
+    bootstrap: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_BOOTSTRAP))
+    tolerances: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TOLERANCES))
+
+    @property
+    def aggregates(self) -> list[str]:
+        return [a for e in self.entries for a in e.aggregates]
+
+    @property
+    def datasets(self) -> list[str]:
+        return list(dict.fromkeys(e.dataset for e in self.entries))
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+
+    @staticmethod
+    def from_json(text: str) -> TableSpec:
+        d = json.loads(text)
+        entries = tuple(_entry_from_dict(e) for e in d.pop("entries"))
+        return TableSpec(
+            **{
+                **d,
+                "entries": entries,
+                "metrics": tuple(d["metrics"]),
+                "row_headers": tuple(d["row_headers"]),
+                "key_headers": tuple(d["key_headers"]),
+            }
+        )
+
+
+def _entry_from_dict(e: dict[str, Any]) -> Entry:
+    return Entry(**{**e, **{k: tuple(e[k]) for k in ("aggregates", "seeds", "row", "key")}})
+
+
+def results_dir(cfg: dict[str, Any]) -> str:
+    return cfg["paths"]["results"]
+
+
+def seed_instances(cfg: dict[str, Any], method: str) -> list[tuple[int, str]]:
+    """[(seed, instance name)]: one per seed for the methods listed in `seeds.methods`, else one."""
+    seeds = cfg.get("seeds", {})
+    k = int(seeds.get("k", 1))
+    base = int(cfg.get("seed", 0))
+    if k <= 1 or method not in seeds.get("methods", []):
+        return [(base, method)]
+    return [(base, method)] + [(base + i, f"{method}@seed{base + i}") for i in range(1, k)]
+
+
+def aggregate_path(cfg: dict[str, Any], dataset: str, instance: str) -> str:
+    return f"{results_dir(cfg)}/metrics/{dataset}/{instance}/aggregate.json"
+
+
+def _entry(cfg: dict[str, Any], dataset: str, method: str, label: str, **kw: Any) -> Entry:
+    inst = seed_instances(cfg, method)
+    return Entry(
+        dataset=dataset,
+        method=method,
+        label=label,
+        aggregates=tuple(aggregate_path(cfg, dataset, i) for _, i in inst),
+        seeds=tuple(s for s, _ in inst),
+        **kw,
+    )
+
+
+def _require_dataset(cfg: dict[str, Any], where: str, dataset: Any) -> str:
+    if dataset not in cfg["datasets"]:
+        raise UserError(
+            f"config tables/{where}: dataset {dataset!r} is not in 'datasets' "
+            f"({', '.join(cfg['datasets'])}); fix the profile"
+        )
+    return str(dataset)
+
+
+def _paper_dataset(cfg: dict[str, Any], dataset: str) -> str | None:
+    return cfg.get("tables", {}).get("compare", {}).get("datasets", {}).get(dataset)
+
+
+def _common(cfg: dict[str, Any]) -> dict[str, Any]:
+    tables = cfg.get("tables", {})
+    return {
+        "dataset_labels": {d: v.get("label", d) for d, v in cfg["datasets"].items()},
+        "expected": {d: v["expected_count"] for d, v in cfg["datasets"].items() if "expected_count" in v},
+        "profile": cfg["profile"],
+        "comparable": bool(cfg.get("comparable_to_paper", False)),
+        "bootstrap": {**DEFAULT_BOOTSTRAP, **tables.get("bootstrap", {})},
+        "tolerances": {**DEFAULT_TOLERANCES, **tables.get("compare", {}).get("tolerances", {})},
+    }
+
+
+def build_spec(cfg: dict[str, Any], name: str) -> TableSpec:
+    """The `TableSpec` of table `name` ("table1" | "table2" | "table3") for config `cfg`."""
+    tables = cfg.get("tables", {})
+    common = _common(cfg)
+    labels = tables.get("labels", {})
+    profile = cfg["profile"]
+    if name == "table1":
+        t = tables.get("table1", {})
+        paper_methods = tables.get("compare", {}).get("methods", {})
+        entries = []
+        for ds in t.get("datasets", []):
+            _require_dataset(cfg, "table1", ds)
+            pds = _paper_dataset(cfg, ds)
+            for m in t.get("methods", []):
+                pm = paper_methods.get(m)
+                paper = {"dataset": pds, "method": pm} if pds and pm else None
+                entries.append(_entry(cfg, ds, m, labels.get(m, m), paper=paper))
+        return TableSpec(
+            "table1",
+            f"Table I ({profile} profile)",
+            "grid",
+            ("psnr", "ssim", "lpips", "musiq", "clipiqa", "dists", "fid", "niqe", "maniqa"),
+            tuple(entries),
+            note="" if entries else f"tables.table1 is empty in profile '{profile}'",
+            **common,
+        )
+    if name == "table2":
+        t = tables.get("table2", {})
+        entries = []
+        if t:
+            ds = _require_dataset(cfg, "table2", t.get("dataset"))
+            pds = t.get("paper_dataset") or _paper_dataset(cfg, ds)
+            for r in t.get("rows", []):
+                label = r.get("label", r["variant"])
+                paper = {"dataset": pds, "module": r["module"], "variant": r["variant"]} if pds else None
+                entries.append(
+                    _entry(
+                        cfg,
+                        ds,
+                        r["method"],
+                        label,
+                        paper=paper,
+                        row=(r["module"], label),
+                        key=(r["module"], r["variant"]),
+                        group=r["module"],
+                    )
+                )
+        return TableSpec(
+            "table2",
+            f"Table II: ablations ({profile} profile)",
+            "rows",
+            tuple(t.get("metrics", TABLE2_METRICS)),
+            tuple(entries),
+            row_headers=("Module", "Variant"),
+            key_headers=("module", "variant"),
+            note=""
+            if entries
+            else f"tables.table2 is not configured in profile '{profile}': no ablation variant was run",
+            **common,
+        )
+    if name == "table3":
+        t = tables.get("table3", {})
+        entries = []
+        if t:
+            ds = _require_dataset(cfg, "table3", t.get("dataset"))
+            pds = t.get("paper_dataset") or _paper_dataset(cfg, ds)
+            for r in t.get("rows", []):
+                lw, lp = repr(float(r["lambda_w"])), repr(float(r["lambda_p"]))
+                paper = {"dataset": pds, "lambda_w": lw, "lambda_p": lp} if pds else None
+                entries.append(
+                    _entry(cfg, ds, r["method"], f"λw={lw}, λp={lp}", paper=paper, row=(lw, lp), key=(lw, lp))
+                )
+        return TableSpec(
+            "table3",
+            f"Table III: loss weights ({profile} profile)",
+            "rows",
+            tuple(t.get("metrics", TABLE3_METRICS)),
+            tuple(entries),
+            row_headers=("λ_w", "λ_p"),
+            key_headers=("lambda_w", "lambda_p"),
+            note="" if entries else f"tables.table3 is not configured in profile '{profile}': no λ variant was run",
+            **common,
+        )
+    raise UserError(f"unknown table {name!r}; known: {', '.join(TABLE_NAMES)}")
+
+
+@dataclass(frozen=True)
+class CurveSpec:
+    """Fig. 8: per series, one point per sampling-step count; each point = an entry (k seeds)."""
+
+    dataset: str
+    dataset_label: str
+    series: tuple[tuple[str, tuple[tuple[int, Entry], ...]], ...]  # (label, ((steps, entry), ...))
+    profile: str
+    note: str = ""
+
+    @property
+    def aggregates(self) -> list[str]:
+        return [a for _, pts in self.series for _, e in pts for a in e.aggregates]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+
+    @staticmethod
+    def from_json(text: str) -> CurveSpec:
+        d = json.loads(text)
+        series = tuple((label, tuple((int(s), _entry_from_dict(e)) for s, e in pts)) for label, pts in d.pop("series"))
+        return CurveSpec(**{**d, "series": series})
+
+
+def build_curve_spec(cfg: dict[str, Any]) -> CurveSpec:
+    c = cfg.get("tables", {}).get("curves", {})
+    profile = cfg["profile"]
+    if not c or not c.get("series"):
+        return CurveSpec(
+            "",
+            "",
+            (),
+            profile,
+            note=f"tables.curves is not configured in profile '{profile}': no sampling-step sweep was run",
+        )
+    ds = _require_dataset(cfg, "curves", c.get("dataset"))
+    series = []
+    for s in c["series"]:
+        pts = tuple(
+            (int(p["steps"]), _entry(cfg, ds, p["method"], f"{s['label']} {p['steps']} steps"))
+            for p in sorted(s["points"], key=lambda p: int(p["steps"]))
+        )
+        series.append((str(s["label"]), pts))
+    return CurveSpec(ds, cfg["datasets"][ds].get("label", ds), tuple(series), profile)

@@ -1,0 +1,426 @@
+"""Tables I-III from synthetic evaluator outputs: rendering (golden files), marks, lock/N checks, intervals,
+reported-vs-reproduced verdicts. The aggregates are written by the tests in the evaluator's format."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lgcaa.errors import UserError
+from lgcaa.tables import compare, export, render
+from lgcaa.tables.cells import load_table
+from lgcaa.tables.grid import build_grid, rank_marks
+from lgcaa.tables.paper import load_paper
+from lgcaa.tables.spec import TableSpec, build_spec, seed_instances
+from lgcaa.tables.stats import bootstrap_ci
+
+REPO = Path(__file__).resolve().parents[1]
+GOLDEN = REPO / "tests" / "golden" / "tables"
+PAPER = REPO / "results" / "paper"
+LOCK = "testlock0001"
+IMAGES = ["a.png", "b.png", "c.png", "d.png"]
+LPIPS_MISSING = "weights absent: LPIPS_v0.1_alex.pth"
+
+# per (dataset, method instance): metric -> per-image values (4 images), or a reason string when missing
+BASE = {
+    "psnr": [24.0, 25.0, 26.0, 27.0],
+    "ssim": [0.70, 0.71, 0.72, 0.73],
+    "lpips": LPIPS_MISSING,
+    "niqe": [6.0, 6.2, 6.4, 6.6],
+}
+GAN = {
+    "psnr": [23.5, 24.0, 24.5, 24.0],
+    "ssim": [0.74, 0.75, 0.76, 0.75],
+    "lpips": [0.25, 0.27, 0.26, 0.26],
+    "niqe": [4.0, 4.1, 4.2, 4.3],
+}
+LGCAA_SEEDS = [  # three seeds; PSNR means 27.00, 27.10, 27.05 -> 27.05
+    {
+        "psnr": [26.0, 27.0, 28.0, 27.0],
+        "ssim": [0.76, 0.77, 0.78, 0.77],
+        "lpips": [0.27, 0.28, 0.26, 0.27],
+        "niqe": [5.0, 5.1, 5.2, 5.3],
+    },
+    {
+        "psnr": [26.1, 27.1, 28.1, 27.1],
+        "ssim": [0.77, 0.77, 0.78, 0.78],
+        "lpips": [0.27, 0.27, 0.27, 0.27],
+        "niqe": [5.1, 5.1, 5.1, 5.1],
+    },
+    {
+        "psnr": [26.05, 27.05, 28.05, 27.05],
+        "ssim": [0.76, 0.78, 0.78, 0.76],
+        "lpips": [0.26, 0.28, 0.27, 0.28],
+        "niqe": [5.0, 5.2, 5.0, 5.2],
+    },
+]
+VARIANT = {
+    "psnr": [25.0, 25.5, 25.5, 25.0],
+    "ssim": [0.74, 0.74, 0.75, 0.75],
+    "lpips": [0.29, 0.29, 0.30, 0.30],
+    "clipiqa": [0.62, 0.63, 0.64, 0.63],
+    "musiq": [66.0, 66.5, 67.0, 66.5],
+    "niqe": [5.5, 5.5, 5.6, 5.6],
+}
+
+
+def write_eval(
+    results: Path,
+    dataset: str,
+    method: str,
+    values: dict,
+    *,
+    lock: str = LOCK,
+    images: list[str] = IMAGES,
+    expected: int | None = 4,
+) -> Path:
+    """Write aggregate.json + per_image.csv as the evaluator does; returns the aggregate path."""
+    d = results / "metrics" / dataset / method
+    d.mkdir(parents=True, exist_ok=True)
+    rows, metrics = ["image,metric,value"], {}
+    for m, v in values.items():
+        if isinstance(v, str):
+            metrics[m] = {"status": "missing", "reason": v, "fix": f"lgcaa weights fetch {m}"}
+            continue
+        v = v[: len(images)]
+        rows += [f"{img},{m},{x!r}" for img, x in zip(images, v)]
+        metrics[m] = {"status": "ok", "mean": float(np.mean(v)), "n": len(v)}
+    (d / "per_image.csv").write_text("\n".join(rows) + "\n")
+    agg = {
+        "dataset": dataset,
+        "method": method,
+        "lock": lock,
+        "n_images": len(images),
+        "expected_count": expected,
+        "metrics": metrics,
+    }
+    (d / "aggregate.json").write_text(json.dumps(agg))
+    return d / "aggregate.json"
+
+
+def synth_config(results: Path, comparable: bool = True) -> dict:
+    return {
+        "profile": "synthetic",
+        "seed": 0,
+        "comparable_to_paper": comparable,
+        "paths": {"data": str(results.parent / "data"), "results": str(results)},
+        "datasets": {
+            "ds-a": {"source": "mini", "lr": "bicubic", "label": "Set A", "expected_count": 4},
+            "ds-b": {"source": "mini", "lr": "realesrgan", "label": "Set B", "expected_count": 4},
+        },
+        "methods": ["base", "gan", "lgcaa", "v-std", "v-none", "v-l1"],
+        "metrics": ["psnr", "ssim", "lpips", "niqe"],
+        "seeds": {"k": 3, "methods": ["lgcaa"]},
+        "tables": {
+            "table1": {"datasets": ["ds-a", "ds-b"], "methods": ["base", "gan", "lgcaa"]},
+            "table2": {
+                "dataset": "ds-b",
+                "rows": [
+                    {"module": "LGCAA", "variant": "standard", "label": "No LGCAA", "method": "v-std"},
+                    {"module": "LGCAA", "variant": "lgcaa", "label": "LGCAA", "method": "lgcaa"},
+                    {"module": "DPACM", "variant": "none", "label": "No DPACM", "method": "v-none"},
+                    {"module": "DPACM", "variant": "dpacm", "label": "DPACM", "method": "lgcaa"},
+                ],
+            },
+            "table3": {
+                "dataset": "ds-b",
+                "rows": [
+                    {"lambda_w": 2.0, "lambda_p": 0.3, "method": "lgcaa"},
+                    {"lambda_w": 1, "lambda_p": 0.1, "method": "v-l1"},
+                ],
+            },
+            "compare": {"datasets": {"ds-b": "RealSR"}, "methods": {"gan": "realesrgan", "lgcaa": "lgcaa"}},
+            "labels": {"gan": "GAN", "lgcaa": "LGCAA"},
+        },
+    }
+
+
+@pytest.fixture()
+def synth(tmp_path) -> dict:
+    results = tmp_path / "results"
+    for ds in ("ds-a", "ds-b"):
+        write_eval(results, ds, "base", BASE)
+        write_eval(results, ds, "gan", GAN)
+        for (seed, inst), vals in zip(seed_instances(synth_config(results), "lgcaa"), LGCAA_SEEDS):
+            write_eval(results, ds, inst, {**vals, "clipiqa": [0.66] * 4, "musiq": [69.0] * 4})
+    write_eval(results, "ds-b", "v-std", VARIANT)
+    write_eval(results, "ds-b", "v-none", {**VARIANT, "psnr": [25.4] * 4})
+    write_eval(results, "ds-b", "v-l1", VARIANT)
+    return synth_config(results)
+
+
+def rendered(cfg: dict, name: str):
+    t = load_table(build_spec(cfg, name))
+    return t, build_grid(t)
+
+
+# ------------------------------------------------------------------------------------------------ marks
+
+
+def test_rank_marks_follow_direction_and_share_ties():
+    vals = {"a": 1.0, "b": 2.0, "c": 3.0, "d": None}
+    assert rank_marks(vals, lower_better=False) == {"c": "best", "b": "second"}
+    assert rank_marks(vals, lower_better=True) == {"a": "best", "b": "second"}
+    assert rank_marks({"a": 2.0, "b": 2.0, "c": 1.0}, lower_better=False) == {"a": "best", "b": "best", "c": "second"}
+    assert rank_marks({"a": float("nan"), "b": 1.0}, lower_better=True) == {"b": "best"}
+    assert rank_marks({"a": None}, lower_better=True) == {}
+
+
+def test_best_bold_and_second_underlined_by_each_metrics_direction(synth):
+    _, grid = rendered(synth, "table1")
+    rows = {r.keys: r for r in grid.rows}
+    # columns: base, gan, lgcaa. PSNR (higher better): lgcaa 27.05 best, base 25.5 second.
+    assert rows[("ds-a", "psnr")].marks == ("second", "", "best")
+    # LPIPS (lower better): gan 0.26 best, lgcaa 0.2708 second, base missing (unranked).
+    assert rows[("ds-a", "lpips")].marks == ("", "best", "second")
+    # NIQE (lower better): gan best, lgcaa second.
+    assert rows[("ds-a", "niqe")].marks == ("", "best", "second")
+    md = render.to_markdown(grid)
+    assert "| Set A | PSNR ↑ | <u>25.50</u> | 24.00 | **27.05 ± 0.12** |" in md
+    assert "| Set A | LPIPS ↓ | missing[^1] | **0.2600** | <u>0.2708 ± 0.0036</u> |" in md
+    tex = render.to_latex(grid)
+    assert r"Set A & PSNR $\uparrow$ & \underline{25.50} & 24.00 & \textbf{27.05 $\pm$ 0.12} \\" in tex
+    html = render.to_html(grid)
+    assert '<td class="best"><b><span' in html and '<td class="second"><u><span' in html
+
+
+# ------------------------------------------------------------------------------------------------ golden files
+
+
+def _golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if os.environ.get("LGCAA_UPDATE_GOLDEN") == "1":
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    assert path.is_file(), f"{path} missing; create it with LGCAA_UPDATE_GOLDEN=1 pytest {__file__}"
+    assert text == path.read_text(), (
+        f"{name} differs from its golden file; if intended, rerun with LGCAA_UPDATE_GOLDEN=1"
+    )
+
+
+@pytest.mark.parametrize("name", ["table1", "table2", "table3"])
+def test_rendering_matches_golden_files(synth, name):
+    _, grid = rendered(synth, name)
+    _golden(f"{name}.md", render.to_markdown(grid))
+    _golden(f"{name}.tex", render.to_latex(grid))
+    _golden(f"{name}.csv", render.to_csv(grid))
+
+
+def test_table1_csv_keeps_its_wide_layout(synth):
+    _, grid = rendered(synth, "table1")
+    lines = render.to_csv(grid).splitlines()
+    assert lines[0] == "dataset,metric,direction,base,gan,lgcaa,best,second"
+    assert lines[1].startswith("ds-a,psnr,higher,25.5,24.0,27.05") and lines[1].endswith(",lgcaa,base")
+
+
+# ------------------------------------------------------------------------------------------------ lock and N
+
+
+def test_protocol_lock_mismatch_is_refused(synth):
+    results = Path(synth["paths"]["results"])
+    other = write_eval(results, "ds-b", "gan", GAN, lock="otherlock999")
+    with pytest.raises(UserError) as exc:
+        load_table(build_spec(synth, "table1"))
+    msg = str(exc.value)
+    assert "protocol lock mismatch" in msg and str(other) in msg and "otherlock999" in msg and LOCK in msg
+
+
+def test_image_count_mismatch_is_flagged_and_not_ranked(synth):
+    results = Path(synth["paths"]["results"])
+    write_eval(results, "ds-a", "gan", {**GAN, "psnr": [40.0] * 3}, images=IMAGES[:3])  # 3 of 4 images
+    t, grid = rendered(synth, "table1")
+    cell = t.cell(1, "psnr")  # (ds-a, gan)
+    assert cell.n == 3 and cell.n_flag == "N = 3 but 4 expected" and not cell.rankable
+    row = {r.keys: r for r in grid.rows}[("ds-a", "psnr")]
+    assert row.marks == ("second", "", "best")  # gan's 40 dB is not ranked
+    md = render.to_markdown(grid)
+    assert "40.00[^" in md and "image count flagged: N = 3 but 4 expected" in md
+    # ... and never reported as matching the paper
+    synth["tables"]["compare"]["datasets"] = {"ds-a": "RealSR"}
+    t = load_table(build_spec(synth, "table1"))
+    rows = [r for r in compare.compare(t, load_paper("table1", PAPER)) if r.method == "gan" and r.metric == "psnr"]
+    assert rows[0].verdict == "not comparable" and "N = 3 but 4 expected" in rows[0].reason
+
+
+# ------------------------------------------------------------------------------------------------ intervals
+
+
+def test_seed_interval_is_a_student_t_interval(synth):
+    t, _ = rendered(synth, "table1")
+    c = t.cell(2, "psnr")  # ds-a, lgcaa, k = 3
+    assert c.seed_means == pytest.approx((27.0, 27.1, 27.05))
+    assert c.mean == pytest.approx(27.05)
+    t975_2 = 4.302652729911275  # Student t quantile, 2 degrees of freedom
+    assert c.half == pytest.approx(t975_2 * 0.05 / np.sqrt(3))
+    assert t.cell(1, "psnr").half is None  # k = 1: no seed interval
+
+
+def _boot(cfg: dict) -> dict:
+    t = load_table(build_spec(cfg, "table1"))
+    return {(k, m): t.cells[(k, m)].boot for k, m in t.cells if t.cells[(k, m)].ok}
+
+
+def test_bootstrap_ci_is_deterministic_under_a_seed(synth):
+    first, again = _boot(synth), _boot(copy.deepcopy(synth))
+    assert first == again and all(v is not None for v in first.values())
+    lo, hi = first[(2, "psnr")]
+    assert 26.0 < lo < 27.05 < hi < 28.1  # brackets the mean, inside the per-image range
+    other = copy.deepcopy(synth)
+    other["tables"]["bootstrap"] = {"seed": 1}
+    assert _boot(other) != first  # with 4 images many intervals coincide, but not all
+    x = np.random.default_rng(7).normal(size=50)
+    assert bootstrap_ci(x, 1000, 0, "k") == bootstrap_ci(x, 1000, 0, "k") != bootstrap_ci(x, 1000, 1, "k")
+    # a cell's interval does not depend on the other cells of the table
+    fewer = copy.deepcopy(synth)
+    fewer["tables"]["table1"]["methods"] = ["lgcaa"]
+    assert _boot(fewer)[(0, "psnr")] == first[(2, "psnr")]
+
+
+def test_long_csv_has_every_cell_with_intervals(synth):
+    t, grid = rendered(synth, "table1")
+    lines = export.to_long_csv(t, grid).splitlines()
+    assert len(lines) == 1 + 2 * 3 * 9  # 2 datasets x 3 methods x 9 metrics
+    header = lines[0].split(",")
+    row = dict(zip(header, lines[1 + 2 * 9].split(",")))  # ds-a, lgcaa, psnr
+    assert row["method"] == "lgcaa" and row["metric"] == "psnr" and row["k"] == "3" and row["seeds"] == "0;1;2"
+    assert float(row["seed_ci_low"]) < 27.05 < float(row["seed_ci_high"])
+    assert float(row["boot_ci_low"]) < 27.05 < float(row["boot_ci_high"]) and row["mark"] == "best"
+
+
+# ------------------------------------------------------------------------------------------------ compare
+
+
+def test_reported_vs_reproduced_verdicts(synth):
+    t = load_table(build_spec(synth, "table1"))
+    rows = compare.compare(t, load_paper("table1", PAPER))
+    assert len(rows) == 270
+    by = {(r.keys, r.metric): r for r in rows}
+    ours = by[(("RealSR", "lgcaa"), "psnr")]  # paper 27.05, ours 27.05 +- 0.12
+    assert ours.verdict == "within" and ours.delta == pytest.approx(0.0, abs=1e-9) and ours.paper == "27.05"
+    gan = by[(("RealSR", "realesrgan"), "psnr")]  # paper 25.69, ours 24.00
+    assert gan.verdict == "outside" and gan.delta == pytest.approx(24.0 - 25.69)
+    assert by[(("RealSR", "lgcaa"), "musiq")].verdict == "within"  # 69.00 vs 68.95, tolerance 2
+    gan_musiq = by[(("RealSR", "realesrgan"), "musiq")]  # our GAN aggregate has no MUSIQ
+    assert gan_musiq.verdict == "missing" and "'musiq' was not evaluated" in gan_musiq.reason
+    unmapped = by[(("DIV2K-Val", "lgcaa"), "psnr")]
+    assert unmapped.verdict == "missing" and "mapped to the paper's DIV2K-Val" in unmapped.reason
+    not_run = by[(("RealSR", "seesr"), "psnr")]
+    assert not_run.verdict == "missing" and "not run in profile 'synthetic' (method=seesr)" in not_run.reason
+    md = compare.to_markdown(rows, ("dataset", "method"), "Table I")
+    assert "| RealSR | lgcaa | PSNR | 27.05 | 27.05 ± 0.12 | +0.00 | ±0.5 | within |" in md
+    assert "| RealSR | realesrgan | PSNR | 25.69 | 24.00 | −1.69 | ±0.5 | outside |" in md
+
+
+def test_tables_2_and_3_match_paper_cells_by_variant_and_lambda(synth):
+    t2 = load_table(build_spec(synth, "table2"))
+    r2 = {(r.keys, r.metric): r for r in compare.compare(t2, load_paper("table2", PAPER))}
+    assert r2[(("RealSR", "LGCAA", "lgcaa"), "psnr")].verdict == "within"  # paper 27.05
+    assert r2[(("RealSR", "LGCAA", "standard"), "psnr")].ours == pytest.approx(25.25)  # paper 25.25
+    assert r2[(("RealSR", "LGCAA", "local"), "psnr")].verdict == "missing"
+    t3 = load_table(build_spec(synth, "table3"))
+    r3 = {(r.keys, r.metric): r for r in compare.compare(t3, load_paper("table3", PAPER))}
+    assert r3[(("RealSR", "1.0", "0.1"), "psnr")].ours == pytest.approx(25.25)  # lambda 1 == "1.0"
+    clip = r3[(("RealSR", "2.0", "0.3"), "clipiqa")]
+    assert clip.paper == "65.92" and clip.paper_score == pytest.approx(0.6592)  # printed x100
+    assert clip.ours == pytest.approx(0.66) and clip.verdict == "within"
+
+
+def test_mini_profile_says_not_comparable_for_every_cell(synth):
+    cfg = copy.deepcopy(synth)
+    cfg["comparable_to_paper"] = False
+    t = load_table(build_spec(cfg, "table1"))
+    rows = compare.compare(t, load_paper("table1", PAPER))
+    assert {r.verdict for r in rows} == {"not comparable"}
+    assert all(r.reason.startswith("synthetic profile — not comparable") for r in rows)
+    shown = [r for r in rows if r.ours is not None]
+    assert shown and all(r.keys[0] == "RealSR" for r in shown)  # ours still shown where it exists
+    assert "synthetic profile — not comparable to the paper's numbers." in render.to_markdown(build_grid(t))
+
+
+# ------------------------------------------------------------------------------------------------ spec and CLI
+
+
+def test_spec_seed_instances_and_json_round_trip(synth):
+    assert seed_instances(synth, "lgcaa") == [(0, "lgcaa"), (1, "lgcaa@seed1"), (2, "lgcaa@seed2")]
+    assert seed_instances(synth, "gan") == [(0, "gan")]
+    spec = build_spec(synth, "table2")
+    assert TableSpec.from_json(spec.to_json()) == spec
+    assert [e.key for e in spec.entries] == [
+        ("LGCAA", "standard"),
+        ("LGCAA", "lgcaa"),
+        ("DPACM", "none"),
+        ("DPACM", "dpacm"),
+    ]
+    own = copy.deepcopy(synth)  # Tables II/III may name their paper dataset themselves
+    own["tables"]["compare"]["datasets"] = {"ds-b": "DIV2K-Val"}
+    own["tables"]["table2"]["paper_dataset"] = "RealSR"
+    assert {e.paper["dataset"] for e in build_spec(own, "table2").entries} == {"RealSR"}
+    assert {e.paper["dataset"] for e in build_spec(own, "table3").entries} == {"DIV2K-Val"}
+    bad = copy.deepcopy(synth)
+    bad["tables"]["table3"]["dataset"] = "nope"
+    with pytest.raises(UserError, match="tables/table3: dataset 'nope'"):
+        build_spec(bad, "table3")
+
+
+def test_unconfigured_tables_say_so(synth):
+    cfg = copy.deepcopy(synth)
+    del cfg["tables"]["table2"]
+    t, grid = rendered(cfg, "table2")
+    assert not grid.rows and t.lock == ""
+    md = render.to_markdown(grid)
+    assert "tables.table2 is not configured in profile 'synthetic': no ablation variant was run." in md
+    assert r"\emph{not run}" in render.to_latex(grid)
+
+
+def test_cli_renders_every_output_with_mlflow_links(synth, tmp_path):
+    from lgcaa.cli import main
+
+    spec = build_spec(synth, "table1")
+    record = str(Path(spec.entries[2].aggregates[0]).with_name("run.json"))
+    links = tmp_path / "links.json"
+    links.write_text(json.dumps({record: "http://127.0.0.1:5000/#/experiments/3/runs/abc"}))
+    out = tmp_path / "tables"
+    rc = main(
+        [
+            "table",
+            "render",
+            "table1",
+            "--spec",
+            spec.to_json(),
+            "--out-dir",
+            str(out),
+            "--paper",
+            str(PAPER),
+            "--links",
+            str(links),
+            "--record",
+            str(out / "table1.run.json"),
+            "--experiment",
+            "x/report",
+        ]
+    )
+    assert rc == 0
+    for suffix in (
+        "csv",
+        "md",
+        "tex",
+        "html",
+        "long.csv",
+        "compare.csv",
+        "compare.md",
+        "compare.html",
+        "metrics.json",
+        "run.json",
+    ):
+        assert (out / f"table1.{suffix}").is_file(), suffix
+    html = (out / "table1.html").read_text()
+    assert '<a href="http://127.0.0.1:5000/#/experiments/3/runs/abc"' in html
+    metrics = json.loads((out / "table1.metrics.json").read_text())
+    assert metrics["ds-a"]["lgcaa"]["psnr"] == pytest.approx(27.05) and metrics["compare"]["within"] >= 1
+    rec = json.loads((out / "table1.run.json").read_text())
+    assert rec["params"]["lock"] == LOCK and str(out / "table1.tex") in rec["artifacts"]
