@@ -1,13 +1,33 @@
-"""`lgcaa data build-mini`: build one offline mini test set from a profile's dataset entry."""
+"""`lgcaa data ACTION`: list, fetch, verify, regenerate and compare datasets; build the offline mini sets.
+
+    lgcaa data list                                  registry table + what is on disk
+    lgcaa data fetch realsr                          DVC if recorded there, else download + verify + unpack
+    lgcaa data verify [NAME ...]                     re-hash every file against its manifest
+    lgcaa data regenerate div2k-val-regen --source div2k-val      our seeded LR from the source's HR
+    lgcaa data compare data/div2k-val-regen data/div2k-val        per-image PSNR, regenerated vs released LR
+    lgcaa data build-mini --dataset mini-bicubic ...              offline mini set (used by the DAG)
+"""
 
 from __future__ import annotations
 
 import argparse
+import json
+import sys
 from pathlib import Path
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-root", type=Path, default=Path("data"), help="root of the datasets (default: data)")
+
+
+def _record_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--experiment", default="data")
+    p.add_argument("--record", type=Path, default=None, help="write a job record (run.json) here")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+
     p = sub.add_parser("build-mini", help="build a mini test set (offline photos) into OUT")
     p.add_argument("--dataset", required=True, help="dataset name (recorded in the manifest, seeds the degradation)")
     p.add_argument("--photos", required=True, help="comma-separated photo names (lgcaa.data.photos.PHOTOS)")
@@ -15,24 +35,214 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--scale", type=int, required=True)
     p.add_argument("--lr-kind", required=True, choices=["bicubic", "realesrgan"])
     p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--experiment", default="data")
     p.add_argument("--out", required=True, type=Path)
-    p.add_argument("--record", type=Path, default=None, help="write a job record (run.json) here")
+    _record_args(p)
+
+    p = sub.add_parser("list", help="the dataset registry and what is on disk")
+    _common(p)
+    p.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    p = sub.add_parser("fetch", help="get a registry dataset with released LR (DVC, else download + unpack)")
+    p.add_argument("name", help="registry dataset (lgcaa data list)")
+    p.add_argument("--as", dest="as_name", default=None, help="folder name under the data root (default: NAME)")
+    _common(p)
+    p.add_argument("--cache", type=Path, default=Path("results/cache"),
+                   help="download cache root (archives go to CACHE/downloads)")
+    p.add_argument("--url", default=None, help="archive URL (mirror, or your copy of a set without a public URL)")
+    p.add_argument("--sha256", default=None, help="expected archive sha256 (overrides the registry/lock file)")
+    p.add_argument("--expected-count", type=int, default=0, help="pairs expected (0: the registry's count)")
+    p.add_argument("--no-dvc", action="store_true", help="do not try the DVC cache/remote first")
+    _record_args(p)
+
+    p = sub.add_parser("verify", help="re-hash datasets against their manifests (default: all under the data root)")
+    p.add_argument("names", nargs="*")
+    _common(p)
+
+    p = sub.add_parser("regenerate", help="build a test set whose LR we generate (seeded) from a source's HR")
+    p.add_argument("dataset", help="name of the regenerated set (folder under the data root, seeds the LR)")
+    p.add_argument("--source", required=True, help="registry dataset whose HR is used")
+    p.add_argument("--lr-kind", default="realesrgan", choices=["realesrgan", "bicubic"])
+    p.add_argument("--degradation", default=None, help="degradation config (default: the source's registry config)")
+    p.add_argument("--seed", type=int, default=0)
+    _common(p)
+    p.add_argument("--hr-source", type=Path, default=None,
+                   help="folder of source HR images instead of DATA_ROOT/SOURCE/hr (imagenet-test: ILSVRC2012 val)")
+    p.add_argument("--expected-count", type=int, default=0, help="pairs expected (0: the registry's count)")
+    p.add_argument("--workers", type=int, default=1)
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--device", default="cpu")
+    p.add_argument("--no-dvc", action="store_true", help="do not try the DVC cache/remote first")
+    p.add_argument("--compare-out", type=Path, default=None,
+                   help="write the regenerated-vs-released LR comparison (JSON) here")
+    _record_args(p)
+
+    p = sub.add_parser("compare", help="per-image PSNR between a regenerated and a released set's LR")
+    p.add_argument("regenerated", type=Path)
+    p.add_argument("released", type=Path)
+    p.add_argument("--out", type=Path, default=None, help="write the JSON report here")
 
 
 def run(args: argparse.Namespace) -> int:
+    return {
+        "build-mini": _build_mini, "list": _list, "fetch": _fetch, "verify": _verify,
+        "regenerate": _regenerate, "compare": _compare,
+    }[args.action](args)
+
+
+def _write_record(args, params: dict, metrics: dict, artifacts: list[str]) -> None:
+    if args.record:
+        from lgcaa.tracking import write_record
+
+        name = params.get("dataset", "")
+        write_record(args.record, experiment=args.experiment, run_name=f"data:{name}", params=params,
+                     metrics=metrics, artifacts=artifacts)
+
+
+def _build_mini(args) -> int:
     from lgcaa.data.mini import build_mini_dataset
 
     photos = [p for p in args.photos.split(",") if p]
     manifest = build_mini_dataset(args.out, args.dataset, photos, args.hr_size, args.scale, args.lr_kind, args.seed)
-    if args.record:
-        from lgcaa.tracking import write_record
-
-        write_record(
-            args.record, experiment=args.experiment, run_name=f"data:{args.dataset}",
-            params={"dataset": args.dataset, "lr_kind": args.lr_kind, "seed": args.seed, "hr_size": args.hr_size,
-                    "scale": args.scale, "photos": ",".join(photos)},
-            metrics={"n_images": manifest["count"]}, artifacts=[str(args.out / "manifest.json")],
-        )
+    _write_record(args, {"dataset": args.dataset, "lr_kind": args.lr_kind, "seed": args.seed,
+                         "hr_size": args.hr_size, "scale": args.scale, "photos": ",".join(photos)},
+                  {"n_images": manifest["count"]}, [str(args.out / "manifest.json")])
     print(f"{args.out}: {manifest['count']} pairs")
+    return 0
+
+
+def _list(args) -> int:
+    from lgcaa.data.fetch import LOCK_NAME, read_lock
+    from lgcaa.data.registry import DATASETS
+
+    lock = read_lock(args.data_root)
+    rows = []
+    for spec in DATASETS.values():
+        manifest = args.data_root / spec.name / "manifest.json"
+        count = json.loads(manifest.read_text()).get("count") if manifest.is_file() else None
+        digest = "pinned" if spec.pinned else ("recorded" if spec.archive in lock else "unpinned")
+        rows.append({
+            "name": spec.name, "title": spec.title, "pairs": spec.expected_count,
+            "sizes": f"{spec.lr_size}->{spec.hr_size} x{spec.scale}", "lr": spec.lr,
+            "archive": spec.archive or "-", "digest": digest if spec.archive else "-",
+            "on_disk": f"{count} pairs" if count is not None else "absent",
+            "url": spec.urls[0] if spec.urls else "none (see notes)", "licence": spec.licence, "notes": spec.notes,
+        })
+    local = {}
+    for m in sorted(args.data_root.glob("*/manifest.json")):
+        info = json.loads(m.read_text())
+        local[m.parent.name] = {"pairs": info.get("count"), "lr": info.get("lr_kind", "?")}
+    if args.json:
+        print(json.dumps({"registry": rows, "on_disk": local}, indent=2))
+        return 0
+    cols = ("name", "pairs", "sizes", "lr", "digest", "on_disk", "url")
+    width = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols[:-1]}
+    print("  ".join(c.ljust(width.get(c, 0)) for c in cols))
+    for r in rows:
+        print("  ".join(str(r[c]).ljust(width.get(c, 0)) for c in cols))
+    for r in rows:
+        if not DATASETS[r["name"]].urls:
+            print(f"\n{r['name']}: {r['notes']}")
+    print(f"\non disk under {args.data_root}/ (archive digests: {args.data_root / LOCK_NAME}):")
+    for name, info in local.items() or [("(none)", {"pairs": "-", "lr": "-"})]:
+        print(f"  {name}: {info['pairs']} pairs, LR {info['lr']}")
+    return 0
+
+
+def _fetch(args) -> int:
+    from lgcaa.data.fetch import obtain_released
+    from lgcaa.data.registry import get_spec
+
+    spec = get_spec(args.name)
+    got = obtain_released(spec, args.data_root, args.cache, name=args.as_name, url=args.url, sha256=args.sha256,
+                          expected_count=args.expected_count or None, try_dvc=not args.no_dvc)
+    name = args.as_name or spec.name
+    _write_record(args, {"dataset": name, "source": spec.name, "lr_kind": "released", "obtained": got.how,
+                         "archive_sha256": got.archive_sha256 or "", "archive_pinned": got.pinned},
+                  {"n_images": got.manifest["count"]}, [str(args.data_root / name / "manifest.json")])
+    print(f"{got.message} ({got.manifest['count']} pairs, via {got.how})")
+    return 0
+
+
+def _verify(args) -> int:
+    from lgcaa.data.manifest import verify_manifest
+    from lgcaa.errors import UserError
+
+    names = args.names or sorted(p.parent.name for p in args.data_root.glob("*/manifest.json"))
+    if not names:
+        raise UserError(f"{args.data_root}: no datasets with a manifest.json; fetch or build one first")
+    for name in names:
+        manifest = verify_manifest(args.data_root / name)
+        print(f"{args.data_root / name}: {manifest['count']} pairs, {len(manifest['files'])} files verified")
+    return 0
+
+
+def _regenerate(args) -> int:
+    from lgcaa.data.compare import compare_lr
+    from lgcaa.data.dvc import pull_dataset
+    from lgcaa.data.manifest import verify_manifest
+    from lgcaa.data.regenerate import hr_from_folder, regenerate_dataset
+    from lgcaa.data.registry import get_spec
+    from lgcaa.io import write_json
+
+    spec = get_spec(args.source)
+    out = args.data_root / args.dataset
+    if args.dataset == spec.name:
+        from lgcaa.errors import UserError
+
+        raise UserError(f"{args.dataset}: a regenerated set needs its own name (e.g. {spec.name}-regen) so it never "
+                        f"overwrites the released {spec.name}")
+    config = args.degradation or spec.regenerate_config
+    expected = args.expected_count or spec.expected_count
+    how = "regenerated"
+    pulled, msg = (False, "dvc: skipped (--no-dvc)") if args.no_dvc else pull_dataset(out)
+    if pulled:
+        manifest = verify_manifest(out)
+        if manifest["count"] != expected:
+            from lgcaa.errors import UserError
+
+            raise UserError(f"{out}: pulled from DVC with {manifest['count']} pairs, expected {expected}; "
+                            "delete it and rerun with --no-dvc")
+        how = "dvc"
+    else:
+        print(msg, file=sys.stderr)
+        if args.hr_source is not None and spec.name == "imagenet-test":
+            from lgcaa.data.imagenet import resshift_hr, resshift_selection
+
+            hr_files, loader = resshift_selection(args.hr_source, count=expected), resshift_hr
+        else:
+            hr_files, loader = hr_from_folder(args.hr_source or args.data_root / spec.name / "hr"), None
+        manifest = regenerate_dataset(
+            out, args.dataset, hr_files, args.lr_kind, spec.scale, args.seed, config, expected_count=expected,
+            workers=args.workers, batch_size=args.batch_size, device=args.device, hr_loader=loader,
+            extra={"source": {"registry": spec.name, "hr": str(args.hr_source or args.data_root / spec.name / "hr")}},
+        )
+    metrics = {"n_images": manifest["count"]}
+    artifacts = [str(out / "manifest.json")]
+    if args.compare_out:
+        released = args.data_root / spec.name
+        if (released / "manifest.json").is_file() and (released / "lr").is_dir():
+            report = compare_lr(out, released)
+            if report["lr_psnr_db"]["mean"] is not None:
+                metrics["lr_psnr_vs_released_mean_db"] = report["lr_psnr_db"]["mean"]
+            print(f"LR vs released {released}: mean PSNR {report['lr_psnr_db']['mean']} dB over {report['count']}")
+        else:
+            report = {"available": False, "reason": f"{released} (released LR) is not on disk"}
+        write_json(args.compare_out, report)
+        artifacts.append(str(args.compare_out))
+    _write_record(args, {"dataset": args.dataset, "source": spec.name, "lr_kind": args.lr_kind, "obtained": how,
+                         "degradation": config if args.lr_kind == "realesrgan" else "bicubic-matlab",
+                         "seed": args.seed}, metrics, artifacts)
+    print(f"{out}: {manifest['count']} pairs ({how})")
+    return 0
+
+
+def _compare(args) -> int:
+    from lgcaa.data.compare import compare_lr
+    from lgcaa.io import write_json
+
+    report = compare_lr(args.regenerated, args.released)
+    if args.out:
+        write_json(args.out, report)
+    summary = {k: v for k, v in report.items() if k != "per_image"}
+    print(json.dumps(summary, indent=2))
     return 0

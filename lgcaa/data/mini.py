@@ -6,7 +6,6 @@ Same arguments => byte-identical files (PNG written without timestamps, seeded d
 
 from __future__ import annotations
 
-import os
 import shutil
 import tempfile
 from pathlib import Path
@@ -14,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from lgcaa.data.manifest import build_manifest, write_manifest
+from lgcaa.data.manifest import build_manifest, publish_dir, write_manifest
 from lgcaa.data.photos import PHOTOS, center_crop, load_photo
 from lgcaa.io import write_png
 
@@ -77,9 +76,7 @@ def build_mini_dataset(
             },
         )
         write_manifest(tmp, manifest)
-        if out.exists():
-            shutil.rmtree(out)
-        os.replace(tmp, out)
+        publish_dir(tmp, out)
     finally:
         if tmp.exists():
             shutil.rmtree(tmp)

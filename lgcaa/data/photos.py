@@ -6,7 +6,7 @@ so the manifest can record provenance.
 
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import numpy as np
 

@@ -1,21 +1,134 @@
-# Stage 1: datasets -> data/<name>/{hr,lr}/*.png + manifest.json
+# Stage 1: datasets -> data/<name>/{hr,lr}/*.png + manifest.json, and results/data/<name>.run.json
+#
+# One rule per way a dataset comes into being, chosen by the profile entry's `source` and `lr` through
+# rule-level wildcard constraints (the three name sets are disjoint):
+#   data_mini        source 'mini'                            built offline from the packaged photos
+#   data_fetch       registry source, lr 'released'           DVC (if data.dvc records it and the remote has
+#                                                             it), else download + sha256 + atomic unpack
+#   data_regenerate  registry source, lr realesrgan|bicubic   DVC, else our seeded LR from the source's HR
+#                                                             (+ per-image PSNR vs the released LR)
+# A regenerated set needs its source's released set: it is fetched under the registry name (data/<source>)
+# even if the profile does not list it. Optional per-dataset keys: url, sha256 (archive mirror / your copy),
+# degradation (config for regenerated LR), hr_source (folder of source HR images, e.g. ImageNet val).
+import os
+import re
+import shlex
+
+from lgcaa.config import cache_dir
+from lgcaa.errors import UserError
+
+CACHE = str(cache_dir(CFG))
+
+
+def _alternation(names):
+    """Anchored-safe regex matching exactly these names (never matches when empty)."""
+    return "|".join(re.escape(n) for n in sorted(names)) or "(?!x)x"
+
+
+MINI_SETS = [d for d, c in DATASETS.items() if c["source"] == "mini"]
+RELEASED_SETS = {d: c["source"] for d, c in DATASETS.items() if c["source"] != "mini" and c["lr"] == "released"}
+REGEN_SETS = {d: c["source"] for d, c in DATASETS.items() if c["source"] != "mini" and c["lr"] != "released"}
+for _d, _src in REGEN_SETS.items():
+    if DATASETS[_d].get("hr_source"):
+        continue
+    if _src in DATASETS and (DATASETS[_src]["source"], DATASETS[_src]["lr"]) != (_src, "released"):
+        raise UserError(
+            f"datasets/{_d}: regenerating from '{_src}' needs the released '{_src}' at {DATA}/{_src}, but the "
+            f"profile's dataset '{_src}' is something else; rename that dataset"
+        )
+    RELEASED_SETS.setdefault(_src, _src)
+
+
+def _entry(name):
+    return DATASETS.get(name, {"source": name, "lr": "released"})
+
+
+def fetch_options(wildcards):
+    c = _entry(wildcards.dataset)
+    opts = ["--expected-count", str(c.get("expected_count", 0))]
+    for key in ("url", "sha256"):
+        if c.get(key):
+            opts += [f"--{key}", c[key]]
+    return " ".join(shlex.quote(o) for o in opts)
+
+
+def regenerate_options(wildcards):
+    c = DATASETS[wildcards.dataset]
+    opts = ["--lr-kind", c["lr"], "--expected-count", str(c.get("expected_count", 0))]
+    if c.get("degradation"):
+        opts += ["--degradation", c["degradation"]]
+    if c.get("hr_source"):
+        opts += ["--hr-source", c["hr_source"]]
+    return " ".join(shlex.quote(o) for o in opts)
+
+
+def regenerate_inputs(wildcards):
+    src = REGEN_SETS[wildcards.dataset]
+    return [f"{DATA}/{src}/manifest.json"] if src in RELEASED_SETS else []
 
 
 rule data_mini:
     output:
         manifest=f"{DATA}/{{dataset}}/manifest.json",
         record=f"{RES}/data/{{dataset}}.run.json",
+    wildcard_constraints:
+        dataset=_alternation(MINI_SETS),
     params:
         photos=",".join(CFG.get("mini", {}).get("photos", [])),
         hr_size=CFG.get("mini", {}).get("hr_size", 0),
         scale=CFG.get("mini", {}).get("scale", 4),
         lr_kind=lambda wc: DATASETS[wc.dataset]["lr"],
         seed=CFG["seed"],
+        out=lambda wc: f"{DATA}/{wc.dataset}",
         experiment=f"{CFG['profile']}/data",
     log:
         f"{LOGS}/data/{{dataset}}.log",
     shell:
         "{LGCAA} data build-mini --dataset {wildcards.dataset} --photos {params.photos}"
         " --hr-size {params.hr_size} --scale {params.scale} --lr-kind {params.lr_kind} --seed {params.seed}"
-        " --out {DATA}/{wildcards.dataset} --experiment {params.experiment} --record {output.record}"
+        " --out {params.out} --experiment {params.experiment} --record {output.record}"
         " > {log} 2>&1 " + FAIL
+
+
+rule data_fetch:
+    output:
+        manifest=f"{DATA}/{{dataset}}/manifest.json",
+        record=f"{RES}/data/{{dataset}}.run.json",
+    wildcard_constraints:
+        dataset=_alternation(RELEASED_SETS),
+    params:
+        source=lambda wc: RELEASED_SETS[wc.dataset],
+        options=fetch_options,
+        data_root=lambda wc, output: os.path.dirname(os.path.dirname(output.manifest)),
+        cache=CACHE,
+        experiment=f"{CFG['profile']}/data",
+    log:
+        f"{LOGS}/data/{{dataset}}.log",
+    shell:
+        "{LGCAA} data fetch {params.source} --as {wildcards.dataset} --data-root {params.data_root}"
+        " --cache {params.cache}"
+        " {params.options} --experiment {params.experiment} --record {output.record} > {log} 2>&1 " + FAIL
+
+
+rule data_regenerate:
+    input:
+        regenerate_inputs,
+    output:
+        manifest=f"{DATA}/{{dataset}}/manifest.json",
+        record=f"{RES}/data/{{dataset}}.run.json",
+        compare=f"{RES}/data/{{dataset}}.vs_released.json",
+    wildcard_constraints:
+        dataset=_alternation(REGEN_SETS),
+    params:
+        source=lambda wc: REGEN_SETS[wc.dataset],
+        options=regenerate_options,
+        seed=CFG["seed"],
+        data_root=lambda wc, output: os.path.dirname(os.path.dirname(output.manifest)),
+        experiment=f"{CFG['profile']}/data",
+    threads: 2
+    log:
+        f"{LOGS}/data/{{dataset}}.log",
+    shell:
+        "{LGCAA} data regenerate {wildcards.dataset} --source {params.source} {params.options}"
+        " --seed {params.seed} --data-root {params.data_root} --workers {threads} --compare-out {output.compare}"
+        " --experiment {params.experiment} --record {output.record} > {log} 2>&1 " + FAIL

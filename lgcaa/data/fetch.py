@@ -1,0 +1,261 @@
+"""Obtain a registry dataset with released LR: from DVC if recorded there, else from its archive.
+
+`obtain_released` ends with `<data>/<name>/{hr,lr}/*.png + manifest.json` or raises UserError; it never
+leaves a partial dataset: the archive is downloaded (resumed, size/sha256 checked, `lgcaa.download`) into a
+download cache, the dataset's folder is unpacked into a temporary folder next to the target, checked
+(pairs, scale x size, registry sizes, pair count) and only then renamed into place.
+
+Digests: a pinned `archive_sha256` in the registry is enforced. An unpinned archive is trusted on first use:
+once it has unpacked into a valid dataset, its digest and size are recorded in `<data>/archives.lock.json`
+(with a warning telling the user to pin it), and every later download of it must match that record. An
+unverified download that turns out truncated or corrupt is deleted, so the next run downloads it afresh.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from lgcaa.data.archive import BrokenArchive, extract_tree
+from lgcaa.data.manifest import build_manifest, publish_dir, verify_manifest, write_manifest
+from lgcaa.data.registry import DatasetSpec
+from lgcaa.errors import UserError
+from lgcaa.io import write_json
+
+LOCK_NAME = "archives.lock.json"
+
+
+@dataclass(frozen=True)
+class Obtained:
+    """How a dataset got onto disk."""
+
+    manifest: dict[str, Any]
+    how: str  # present | dvc | fetch
+    message: str
+    archive_sha256: str | None = None
+    pinned: bool | None = None
+
+
+# --- archive digests: pinned, or recorded on first use ---------------------------------------------------
+
+
+@contextlib.contextmanager
+def _locked(path: Path) -> Iterator[None]:
+    import fcntl
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path.parent / f".{path.name}.lock", "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def read_lock(data_root: str | Path) -> dict[str, Any]:
+    path = Path(data_root) / LOCK_NAME
+    if not path.is_file():
+        return {}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path}: not valid JSON ({exc}); fix or delete it (digests are re-recorded)") from exc
+
+
+def record_digest(data_root: str | Path, archive: str, url: str, sha256: str, size: int) -> Path:
+    """Add/replace the lock entry of `archive` (read-modify-write under a file lock)."""
+    path = Path(data_root) / LOCK_NAME
+    with _locked(path):
+        lock = read_lock(data_root)
+        lock[archive] = {"sha256": sha256, "size": size, "url": url,
+                         "note": "recorded on first fetch; pin it as archive_sha256 in lgcaa/data/registry.py"}
+        write_json(path, lock)
+    return path
+
+
+def expected_digest(pinned: str | None, lock_key: str, data_root: str | Path,
+                    override: str | None) -> tuple[str | None, str]:
+    """(sha256 or None, where it came from): explicit override > pinned registry value > lock file > none."""
+    if override:
+        return override.lower(), "--sha256 / profile"
+    if pinned:
+        return pinned, "lgcaa/data/registry.py (pinned)"
+    entry = read_lock(data_root).get(lock_key)
+    if entry:
+        return entry["sha256"], f"{Path(data_root) / LOCK_NAME} (recorded on first fetch)"
+    return None, "unpinned"
+
+
+# --- checks -------------------------------------------------------------------------------------------
+
+
+def check_expectations(root: Path, manifest: dict[str, Any], spec: DatasetSpec, expected_count: int | None) -> None:
+    """Pair count and HR/LR sizes as the registry (or the profile's expected_count) says; UserError naming
+    the first offenders and their count."""
+    want = expected_count or spec.expected_count
+    if manifest["count"] != want:
+        raise UserError(
+            f"{root}: {manifest['count']} pairs, expected {want} ({spec.name}); the archive or folder is "
+            "incomplete or a different version -- delete it and fetch again, or fix expected_count"
+        )
+    bad = []
+    for rel, f in manifest["files"].items():
+        side = spec.hr_size if rel.startswith("hr/") else spec.lr_size
+        if (f["height"], f["width"]) != (side, side):
+            bad.append(f"{rel} ({f['height']}x{f['width']}, expected {side}x{side})")
+    if bad:
+        raise UserError(f"{root}: {len(bad)} image(s) with unexpected size for {spec.name}, first: "
+                        f"{', '.join(bad[:3])}; this is not the registry's version of the dataset")
+
+
+def present(out: Path, spec: DatasetSpec, expected_count: int | None) -> tuple[dict[str, Any] | None, str]:
+    """(verified manifest, "") for an existing, complete dataset folder, else (None, why not)."""
+    if not (out / "manifest.json").is_file():
+        return None, f"{out / 'manifest.json'} does not exist"
+    try:
+        manifest = verify_manifest(out)
+        check_expectations(out, manifest, spec, expected_count)
+    except (UserError, KeyError, ValueError) as exc:
+        return None, f"{exc.__class__.__name__}: {exc}"
+    return manifest, ""
+
+
+def _find_one(folder: Path, names: tuple[str, ...], what: str, archive: str) -> Path:
+    """The single sub-folder of `folder` named one of `names`; looks one level down if `folder` holds
+    nothing but one folder (archives that wrap everything in a top folder)."""
+    bases = [folder]
+    entries = list(folder.iterdir())
+    if len(entries) == 1 and entries[0].is_dir():
+        bases.append(entries[0])
+    for base in bases:
+        found = [base / n for n in names if (base / n).is_dir()]
+        if len(found) == 1:
+            return found[0]
+        if len(found) > 1:
+            raise UserError(f"{archive}: several {what} folders ({', '.join(p.name for p in found)}); "
+                            "cannot tell which one is the dataset")
+    listing = ", ".join(sorted(p.name for p in entries)[:10]) or "(empty)"
+    raise UserError(f"{archive}: no {what} folder (one of {', '.join(names)}) in the unpacked dataset; found: "
+                    f"{listing}; is this the right archive/--url?")
+
+
+def _canonical(unpacked: Path, staging: Path, spec: DatasetSpec, archive: str) -> None:
+    """Move the HR/LR folders of `unpacked` to `staging/{hr,lr}`; refuse non-PNG files (never drop them)."""
+    for what, names, sub in (("HR", spec.hr_dirs, "hr"), ("LR", spec.lr_dirs, "lr")):
+        src = _find_one(unpacked, names, what, archive)
+        others = sorted(p.name for p in src.iterdir() if p.suffix.lower() != ".png" and not p.name.startswith("."))
+        if others:
+            raise UserError(f"{archive}: {len(others)} non-PNG entr(y/ies) in {what} folder {src.name}/, first: "
+                            f"{', '.join(others[:5])}; the harness expects PNG pairs")
+        os.replace(src, staging / sub)
+
+
+# --- the whole thing ------------------------------------------------------------------------------------
+
+
+def _warn(msg: str) -> None:
+    print(f"WARNING: {msg}", file=sys.stderr)
+
+
+def fetch_archive(spec: DatasetSpec, data_root: Path, cache_dir: Path, url: str | None = None,
+                  sha256: str | None = None) -> tuple[Path, str, str, bool]:
+    """Download (or reuse) the dataset's archive into `<cache>/downloads/`.
+
+    Returns (path, sha256, URL used, checked): `checked` is False when no digest was known (unpinned and not
+    recorded yet); the caller records it with `record_digest` once the archive has unpacked into a valid
+    dataset, so a corrupt first download is never trusted. The first URL that works wins (others: mirrors).
+    """
+    from lgcaa.download import download
+
+    urls = (url,) if url else spec.urls
+    if not urls:
+        raise UserError(f"{spec.name}: no download URL is known. {spec.notes}")
+    archive_name = spec.archive or Path(urls[0].split("?")[0]).name or f"{spec.name}.archive"
+    expected, source = expected_digest(spec.archive_sha256, archive_name, data_root, sha256)
+    dest = cache_dir / "downloads" / archive_name
+    errors = []
+    for used in urls:
+        try:
+            digest = download(used, dest, sha256=expected, size=spec.archive_size if spec.pinned else None)
+            break
+        except UserError as exc:
+            errors.append(f"{exc} [expected digest from: {source}]" if expected else str(exc))
+    else:
+        raise UserError(" | ".join(errors))
+    if expected is not None and not spec.pinned and not sha256:
+        _warn(f"{archive_name} is not pinned in lgcaa/data/registry.py; verified against {source}")
+    return dest, digest, used, expected is not None
+
+
+def unpack_dataset(archive: Path, spec: DatasetSpec, out: Path, extra: dict[str, Any],
+                   expected_count: int | None = None) -> dict[str, Any]:
+    """Unpack `spec.archive_root` of `archive` into `out` atomically (temp folder + rename); return manifest."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.unpack-", dir=out.parent))
+    try:
+        n = extract_tree(archive, spec.archive_root, tmp / "raw")
+        if n == 0:
+            raise UserError(f"{archive}: no files under '{spec.archive_root}/'; wrong archive for {spec.name}?")
+        staging = tmp / "dataset"
+        staging.mkdir()
+        _canonical(tmp / "raw", staging, spec, str(archive))
+        manifest = build_manifest(staging, out.name, spec.scale, extra=extra)
+        check_expectations(staging, manifest, spec, expected_count)
+        write_manifest(staging, manifest)
+        publish_dir(staging, out)
+        return manifest
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def obtain_released(spec: DatasetSpec, data_root: str | Path, cache_dir: str | Path, name: str | None = None,
+                    url: str | None = None, sha256: str | None = None, expected_count: int | None = None,
+                    try_dvc: bool = True) -> Obtained:
+    """Make `<data_root>/<name>` (default: the registry name) hold the released pairs of `spec`."""
+    data_root, cache_dir = Path(data_root), Path(cache_dir)
+    out = data_root / (name or spec.name)
+    manifest, _ = present(out, spec, expected_count)
+    if manifest is not None:
+        return Obtained(manifest, "present", f"{out}: present and verified")
+    notes = []
+    if try_dvc:
+        from lgcaa.data.dvc import pull_dataset
+
+        ok, msg = pull_dataset(out)
+        notes.append(msg)
+        if ok:
+            manifest, why = present(out, spec, expected_count)
+            if manifest is not None:
+                return Obtained(manifest, "dvc", msg)
+            notes.append(f"{out}: pulled from DVC but it does not verify ({why}); fetching from the source instead")
+            shutil.rmtree(out, ignore_errors=True)
+    for note in notes:
+        print(note, file=sys.stderr)
+    archive, digest, used, checked = fetch_archive(spec, data_root, cache_dir, url, sha256)
+    extra = {
+        "source": {"registry": spec.name, "url": used, "archive": archive.name,
+                   "archive_sha256": digest, "archive_root": spec.archive_root},
+        "lr_kind": "released",
+        "licence": spec.licence,
+    }
+    try:
+        manifest = unpack_dataset(archive, spec, out, extra, expected_count)
+    except BrokenArchive as exc:
+        if checked:
+            raise
+        archive.unlink(missing_ok=True)
+        raise BrokenArchive(f"{exc} [the unverified download was deleted; rerun to download it again]") from exc
+    if not checked:
+        size = archive.stat().st_size
+        lock = record_digest(data_root, archive.name, used, digest, size)
+        _warn(f"{archive.name} is not pinned: recorded sha256 {digest} ({size} bytes) in {lock}. Check it "
+              "against the publisher, then pin it (archive_sha256 in lgcaa/data/registry.py).")
+    return Obtained(manifest, "fetch", f"{out}: unpacked from {archive}", digest, spec.pinned)

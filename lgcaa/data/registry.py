@@ -1,0 +1,156 @@
+"""The dataset registry: one explicit table of every dataset the harness knows, with where it comes from.
+
+Per dataset: source URL(s) of the archive, its sha256 (None = not pinned yet: the first fetch records the
+digest in `<data>/archives.lock.json` and warns), the folder inside the archive and the names of its HR/LR
+sub-folders, expected pair count, HR/LR sizes, scale, licence note, and whether LR is released or generated.
+
+Sources (checked, not guessed):
+- StableSR test sets: "Our test sets associated with the results in our paper are now available at
+  [HuggingFace](https://huggingface.co/datasets/Iceclear/StableSR-TestSets)" (IceClear/StableSR README,
+  2023-10-08); the repository holds `StableSR_testsets.zip` (3.06 GB) with `StableSR_testsets/DIV2K_V2_val`
+  (`lq/`, `gt/`), `RealSRVal_crop128` and `DrealSRVal_crop128` (`test_LR/`, `test_HR/`). Peers' scripts use
+  other sub-folder names for the same sets, so several are accepted (exactly one must be present).
+- ResShift ImageNet-Test: no archive is published; the maintainer answers requests for it with the
+  generation script (zsyOAOA/ResShift issue #23 -> scripts/prepare_testing_imagenet.py: 3000 ImageNet-val
+  images, GT 256, degraded with configs/degradation_testing_realesrgan.yaml). Users who hold a copy give its
+  URL (`--url`, profile `url`) or push it to their DVC remote; otherwise it is regenerated (`regenerate`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from lgcaa.errors import UserError
+
+STABLESR_ZIP_URL = "https://huggingface.co/datasets/Iceclear/StableSR-TestSets/resolve/main/StableSR_testsets.zip"
+STABLESR_LICENCE = ("Published by the StableSR authors on Hugging Face (Iceclear/StableSR-TestSets; see its "
+                    "dataset card). The images keep the terms of their original datasets (DIV2K, RealSR, "
+                    "DRealSR: research use, see their publishers); do not redistribute them.")
+HR_DIR_NAMES = ("gt", "test_HR", "HR", "hr")
+LR_DIR_NAMES = ("lq", "test_LR", "LR", "lr")
+
+
+@dataclass(frozen=True)
+class DatasetSpec:
+    """One registry entry. Sizes are square side lengths in pixels."""
+
+    name: str
+    title: str
+    urls: tuple[str, ...]
+    archive: str | None  # file name of the archive in the download cache
+    archive_sha256: str | None  # None = unpinned (recorded on first fetch, warned about)
+    archive_root: str  # folder inside the archive holding the HR/LR sub-folders
+    expected_count: int
+    hr_size: int
+    lr_size: int
+    scale: int
+    lr: str  # "released": LR ships with the archive | "generated": only by regeneration
+    licence: str
+    regenerate_config: str  # degradation config (lgcaa.data.degrade.CONFIGS) that regenerates its LR
+    notes: str = ""
+    hr_dirs: tuple[str, ...] = HR_DIR_NAMES
+    lr_dirs: tuple[str, ...] = LR_DIR_NAMES
+    archive_size: int | None = None
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def pinned(self) -> bool:
+        return self.archive_sha256 is not None
+
+
+DATASETS: dict[str, DatasetSpec] = {
+    "div2k-val": DatasetSpec(
+        name="div2k-val",
+        title="DIV2K validation (StableSR DIV2K_V2_val)",
+        urls=(STABLESR_ZIP_URL,),
+        archive="StableSR_testsets.zip",
+        archive_sha256=None,
+        archive_root="StableSR_testsets/DIV2K_V2_val",
+        expected_count=3000,
+        hr_size=512,
+        lr_size=128,
+        scale=4,
+        lr="released",
+        licence=STABLESR_LICENCE,
+        regenerate_config="realesrgan-x4plus",
+        notes="3000 512x512 crops of DIV2K valid HR; LR made by StableSR with the Real-ESRGAN degradation "
+              "(paper IV-A: 'the same degradation pipeline as in the training dataset').",
+    ),
+    "realsr": DatasetSpec(
+        name="realsr",
+        title="RealSR (StableSR RealSRVal_crop128)",
+        urls=(STABLESR_ZIP_URL,),
+        archive="StableSR_testsets.zip",
+        archive_sha256=None,
+        archive_root="StableSR_testsets/RealSRVal_crop128",
+        expected_count=100,
+        hr_size=512,
+        lr_size=128,
+        scale=4,
+        lr="released",
+        licence=STABLESR_LICENCE,
+        regenerate_config="realesrgan-x4plus",
+        notes="Centre crops of RealSR V3 (Cai et al. 2019, Canon+Nikon) test pairs; real LR captured by camera "
+              "(regenerating it synthetically only serves the regenerated-vs-released comparison).",
+    ),
+    "drealsr": DatasetSpec(
+        name="drealsr",
+        title="DRealSR (StableSR DrealSRVal_crop128)",
+        urls=(STABLESR_ZIP_URL,),
+        archive="StableSR_testsets.zip",
+        archive_sha256=None,
+        archive_root="StableSR_testsets/DrealSRVal_crop128",
+        expected_count=93,
+        hr_size=512,
+        lr_size=128,
+        scale=4,
+        lr="released",
+        licence=STABLESR_LICENCE,
+        regenerate_config="realesrgan-x4plus",
+        notes="Centre crops of DRealSR (Wei et al. 2020) x4 test pairs; real LR captured by camera.",
+    ),
+    "imagenet-test": DatasetSpec(
+        name="imagenet-test",
+        title="ImageNet-Test (ResShift)",
+        urls=(),
+        archive=None,
+        archive_sha256=None,
+        archive_root="",
+        expected_count=3000,
+        hr_size=256,
+        lr_size=64,
+        scale=4,
+        lr="generated",
+        licence="ImageNet (ILSVRC2012) terms of access: non-commercial research and educational use; the "
+                "validation images must be obtained from image-net.org by each user.",
+        regenerate_config="resshift-testing",
+        notes="No public archive (ResShift issue #23 points to scripts/prepare_testing_imagenet.py). Give the "
+              "URL of your copy (folders gt/ and lq/) with --url, pull it with DVC, or regenerate it from "
+              "ImageNet val: lgcaa data regenerate imagenet-test-regen --source imagenet-test "
+              "--hr-source /path/to/ILSVRC2012/val.",
+    ),
+    "mini": DatasetSpec(
+        name="mini",
+        title="Mini (packaged photos, offline)",
+        urls=(),
+        archive=None,
+        archive_sha256=None,
+        archive_root="",
+        expected_count=8,
+        hr_size=256,
+        lr_size=64,
+        scale=4,
+        lr="generated",
+        licence="Photos shipped inside scikit-image, scikit-learn and matplotlib (public domain / CC0 / "
+                "their packages' licences); see lgcaa.data.photos.",
+        regenerate_config="realesrgan-x4plus",
+        notes="Built offline by `lgcaa data build-mini` from the profile's `mini` section (centre crops; "
+              "bicubic or Real-ESRGAN LR); pair count and sizes come from the profile.",
+    ),
+}
+
+
+def get_spec(name: str) -> DatasetSpec:
+    if name not in DATASETS:
+        raise UserError(f"unknown dataset '{name}'; registry datasets: {', '.join(DATASETS)} (lgcaa data list)")
+    return DATASETS[name]

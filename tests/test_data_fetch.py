@@ -1,0 +1,250 @@
+"""Fetching registry datasets over HTTP (a loopback server, no external network): download + resume,
+checksum failures naming file/expected/got, trust-on-first-use digests, atomic unpack, pair checks."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+import json
+import re
+import threading
+import zipfile
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from lgcaa.data.fetch import LOCK_NAME, obtain_released, read_lock
+from lgcaa.data.manifest import verify_manifest
+from lgcaa.data.registry import get_spec
+from lgcaa.errors import UserError
+
+ROOT = "StableSR_testsets/RealSRVal_crop128"
+
+
+# --- a loopback server with Range support and a "cut the connection once" switch -------------------------
+
+
+class _Handler(BaseHTTPRequestHandler):
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+    def do_GET(self):
+        srv = self.server
+        data = srv.files.get(self.path)
+        rng = self.headers.get("Range")
+        srv.requests.append((self.path, rng))
+        if data is None:
+            self.send_error(404)
+            return
+        start = int(re.fullmatch(r"bytes=(\d+)-", rng).group(1)) if rng else 0
+        body = data[start:]
+        self.send_response(206 if rng else 200)
+        if rng:
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Accept-Ranges", "bytes")
+        self.end_headers()
+        if self.path in srv.cut_once:
+            srv.cut_once.discard(self.path)
+            self.wfile.write(body[: len(body) // 2])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+
+@pytest.fixture
+def server(monkeypatch):
+    monkeypatch.setenv("no_proxy", "127.0.0.1,localhost")
+    monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
+    for var in ("LGCAA_OFFLINE", "HF_HUB_OFFLINE", "http_proxy", "HTTP_PROXY"):
+        monkeypatch.delenv(var, raising=False)
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    srv.files, srv.requests, srv.cut_once = {}, [], set()
+    srv.url = lambda path: f"http://127.0.0.1:{srv.server_address[1]}{path}"
+    thread = threading.Thread(target=srv.serve_forever, daemon=True)
+    thread.start()
+    yield srv
+    srv.shutdown()
+    srv.server_close()
+
+
+# --- archives shaped like StableSR_testsets.zip ------------------------------------------------------------
+
+
+def _png(side: int, seed: int) -> bytes:
+    from PIL import Image
+
+    ramp = np.linspace(0, 255, side, dtype=np.float64)
+    flat = np.full((side, side), 37.0 * seed % 255)
+    img = np.stack([np.add.outer(ramp, ramp) / 2, np.tile(ramp, (side, 1)), flat], -1)
+    buf = io.BytesIO()
+    Image.fromarray(img.astype(np.uint8), "RGB").save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def make_zip(names=("a", "b", "c"), lr_names=None, lr_side=128, extra_sets=True) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", zipfile.ZIP_DEFLATED) as zf:
+        for i, n in enumerate(names):
+            zf.writestr(f"{ROOT}/test_HR/{n}.png", _png(512, i))
+        for i, n in enumerate(lr_names or names):
+            zf.writestr(f"{ROOT}/test_LR/{n}.png", _png(lr_side if n != "bad" else 100, i))
+        if extra_sets:  # the other sets of the same archive must not leak into this one
+            zf.writestr("StableSR_testsets/DIV2K_V2_val/gt/0000.png", _png(512, 9))
+            zf.writestr("StableSR_testsets/DIV2K_V2_val/lq/0000.png", _png(128, 9))
+    return buf.getvalue()
+
+
+def _spec(url: str, **kw):
+    return dataclasses.replace(get_spec("realsr"), urls=(url,), expected_count=kw.pop("count", 3), **kw)
+
+
+def _leftovers(data_root: Path) -> list[str]:
+    return sorted(p.name for p in data_root.iterdir() if p.name.startswith(".") and not p.name.endswith(".lock"))
+
+
+# --- tests ------------------------------------------------------------------------------------------------
+
+
+def test_fetch_unpins_records_digest_and_warns(server, tmp_path, capsys):
+    blob = make_zip()
+    server.files["/t.zip"] = blob
+    data, cache = tmp_path / "data", tmp_path / "cache"
+    got = obtain_released(_spec(server.url("/t.zip")), data, cache, try_dvc=False)
+    assert got.how == "fetch" and got.manifest["count"] == 3
+    out = data / "realsr"
+    assert sorted(p.name for p in (out / "hr").iterdir()) == ["a.png", "b.png", "c.png"]
+    assert (out / "lr/a.png").read_bytes() == _png(128, 0)
+    assert verify_manifest(out)["source"]["archive_sha256"] == hashlib.sha256(blob).hexdigest()
+    lock = read_lock(data)
+    assert lock["StableSR_testsets.zip"]["sha256"] == hashlib.sha256(blob).hexdigest()
+    assert "not pinned" in capsys.readouterr().err
+    assert _leftovers(data) == []
+    again = obtain_released(_spec(server.url("/t.zip")), data, cache, try_dvc=False)
+    assert again.how == "present" and len(server.requests) == 1
+
+
+def test_resume_after_a_cut_connection(server, tmp_path):
+    blob = make_zip()
+    server.files["/t.zip"] = blob
+    server.cut_once.add("/t.zip")
+    got = obtain_released(_spec(server.url("/t.zip")), tmp_path / "data", tmp_path / "cache", try_dvc=False)
+    assert got.manifest["count"] == 3
+    ranges = [r for _, r in server.requests if r]
+    assert ranges and int(ranges[0].split("=")[1].rstrip("-")) == len(blob) // 2  # resumed, not restarted
+    assert (tmp_path / "cache/downloads/StableSR_testsets.zip").read_bytes() == blob
+
+
+def test_pinned_checksum_mismatch_names_file_expected_and_got(server, tmp_path):
+    blob = make_zip()
+    server.files["/t.zip"] = blob
+    wrong = "0" * 64
+    data = tmp_path / "data"
+    with pytest.raises(UserError) as err:
+        obtain_released(_spec(server.url("/t.zip"), archive_sha256=wrong), data, tmp_path / "cache", try_dvc=False)
+    msg = str(err.value)
+    assert "StableSR_testsets.zip" in msg and wrong in msg and hashlib.sha256(blob).hexdigest() in msg
+    assert not (data / "realsr").exists()
+    assert not (tmp_path / "cache/downloads/StableSR_testsets.zip").exists()
+
+
+def test_recorded_digest_guards_later_downloads(server, tmp_path):
+    server.files["/t.zip"] = make_zip()
+    data, cache = tmp_path / "data", tmp_path / "cache"
+    obtain_released(_spec(server.url("/t.zip")), data, cache, try_dvc=False)
+    # upstream changes; the user wipes the dataset and the cached archive
+    import shutil
+
+    shutil.rmtree(data / "realsr")
+    (cache / "downloads/StableSR_testsets.zip").unlink()
+    server.files["/t.zip"] = make_zip(names=("a", "b", "d"))
+    with pytest.raises(UserError, match=LOCK_NAME):
+        obtain_released(_spec(server.url("/t.zip")), data, cache, try_dvc=False)
+    assert not (data / "realsr").exists()
+
+
+def _corrupt_middle(blob: bytes) -> bytes:
+    mid = len(blob) // 3
+    return blob[:mid] + bytes(b ^ 0xFF for b in blob[mid : mid + 64]) + blob[mid + 64 :]
+
+
+@pytest.mark.parametrize("damage", [lambda b: b[:-700], _corrupt_middle], ids=["truncated", "corrupt"])
+def test_broken_archive_never_leaves_a_dataset(server, tmp_path, damage):
+    server.files["/t.zip"] = damage(make_zip())  # served completely, but the file itself is broken
+    data, cache = tmp_path / "data", tmp_path / "cache"
+    with pytest.raises(UserError, match="truncated or corrupt"):
+        obtain_released(_spec(server.url("/t.zip")), data, cache, try_dvc=False)
+    assert not (data / "realsr").exists() and _leftovers(data) == []
+    assert LOCK_NAME not in [p.name for p in data.iterdir()]  # a broken download is never trusted
+    assert not (cache / "downloads/StableSR_testsets.zip").exists()  # deleted, so a rerun fetches afresh
+    server.files["/t.zip"] = make_zip()
+    assert obtain_released(_spec(server.url("/t.zip")), data, cache, try_dvc=False).manifest["count"] == 3
+
+
+def test_existing_dataset_survives_a_failed_refetch(server, tmp_path):
+    data, cache = tmp_path / "data", tmp_path / "cache"
+    server.files["/t.zip"] = make_zip()
+    obtain_released(_spec(server.url("/t.zip")), data, cache, try_dvc=False)
+    (data / "realsr/manifest.json").write_text("{}")  # damaged manifest -> refetch
+    (cache / "downloads/StableSR_testsets.zip").write_bytes(b"garbage")
+    with pytest.raises(UserError):
+        obtain_released(_spec(server.url("/t.zip")), data, cache, try_dvc=False)
+    assert (data / "realsr/hr/a.png").is_file()  # the old folder was not half-replaced
+
+
+@pytest.mark.parametrize(
+    "kwargs, pattern",
+    [
+        ({"lr_names": ("a", "b")}, r"1 unpaired image\(s\).*first: c\.png"),
+        ({"lr_names": ("a", "b", "bad"), "names": ("a", "b", "bad")}, r"1 pair\(s\) whose HR size.*bad\.png"),
+        ({"lr_side": 64}, r"3 pair\(s\) whose HR size is not 4x.*a\.png"),
+    ],
+)
+def test_mismatched_pairs_fail_naming_offenders_and_count(server, tmp_path, kwargs, pattern):
+    server.files["/t.zip"] = make_zip(**kwargs)
+    data = tmp_path / "data"
+    with pytest.raises(UserError, match=pattern):
+        obtain_released(_spec(server.url("/t.zip")), data, tmp_path / "cache", try_dvc=False)
+    assert not (data / "realsr").exists() and _leftovers(data) == []
+
+
+def test_pair_count_must_match(server, tmp_path):
+    server.files["/t.zip"] = make_zip()
+    with pytest.raises(UserError, match=r"3 pairs, expected 100"):
+        obtain_released(dataclasses.replace(get_spec("realsr"), urls=(server.url("/t.zip"),)),
+                        tmp_path / "data", tmp_path / "cache", try_dvc=False)
+
+
+def test_http_error_and_missing_url_are_clear(server, tmp_path):
+    with pytest.raises(UserError, match="HTTP 404"):
+        obtain_released(_spec(server.url("/absent.zip")), tmp_path / "data", tmp_path / "cache", try_dvc=False)
+    with pytest.raises(UserError, match="no download URL.*issue #23"):
+        obtain_released(get_spec("imagenet-test"), tmp_path / "data", tmp_path / "cache", try_dvc=False)
+
+
+def test_cli_fetch_verify_list(server, tmp_path, capsys):
+    from lgcaa.cli import main
+
+    server.files["/mirror/StableSR_testsets.zip"] = make_zip()
+    data, record = tmp_path / "data", tmp_path / "rec.json"
+    rc = main(["data", "fetch", "realsr", "--url", server.url("/mirror/StableSR_testsets.zip"), "--expected-count",
+               "3", "--data-root", str(data), "--cache", str(tmp_path / "cache"), "--no-dvc", "--record", str(record)])
+    assert rc == 0
+    params = json.loads(record.read_text())["params"]
+    assert params["obtained"] == "fetch" and params["archive_pinned"] is False
+    assert main(["data", "verify", "--data-root", str(data)]) == 0
+    capsys.readouterr()
+    assert main(["data", "list", "--json", "--data-root", str(data)]) == 0
+    listing = json.loads(capsys.readouterr().out)
+    rows = {r["name"]: r for r in listing["registry"]}
+    assert set(rows) == {"div2k-val", "realsr", "drealsr", "imagenet-test", "mini"}
+    assert listing["on_disk"] == {"realsr": {"pairs": 3, "lr": "released"}}
+    assert rows["realsr"]["on_disk"] == "3 pairs" and rows["realsr"]["digest"] == "recorded"
+    assert rows["div2k-val"]["on_disk"] == "absent" and rows["div2k-val"]["pairs"] == 3000
+    (data / "realsr/lr/a.png").write_bytes(b"x")
+    assert main(["data", "verify", "realsr", "--data-root", str(data)]) == 2
+    assert "a.png" in capsys.readouterr().err
