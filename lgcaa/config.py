@@ -9,7 +9,7 @@ from __future__ import annotations
 import json
 from importlib import resources
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from lgcaa.errors import UserError
 
@@ -37,16 +37,52 @@ def validate(config: dict[str, Any], source: str = "<config>") -> dict[str, Any]
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "<top level>"
         raise UserError(f"{source}: invalid config at '{where}': {exc.message}") from None
-    for table, spec in config.get("tables", {}).items():
-        for ds in spec.get("datasets", []):
-            if ds not in config["datasets"]:
-                raise UserError(f"{source}: tables/{table} names dataset '{ds}' that is not in 'datasets'")
-        for m in spec.get("methods", []):
-            if m not in config["methods"]:
-                raise UserError(f"{source}: tables/{table} names method '{m}' that is not in 'methods'")
-    if any(d["source"] == "mini" for d in config["datasets"].values()) and "mini" not in config:
-        raise UserError(f"{source}: a dataset uses source 'mini' but the 'mini' section is missing")
+    _check_references(config, source)
     return config
+
+
+def _table_references(tables: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """(where, kind, name) for every dataset/method a table section refers to."""
+    t1 = tables.get("table1", {})
+    for ds in t1.get("datasets", []):
+        yield "tables/table1", "dataset", ds
+    for m in t1.get("methods", []):
+        yield "tables/table1", "method", m
+    for name in ("table2", "table3", "curves"):
+        spec = tables.get(name)
+        if not spec:
+            continue
+        yield f"tables/{name}", "dataset", spec["dataset"]
+        for row in spec.get("rows", []):
+            yield f"tables/{name}", "method", row["method"]
+        for series in spec.get("series", []):
+            for point in series["points"]:
+                yield f"tables/{name}", "method", point["method"]
+    for ds in tables.get("compare", {}).get("datasets", {}):
+        yield "tables/compare", "dataset", ds
+    for m in tables.get("compare", {}).get("methods", {}):
+        yield "tables/compare", "method", m
+
+
+def _check_references(config: dict[str, Any], source: str) -> None:
+    known = {"dataset": config["datasets"], "method": config["methods"]}
+    for where, kind, name in _table_references(config.get("tables", {})):
+        if name not in known[kind]:
+            raise UserError(f"{source}: {where} names {kind} '{name}' that is not in '{kind}s'")
+    for name, ds in config["datasets"].items():
+        if ds["source"] == "mini":
+            if "mini" not in config:
+                raise UserError(f"{source}: dataset '{name}' uses source 'mini' but the 'mini' section is missing")
+            if ds["lr"] not in ("bicubic", "realesrgan"):
+                raise UserError(f"{source}: mini dataset '{name}' needs lr 'bicubic' or 'realesrgan', not '{ds['lr']}'")
+        else:
+            from lgcaa.data.registry import DATASETS
+
+            if ds["source"] not in DATASETS:
+                raise UserError(f"{source}: dataset '{name}' has unknown source '{ds['source']}' "
+                                f"(known: mini, {', '.join(sorted(DATASETS))})")
+            if ds["lr"] != "released" and ds["source"] == name:
+                raise UserError(f"{source}: regenerated dataset '{name}' must be named differently from its source")
 
 
 def load_config(path_or_profile: str | Path | None = None) -> dict[str, Any]:
