@@ -1,4 +1,9 @@
-"""`lgcaa eval SR_DIR HR_DIR`: score SR outputs against HR with the pinned protocol."""
+"""`lgcaa eval SR_DIR HR_DIR`: score SR outputs against HR with the pinned protocol.
+
+Standalone: any SR method's output folder can be scored against its HR folder (same PNG names, same sizes).
+Writes per_image.csv (image, metric, value), lock.json and aggregate.json to --out; prints one line per
+metric (mean, or why it is missing and the fix), N and the protocol lock.
+"""
 
 from __future__ import annotations
 
@@ -9,30 +14,47 @@ DEFAULT_METRICS = "psnr,ssim,lpips,dists,fid,musiq,clipiqa,niqe,maniqa"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("sr_dir", type=Path)
-    parser.add_argument("hr_dir", type=Path)
+    parser.add_argument("sr_dir", type=Path, help="folder of SR outputs (PNG)")
+    parser.add_argument("hr_dir", type=Path, help="folder of HR references (PNG, same names and sizes)")
     parser.add_argument("--out", type=Path, default=None, help="folder for per_image.csv, lock.json, aggregate.json")
-    parser.add_argument("--metrics", default=DEFAULT_METRICS, help="comma-separated metric names")
-    parser.add_argument("--device", default="auto", help="cpu, cuda or auto")
+    parser.add_argument("--metrics", default=DEFAULT_METRICS, help=f"comma-separated metric names (default {DEFAULT_METRICS})")
+    parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (cuda when available)")
+    parser.add_argument("--batch-pixels", type=int, default=None,
+                        help="max pixels per forward batch of same-size images (default 4x512x512)")
+    parser.add_argument("--workers", type=int, default=None,
+                        help="evaluator threads (default: CPU cores granted, i.e. OMP_NUM_THREADS when set, max 8; "
+                             "4 on a GPU)")
     parser.add_argument("--dataset", default="")
     parser.add_argument("--method", default="")
-    parser.add_argument("--expected-count", type=int, default=None)
+    parser.add_argument("--expected-count", type=int, default=None,
+                        help="images the dataset should have; stored in the aggregate, checked by `lgcaa table`")
     parser.add_argument("--experiment", default="eval")
     parser.add_argument("--record", type=Path, default=None, help="write a job record (run.json) here")
+
+
+def resolve_device(device: str) -> str:
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from lgcaa.metrics.evaluate import evaluate, write_evaluation
+    from lgcaa.errors import UserError
+    from lgcaa.metrics.evaluate import DEFAULT_BATCH_PIXELS, evaluate, write_evaluation
+    from lgcaa.metrics.registry import get
 
-    device = args.device
-    if device == "auto":
-        import torch
-
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    metrics = [m for m in args.metrics.split(",") if m]
-    ev = evaluate(args.sr_dir, args.hr_dir, metrics, device=device)
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    if not metrics:
+        raise UserError("--metrics is empty; name at least one metric")
+    for m in metrics:
+        get(m)  # unknown names fail before any work
+    device = resolve_device(args.device)
+    ev = evaluate(args.sr_dir, args.hr_dir, metrics, device=device,
+                  batch_pixels=args.batch_pixels or DEFAULT_BATCH_PIXELS, workers=args.workers)
     extra = {"dataset": args.dataset, "method": args.method, "sr_dir": str(args.sr_dir), "hr_dir": str(args.hr_dir),
              "expected_count": args.expected_count}
     if args.out:
@@ -44,15 +66,17 @@ def run(args: argparse.Namespace) -> int:
             write_record(
                 args.record, experiment=args.experiment, run_name=f"eval:{args.method}:{args.dataset}",
                 params={"method": args.method, "dataset": args.dataset, "lock": ev.aggregate["lock"],
-                        "n_images": ev.aggregate["n_images"], "metrics": ",".join(metrics),
+                        "n_images": ev.aggregate["n_images"], "metrics": ",".join(metrics), "device": device,
+                        "images_sha256": ev.aggregate["images_sha256"],
                         **{f"missing.{m}": s["reason"] for m, s in ev.aggregate["metrics"].items() if s["status"] != "ok"}},
-                metrics=ok,
+                metrics={**ok, "eval_seconds": round(ev.timing["total_s"], 3)},
                 artifacts=[str(args.out / "per_image.csv"), str(args.out / "aggregate.json"), str(args.out / "lock.json")],
                 tags={"lgcaa.lock": ev.aggregate["lock"]},
             )
     for m, s in ev.aggregate["metrics"].items():
         print(f"{m:8s} " + (f"{s['mean']:.4f}" if s["status"] == "ok" else f"missing: {s['reason']} (fix: {s['fix']})"))
-    print(f"N={ev.aggregate['n_images']} lock={ev.aggregate['lock']}")
+    print(f"N={ev.aggregate['n_images']} lock={ev.aggregate['lock']} device={device} "
+          f"time={ev.timing['total_s']:.1f}s (metric forward {ev.timing['forward_total_s']:.1f}s)")
     if not args.out:
         print(json.dumps(ev.aggregate["metrics"], indent=2))
     return 0

@@ -1,6 +1,8 @@
 """Which metrics can run here: a metric is available only when every weight file it loads is present.
 
-Files listed in `generated_offline` are produced on demand (NIQE's parameters from basicsr's npz).
+Files with an offline producer (NIQE's parameters from basicsr's npz, LPIPS' heads from the lpips wheel) are
+made on demand. Presence is checked by existence and, where the manifest knows it, size; digests are checked
+by `lgcaa weights verify` / `fetch` (hashing ~1 GB per evaluation job would dominate small runs).
 """
 
 from __future__ import annotations
@@ -11,28 +13,33 @@ from lgcaa.metrics.registry import FIX_COMMAND, MetricSpec
 
 
 def hub_dir() -> Path:
-    import torch
+    from lgcaa.weights.manager import hub_dir as _hub
 
-    return Path(torch.hub.get_dir())
+    return _hub()
 
 
 def ensure_offline_weights(spec: MetricSpec) -> None:
-    """Create the files of `spec.generated_offline` that are missing."""
-    for rel in spec.generated_offline:
-        dest = hub_dir() / rel
-        if not dest.is_file() and rel.endswith("niqe_modelparameters.mat"):
-            from lgcaa.metrics.niqe_params import write_niqe_mat
+    """Create the files of `spec.generated_offline` that are missing (no network)."""
+    from lgcaa.weights.manager import fetch, inspect
+    from lgcaa.weights.manifest import BY_DEST
 
-            write_niqe_mat(dest)
+    for rel in spec.generated_offline:
+        f = BY_DEST[rel]
+        if not inspect(f).usable:
+            fetch(f)
 
 
 def missing_reason(spec: MetricSpec) -> dict[str, str] | None:
     """None when `spec` can run; else {'reason': ..., 'fix': ...} naming the absent files."""
+    from lgcaa.weights.manager import inspect
+    from lgcaa.weights.manifest import BY_DEST
+
     ensure_offline_weights(spec)
-    absent = [rel for rel in spec.weights if not (hub_dir() / rel).is_file()]
-    if not absent:
+    bad = [s for s in (inspect(BY_DEST[rel]) for rel in spec.weights) if not s.usable]
+    if not bad:
         return None
     return {
-        "reason": f"weights absent: {', '.join(str(hub_dir() / a) for a in absent)}",
+        "reason": "weights absent: " + ", ".join(str(s.path) + ("" if s.state == "missing" else f" ({s.state})")
+                                                  for s in bad),
         "fix": FIX_COMMAND.format(name=spec.name),
     }

@@ -1,33 +1,42 @@
 """The protocol lock: a short hash of everything that changes a metric's number.
 
-It covers the pyiqa version, every selected metric's pyiqa name and options, and the image format/range
-fed to the metrics. It is written next to every per-image CSV, logged to MLflow and printed under every
-table; combining results with different locks is refused.
+It covers the pyiqa version, every selected metric's pyiqa name, options and weight digests (from the
+manifest; "unpinned" where none is published), and the decoding rules / format / range of the images fed to
+the metrics (lgcaa.metrics.decode.DECODE_PROTOCOL). It is written next to every per-image CSV, logged to
+MLflow and printed under every table; combining results with different locks is refused.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from lgcaa.errors import UserError
 
-IMAGE_PROTOCOL = {"format": "png-uint8-rgb", "range": "[0,1] float32", "crop_border": 0, "resize": "none"}
+
+def image_protocol() -> dict[str, Any]:
+    from lgcaa.metrics.decode import DECODE_PROTOCOL
+
+    return {**DECODE_PROTOCOL, "crop_border": 0}
 
 
 def protocol(metric_names: Iterable[str], pyiqa_version: str | None = None) -> dict[str, Any]:
     from lgcaa.metrics.registry import get
+    from lgcaa.weights.manifest import BY_DEST
 
     if pyiqa_version is None:
         from importlib.metadata import version
 
         pyiqa_version = version("pyiqa")
-    return {
-        "pyiqa": pyiqa_version,
-        "image": IMAGE_PROTOCOL,
-        "metrics": {n: {"pyiqa_name": get(n).pyiqa_name, "options": get(n).options} for n in sorted(metric_names)},
-    }
+
+    def entry(n: str) -> dict[str, Any]:
+        spec = get(n)
+        return {"pyiqa_name": spec.pyiqa_name, "options": spec.options,
+                "weights": {w: BY_DEST[w].sha256 or "unpinned" for w in spec.weights}}
+
+    return {"pyiqa": pyiqa_version, "image": image_protocol(), "metrics": {n: entry(n) for n in sorted(metric_names)}}
 
 
 def lock_hash(proto: dict[str, Any]) -> str:

@@ -30,3 +30,20 @@ def write_niqe_mat(dest: str | Path) -> Path:
     with atomic_path(dest, suffix=".mat") as tmp:
         scipy.io.savemat(tmp, {"mu_prisparam": params["mu_pris_param"], "cov_prisparam": params["cov_pris_param"]})
     return Path(dest)
+
+
+def mat_matches_basicsr(path: str | Path) -> bool:
+    """Whether a .mat holds exactly basicsr's NIQE parameters (False when unreadable)."""
+    import numpy as np
+    import scipy.io
+
+    try:
+        mat = scipy.io.loadmat(str(path))
+    except Exception:  # noqa: BLE001 - scipy raises assorted types on a damaged file; any means 'no match'
+        return False
+    params = np.load(basicsr_npz_path())
+    return bool(
+        "mu_prisparam" in mat and "cov_prisparam" in mat
+        and np.array_equal(np.ravel(mat["mu_prisparam"]), np.ravel(params["mu_pris_param"]))
+        and np.array_equal(mat["cov_prisparam"], params["cov_pris_param"])
+    )

@@ -21,9 +21,12 @@ class MetricSpec:
     mode: str  # "FR" full-reference per image, "NR" no-reference per image, "SET" folder vs folder (FID)
     lower_better: bool
     label: str
-    weights: tuple[str, ...] = ()  # files under torch.hub.get_dir() the metric loads
+    weights: tuple[str, ...] = ()  # files under torch.hub.get_dir() the metric loads (lgcaa.weights.manifest)
     generated_offline: tuple[str, ...] = ()  # subset of `weights` that `lgcaa weights` can make offline
     notes: list[str] = field(default_factory=list)
+    batchable: bool = True  # same-shape images may share one forward (per-image values unchanged; tested)
+    min_side: int = 1  # smallest H and W the metric is defined on; smaller images fail naming the file
+    thread_safe: bool = True  # forward may run concurrently from evaluator worker threads (else serialised)
 
 
 METRICS: dict[str, MetricSpec] = {
@@ -32,11 +35,14 @@ METRICS: dict[str, MetricSpec] = {
     ),
     "ssim": MetricSpec(
         "ssim", "ssim", {"test_y_channel": True, "color_space": "ycbcr", "crop_border": 0, "downsample": False},
-        "FR", False, "SSIM",
+        "FR", False, "SSIM", min_side=11,
+        notes=["11x11 Gaussian window, 'valid' filtering: images need H, W >= 11"],
     ),
     "lpips": MetricSpec(
         "lpips", "lpips", {"net": "alex", "version": "0.1"}, "FR", True, "LPIPS",
         weights=("checkpoints/alexnet-owt-7be5be79.pth", "pyiqa/LPIPS_v0.1_alex-df73285e.pth"),
+        generated_offline=("pyiqa/LPIPS_v0.1_alex-df73285e.pth",),
+        notes=["linear heads copied offline from the lpips wheel (same sha256); AlexNet trunk must be fetched"],
     ),
     "dists": MetricSpec(
         "dists", "dists", {}, "FR", True, "DISTS",
@@ -45,7 +51,8 @@ METRICS: dict[str, MetricSpec] = {
     "fid": MetricSpec(
         "fid", "fid", {"mode": "clean"}, "SET", True, "FID",
         weights=("pyiqa/pt_inception-2015-12-05-6726825d.pth",),
-        notes=["SR folder vs HR folder; comparable only at equal image counts"],
+        notes=["SR folder vs HR folder; comparable only at equal image counts",
+               "clean-fid resize: per channel, PIL bicubic on float32 to 299x299, then (x-128)/128"],
     ),
     "musiq": MetricSpec(
         "musiq", "musiq", {"pretrained": "koniq10k"}, "NR", False, "MUSIQ",
@@ -53,18 +60,22 @@ METRICS: dict[str, MetricSpec] = {
     ),
     "clipiqa": MetricSpec(
         "clipiqa", "clipiqa", {}, "NR", False, "CLIPIQA",
-        weights=("pyiqa/RN50.pt",),
+        weights=("clip/RN50.pt",), thread_safe=False,  # forward calls clip_model.to(x) on a shared module
+        notes=["OpenAI CLIP RN50 loaded by pyiqa from torch.hub.get_dir()/clip/"],
     ),
     "niqe": MetricSpec(
         "niqe", "niqe", {"test_y_channel": True, "color_space": "yiq", "crop_border": 0, "version": "original"},
         "NR", True, "NIQE",
         weights=("pyiqa/niqe_modelparameters.mat",), generated_offline=("pyiqa/niqe_modelparameters.mat",),
-        notes=["parameters converted offline from basicsr's shipped niqe_pris_params.npz"],
+        min_side=96,
+        notes=["parameters converted offline from basicsr's shipped niqe_pris_params.npz",
+               "96x96 blocks: images need H, W >= 96 (the border beyond a multiple of 96 is not scored)"],
     ),
     "maniqa": MetricSpec(
         "maniqa", "maniqa-pipal", {}, "NR", False, "MANIQA",
-        weights=("pyiqa/MANIQA_PIPAL-ae6d356b.pth",),
-        notes=["maniqa-pipal: plain 'maniqa' changed meaning across pyiqa versions"],
+        weights=("pyiqa/MANIQA_PIPAL-ae6d356b.pth",), thread_safe=False,  # ViT features pass through a shared hook list
+        notes=["maniqa-pipal: plain 'maniqa' changed meaning across pyiqa versions",
+               "ViT built without timm's ImageNet download: the strict MANIQA_PIPAL load overwrites all of it"],
     ),
 }
 

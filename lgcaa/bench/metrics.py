@@ -1,0 +1,219 @@
+"""`lgcaa bench metrics`: our evaluator vs a naive pyiqa loop, same images, same metrics, same process.
+
+Naive loop (what a typical scoring script does): for each metric, `pyiqa.create_metric(...)` with our
+registry options, then for each image call it on the file paths (pyiqa re-reads and decodes every image for
+every metric); FID runs pyiqa's folder mode. Ours: `lgcaa.metrics.evaluate.evaluate` (decode once, models built
+once, same-size images batched). Model building counts in both (our model cache is cleared before each run).
+
+Both are warmed up first on one image (lazy imports, LAPACK/allocator first-use) and run `--repeat` times
+in alternating order; medians are reported. Values must agree (max |naive - ours| per metric is reported).
+
+Result keys: speedup = naive_s / ours_s (goal >= 2); overhead = ours_s / ours_forward_s - 1, where
+ours_forward_s is the wall time the metrics' own forward calls need (on CPU: thread-seconds in forward / workers;
+on a GPU, where forwards are serialised: their sum) (goal <= 0.15); overhead_excluding_model_build leaves out the one-time model loading
+(which the naive loop pays too, and which dominates runs of a few images). Where the speedup comes from is shown by two references run in the same
+loop: naive_1thread_s (the naive loop with torch limited to one intra-op thread, like our workers) and
+ours_1worker_s (our evaluator with a single worker): naive_s/naive_1thread_s is the thread-policy share,
+naive_1thread_s/ours_1worker_s the decode-once + batching share, ours_1worker_s/ours_s the workers' share.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "hubble_deep_field", "retina",
+          "china", "flower", "motorcycle_left")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--sr", type=Path, default=None, help="SR folder (default: made from real photos)")
+    parser.add_argument("--hr", type=Path, default=None, help="HR folder (default: made from real photos)")
+    parser.add_argument("--metrics", default="psnr,ssim,lpips,dists,fid,musiq,clipiqa,niqe,maniqa",
+                        help="requested metrics; those without weights here are skipped and listed")
+    parser.add_argument("--n-images", type=int, default=10,
+                        help="image pairs when no folders are given (10 photos, then mirrored copies)")
+    parser.add_argument("--size", type=int, default=256, help="HR side when no folders are given")
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--device", default="auto")
+    parser.add_argument("--batch-pixels", type=int, default=None)
+
+
+def make_pairs(out: Path, n: int, size: int) -> tuple[Path, Path]:
+    """HR: real photos (skimage/sklearn wheels) centre-cropped to size²; SR: bicubic x4 down then up."""
+    import numpy as np
+    from PIL import Image
+
+    from lgcaa.io import write_png
+
+    hr_dir, sr_dir = out / "hr", out / "sr"
+    for i in range(n):  # beyond the 10 photos: mirrored / transposed copies (distinct images, same content)
+        name, variant = PHOTOS[i % len(PHOTOS)], i // len(PHOTOS)
+        img = _photo(name)
+        img = [img, img[:, ::-1], img[::-1], img.transpose(1, 0, 2)][variant % 4]
+        h, w = img.shape[:2]
+        s = min(size, h, w) // 4 * 4
+        img = np.ascontiguousarray(img[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s])
+        lr = Image.fromarray(img).resize((s // 4, s // 4), Image.BICUBIC)
+        write_png(hr_dir / f"{name}_{variant}.png", img)
+        write_png(sr_dir / f"{name}_{variant}.png", np.asarray(lr.resize((s, s), Image.BICUBIC)))
+    return sr_dir, hr_dir
+
+
+def _photo(name: str):
+    import numpy as np
+
+    if name in ("china", "flower"):
+        from sklearn.datasets import load_sample_image
+
+        return load_sample_image(f"{name}.jpg")
+    import skimage.data
+
+    if name == "motorcycle_left":
+        return skimage.data.stereo_motorcycle()[0]
+    img = getattr(skimage.data, name)()
+    if img.dtype != np.uint8:
+        img = (np.clip(img, 0, 1) * 255).round().astype(np.uint8)
+    return img[..., :3]
+
+
+def naive(sr: Path, hr: Path, metrics: list[str], names: list[str], device: str) -> tuple[float, dict]:
+    """Seconds and {metric: {image: value}} for the create-per-metric, read-per-call loop."""
+    import torch
+
+    from lgcaa.metrics.build import build_metric
+    from lgcaa.metrics.registry import get
+
+    t0 = time.perf_counter()
+    values: dict[str, dict[str, float]] = {}
+    with torch.no_grad():
+        for m in metrics:
+            spec = get(m)
+            model = build_metric(m, device)
+            if spec.mode == "SET":
+                values[m] = {"*": float(model(str(sr), str(hr), mode=spec.options["mode"], num_workers=0,
+                                              verbose=False))}
+                continue
+            values[m] = {}
+            for n in names:
+                v = model(str(sr / n), str(hr / n)) if spec.mode == "FR" else model(str(sr / n))
+                values[m][n] = float(v.reshape(-1)[0])
+    return time.perf_counter() - t0, values
+
+
+def ours(sr: Path, hr: Path, metrics: list[str], device: str, batch_pixels: int | None,
+         workers: int | None = None) -> tuple[float, Any]:
+    from lgcaa.metrics.build import clear_cache
+    from lgcaa.metrics.evaluate import DEFAULT_BATCH_PIXELS, evaluate
+
+    clear_cache()
+    t0 = time.perf_counter()
+    ev = evaluate(sr, hr, metrics, device=device, batch_pixels=batch_pixels or DEFAULT_BATCH_PIXELS, workers=workers)
+    return time.perf_counter() - t0, ev
+
+
+def naive_one_thread(sr: Path, hr: Path, metrics: list[str], names: list[str], device: str) -> float:
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        return naive(sr, hr, metrics, names, device)[0]
+    finally:
+        torch.set_num_threads(before)
+
+
+def run(args: argparse.Namespace) -> dict[str, Any]:
+    import pyiqa  # noqa: F401  (imported before timing: its import is not part of either loop)
+    import torch
+
+    from lgcaa.commands.evaluate import resolve_device
+    from lgcaa.metrics.availability import missing_reason
+    from lgcaa.metrics.evaluate import paired_names
+    from lgcaa.metrics.registry import get
+
+    device = resolve_device(args.device)
+    tmp = None
+    if args.sr is None or args.hr is None:
+        tmp = tempfile.TemporaryDirectory(prefix="lgcaa-bench-metrics-")
+        sr, hr = make_pairs(Path(tmp.name), args.n_images, args.size)
+    else:
+        sr, hr = args.sr, args.hr
+    requested = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    skipped = {m: r["reason"] for m in requested if (r := missing_reason(get(m))) is not None}
+    metrics = [m for m in requested if m not in skipped]
+    names = paired_names(sr, hr)
+
+    # warm-up, untimed: one image through each metric
+    _, _ = naive(sr, hr, [m for m in metrics if get(m).mode != "SET"], names[:1], device)
+    runs = []
+    for r in range(args.repeat):
+        order = ("naive", "ours", "naive1", "ours1")
+        order = order if r % 2 == 0 else order[::-1]
+        res: dict[str, Any] = {}
+        for which in order:
+            if which == "naive":
+                res["naive_s"], naive_vals = naive(sr, hr, metrics, names, device)
+            elif which == "naive1":
+                res["naive_1thread_s"] = naive_one_thread(sr, hr, metrics, names, device)
+            elif which == "ours1":
+                res["ours_1worker_s"] = ours(sr, hr, metrics, device, args.batch_pixels, workers=1)[0]
+            else:
+                res["ours_s"], ev = ours(sr, hr, metrics, device, args.batch_pixels)
+                res["ours_forward_s"] = ev.timing["forward_wall_s"]
+                res["ours_timing"] = ev.timing
+        runs.append(res)
+    ours_vals: dict[str, dict[str, float]] = {m: {} for m in metrics}
+    for n, m, v in ev.rows:
+        ours_vals[m][n] = v
+    for m in metrics:
+        if get(m).mode == "SET":
+            ours_vals[m]["*"] = ev.aggregate["metrics"][m]["mean"]
+    diffs = {m: max(abs(naive_vals[m][k] - ours_vals[m][k]) for k in naive_vals[m]) for m in metrics}
+
+    keys = ("naive_s", "ours_s", "ours_forward_s", "naive_1thread_s", "ours_1worker_s")
+    med = {k: statistics.median(r[k] for r in runs) for k in keys}
+    build = statistics.median(r["ours_timing"]["build_s"] for r in runs)
+    speedup = med["naive_s"] / med["ours_s"]
+    overhead = med["ours_s"] / med["ours_forward_s"] - 1 if med["ours_forward_s"] > 0 else None
+    overhead_ex = (med["ours_s"] - build) / med["ours_forward_s"] - 1 if med["ours_forward_s"] > 0 else None
+    out = {
+        "bench": "metrics",
+        "device": device,
+        "torch_threads": torch.get_num_threads(),
+        "n_images": len(names),
+        "image_sizes": sorted({f"{h}x{w}" for h, w in _sizes(sr, names)}),
+        "metrics": metrics,
+        "skipped_no_weights": skipped,
+        "repeat": args.repeat,
+        "naive_s": round(med["naive_s"], 4),
+        "ours_s": round(med["ours_s"], 4),
+        "ours_forward_s": round(med["ours_forward_s"], 4),
+        "ours_workers": ev.timing["workers"],
+        "naive_1thread_s": round(med["naive_1thread_s"], 4),
+        "ours_1worker_s": round(med["ours_1worker_s"], 4),
+        "speedup": round(speedup, 3),
+        "overhead": None if overhead is None else round(overhead, 4),
+        "overhead_excluding_model_build": None if overhead_ex is None else round(overhead_ex, 4),
+        "goal": {"speedup_ge_2": speedup >= 2, "overhead_le_0.15": overhead is not None and overhead <= 0.15},
+        "max_abs_diff_naive_vs_ours": {m: float(f"{d:.3g}") for m, d in diffs.items()},
+        "ours_forward_s_by_metric": {m: round(statistics.median(r["ours_timing"]["forward_s"][m] for r in runs), 4)
+                                     for m in metrics},
+        "ours_build_s": round(statistics.median(r["ours_timing"]["build_s"] for r in runs), 4),
+        "ours_decode_s": round(statistics.median(r["ours_timing"]["decode_s"] for r in runs), 4),
+        "runs_s": [{k: round(r[k], 4) for k in keys} for r in runs],
+        "source": "real photos (skimage/sklearn), bicubic x4 round trip" if tmp else f"{sr} vs {hr}",
+    }
+    if tmp is not None:
+        tmp.cleanup()
+    return out
+
+
+def _sizes(folder: Path, names: list[str]) -> list[tuple[int, int]]:
+    from lgcaa.metrics.decode import image_size
+
+    return [image_size(folder / n) for n in names]

@@ -1,0 +1,245 @@
+"""Resumable, verified downloads: one function, `download(url, dest, sha256, size)`.
+
+The file is streamed to `dest.part` (`dest.with_suffix(dest.suffix + ".part")`). A `.part` left by an
+interrupted run is resumed with an HTTP `Range` request (a server that ignores Range restarts it from byte 0).
+A connection cut mid-file is retried (`retries` times, resuming each time). At the end the size and sha256
+are checked; a mismatch deletes the `.part` and raises `DownloadError` naming the file, the expected and the
+computed value. Only a verified file is renamed onto `dest` (atomic `os.replace`), so `dest` existing means
+complete and checked.
+
+Schemes: http, https and file (a local mirror: `file:///mnt/mirror/x.pth`). Standard library only (urllib).
+
+Offline: with `HF_HUB_OFFLINE=1` or `LGCAA_OFFLINE=1` in the environment no network request is made; an
+http(s) download raises `DownloadError` at once (file:// still works). Callers that fetch many files catch
+`DownloadError` per file and report which ones are missing.
+
+Concurrency: two processes downloading the same `dest` serialise on an advisory lock file
+`.<name>.lock` next to `dest` (left in place; hidden so image listings skip it).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+import re
+import socket
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import BinaryIO
+
+from lgcaa.errors import UserError
+
+CHUNK = 1 << 20
+USER_AGENT = "lgcaa-harness/0.1 (+urllib)"
+OFFLINE_ENV = ("HF_HUB_OFFLINE", "LGCAA_OFFLINE")
+
+Progress = Callable[[int, "int | None"], None]  # (bytes on disk so far, total bytes or None)
+
+
+class DownloadError(UserError):
+    """A download that failed (network, HTTP status, size or checksum); the message names the file."""
+
+
+class _Interrupted(Exception):
+    """The transfer stopped early; the .part is kept and the next attempt resumes from it."""
+
+
+def offline() -> bool:
+    """True when the environment forbids network access (`HF_HUB_OFFLINE` or `LGCAA_OFFLINE` truthy)."""
+    return any(os.environ.get(k, "").strip().lower() in ("1", "true", "yes", "on") for k in OFFLINE_ENV)
+
+
+def part_path(dest: str | os.PathLike) -> Path:
+    """The temporary file a download of `dest` streams into."""
+    dest = Path(dest)
+    return dest.with_suffix(dest.suffix + ".part")
+
+
+def download(
+    url: str,
+    dest: str | os.PathLike,
+    sha256: str | None = None,
+    size: int | None = None,
+    timeout: float = 60,
+    retries: int = 3,
+    progress: Progress | None = None,
+) -> str:
+    """Download `url` to `dest` (resuming, verified, atomic); return the sha256 hex digest of the file.
+
+    If `dest` already exists it is not downloaded again: it is verified against `size`/`sha256` when given
+    (a mismatch raises DownloadError and leaves `dest` untouched for inspection) and its digest is returned.
+    `retries` = number of extra attempts after a failed/cut transfer (each resumes from the `.part`).
+    HTTP 4xx (other than 416 on a resume) fails at once; 5xx and connection errors are retried.
+    """
+    dest = Path(dest)
+    expected_sha = sha256.lower() if sha256 else None
+    if dest.is_file():
+        return _verify_existing(dest, expected_sha, size)
+    scheme = urllib.parse.urlsplit(url).scheme.lower()
+    if scheme not in ("http", "https", "file"):
+        raise DownloadError(f"{dest}: unsupported URL scheme '{scheme}' in {url} (use http, https or file)")
+    if scheme != "file" and offline():
+        raise DownloadError(
+            f"{dest}: not downloaded, offline ({'/'.join(OFFLINE_ENV)} set); fetch {url} on a machine with "
+            f"network and copy it to {dest}"
+        )
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = part_path(dest)
+    with _lock(dest):
+        if dest.is_file():  # another process finished it while we waited for the lock
+            return _verify_existing(dest, expected_sha, size)
+        last_error: Exception | None = None
+        for attempt in range(retries + 1):
+            try:
+                if scheme == "file":
+                    _copy_local(url, part, progress)
+                else:
+                    _fetch_http(url, part, timeout, progress)
+                last_error = None
+                break
+            except (_Interrupted, urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
+                if isinstance(exc, urllib.error.HTTPError) and 400 <= exc.code < 500:
+                    raise DownloadError(f"{dest}: HTTP {exc.code} {exc.reason} for {url}; check the URL") from exc
+                if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, socket.gaierror):
+                    raise DownloadError(f"{dest}: cannot resolve the host of {url} ({exc.reason}); no network? "
+                                        "fetch it elsewhere and copy it there") from exc
+                last_error = exc
+                if attempt < retries:
+                    time.sleep(min(0.5 * 2**attempt, 8.0))
+        if last_error is not None:
+            have = part.stat().st_size if part.exists() else 0
+            raise DownloadError(
+                f"{dest}: download of {url} failed after {retries + 1} attempts "
+                f"({last_error.__class__.__name__}: {last_error}); {have} bytes kept in {part}, rerun to resume"
+            ) from last_error
+        got_size = part.stat().st_size
+        if size is not None and got_size != size:
+            part.unlink()
+            raise DownloadError(f"{dest}: size mismatch for {url}: expected {size} bytes, got {got_size}; "
+                                "partial file deleted, rerun (if it persists the upstream file changed)")
+        digest = _sha256(part)
+        if expected_sha is not None and digest != expected_sha:
+            part.unlink()
+            raise DownloadError(f"{dest}: sha256 mismatch for {url}: expected {expected_sha}, got {digest}; "
+                                "partial file deleted, rerun (if it persists the upstream file changed)")
+        os.replace(part, dest)
+        return digest
+
+
+# --- transfer ------------------------------------------------------------------------------------------
+
+
+def _fetch_http(url: str, part: Path, timeout: float, progress: Progress | None) -> None:
+    """Append the rest of `url` to `part`; raise _Interrupted if fewer bytes than announced arrived."""
+    offset = part.stat().st_size if part.exists() else 0
+    headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
+    req = urllib.request.Request(url, headers=headers)
+    try:
+        resp = urllib.request.urlopen(req, timeout=timeout)
+    except urllib.error.HTTPError as exc:
+        if exc.code == 416 and offset:  # nothing left to send: the .part is complete, or longer than the file
+            m = re.fullmatch(r"\s*bytes\s+\*/(\d+)\s*", exc.headers.get("Content-Range") or "")
+            if m and int(m.group(1)) != offset:
+                raise _restart(part, f"server has {m.group(1)} bytes but the .part has {offset}") from exc
+            return
+        raise
+    with resp:
+        status = getattr(resp, "status", 200)
+        if offset and status == 206:
+            start, total = _content_range(resp.headers.get("Content-Range"))
+            if start != offset:
+                raise _restart(part, f"server resumed at byte {start}, expected {offset}")
+            mode = "ab"
+        else:  # 200: the server sent the whole file (it ignored Range, or there was nothing to resume)
+            offset, mode = 0, "wb"
+            length = resp.headers.get("Content-Length")
+            total = int(length) if length is not None and length.isdigit() else None
+        with open(part, mode) as f:
+            got = _pump(resp, f, offset, total, progress)
+    if total is not None and got < total:
+        raise _Interrupted(f"connection closed at byte {got} of {total}")
+
+
+def _copy_local(url: str, part: Path, progress: Progress | None) -> None:
+    """file:// URL: copy (resuming from the .part's length)."""
+    src = Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path))
+    if not src.is_file():
+        raise DownloadError(f"{part.with_suffix('')}: source {src} ({url}) does not exist")
+    total = src.stat().st_size
+    offset = part.stat().st_size if part.exists() else 0
+    if offset > total:
+        offset = 0
+    with open(src, "rb") as s, open(part, "ab" if offset else "wb") as f:
+        s.seek(offset)
+        _pump(s, f, offset, total, progress)
+
+
+def _pump(src: BinaryIO, dst: BinaryIO, offset: int, total: int | None, progress: Progress | None) -> int:
+    """Copy src to dst in chunks; return bytes now on disk (offset + copied)."""
+    got = offset
+    while True:
+        try:
+            block = src.read(CHUNK)
+        except (ConnectionError, TimeoutError, OSError) as exc:
+            dst.flush()
+            raise _Interrupted(f"{exc.__class__.__name__}: {exc} at byte {got}") from exc
+        if not block:
+            return got
+        dst.write(block)
+        got += len(block)
+        if progress is not None:
+            progress(got, total)
+
+
+def _content_range(value: str | None) -> tuple[int, int | None]:
+    """'bytes 100-199/200' -> (100, 200); total None when '*'."""
+    m = re.fullmatch(r"\s*bytes\s+(\d+)-(\d+)/(\d+|\*)\s*", value or "")
+    if not m:
+        raise _Interrupted(f"unparseable Content-Range {value!r}")
+    return int(m.group(1)), (None if m.group(3) == "*" else int(m.group(3)))
+
+
+def _restart(part: Path, why: str) -> _Interrupted:
+    part.unlink(missing_ok=True)
+    return _Interrupted(f"{why}; restarting from byte 0")
+
+
+# --- verification and locking ---------------------------------------------------------------------------
+
+
+def _sha256(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(CHUNK):
+            h.update(block)
+    return h.hexdigest()
+
+
+def _verify_existing(dest: Path, expected_sha: str | None, size: int | None) -> str:
+    got_size = dest.stat().st_size
+    if size is not None and got_size != size:
+        raise DownloadError(f"{dest}: exists but has {got_size} bytes, expected {size}; delete it and rerun")
+    digest = _sha256(dest)
+    if expected_sha is not None and digest != expected_sha:
+        raise DownloadError(f"{dest}: exists but sha256 is {digest}, expected {expected_sha}; delete it and rerun")
+    return digest
+
+
+@contextlib.contextmanager
+def _lock(dest: Path) -> Iterator[None]:
+    import fcntl
+
+    lock_file = dest.parent / f".{dest.name}.lock"
+    with open(lock_file, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
