@@ -2,6 +2,9 @@
 
 TARGET: a metric name (lpips, dists, fid, musiq, clipiqa, niqe, maniqa), `model`, a file from `list`
 (e.g. `pyiqa/MANIQA_PIPAL-ae6d356b.pth`), or `all` (default). Files live under `torch.hub.get_dir()`.
+A baseline name (`lgcaa baselines list`) selects that baseline's files instead; they live under the
+baselines cache dir (`--cache-dir`, default $LGCAA_CACHE_DIR or results/cache) and are handled by
+`baselines.weights`.
 
 - list: where each file stands (present / missing), its pinned sha256 (or UNPINNED), and which metrics can run.
 - fetch: make each file present and verified: offline producers first (NIQE, LPIPS heads), then the mirrors
@@ -26,6 +29,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         sp = sub.add_parser(action, help=text)
         sp.add_argument("targets", nargs="*", default=["all"], help="metric names, 'model', files, or 'all'")
         sp.add_argument("--json", action="store_true", help="print the states as JSON")
+        sp.add_argument("--cache-dir", default=None, help="baselines cache dir (baseline targets only)")
         if action == "fetch":
             sp.add_argument("--timeout", type=float, default=60.0, help="seconds per network read")
             sp.add_argument("--retries", type=int, default=3, help="extra attempts per mirror (each resumes)")
@@ -44,6 +48,15 @@ def run(args: argparse.Namespace) -> int:
 
     from lgcaa.weights import manager
 
+    from baselines.registry import BASELINES
+
+    baseline_targets = [t for t in args.targets if t in BASELINES]
+    if baseline_targets:
+        if len(baseline_targets) != len(args.targets):
+            from lgcaa.errors import UserError
+
+            raise UserError("give either baseline names or metric/model/file targets, not both, in one call")
+        return run_baselines(args.action, baseline_targets, args.cache_dir)
     files = select(args.targets)
     hub = manager.hub_dir()
     if args.action == "list":
@@ -76,6 +89,31 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "list":
         return 0
     return 1 if bad else 0
+
+
+def run_baselines(action: str, names: list[str], cache_dir: str | None) -> int:
+    """list/verify/fetch the declared weight files of baselines (see baselines.weights)."""
+    from baselines.cache import cache_dir as resolve_cache
+    from baselines.registry import BASELINES
+    from baselines.weights import fetch, missing_weights, weight_path
+    from lgcaa.io import sha256_file
+
+    cache = resolve_cache(cache_dir)
+    bad = 0
+    for name in names:
+        weights = list(BASELINES[name].weights)
+        if action == "fetch":
+            fetch(weights, cache)  # raises UserError naming manual files still missing
+        missing = set(missing_weights(weights, cache))
+        for w in weights:
+            path = weight_path(w, cache)
+            state = "missing" if w in missing else "present"
+            if state == "present" and action == "verify" and w.sha256 and path.is_file():
+                state = "present" if sha256_file(path) == w.sha256 else "corrupt"
+            bad += state != "present"
+            pin = (w.sha256[:12] + "…") if w.sha256 else "UNPINNED"
+            print(f"{state:10s} {name}: {w.dest:55s} sha256 {pin}" + (f"\n           <- {w.url}" if state != "present" else ""))
+    return 0 if action == "list" or not bad else 1
 
 
 def metric_availability(hub) -> dict[str, list[str]]:
