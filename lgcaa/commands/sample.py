@@ -1,0 +1,113 @@
+"""`lgcaa sample`: super-resolve LR PNGs with trained LGCAA runs; outputs PNGs (same names) + sample.json.
+
+One job:
+  lgcaa sample --run-dir results/models/lgcaa --lr-dir data/mini-realesrgan/lr \
+      --out results/sr/lgcaa/mini-realesrgan [--steps 40] [--color-fix none] [--seed 0]
+Every job of a profile (model.runs.*.datasets x sample_steps), in one process:
+  lgcaa sample --config mini --models results/models --data-root data --out-root results/sr [--run NAME ...]
+  -> <out-root>/<dataset>/<method>/*.png and <out-root>/<dataset>/<method>.run.json,
+     method = <run> or <run>-<steps>steps
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--run-dir", type=Path, help="a folder written by `lgcaa train` (one job)")
+    parser.add_argument("--lr-dir", type=Path, help="folder of LR PNGs (one job)")
+    parser.add_argument("--out", type=Path, help="output folder (one job)")
+    parser.add_argument("--config", help="profile: sample every job of its model.runs")
+    parser.add_argument("--models", type=Path, help="with --config: folder holding the run folders")
+    parser.add_argument("--data-root", type=Path, help="with --config: datasets live in <data-root>/<dataset>/lr")
+    parser.add_argument("--out-root", type=Path, help="with --config: outputs go to <out-root>/<dataset>/<method>")
+    parser.add_argument("--run", action="append", default=[], help="with --config: only these runs (repeatable)")
+    parser.add_argument("--dataset", action="append", default=None, help="with --config: only these datasets")
+    parser.add_argument("--steps", type=int, help="DDPM steps (default: the run's sample.steps)")
+    parser.add_argument("--seed", type=int, help="base seed; each image uses a seed derived from it and its name")
+    parser.add_argument("--color-fix", choices=["none", "adain", "wavelet"])
+    parser.add_argument("--tile", type=int, help="tile size in output pixels (default: training crop size)")
+    parser.add_argument("--tile-overlap", type=int)
+    parser.add_argument("--batch-size", type=int)
+    parser.add_argument("--precision", choices=["fp32", "fp16", "bf16"])
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: cuda if available)")
+    parser.add_argument("--pretrained", help="override the SD2-base folder/hub id recorded in the run")
+    parser.add_argument("--dino", help="override the DINO folder/hub id recorded in the run")
+    parser.add_argument("--threads", type=int, help="torch intra-op CPU threads (Snakemake: pass {threads})")
+    parser.add_argument("--record", type=Path, help="one job: write a job record (run.json) here")
+    parser.add_argument("--experiment", default="sr", help="MLflow experiment of the job records")
+
+
+def _sample_settings(cfg, args: argparse.Namespace, steps: int | None):
+    from dataclasses import replace
+
+    over = {
+        "steps": steps if steps is not None else args.steps,
+        "seed": args.seed, "color_fix": args.color_fix, "tile": args.tile, "tile_overlap": args.tile_overlap,
+        "batch_size": args.batch_size, "precision": args.precision,
+    }
+    sample = replace(cfg.sample, **{k: v for k, v in over.items() if v is not None})
+    sample.validate("sample")
+    return sample
+
+
+def run(args: argparse.Namespace) -> int:
+    import torch
+
+    from lgcaa.errors import UserError
+    from lgcaa.model.sampler import load_trained, sample_folder
+
+    if args.threads:
+        torch.set_num_threads(args.threads)
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    if args.config is None:
+        if not (args.run_dir and args.lr_dir and args.out):
+            raise UserError("give --run-dir, --lr-dir and --out (one job) or --config with --models/--data-root/--out-root")
+        jobs = [(args.run_dir, args.lr_dir, args.out, None, None, args.record, "")]
+    else:
+        from lgcaa.config import load_config
+        from lgcaa.model.plan import sample_jobs
+
+        if not (args.models and args.data_root and args.out_root):
+            raise UserError("--config needs --models, --data-root and --out-root")
+        profile = load_config(args.config)
+        section = profile.get("model")
+        if section is None:
+            raise UserError(f"{args.config}: the profile has no 'model' section")
+        for job in sample_jobs(section, args.run or None, args.dataset):
+            if job.dataset not in profile["datasets"]:
+                raise UserError(f"{args.config}: model.runs.{job.run} samples dataset '{job.dataset}', which is not in 'datasets'")
+        if args.experiment == "sr":
+            args.experiment = f"{profile['profile']}/sr"
+        jobs = [(args.models / j.run, j.lr_dir(args.data_root), j.out_dir(args.out_root), j.steps, j.method,
+                 j.out_dir(args.out_root).with_name(f"{j.method}.run.json"), j.dataset)
+                for j in sample_jobs(section, args.run or None, args.dataset)]
+    cache: dict[tuple[Path, str], tuple] = {}
+    for run_dir, lr_dir, out, steps, method, record_path, dataset in jobs:
+        precision = args.precision or "fp32"
+        key = (Path(run_dir), precision)
+        if key not in cache:
+            cache.clear()  # one model in memory at a time
+            cache[key] = load_trained(run_dir, device, precision, args.pretrained, args.dino)
+        net, cfg = cache[key]
+        sample = _sample_settings(cfg, args, steps)
+        from lgcaa.io import sha256_file
+
+        weights = Path(run_dir) / "model.safetensors"
+        record = sample_folder(net, cfg, lr_dir, out, sample,
+                               extra={"run_dir": str(run_dir), "lr_dir": str(lr_dir), "weights_sha256": sha256_file(weights),
+                                      "method": method or Path(run_dir).name})
+        if record_path is not None:
+            from lgcaa.model.mlflow_log import flatten
+            from lgcaa.tracking import write_record
+
+            params = flatten("", {k: v for k, v in record.items() if k not in ("seeds",)}, {})
+            write_record(record_path, args.experiment, f"{record['method']}/{dataset or Path(lr_dir).parent.name}",
+                         params={**params, "dataset": dataset},
+                         metrics={"seconds_per_image": record["seconds_per_image"]},
+                         artifacts=[str(out / "sample.json")],
+                         tags={"method": record["method"], "lpips_backbone": record["lpips_backbone"]})
+        print(f"{out}: {record['images']} images, {sample.steps} steps, {record['seconds']} s")
+    return 0

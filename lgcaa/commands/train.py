@@ -1,0 +1,55 @@
+"""`lgcaa train`: train LGCAA (or ablation runs) of a profile's "model" section; resumes automatically.
+
+  lgcaa train --config mini --run lgcaa --out results/models/lgcaa
+  lgcaa train --config mini --run lgcaa-attn-local --run lgcaa-attn-global --out-root results/models
+  accelerate launch -m lgcaa train --config paper --run lgcaa --out results/models/lgcaa   (multi-GPU DDP)
+
+Each run folder gets config.json, metrics.jsonl, checkpoints/, model.safetensors, samples/, run.json and,
+written last, train.json. Several runs in one process share the import/startup cost (mini profile).
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", default="mini", help="profile name or config file (default: mini)")
+    parser.add_argument("--run", action="append", default=[], help="run name in model.runs (repeatable); default: base settings")
+    out = parser.add_mutually_exclusive_group(required=True)
+    out.add_argument("--out", type=Path, help="run folder (one --run)")
+    out.add_argument("--out-root", type=Path, help="parent folder; each run trains into <out-root>/<run>")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
+                        help="override a setting for every run, e.g. train.steps=10 or model.attention=local")
+    parser.add_argument("--mlflow-uri", help="log live to this MLflow tracking URI (e.g. sqlite:////abs/mlflow.db)")
+    parser.add_argument("--cpu", action="store_true", help="force CPU even when a GPU is present")
+    parser.add_argument("--preview", type=int, help="held-out crops sampled into samples/ at the end (default: train.preview_images)")
+    parser.add_argument("--threads", type=int, help="torch intra-op CPU threads (Snakemake: pass {threads})")
+
+
+def run(args: argparse.Namespace) -> int:
+    from lgcaa.config import load_config
+    from lgcaa.errors import UserError
+    from lgcaa.model.config import apply_overrides, config_from_dict, resolve_run
+    from lgcaa.model.trainer import train
+
+    if args.threads:
+        import torch
+
+        torch.set_num_threads(args.threads)
+    profile = load_config(args.config)
+    section = profile.get("model")
+    if section is None:
+        raise UserError(f"{args.config}: the profile has no 'model' section; add one (see lgcaa/model/config.py)")
+    runs = args.run or [None]
+    if args.out is not None and len(runs) > 1:
+        raise UserError("--out takes one --run; use --out-root for several runs")
+    for name in runs:
+        cfg = resolve_run(section, name)
+        if args.set:
+            cfg = config_from_dict(apply_overrides(cfg.to_dict(), args.set), where=f"{args.config} --set")
+        run_dir = args.out if args.out is not None else args.out_root / (name or "base")
+        train(cfg, run_dir, run_name=name or run_dir.name, mlflow_uri=args.mlflow_uri, cpu=args.cpu,
+              preview_count=args.preview)
+    return 0

@@ -1,0 +1,22 @@
+"""The LGCAA model: SD2-base UNet + ControlNet, DINO conditioning, LGCAA attention, DPACM losses.
+
+Modules, top-down:
+  config        typed, validated settings (`ModelConfig`, `TrainConfig`, `SampleConfig`, presets `tiny`/`sd2-base`)
+  backbone      UNet2DConditionModel, AutoencoderKL, DDPMScheduler, ControlNetModel (random init or pretrained)
+  conditioning  DINO ViT image features of the LR input -> projection to the cross-attention width
+  attention     LGCAA attention processor and the ablation variants (explicit registry)
+  dpacm         Wasserstein-1 (closed form) + LPIPS-AlexNet on the projected ControlNet conditioning embedding
+  network       `LGCAANet`: assembles the above, the trainable set and the training loss
+  data          training pairs: random HR crops + on-the-fly degradation, deterministic per sample index
+  checkpoint    atomic safetensors checkpoints (trainable weights, optimizer, scheduler, RNG)
+  trainer       accelerate training loop with exact resume, NaN guard, MLflow logging
+  mlflow_log    optional live MLflow logging (sqlite store) of a training run
+  tiling        overlapping latent tiles with smooth blending weights
+  colorfix      AdaIN and wavelet colour correction
+  sampler       seeded DDPM sampling, tiled, writes PNGs
+  plan          which runs are sampled on which datasets with how many steps (method names)
+  memory        peak memory measurement on CPU and CUDA (for the benchmarks)
+
+Heavy libraries (torch, diffusers, transformers, lpips, accelerate, mlflow) are imported inside functions
+or in modules that are themselves only imported when a model is built.
+"""

@@ -1,0 +1,453 @@
+"""Typed, validated settings for the LGCAA model, its training and its sampling.
+
+A profile's free-form `"model"` object has this shape (every key optional, defaults below):
+
+    {"model": {...ModelConfig...}, "train": {...TrainConfig...}, "sample": {...SampleConfig...},
+     "runs": {"<run>": {"model": {...}, "train": {...}, "sample": {...},
+                        "label": "...", "datasets": ["..."], "sample_steps": [40]}}}
+
+`resolve_run(section, run)` merges the base settings with one run's overrides into an `LGCAAConfig`.
+Unknown keys and bad values raise `UserError` naming the field and the allowed values.
+
+Architecture presets (`ARCH_PRESETS`) hold the diffusers/transformers constructor configs of the two
+backbones: `sd2-base` (Stable Diffusion 2-base, 512², epsilon prediction, + DINO ViT-B/16) and `tiny`
+(a few hundred thousand parameters, built from code, for tests and the mini profile).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any
+
+from lgcaa.errors import UserError
+
+ARCHS = ("tiny", "sd2-base")
+ATTENTION_VARIANTS = ("standard", "local", "global", "local+global-no-norm", "lgcaa")
+DPACM_VARIANTS = ("none", "perceptual", "wasserstein", "dpacm")
+LPIPS_BACKBONES = ("pretrained", "random (offline)")
+COLOR_FIXES = ("none", "adain", "wavelet")
+MIXED_PRECISIONS = ("no", "fp16", "bf16")
+SAMPLE_PRECISIONS = ("fp32", "fp16", "bf16")
+DEGRADATIONS = ("realesrgan", "bicubic")
+
+SD2_BASE_HUB_ID = "stabilityai/stable-diffusion-2-base"
+DINO_HUB_ID = "facebook/dino-vitb16"
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Architecture presets: constructor configs only (no weights). sd2-base values are those of
+# stabilityai/stable-diffusion-2-base (unet/, vae/, scheduler/ config.json) and facebook/dino-vitb16.
+# ----------------------------------------------------------------------------------------------------------
+
+SD2_BASE_UNET = {
+    "sample_size": 64,
+    "in_channels": 4,
+    "out_channels": 4,
+    "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "CrossAttnDownBlock2D", "DownBlock2D"],
+    "up_block_types": ["UpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D", "CrossAttnUpBlock2D"],
+    "block_out_channels": [320, 640, 1280, 1280],
+    "layers_per_block": 2,
+    "attention_head_dim": [5, 10, 20, 20],  # diffusers' legacy name: these are the numbers of heads (64-d each)
+    "cross_attention_dim": 1024,
+    "use_linear_projection": True,
+    "norm_num_groups": 32,
+    "act_fn": "silu",
+    "flip_sin_to_cos": True,
+    "freq_shift": 0,
+    "downsample_padding": 1,
+    "mid_block_scale_factor": 1,
+    "upcast_attention": False,
+}
+SD2_BASE_VAE = {
+    "in_channels": 3,
+    "out_channels": 3,
+    "down_block_types": ["DownEncoderBlock2D"] * 4,
+    "up_block_types": ["UpDecoderBlock2D"] * 4,
+    "block_out_channels": [128, 256, 512, 512],
+    "layers_per_block": 2,
+    "latent_channels": 4,
+    "norm_num_groups": 32,
+    "act_fn": "silu",
+    "sample_size": 512,
+    "scaling_factor": 0.18215,
+}
+# SD2-base ships a PNDM config with these betas; we sample it with DDPM (paper: "40 DDPM sampling steps").
+SD2_BASE_SCHEDULER = {
+    "num_train_timesteps": 1000,
+    "beta_start": 0.00085,
+    "beta_end": 0.012,
+    "beta_schedule": "scaled_linear",
+    "prediction_type": "epsilon",
+    "clip_sample": False,
+    "steps_offset": 1,
+    "timestep_spacing": "leading",
+}
+DINO_VITB16 = {  # transformers ViTConfig of facebook/dino-vitb16
+    "hidden_size": 768,
+    "num_hidden_layers": 12,
+    "num_attention_heads": 12,
+    "intermediate_size": 3072,
+    "image_size": 224,
+    "patch_size": 16,
+    "qkv_bias": True,
+    "layer_norm_eps": 1e-6,
+}
+
+TINY_UNET = {
+    "sample_size": 16,
+    "in_channels": 4,
+    "out_channels": 4,
+    "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D"],
+    "up_block_types": ["CrossAttnUpBlock2D", "CrossAttnUpBlock2D"],
+    "block_out_channels": [16, 32],
+    "layers_per_block": 1,
+    "attention_head_dim": [1, 2],  # heads; 16-d each
+    "cross_attention_dim": 32,
+    "use_linear_projection": True,
+    "norm_num_groups": 8,
+    "act_fn": "silu",
+    "flip_sin_to_cos": True,
+    "freq_shift": 0,
+    "downsample_padding": 1,
+    "mid_block_scale_factor": 1,
+    "upcast_attention": False,
+}
+TINY_VAE = {
+    "in_channels": 3,
+    "out_channels": 3,
+    "down_block_types": ["DownEncoderBlock2D"] * 4,  # 8x downsampling, like SD's VAE
+    "up_block_types": ["UpDecoderBlock2D"] * 4,
+    "block_out_channels": [8, 16, 16, 16],
+    "layers_per_block": 1,
+    "latent_channels": 4,
+    "norm_num_groups": 4,
+    "act_fn": "silu",
+    "sample_size": 128,
+    "scaling_factor": 0.18215,
+}
+TINY_DINO = {
+    "hidden_size": 32,
+    "num_hidden_layers": 2,
+    "num_attention_heads": 2,
+    "intermediate_size": 64,
+    "image_size": 32,
+    "patch_size": 8,
+    "qkv_bias": True,
+    "layer_norm_eps": 1e-6,
+}
+
+
+@dataclass(frozen=True)
+class ArchPreset:
+    """Constructor configs of one backbone. `pixel_multiple`: output sizes are padded to a multiple of it."""
+
+    name: str
+    unet: dict[str, Any]
+    vae: dict[str, Any]
+    scheduler: dict[str, Any]
+    dino: dict[str, Any]
+    controlnet_embedding_channels: tuple[int, ...]
+    train_size: int  # native training resolution of HR crops (pixels)
+
+    @property
+    def vae_factor(self) -> int:
+        return 2 ** (len(self.vae["block_out_channels"]) - 1)
+
+    @property
+    def pixel_multiple(self) -> int:
+        """Latent must survive the UNet's downsamplings: vae_factor * 2**(levels-1)."""
+        return self.vae_factor * 2 ** (len(self.unet["block_out_channels"]) - 1)
+
+
+ARCH_PRESETS: dict[str, ArchPreset] = {
+    "sd2-base": ArchPreset(
+        "sd2-base", SD2_BASE_UNET, SD2_BASE_VAE, SD2_BASE_SCHEDULER, DINO_VITB16, (16, 32, 96, 256), 512
+    ),
+    "tiny": ArchPreset("tiny", TINY_UNET, TINY_VAE, SD2_BASE_SCHEDULER, TINY_DINO, (8, 16, 32, 32), 128),
+}
+
+
+# ----------------------------------------------------------------------------------------------------------
+# User-facing settings
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ModelConfig:
+    """What network is built.
+
+    pretrained: sd2-base only: a local diffusers folder (unet/, vae/, scheduler/) or a hub id; None = random
+        init (benchmarks only). tiny is always built from code with `init_seed`.
+    dino: a local transformers folder or hub id of a DINO ViT; None = random init of the preset's ViT.
+    attention: LGCAA variant (Table II rows); window: local window side in latent tokens;
+    clamp: |value| bound after global attention; mlp_ratio: hidden width of the LGCAA MLP / channels.
+    dpacm: loss variant (Table II rows); lambda_w: Wasserstein-1 weight; lambda_p: LPIPS weight (Table III).
+    lpips_backbone: "pretrained" = torchvision ImageNet AlexNet (paper); "random (offline)" = seeded random
+        AlexNet trunk with the wheel's calibrated linear heads (mini profile only; flagged in every output).
+    """
+
+    arch: str = "tiny"
+    pretrained: str | None = None
+    dino: str | None = None
+    attention: str = "lgcaa"
+    window: int = 8
+    clamp: float = 1.0e4
+    mlp_ratio: float = 1.0
+    attention_in_controlnet: bool = False
+    dpacm: str = "dpacm"
+    lambda_w: float = 2.0
+    lambda_p: float = 0.3
+    lpips_backbone: str = "pretrained"
+    init_seed: int = 0
+
+    @property
+    def preset(self) -> ArchPreset:
+        return ARCH_PRESETS[self.arch]
+
+    @property
+    def uses_wasserstein(self) -> bool:
+        return self.dpacm in ("wasserstein", "dpacm")
+
+    @property
+    def uses_perceptual(self) -> bool:
+        return self.dpacm in ("perceptual", "dpacm")
+
+    def validate(self, where: str) -> None:
+        _enum(self.arch, ARCHS, f"{where}.arch")
+        _enum(self.attention, ATTENTION_VARIANTS, f"{where}.attention")
+        _enum(self.dpacm, DPACM_VARIANTS, f"{where}.dpacm")
+        _enum(self.lpips_backbone, LPIPS_BACKBONES, f"{where}.lpips_backbone")
+        _check(self.window >= 1, f"{where}.window must be >= 1, got {self.window}")
+        _check(self.clamp > 0, f"{where}.clamp must be > 0, got {self.clamp}")
+        _check(self.mlp_ratio > 0, f"{where}.mlp_ratio must be > 0, got {self.mlp_ratio}")
+        _check(self.lambda_w >= 0 and self.lambda_p >= 0, f"{where}.lambda_w/lambda_p must be >= 0")
+        _check(
+            self.arch == "sd2-base" or self.pretrained is None,
+            f"{where}.pretrained: the tiny arch is built from code; remove 'pretrained' or use arch 'sd2-base'",
+        )
+        if self.pretrained is not None:  # a real (paper-scale) model: no random stand-ins
+            _check(self.dino is not None, f"{where}.dino: set the DINO ViT ('{DINO_HUB_ID}' or a local folder); "
+                   "a random DINO is only for benchmarks (pretrained: null)")
+            _check(self.lpips_backbone == "pretrained", f"{where}.lpips_backbone: must be 'pretrained' with "
+                   "pretrained SD2-base weights; the random AlexNet trunk is for the offline mini profile only")
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """How it is trained. batch_size is the effective batch (micro_batch x processes x accumulation).
+
+    data: "photos" (the packaged offline photos named in `photos`) or a folder of HR images (ImageNet train).
+    pair_pool: 0 = a fresh random crop + degradation for every sample (paper); N > 0 = a fixed pool of N
+        pairs drawn once (mini profile: degradation costs ~30 ms per crop on 2 CPU cores).
+    preview_images / preview_steps: held-out crops sampled at the end into samples/ (and MLflow).
+    """
+
+    steps: int = 150_000
+    batch_size: int = 192
+    micro_batch: int = 8
+    lr: float = 5.0e-5
+    betas: tuple[float, float] = (0.9, 0.999)
+    eps: float = 1.0e-8
+    weight_decay: float = 0.0
+    lr_schedule: str = "constant"
+    warmup_steps: int = 0
+    grad_clip: float = 1.0
+    hr_size: int = 512
+    scale: int = 4
+    degradation: str = "realesrgan"
+    data: str = "photos"
+    photos: tuple[str, ...] = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left", "china", "flower", "grace_hopper")
+    pair_pool: int = 0
+    num_workers: int = 0
+    mixed_precision: str = "no"
+    gradient_checkpointing: bool = False
+    checkpoint_every: int = 1000
+    keep_checkpoints: int = 2
+    log_every: int = 10
+    preview_images: int = 2
+    preview_steps: int = 20
+    seed: int = 0
+
+    def validate(self, where: str) -> None:
+        _check(self.steps >= 1, f"{where}.steps must be >= 1")
+        _check(self.preview_images >= 0 and self.preview_steps >= 1, f"{where}.preview_images/preview_steps out of range")
+        _check(self.micro_batch >= 1, f"{where}.micro_batch must be >= 1")
+        _check(
+            self.batch_size % self.micro_batch == 0,
+            f"{where}.batch_size ({self.batch_size}) must be a multiple of micro_batch ({self.micro_batch})",
+        )
+        _check(self.lr > 0, f"{where}.lr must be > 0")
+        _check(len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas), f"{where}.betas must be two values in [0,1)")
+        _enum(self.lr_schedule, ("constant", "constant_with_warmup", "cosine", "linear"), f"{where}.lr_schedule")
+        _enum(self.degradation, DEGRADATIONS, f"{where}.degradation")
+        _enum(self.mixed_precision, MIXED_PRECISIONS, f"{where}.mixed_precision")
+        _check(self.scale in (2, 4), f"{where}.scale must be 2 or 4")
+        _check(self.hr_size % (8 * self.scale) == 0, f"{where}.hr_size must be a multiple of {8 * self.scale}")
+        _check(self.checkpoint_every >= 1 and self.keep_checkpoints >= 1, f"{where}.checkpoint_every/keep_checkpoints must be >= 1")
+        _check(self.log_every >= 1, f"{where}.log_every must be >= 1")
+        _check(self.pair_pool >= 0 and self.num_workers >= 0, f"{where}.pair_pool/num_workers must be >= 0")
+
+
+@dataclass(frozen=True)
+class SampleConfig:
+    """How SR outputs are sampled.
+
+    tile / tile_overlap: output-pixel size of the square tiles in which latents are denoised (and the VAE
+    decodes) when the output is larger than `tile`; None = the training crop size (`train.hr_size`).
+    """
+
+    steps: int = 40
+    seed: int = 0
+    color_fix: str = "none"
+    tile: int | None = None
+    tile_overlap: int = 64
+    batch_size: int = 4
+    precision: str = "fp32"
+
+    def validate(self, where: str) -> None:
+        _check(self.steps >= 1, f"{where}.steps must be >= 1")
+        _enum(self.color_fix, COLOR_FIXES, f"{where}.color_fix")
+        _enum(self.precision, SAMPLE_PRECISIONS, f"{where}.precision")
+        _check(self.tile is None or self.tile % 8 == 0, f"{where}.tile must be a multiple of 8")
+        _check(self.tile_overlap % 8 == 0 and self.tile_overlap >= 0, f"{where}.tile_overlap must be a multiple of 8")
+        _check(self.tile is None or self.tile_overlap < self.tile, f"{where}.tile_overlap must be < tile")
+        _check(self.batch_size >= 1, f"{where}.batch_size must be >= 1")
+
+
+@dataclass(frozen=True)
+class LGCAAConfig:
+    model: ModelConfig = field(default_factory=ModelConfig)
+    train: TrainConfig = field(default_factory=TrainConfig)
+    sample: SampleConfig = field(default_factory=SampleConfig)
+
+    def validate(self, where: str = "model") -> LGCAAConfig:
+        self.model.validate(f"{where}.model")
+        self.train.validate(f"{where}.train")
+        self.sample.validate(f"{where}.sample")
+        multiple = self.model.preset.pixel_multiple
+        _check(
+            self.train.hr_size % multiple == 0,
+            f"{where}.train.hr_size ({self.train.hr_size}) must be a multiple of {multiple} for arch {self.model.arch}",
+        )
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(json.dumps(dataclasses.asdict(self)))
+
+    @property
+    def sample_tile(self) -> int:
+        return self.sample.tile or self.train.hr_size
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Parsing
+# ----------------------------------------------------------------------------------------------------------
+
+_SECTIONS = {"model": ModelConfig, "train": TrainConfig, "sample": SampleConfig}
+_OPTIONAL: dict[str, type] = {"pretrained": str, "dino": str, "tile": int}
+RUN_KEYS = ("model", "train", "sample", "label", "datasets", "sample_steps", "table")
+
+
+def _check(ok: bool, message: str) -> None:
+    if not ok:
+        raise UserError(message)
+
+
+def _enum(value: Any, allowed: tuple[str, ...], where: str) -> None:
+    if value not in allowed:
+        raise UserError(f"{where}: {value!r} is not one of {', '.join(repr(a) for a in allowed)}")
+
+
+def _coerce(cls: type, values: dict[str, Any], where: str) -> Any:
+    """Build dataclass `cls` from a dict, type-checking each field; unknown keys are errors."""
+    known = {f.name: f for f in dataclasses.fields(cls)}
+    for key in values:
+        if key not in known:
+            raise UserError(f"{where}: unknown key '{key}' (known: {', '.join(known)})")
+    kwargs: dict[str, Any] = {}
+    for key, value in values.items():
+        default = getattr(cls(), key)
+        if key in _OPTIONAL:
+            _check(value is None or isinstance(value, _OPTIONAL[key]) and not isinstance(value, bool),
+                   f"{where}.{key}: expected {_OPTIONAL[key].__name__} or null, got {value!r}")
+            kwargs[key] = value
+        elif value is None:
+            raise UserError(f"{where}.{key}: null is not allowed")
+        elif isinstance(default, bool):
+            _check(isinstance(value, bool), f"{where}.{key}: expected true/false, got {value!r}")
+            kwargs[key] = value
+        elif isinstance(default, int):
+            _check(isinstance(value, int) and not isinstance(value, bool), f"{where}.{key}: expected an integer, got {value!r}")
+            kwargs[key] = value
+        elif isinstance(default, float):
+            _check(isinstance(value, (int, float)) and not isinstance(value, bool), f"{where}.{key}: expected a number, got {value!r}")
+            kwargs[key] = float(value)
+        elif isinstance(default, tuple):
+            _check(isinstance(value, (list, tuple)), f"{where}.{key}: expected a list, got {value!r}")
+            kwargs[key] = tuple(value)
+        else:
+            _check(isinstance(value, type(default)), f"{where}.{key}: expected {type(default).__name__}, got {value!r}")
+            kwargs[key] = value
+    if cls is ModelConfig and kwargs.get("lpips_backbone") == "random":
+        kwargs["lpips_backbone"] = "random (offline)"
+    return cls(**kwargs)
+
+
+def config_from_dict(values: dict[str, Any], where: str = "model") -> LGCAAConfig:
+    """`{"model": {...}, "train": {...}, "sample": {...}}` -> validated LGCAAConfig."""
+    parts = {}
+    for name, cls in _SECTIONS.items():
+        sub = values.get(name, {})
+        _check(isinstance(sub, dict), f"{where}.{name}: expected an object")
+        parts[name] = _coerce(cls, sub, f"{where}.{name}")
+    return LGCAAConfig(**parts).validate(where)
+
+
+def _merge(base: dict[str, Any], over: dict[str, Any]) -> dict[str, Any]:
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in base.items()}
+    for key, value in over.items():
+        if isinstance(value, dict) and isinstance(out.get(key), dict):
+            out[key] = {**out[key], **value}
+        else:
+            out[key] = value
+    return out
+
+
+def run_names(section: dict[str, Any]) -> list[str]:
+    return list(section.get("runs", {}))
+
+
+def resolve_run(section: dict[str, Any], run: str | None, where: str = "model") -> LGCAAConfig:
+    """Merge the base settings of a profile's "model" section with the overrides of run `run`."""
+    for key in section:
+        _check(key in ("model", "train", "sample", "runs"), f"{where}: unknown key '{key}' (known: model, train, sample, runs)")
+    base = {k: section.get(k, {}) for k in _SECTIONS}
+    if run is None:
+        return config_from_dict(base, where)
+    runs = section.get("runs", {})
+    if run not in runs:
+        raise UserError(f"{where}.runs: no run named '{run}' (runs: {', '.join(runs) or 'none'})")
+    spec = runs[run]
+    for key in spec:
+        _check(key in RUN_KEYS, f"{where}.runs.{run}: unknown key '{key}' (known: {', '.join(RUN_KEYS)})")
+    return config_from_dict(_merge(base, {k: spec[k] for k in _SECTIONS if k in spec}), f"{where}.runs.{run}")
+
+
+def apply_overrides(values: dict[str, Any], assignments: list[str]) -> dict[str, Any]:
+    """Apply `section.key=JSON` strings (e.g. `train.steps=10`, `model.attention="local"`) to a config dict."""
+    out = _merge(values, {})
+    for item in assignments:
+        if "=" not in item or "." not in item.split("=", 1)[0]:
+            raise UserError(f"--set {item!r}: expected SECTION.KEY=VALUE, e.g. train.steps=10")
+        path, raw = item.split("=", 1)
+        section, key = path.split(".", 1)
+        _check(section in _SECTIONS, f"--set {item!r}: section must be one of {', '.join(_SECTIONS)}")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw  # bare strings: model.attention=local
+        out.setdefault(section, {})
+        out[section] = {**out[section], key: value}
+    return out

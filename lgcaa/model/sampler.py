@@ -1,0 +1,221 @@
+"""Seeded DDPM sampling of SR outputs, tiled for outputs larger than the training size, with colour fix.
+
+For an LR batch (B,3,h,w) in [0,1] and scale s: the control image is the bicubic upsampling to (s·h, s·w),
+padded (replicate) to the backbone's pixel multiple; DDPM starts from N(0,1) latents drawn from one CPU
+generator per image (seed = `image_seed(seed, file name)`, independent of batching and device), runs
+`steps` DDPM steps (`DDPMScheduler.set_timesteps`), each step evaluating ControlNet+UNet on overlapping
+latent tiles of the training size blended with Gaussian weights; the VAE decodes with diffusers' tiled
+decoding when the output exceeds the tile; the padding is cropped and the colour fix applied.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+
+from lgcaa.errors import UserError
+from lgcaa.model.config import LGCAAConfig, SampleConfig, config_from_dict
+
+PRECISION_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
+
+
+def image_seed(seed: int, name: str) -> int:
+    digest = hashlib.sha256(f"lgcaa-sample\0{seed}\0{name}".encode()).digest()
+    return int.from_bytes(digest[:8], "little") & ((1 << 63) - 1)
+
+
+def effective_overlap(tile: int, overlap: int, latent_factor: int) -> int:
+    """The overlap actually used: at most half a tile (rounded down to the latent factor)."""
+    return min(overlap, (tile // 2) // latent_factor * latent_factor)
+
+
+def _pad_to(x: torch.Tensor, multiple: int) -> torch.Tensor:
+    h, w = x.shape[-2:]
+    ph, pw = (-h) % multiple, (-w) % multiple
+    return F.pad(x, (0, pw, 0, ph), mode="replicate") if (ph or pw) else x
+
+
+@torch.no_grad()
+def super_resolve(net, lr: torch.Tensor, scale: int, seeds: list[int], steps: int, tile: int, tile_overlap: int,
+                  color_fix: str = "none") -> torch.Tensor:
+    """lr (B,3,h,w) in [0,1] on the net's device -> SR (B,3,s·h,s·w) float32 in [0,1]."""
+    from lgcaa.model.backbone import scheduler_from_config
+    from lgcaa.model.colorfix import color_fix as apply_color_fix
+    from lgcaa.model.network import upsample_lr
+    from lgcaa.model.tiling import tile_boxes, tile_weight
+
+    if len(seeds) != lr.shape[0]:
+        raise ValueError("one seed per image")
+    if lr.device.type == "cpu":
+        torch.set_flush_denormal(True)  # process-wide; subnormal activations slow CPU kernels ~10x
+    multiple = net.cfg.preset.pixel_multiple
+    if tile % multiple or tile_overlap % net.latent_factor:
+        raise UserError(f"sample.tile ({tile}) must be a multiple of {multiple} and tile_overlap of {net.latent_factor}")
+    tile_overlap = effective_overlap(tile, tile_overlap, net.latent_factor)
+    dtype = net.unet.dtype
+    b, _, h, w = lr.shape
+    out_h, out_w = h * scale, w * scale
+    control = _pad_to(upsample_lr(lr.float(), (out_h, out_w)), multiple)
+    f = net.latent_factor
+    lat_h, lat_w = control.shape[-2] // f, control.shape[-1] // f
+    boxes = tile_boxes(lat_h, lat_w, tile // f, tile_overlap // f)
+    controls = [control[..., y0 * f : y1 * f, x0 * f : x1 * f].to(dtype) for y0, y1, x0, x1 in boxes]
+    ehs = [net.condition(c) for c in controls]
+    weights = [tile_weight(y1 - y0, x1 - x0, control.device, torch.float32) for y0, y1, x0, x1 in boxes]
+
+    generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
+    channels = net.unet.config.in_channels
+    latents = torch.cat([torch.randn((1, channels, lat_h, lat_w), generator=g) for g in generators])
+    scheduler = scheduler_from_config(net.scheduler_config)
+    scheduler.set_timesteps(steps, device=control.device)
+    latents = (latents * scheduler.init_noise_sigma).to(control.device, dtype)
+    for t in scheduler.timesteps:
+        z = scheduler.scale_model_input(latents, t)
+        tt = t.expand(b)
+        if len(boxes) == 1:
+            pred = net.denoise(z, tt, controls[0], ehs[0])[0].float()
+        else:
+            pred = torch.zeros_like(latents, dtype=torch.float32)
+            wsum = torch.zeros((1, 1, lat_h, lat_w), device=control.device)
+            for (y0, y1, x0, x1), c, e, wt in zip(boxes, controls, ehs, weights):
+                p = net.denoise(z[..., y0:y1, x0:x1].contiguous(), tt, c, e)[0].float()
+                pred[..., y0:y1, x0:x1] += p * wt
+                wsum[..., y0:y1, x0:x1] += wt
+            pred = pred / wsum
+        latents = scheduler.step(pred.to(dtype), t, latents, generator=generators).prev_sample
+    vae = net.vae
+    tiled = lat_h * f > tile or lat_w * f > tile
+    if tiled:
+        vae.tile_sample_min_size = tile
+        vae.tile_latent_min_size = tile // f
+        vae.tile_overlap_factor = tile_overlap / tile
+        vae.enable_tiling()
+    try:
+        image = net.decode(latents)
+    finally:
+        if tiled:
+            vae.disable_tiling()
+    image = image[..., :out_h, :out_w]
+    return apply_color_fix(image, control[..., :out_h, :out_w].float(), color_fix)
+
+
+def to_uint8(img: torch.Tensor) -> np.ndarray:
+    """(3,H,W) in [0,1] -> (H,W,3) uint8."""
+    return (img.clamp(0, 1) * 255).round().to(torch.uint8).permute(1, 2, 0).cpu().numpy()
+
+
+def load_trained(run_dir: Path, device: str = "cpu", precision: str = "fp32", pretrained: str | None = None,
+                 dino: str | None = None, weights: Path | None = None):
+    """Build the net of a finished run (its config.json) and load its trained weights; eval mode, no LPIPS.
+
+    `pretrained` / `dino` override the base-weight locations recorded in the run (folders move).
+    """
+    from dataclasses import replace
+
+    from safetensors import safe_open
+
+    from lgcaa.model.checkpoint import fingerprint, load_trainable
+    from lgcaa.model.network import build_network
+
+    run_dir = Path(run_dir)
+    cfg_path = run_dir / "config.json"
+    weights = Path(weights) if weights else run_dir / "model.safetensors"
+    if not cfg_path.is_file():
+        raise UserError(f"{cfg_path}: not found; pass the folder written by `lgcaa train --out`")
+    if not weights.is_file():
+        raise UserError(f"{weights}: trained weights not found; finish (or resume) `lgcaa train` for {run_dir} first")
+    cfg = config_from_dict(json.loads(cfg_path.read_text()), where=str(cfg_path))
+    model_cfg = cfg.model
+    if pretrained is not None:
+        model_cfg = replace(model_cfg, pretrained=pretrained)
+    if dino is not None:
+        model_cfg = replace(model_cfg, dino=dino)
+    net = build_network(model_cfg, with_losses=False)
+    with safe_open(str(weights), "pt") as fh:
+        meta = fh.metadata() or {}
+    expected = meta.get("base_fingerprint")
+    if expected and expected != fingerprint(net.frozen_state()):
+        raise UserError(
+            f"{weights}: the frozen base weights built here differ from those it was trained with "
+            "(library versions changed the seeded init?); retrain the run"
+        )
+    load_trainable(net, weights)
+    net.eval()
+    net.to(device=device, dtype=PRECISION_DTYPES[precision])
+    return net, cfg
+
+
+def sample_folder(net, cfg: LGCAAConfig, lr_dir: Path, out_dir: Path, sample: SampleConfig | None = None,
+                  scale: int | None = None, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """SR every PNG of `lr_dir` into `out_dir` (same names), atomically (temp folder, then rename).
+
+    Writes `out_dir/sample.json` with the settings, per-image seeds and timings; returns that dict.
+    """
+    from lgcaa.io import list_images, read_rgb, write_json, write_png
+
+    sample = sample or cfg.sample
+    scale = scale or cfg.train.scale
+    tile = sample.tile or cfg.train.hr_size
+    files = list_images(lr_dir)
+    if not files:
+        raise UserError(f"{lr_dir}: no PNG images to super-resolve")
+    device = next(net.unet.parameters()).device
+    out_dir = Path(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    seeds = {p.name: image_seed(sample.seed, p.name) for p in files}
+    by_size: dict[tuple[int, ...], list[tuple[Path, np.ndarray]]] = {}
+    for p in files:
+        img = read_rgb(p)
+        by_size.setdefault(img.shape, []).append((p, img))
+    start = time.perf_counter()
+    try:
+        for group in by_size.values():
+            for i in range(0, len(group), sample.batch_size):
+                chunk = group[i : i + sample.batch_size]
+                lr = torch.stack([torch.from_numpy(img).permute(2, 0, 1).float() / 255 for _, img in chunk]).to(device)
+                sr = super_resolve(net, lr, scale, [seeds[p.name] for p, _ in chunk], sample.steps, tile,
+                                   sample.tile_overlap, sample.color_fix)
+                for (p, _), img in zip(chunk, sr):
+                    write_png(tmp / p.name, to_uint8(img))
+        elapsed = time.perf_counter() - start
+        record = {
+            "images": len(files),
+            "seconds": round(elapsed, 3),
+            "seconds_per_image": round(elapsed / len(files), 4),
+            "steps": sample.steps,
+            "scheduler": "DDPMScheduler",
+            "prediction_type": net.prediction_type,
+            "seed": sample.seed,
+            "seeds": seeds,
+            "color_fix": sample.color_fix,
+            "tile": tile,
+            "tile_overlap": effective_overlap(tile, sample.tile_overlap, net.latent_factor),
+            "batch_size": sample.batch_size,
+            "precision": sample.precision,
+            "cfg_scale": None,
+            "scale": scale,
+            "device": str(device),
+            "torch": torch.__version__,
+            "model": cfg.to_dict()["model"],
+            "lpips_backbone": cfg.model.lpips_backbone,
+            **(extra or {}),
+        }
+        write_json(tmp / "sample.json", record)
+        if out_dir.exists():
+            shutil.rmtree(out_dir)
+        os.replace(tmp, out_dir)
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp)
+    return record

@@ -1,0 +1,97 @@
+"""Model/training/sampling config: parsing, validation messages, run resolution, sample plan."""
+
+from __future__ import annotations
+
+import pytest
+
+from lgcaa.errors import UserError
+from lgcaa.model.config import (
+    ARCH_PRESETS,
+    ATTENTION_VARIANTS,
+    DPACM_VARIANTS,
+    apply_overrides,
+    config_from_dict,
+    resolve_run,
+)
+from lgcaa.model.plan import method_name, methods, sample_jobs
+
+SECTION = {
+    "model": {"arch": "tiny", "lpips_backbone": "random"},
+    "train": {"steps": 10, "batch_size": 4, "micro_batch": 2, "hr_size": 64},
+    "sample": {"steps": 40},
+    "runs": {
+        "lgcaa": {"datasets": ["a", "b"], "sample_steps": {"b": [30, 40, 50]}},
+        "lgcaa-attn-local": {"model": {"attention": "local"}, "train": {"steps": 5}, "datasets": ["b"]},
+    },
+}
+
+
+def test_defaults_follow_the_paper():
+    cfg = config_from_dict({"model": {"arch": "sd2-base"}})
+    assert cfg.train.batch_size == 192 and cfg.train.steps == 150_000
+    assert cfg.train.betas == (0.9, 0.999) and cfg.train.lr == 5e-5
+    assert cfg.sample.steps == 40
+    assert (cfg.model.lambda_w, cfg.model.lambda_p) == (2.0, 0.3)
+    assert cfg.model.attention == "lgcaa" and cfg.model.dpacm == "dpacm"
+    assert ARCH_PRESETS["sd2-base"].scheduler["prediction_type"] == "epsilon"
+    assert ARCH_PRESETS["sd2-base"].pixel_multiple == 64 and ARCH_PRESETS["sd2-base"].vae_factor == 8
+    assert set(ATTENTION_VARIANTS) == {"standard", "local", "global", "local+global-no-norm", "lgcaa"}
+    assert set(DPACM_VARIANTS) == {"none", "perceptual", "wasserstein", "dpacm"}
+
+
+def test_lpips_random_is_flagged_offline():
+    assert config_from_dict({"model": {"lpips_backbone": "random"}}).model.lpips_backbone == "random (offline)"
+
+
+@pytest.mark.parametrize(
+    "values, fragment",
+    [
+        ({"model": {"attention": "windowed"}}, "model.model.attention"),
+        ({"model": {"colour": 1}}, "unknown key 'colour'"),
+        ({"train": {"steps": "10"}}, "expected an integer"),
+        ({"train": {"batch_size": 10, "micro_batch": 4}}, "multiple of micro_batch"),
+        ({"train": {"hr_size": 72}}, "hr_size"),
+        ({"sample": {"color_fix": "histogram"}}, "color_fix"),
+        ({"model": {"arch": "tiny", "pretrained": "x"}}, "built from code"),
+        ({"train": {"steps": None}}, "null is not allowed"),
+        ({"model": {"arch": "sd2-base", "pretrained": "w/sd2"}}, "model.model.dino"),
+        ({"model": {"arch": "sd2-base", "pretrained": "w/sd2", "dino": "w/dino", "lpips_backbone": "random"}},
+         "lpips_backbone"),
+    ],
+)
+def test_bad_values_name_the_field(values, fragment):
+    with pytest.raises(UserError, match=fragment):
+        config_from_dict(values)
+
+
+def test_resolve_run_merges_overrides():
+    base = resolve_run(SECTION, "lgcaa")
+    local = resolve_run(SECTION, "lgcaa-attn-local")
+    assert base.model.attention == "lgcaa" and local.model.attention == "local"
+    assert base.train.steps == 10 and local.train.steps == 5
+    assert local.train.hr_size == 64  # inherited
+    with pytest.raises(UserError, match="no run named 'nope'"):
+        resolve_run(SECTION, "nope")
+
+
+def test_overrides_parse_json_and_bare_strings():
+    cfg = config_from_dict(apply_overrides(resolve_run(SECTION, "lgcaa").to_dict(), ["train.steps=3", "model.attention=global"]))
+    assert cfg.train.steps == 3 and cfg.model.attention == "global"
+    with pytest.raises(UserError, match="SECTION.KEY=VALUE"):
+        apply_overrides({}, ["steps=3"])
+
+
+def test_sample_plan_and_method_names():
+    jobs = sample_jobs(SECTION)
+    got = [(j.run, j.dataset, j.steps, j.method) for j in jobs]
+    assert got == [
+        ("lgcaa", "a", 40, "lgcaa"),
+        ("lgcaa", "b", 30, "lgcaa-30steps"),
+        ("lgcaa", "b", 40, "lgcaa"),
+        ("lgcaa", "b", 50, "lgcaa-50steps"),
+        ("lgcaa-attn-local", "b", 40, "lgcaa-attn-local"),
+    ]
+    assert methods(SECTION) == ["lgcaa", "lgcaa-30steps", "lgcaa-50steps", "lgcaa-attn-local"]
+    assert method_name("x", 40, 40) == "x"
+    assert str(jobs[0].lr_dir("data")) == "data/a/lr" and str(jobs[0].out_dir("sr")) == "sr/a/lgcaa"
+    assert [j.method for j in sample_jobs(SECTION, runs=["lgcaa"], datasets=["a"])] == ["lgcaa"]

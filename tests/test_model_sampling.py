@@ -1,0 +1,164 @@
+"""Sampling: seeded determinism (byte-identical PNGs), tiling, colour fixes, the `lgcaa sample` CLI."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from lgcaa.errors import UserError
+from lgcaa.io import write_png
+from lgcaa.model.colorfix import adain, color_fix, low_frequency, wavelet
+from lgcaa.model.config import config_from_dict
+from lgcaa.model.tiling import tile_boxes, tile_starts, tile_weight
+
+
+def mini_profile() -> dict:
+    """The packaged mini profile as a dict (a valid base for test profiles with their own model section)."""
+    from lgcaa.config import load_config
+
+    return json.loads(json.dumps(load_config("mini")))
+
+
+@pytest.fixture(autouse=True)
+def _one_thread():
+    """Tiny models gain nothing from 2 intra-op threads, and OpenMP spin-waits collapse when other jobs share
+    the 2 cores; one thread keeps these tests fast and their timing stable."""
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(n)
+
+
+SECTION = {
+    "model": {"arch": "tiny", "window": 4, "lpips_backbone": "random (offline)"},
+    "train": {"steps": 2, "batch_size": 2, "micro_batch": 2, "hr_size": 64, "degradation": "bicubic",
+              "photos": ["astronaut"], "checkpoint_every": 2},
+    "sample": {"steps": 3, "batch_size": 2},
+}
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory) -> Path:
+    from lgcaa.model.trainer import train
+
+    out = tmp_path_factory.mktemp("model") / "run"
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        train(config_from_dict(SECTION), out, cpu=True, preview_count=0, log=lambda s: None)
+    finally:
+        torch.set_num_threads(n)
+    return out
+
+
+@pytest.fixture(scope="module")
+def lr_dir(tmp_path_factory) -> Path:
+    folder = tmp_path_factory.mktemp("lr")
+    rng = np.random.default_rng(0)
+    for name, shape in (("a.png", (16, 16, 3)), ("b.png", (16, 16, 3)), ("c.png", (12, 20, 3))):
+        write_png(folder / name, rng.integers(0, 256, size=shape, dtype=np.uint8))
+    return folder
+
+
+def test_same_seed_gives_identical_png_bytes(run_dir, lr_dir, tmp_path):
+    from lgcaa.model.sampler import load_trained, sample_folder
+
+    net, cfg = load_trained(run_dir)
+    rec1 = sample_folder(net, cfg, lr_dir, tmp_path / "one")
+    net2, _ = load_trained(run_dir)  # a fresh model: nothing carried over between calls
+    sample_folder(net2, cfg, lr_dir, tmp_path / "two")
+    sample_folder(net, cfg, lr_dir, tmp_path / "seed1", replace(cfg.sample, seed=1))
+    names = sorted(p.name for p in (tmp_path / "one").glob("*.png"))
+    assert names == ["a.png", "b.png", "c.png"]
+    for n in names:
+        assert (tmp_path / "one" / n).read_bytes() == (tmp_path / "two" / n).read_bytes()
+        assert (tmp_path / "one" / n).read_bytes() != (tmp_path / "seed1" / n).read_bytes()
+    from lgcaa.io import read_rgb
+
+    assert read_rgb(tmp_path / "one" / "c.png").shape == (48, 80, 3)  # x4, non-square, padded internally
+    meta = json.loads((tmp_path / "one" / "sample.json").read_text())
+    assert meta == {**meta, "steps": 3, "color_fix": "none", "images": 3, "prediction_type": "epsilon",
+                    "lpips_backbone": "random (offline)", "scheduler": "DDPMScheduler"}
+    assert meta["seeds"] == rec1["seeds"] and len(set(meta["seeds"].values())) == 3
+
+
+def test_tiled_sampling_for_outputs_larger_than_the_tile(run_dir):
+    from lgcaa.model.sampler import load_trained, super_resolve
+
+    net, _ = load_trained(run_dir)
+    lr = torch.rand(1, 3, 24, 24, generator=torch.Generator().manual_seed(0))
+    tiled = super_resolve(net, lr, 4, [7], 2, tile=64, tile_overlap=16)  # 96² output, 64² tiles: 2x2 tiles
+    whole = super_resolve(net, lr, 4, [7], 2, tile=96, tile_overlap=16)
+    assert tiled.shape == whole.shape == (1, 3, 96, 96)
+    assert torch.isfinite(tiled).all() and 0 <= tiled.min() and tiled.max() <= 1
+    assert not torch.equal(tiled, whole)  # the tiled path really ran
+    with pytest.raises(UserError, match="multiple of 16"):
+        super_resolve(net, lr, 4, [7], 2, tile=40, tile_overlap=16)
+
+
+def test_tiles_cover_and_weights_are_positive():
+    assert tile_starts(10, 16, 4) == [0]
+    assert tile_starts(40, 16, 4) == [0, 12, 24]
+    boxes = tile_boxes(40, 20, 16, 4)
+    cover = torch.zeros(40, 20)
+    for y0, y1, x0, x1 in boxes:
+        cover[y0:y1, x0:x1] += 1
+    assert cover.min() >= 1 and all(y1 - y0 == 16 and x1 - x0 == 16 for y0, y1, x0, x1 in boxes)
+    w = tile_weight(16, 16)
+    assert w.min() > 0.02 and w.max() == 1 and w[0, 0, 7, 7] > w[0, 0, 0, 0]
+
+
+def test_color_fixes():
+    g = torch.Generator().manual_seed(0)
+    img = 0.3 + 0.2 * torch.rand(2, 3, 64, 64, generator=g)
+    ref = 0.5 + 0.1 * torch.rand(2, 3, 64, 64, generator=g)
+    out = adain(img, ref)
+    assert torch.allclose(out.mean((2, 3)), ref.mean((2, 3)), atol=1e-4)
+    assert torch.allclose(out.std((2, 3)), ref.std((2, 3)), atol=1e-3)
+    fixed = wavelet(img, ref)
+    assert torch.allclose(fixed - low_frequency(ref), img - low_frequency(img), atol=1e-5)  # keeps img's detail
+    assert torch.equal(color_fix(img, ref, "none"), img)
+    with pytest.raises(ValueError):
+        color_fix(img, ref, "histogram")
+
+
+def test_missing_weights_and_config(tmp_path, run_dir):
+    from lgcaa.model.sampler import load_trained
+
+    with pytest.raises(UserError, match="config.json: not found"):
+        load_trained(tmp_path)
+    (tmp_path / "config.json").write_text((run_dir / "config.json").read_text())
+    with pytest.raises(UserError, match="trained weights not found"):
+        load_trained(tmp_path)
+
+
+def test_sample_cli_single_job_and_profile_plan(run_dir, lr_dir, tmp_path):
+    from lgcaa import cli
+
+    assert cli.main(["sample", "--run-dir", str(run_dir), "--lr-dir", str(lr_dir), "--out", str(tmp_path / "o"),
+                     "--steps", "2", "--color-fix", "wavelet", "--device", "cpu"]) == 0
+    meta = json.loads((tmp_path / "o" / "sample.json").read_text())
+    assert meta["steps"] == 2 and meta["color_fix"] == "wavelet" and meta["method"] == "run"
+
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "main").symlink_to(run_dir, target_is_directory=True)
+    data = tmp_path / "data" / "mini-bicubic"
+    data.mkdir(parents=True)
+    (data / "lr").symlink_to(lr_dir, target_is_directory=True)
+    profile = {**mini_profile(), "model": {**SECTION, "runs": {"main": {"datasets": ["mini-bicubic"], "sample_steps": [2, 3]}}}}
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps(profile))
+    assert cli.main(["sample", "--config", str(path), "--models", str(models), "--data-root", str(tmp_path / "data"),
+                     "--out-root", str(tmp_path / "sr"), "--device", "cpu"]) == 0
+    out = tmp_path / "sr" / "mini-bicubic"
+    assert sorted(p.name for p in out.iterdir()) == ["main", "main-2steps", "main-2steps.run.json", "main.run.json"]
+    assert len(list((out / "main-2steps").glob("*.png"))) == 3
+    assert json.loads((out / "main" / "sample.json").read_text())["steps"] == 3
+    record = json.loads((out / "main-2steps.run.json").read_text())
+    assert record["experiment"] == "mini/sr" and record["params"]["steps"] == "2" and record["params"]["dataset"] == "mini-bicubic"
