@@ -12,6 +12,7 @@ min_version("9.0")
 include: "workflow/rules/common.smk"
 include: "workflow/rules/data.smk"
 include: "workflow/rules/sr.smk"
+include: "workflow/rules/model.smk"
 include: "workflow/rules/eval.smk"
 include: "workflow/rules/tables.smk"
 include: "workflow/rules/report.smk"

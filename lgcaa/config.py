@@ -64,11 +64,24 @@ def _table_references(tables: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
         yield "tables/compare", "method", m
 
 
+def model_methods(config: dict[str, Any]) -> list[str]:
+    """SR method names produced by the profile's LGCAA runs (`model.runs`), e.g. `lgcaa`, `lgcaa-30steps`."""
+    if "model" not in config:
+        return []
+    from lgcaa.model.plan import methods
+
+    return methods(config["model"])
+
+
 def _check_references(config: dict[str, Any], source: str) -> None:
-    known = {"dataset": config["datasets"], "method": config["methods"]}
+    overlap = set(config["methods"]) & set(model_methods(config))
+    if overlap:
+        raise UserError(f"{source}: {sorted(overlap)} listed in 'methods' (baselines) and produced by model.runs")
+    known = {"dataset": config["datasets"], "method": [*config["methods"], *model_methods(config)]}
     for where, kind, name in _table_references(config.get("tables", {})):
         if name not in known[kind]:
-            raise UserError(f"{source}: {where} names {kind} '{name}' that is not in '{kind}s'")
+            raise UserError(f"{source}: {where} names {kind} '{name}' that is not in '{kind}s'"
+                            + (" or produced by model.runs" if kind == "method" else ""))
     for name, ds in config["datasets"].items():
         if ds["source"] == "mini":
             if "mini" not in config:

@@ -23,7 +23,12 @@ def _config(tmp: Path) -> Path:
     for ds in cfg["datasets"].values():
         ds["expected_count"] = 2
     cfg["methods"] = ["bicubic", "realesrgan-x4plus"]
-    cfg["tables"]["table1"]["methods"] = list(cfg["methods"])
+    # one quick LGCAA run (tiny, a few steps) sampled on both sets; the ablation tables are tested elsewhere
+    cfg["model"]["train"].update(steps=6, checkpoint_every=3, log_every=3, pair_pool=8)
+    cfg["model"]["runs"] = {"lgcaa": {"datasets": list(cfg["datasets"]), "train": {"preview_images": 0}, "sample": {"steps": 3}}}
+    for name in ("table2", "table3", "curves"):
+        cfg["tables"].pop(name)
+    cfg["tables"]["table1"]["methods"] = [*cfg["methods"], "lgcaa"]
     path = tmp / "config.json"
     path.write_text(json.dumps(cfg))
     return path
@@ -52,14 +57,14 @@ def test_table_has_real_numbers_and_honest_missing(finished_run):
     md = (tmp / "results/tables/table1.md").read_text()
     csv = (tmp / "results/tables/table1.csv").read_text().splitlines()
     header = csv[0].split(",")
-    assert header[:3] == ["dataset", "metric", "direction"] and "bicubic" in header and "realesrgan-x4plus" in header
+    assert header[:6] == ["dataset", "metric", "direction", "bicubic", "realesrgan-x4plus", "lgcaa"], header
     rows = {(r.split(",")[0], r.split(",")[1]): r.split(",") for r in csv[1:]}
     for ds in ("mini-bicubic", "mini-realesrgan"):
         for metric in ("psnr", "ssim", "niqe"):
             row = rows[(ds, metric)]
-            values = [float(v) for v in row[3:5]]
+            values = [float(v) for v in row[3:6]]
             assert all(v == v for v in values)  # numbers, not NaN
-            assert row[5] in ("bicubic", "realesrgan-x4plus")  # a best method is named
+            assert row[6] in ("bicubic", "realesrgan-x4plus", "lgcaa")  # a best method is named
         assert rows[(ds, "psnr")][3] and 15 < float(rows[(ds, "psnr")][3]) < 40
     assert "missing" in md and "lgcaa weights fetch" in md
     assert "**" in md and "<u>" in md
@@ -71,11 +76,12 @@ def test_every_job_is_an_mlflow_run(finished_run):
 
     tmp, _ = finished_run
     runs_map = json.loads((tmp / "results/mlflow/runs.json").read_text())
-    assert len(runs_map["runs"]) == 2 + 4 + 4  # data + sr + eval jobs
+    n_jobs = 2 + (4 + 2) + 1 + 6  # data + sr (baselines + LGCAA sampling) + LGCAA training + eval
+    assert len(runs_map["runs"]) == n_jobs
     client = MlflowClient(runs_map["tracking_uri"])
-    jobs = [e.experiment_id for e in client.search_experiments() if e.name.split("/")[-1] in ("data", "sr", "eval")]
-    runs = client.search_runs(jobs, filter_string="tags.`lgcaa.record_key` != ''")
-    assert len(runs) == 10
+    runs = client.search_runs([e.experiment_id for e in client.search_experiments()],
+                              filter_string="tags.`lgcaa.record_key` != ''")
+    assert len({r.info.run_id for r in runs} & set(runs_map["runs"].values())) == n_jobs
     ev = [r for r in runs if r.info.run_name == "eval:bicubic:mini-bicubic"][0]
     assert ev.data.params["method"] == "bicubic" and "version.pyiqa" in ev.data.params
     assert ev.data.metrics["psnr"] > 15

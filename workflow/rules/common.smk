@@ -1,15 +1,21 @@
 # Config resolution and input functions. No logic beyond unpacking the validated config.
 import json
+import re
 import sys
+from pathlib import Path
 
 from lgcaa.config import cache_dir, load_config, validate
 
 if not config:
     CFG = load_config(None)  # embedded default: mini
+    CONFIG_ARG = "mini"
 elif set(config) == {"profile"}:
     CFG = load_config(config["profile"])
+    CONFIG_ARG = config["profile"]
 else:
     CFG = validate(dict(config), source="--configfile/--config")
+    # jobs that read the whole profile (lgcaa train/sample) get the same file
+    CONFIG_ARG = str(Path(workflow.configfiles[-1]).resolve()) if workflow.configfiles else "mini"
 
 PY = sys.executable
 LGCAA = f"{PY} -m lgcaa"
@@ -18,14 +24,28 @@ RES = CFG["paths"]["results"]
 LOGS = f"{RES}/logs"
 CACHE = str(cache_dir(CFG))
 DATASETS = CFG["datasets"]
-METHODS = CFG["methods"]
+METHODS = CFG["methods"]  # baselines, run on every dataset by rule `sr`
+MODEL = CFG.get("model", {})
+if MODEL.get("runs"):
+    from lgcaa.model.plan import sample_jobs
+
+    MODEL_JOBS = sample_jobs(MODEL)  # (run, dataset, steps, method) sampled by rule `sample_models`
+else:
+    MODEL_JOBS = []
+MODEL_RUNS = list(dict.fromkeys(j.run for j in MODEL_JOBS))
+# every (dataset, method) pair that gets SR outputs, metrics and job records
+SR_PAIRS = [(d, m) for d in DATASETS for m in METHODS] + [(j.dataset, j.method) for j in MODEL_JOBS]
 # On failure, show the job's last log line (our one-line error naming the file and the fix).
 FAIL = "|| {{ tail -n 1 {log} >&2; exit 1; }}"
 
 
+def one_of(names):
+    return "|".join(re.escape(n) for n in names)
+
+
 wildcard_constraints:
-    dataset="|".join(DATASETS),
-    method="|".join(METHODS),
+    dataset=one_of(DATASETS),
+    method=one_of([*METHODS, *(j.method for j in MODEL_JOBS)]),
 
 
 def dataset_cfg(wildcards):
@@ -33,7 +53,7 @@ def dataset_cfg(wildcards):
 
 
 def sr_records(wildcards=None):
-    return expand(f"{RES}/sr/{{dataset}}/{{method}}.run.json", dataset=list(DATASETS), method=METHODS)
+    return [f"{RES}/sr/{d}/{m}.run.json" for d, m in SR_PAIRS] + [f"{RES}/models/{r}/run.json" for r in MODEL_RUNS]
 
 
 def eval_aggregates(datasets, methods):
@@ -41,7 +61,7 @@ def eval_aggregates(datasets, methods):
 
 
 def eval_records(wildcards=None):
-    return expand(f"{RES}/metrics/{{dataset}}/{{method}}/run.json", dataset=list(DATASETS), method=METHODS)
+    return [f"{RES}/metrics/{d}/{m}/run.json" for d, m in SR_PAIRS]
 
 
 def data_records(wildcards=None):

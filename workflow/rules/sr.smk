@@ -2,6 +2,8 @@
 
 
 rule sr:
+    wildcard_constraints:
+        method=one_of(METHODS),
     input:
         manifest=f"{DATA}/{{dataset}}/manifest.json",
     output:
