@@ -1,6 +1,9 @@
 # Stage 2: SR methods -> results/sr/<dataset>/<method>/*.png (+ settings and job record)
 
 
+from baselines.registry import BASELINES as BASELINE_REGISTRY
+
+
 rule sr:
     wildcard_constraints:
         method=one_of(METHODS),
@@ -14,6 +17,8 @@ rule sr:
         seed=CFG["seed"],
         experiment=f"{CFG['profile']}/sr",
     threads: 1
+    resources:
+        gpu=lambda wc: int(BASELINE_REGISTRY[wc.method].requires_gpu),
     log:
         f"{LOGS}/sr/{{dataset}}/{{method}}.log",
     shell:
