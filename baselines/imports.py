@@ -11,7 +11,6 @@ The import folder is outside Snakemake's outputs, so a rerun of the DAG never de
 
 from __future__ import annotations
 
-import os
 import shutil
 import time
 from pathlib import Path
@@ -50,18 +49,15 @@ def match_outputs(src_dir: Path, lr_names: list[str], strip_suffix: str = "") ->
 def register(method: str, dataset: str, src_dir: str | Path, lr_dir: str | Path, imports_root: str | Path,
              scale: int = 4, source: str = "", strip_suffix: str = "") -> dict[str, Any]:
     """Check and store a folder of published outputs; returns the import record. Nothing is written on error."""
-    from lgcaa.io import list_images, read_rgb, sha256_file, write_json, write_png
+    from lgcaa.io import atomic_dir, list_images, read_rgb, sha256_file, write_json, write_png
 
     src_dir, lr_files = Path(src_dir), list_images(lr_dir)
     if not lr_files:
         raise UserError(f"{lr_dir}: no LR images; build or fetch the dataset '{dataset}' first")
     matched = match_outputs(src_dir, [f.name for f in lr_files], strip_suffix)
     dest = Path(imports_root) / dataset / method
-    tmp = dest.parent / f".{method}.import-tmp"
-    if tmp.exists():
-        shutil.rmtree(tmp)
     files = []
-    try:
+    with atomic_dir(dest, "import") as tmp:
         for lr in lr_files:
             img = read_rgb(matched[lr.name])
             lh, lw = read_rgb(lr).shape[:2]
@@ -75,12 +71,6 @@ def register(method: str, dataset: str, src_dir: str | Path, lr_dir: str | Path,
                   "source_dir": str(src_dir.resolve()), "source": source, "strip_suffix": strip_suffix,
                   "imported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "files": files}
         write_json(tmp / RECORD, record)
-        if dest.exists():
-            shutil.rmtree(dest)
-        os.replace(tmp, dest)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return record
 
 

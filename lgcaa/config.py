@@ -7,9 +7,10 @@ values unpacked from it) as arguments; nothing reads module-level globals.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 from lgcaa.errors import UserError
 
@@ -82,6 +83,10 @@ def _check_references(config: dict[str, Any], source: str) -> None:
         if name not in known[kind]:
             raise UserError(f"{source}: {where} names {kind} '{name}' that is not in '{kind}s'"
                             + (" or produced by model.runs" if kind == "method" else ""))
+    for run, spec in config.get("model", {}).get("runs", {}).items():
+        for ds in spec.get("datasets", []):
+            if ds not in config["datasets"]:
+                raise UserError(f"{source}: model/runs/{run} samples dataset '{ds}' that is not in 'datasets'")
     for name, ds in config["datasets"].items():
         if ds["source"] == "mini":
             if "mini" not in config:

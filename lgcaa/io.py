@@ -10,9 +10,10 @@ import contextlib
 import hashlib
 import json
 import os
+import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 import numpy as np
 
@@ -35,6 +36,33 @@ def atomic_path(dest: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def publish_dir(staging: str | os.PathLike, out: str | os.PathLike) -> None:
+    """Rename a finished folder `staging` onto `out` (replacing it). Temporary folders and files are created
+    private (0700/0600); they get the usual permissions of the process umask first."""
+    umask = os.umask(0)
+    os.umask(umask)
+    staging, out = Path(staging), Path(out)
+    for p in [staging, *staging.rglob("*")]:
+        os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~umask)
+    if out.exists():
+        shutil.rmtree(out)
+    os.replace(staging, out)
+
+
+@contextlib.contextmanager
+def atomic_dir(dest: str | os.PathLike, tag: str = "tmp") -> Iterator[Path]:
+    """Yield an empty temporary folder next to `dest`; on success it replaces `dest`, on error `dest` is left
+    as it was. The temporary folder never survives the block."""
+    dest = Path(dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.{tag}-", dir=dest.parent))
+    try:
+        yield tmp
+        publish_dir(tmp, dest)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def write_text(dest: str | os.PathLike, text: str) -> None:

@@ -43,3 +43,11 @@ def test_table_must_reference_known_datasets():
 def test_missing_config_file_names_profiles(tmp_path):
     with pytest.raises(UserError, match="mini"):
         load_config(tmp_path / "absent.yaml")
+
+
+def test_model_runs_must_sample_known_datasets():
+    cfg = copy.deepcopy(load_config(None))
+    cfg["datasets"].pop("mini-bicubic")
+    cfg["tables"]["table1"]["datasets"] = ["mini-realesrgan"]
+    with pytest.raises(UserError, match="model/runs/lgcaa samples dataset 'mini-bicubic'"):
+        validate(cfg, "x")

@@ -21,14 +21,7 @@ from lgcaa.model.attention import (
 )
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models gain nothing from 2 intra-op threads, and OpenMP spin-waits collapse when other jobs share
-    the 2 cores; one thread keeps these tests fast and their timing stable."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def make_attn(dim: int = 32, heads: int = 2, seed: int = 0) -> Attention:

@@ -11,14 +11,7 @@ from lgcaa.errors import UserError
 from lgcaa.model.dpacm import DPACM_TERMS, DPACMProjection, build_lpips, dpacm_losses, total_loss, wasserstein1
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models gain nothing from 2 intra-op threads, and OpenMP spin-waits collapse when other jobs share
-    the 2 cores; one thread keeps these tests fast and their timing stable."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])

@@ -13,14 +13,7 @@ from lgcaa.model.config import ATTENTION_VARIANTS, DPACM_VARIANTS, ModelConfig
 from lgcaa.model.network import LGCAANet, build_network, count_parameters
 
 
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models gain nothing from 2 intra-op threads, and OpenMP spin-waits collapse when other jobs share
-    the 2 cores; one thread keeps these tests fast and their timing stable."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def tiny(**kw) -> ModelConfig:

@@ -7,26 +7,12 @@ from pathlib import Path
 
 import pytest
 import torch
+from profile_helpers import mini_profile
 
 from lgcaa.errors import UserError
 from lgcaa.model.config import config_from_dict
 
-
-def mini_profile() -> dict:
-    """The packaged mini profile as a dict (a valid base for test profiles with their own model section)."""
-    from lgcaa.config import load_config
-
-    return json.loads(json.dumps(load_config("mini")))
-
-
-@pytest.fixture(autouse=True)
-def _one_thread():
-    """Tiny models gain nothing from 2 intra-op threads, and OpenMP spin-waits collapse when other jobs share
-    the 2 cores; one thread keeps these tests fast and their timing stable."""
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(n)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 BASE = {

@@ -46,9 +46,8 @@ def select(targets: list[str]) -> list[Any]:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from lgcaa.weights import manager
-
     from baselines.registry import BASELINES
+    from lgcaa.weights import manager
 
     baseline_targets = [t for t in args.targets if t in BASELINES]
     if baseline_targets:

@@ -25,10 +25,10 @@ from pathlib import Path
 from typing import Any
 
 from lgcaa.data.archive import BrokenArchive, extract_tree
-from lgcaa.data.manifest import build_manifest, publish_dir, verify_manifest, write_manifest
+from lgcaa.data.manifest import build_manifest, verify_manifest, write_manifest
 from lgcaa.data.registry import DatasetSpec
 from lgcaa.errors import UserError
-from lgcaa.io import write_json
+from lgcaa.io import publish_dir, write_json
 
 LOCK_NAME = "archives.lock.json"
 

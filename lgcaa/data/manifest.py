@@ -56,22 +56,6 @@ def build_manifest(root: str | Path, dataset: str, scale: int, extra: dict[str, 
     return {"dataset": dataset, "scale": scale, "count": len(names), "files": files, **(extra or {})}
 
 
-def publish_dir(staging: str | Path, out: str | Path) -> None:
-    """Rename a finished dataset folder `staging` onto `out` (replacing it). Temporary folders and files are
-    created private (0700/0600); give them the usual permissions of the process umask first."""
-    import os
-    import shutil
-
-    umask = os.umask(0)
-    os.umask(umask)
-    staging, out = Path(staging), Path(out)
-    for p in [staging, *staging.rglob("*")]:
-        os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~umask)
-    if out.exists():
-        shutil.rmtree(out)
-    os.replace(staging, out)
-
-
 def write_manifest(root: str | Path, manifest: dict[str, Any]) -> Path:
     path = Path(root) / "manifest.json"
     write_json(path, manifest)

@@ -6,16 +6,14 @@ Same arguments => byte-identical files (PNG written without timestamps, seeded d
 
 from __future__ import annotations
 
-import shutil
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from lgcaa.data.manifest import build_manifest, publish_dir, write_manifest
+from lgcaa.data.manifest import build_manifest, write_manifest
 from lgcaa.data.photos import PHOTOS, center_crop, load_photo
-from lgcaa.io import write_png
+from lgcaa.io import atomic_dir, write_png
 
 LR_KINDS = ("bicubic", "realesrgan")
 
@@ -57,10 +55,7 @@ def build_mini_dataset(
     """Build one mini test set into `out` atomically (temp folder, then rename); returns its manifest."""
     from lgcaa.data.degrade import image_seed
 
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with atomic_dir(out) as tmp:
         for name in photos:
             hr = center_crop(load_photo(name), hr_size)
             write_png(tmp / "hr" / f"{name}.png", hr)
@@ -76,8 +71,4 @@ def build_mini_dataset(
             },
         )
         write_manifest(tmp, manifest)
-        publish_dir(tmp, out)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return manifest

@@ -9,14 +9,13 @@ and digest), the seed and every image's degradation parameters.
 from __future__ import annotations
 
 import shutil
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from lgcaa.data.manifest import build_manifest, publish_dir, write_manifest
+from lgcaa.data.manifest import build_manifest, write_manifest
 from lgcaa.errors import UserError
-from lgcaa.io import list_images, write_png
+from lgcaa.io import atomic_dir, list_images, write_png
 
 
 def hr_from_folder(hr_dir: str | Path) -> list[Path]:
@@ -59,10 +58,7 @@ def regenerate_dataset(
     if dupes:
         raise UserError(f"{dataset}: {len(dupes)} HR name(s) occur twice, first: {', '.join(dupes[:5])}")
     cfg = load_degradation_config(config) if lr_kind == "realesrgan" else None
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.regen-", dir=out.parent))
-    try:
+    with atomic_dir(out, "regen") as tmp:
         (tmp / "hr").mkdir()
         for p in map(Path, hr_files):
             if p.suffix.lower() == ".png" and hr_loader is None:
@@ -83,7 +79,4 @@ def regenerate_dataset(
         if expected_count is not None and manifest["count"] != expected_count:
             raise UserError(f"{tmp}: {manifest['count']} pairs, expected {expected_count}")
         write_manifest(tmp, manifest)
-        publish_dir(tmp, out)
-        return manifest
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
+    return manifest

@@ -12,9 +12,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
-import shutil
-import tempfile
 import time
 from pathlib import Path
 from typing import Any
@@ -161,7 +158,7 @@ def sample_folder(net, cfg: LGCAAConfig, lr_dir: Path, out_dir: Path, sample: Sa
 
     Writes `out_dir/sample.json` with the settings, per-image seeds and timings; returns that dict.
     """
-    from lgcaa.io import list_images, read_rgb, write_json, write_png
+    from lgcaa.io import atomic_dir, list_images, read_rgb, write_json, write_png
 
     sample = sample or cfg.sample
     scale = scale or cfg.train.scale
@@ -170,16 +167,13 @@ def sample_folder(net, cfg: LGCAAConfig, lr_dir: Path, out_dir: Path, sample: Sa
     if not files:
         raise UserError(f"{lr_dir}: no PNG images to super-resolve")
     device = next(net.unet.parameters()).device
-    out_dir = Path(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     seeds = {p.name: image_seed(sample.seed, p.name) for p in files}
     by_size: dict[tuple[int, ...], list[tuple[Path, np.ndarray]]] = {}
     for p in files:
         img = read_rgb(p)
         by_size.setdefault(img.shape, []).append((p, img))
     start = time.perf_counter()
-    try:
+    with atomic_dir(out_dir) as tmp:
         for group in by_size.values():
             for i in range(0, len(group), sample.batch_size):
                 chunk = group[i : i + sample.batch_size]
@@ -212,10 +206,4 @@ def sample_folder(net, cfg: LGCAAConfig, lr_dir: Path, out_dir: Path, sample: Sa
             **(extra or {}),
         }
         write_json(tmp / "sample.json", record)
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp)
     return record

@@ -1,0 +1,15 @@
+"""Helpers shared by tests that write their own profile configs (not a test module)."""
+
+from __future__ import annotations
+
+import json
+
+
+def mini_profile() -> dict:
+    """The packaged mini profile as a dict, with only the tables that do not depend on its `model.runs`,
+    so a test may replace the model section and still validate."""
+    from lgcaa.config import load_config
+
+    cfg = json.loads(json.dumps(load_config("mini")))
+    cfg["tables"] = {"table1": {"datasets": cfg["tables"]["table1"]["datasets"], "methods": cfg["methods"]}}
+    return cfg
