@@ -30,15 +30,22 @@ def _count(out: str, rule: str) -> int:
 def test_paper_profile_wires_everything(repo_root, tmp_path):
     cfg = load_config("paper")
     out = _dry_run(repo_root, tmp_path, "paper")
+    from lgcaa.tables.spec import seed_instances
+
     n_sets = len(cfg["datasets"])
     assert _count(out, "data_fetch") == n_sets
-    assert _count(out, "sr") == n_sets * 9  # all nine Table I baselines on every test set
+    # all nine Table I baselines on every test set, the diffusion ones with k seeds
+    n_baseline_runs = sum(len(seed_instances(cfg, m)) for m in cfg["methods"])
+    assert n_baseline_runs == 9 + 5 * (cfg["seeds"]["k"] - 1)
+    assert _count(out, "sr") == n_sets * n_baseline_runs
     assert _count(out, "train_models") == 1 and _count(out, "sample_models") == 1
     assert _count(out, "table") == 3 and _count(out, "report") == 1 and _count(out, "curves") == 1
     from lgcaa.config import model_methods
     from lgcaa.model.plan import sample_jobs
 
-    assert _count(out, "evaluate") == n_sets * 9 + len(sample_jobs(cfg["model"]))
+    n_lgcaa = sum(len(seed_instances(cfg, j.method)) for j in sample_jobs(cfg["model"]))
+    assert _count(out, "sample_seed") == n_lgcaa - len(sample_jobs(cfg["model"])) == 3 * (cfg["seeds"]["k"] - 1)
+    assert _count(out, "evaluate") == n_sets * n_baseline_runs + n_lgcaa
     assert "lgcaa-30steps" in model_methods(cfg) and "lgcaa-50steps" in model_methods(cfg)
 
 
@@ -46,3 +53,26 @@ def test_mini_profile_is_the_default(repo_root, tmp_path):
     out = _dry_run(repo_root, tmp_path, "mini")
     assert _count(out, "data_mini") == 2 and _count(out, "sr") == 2 * 4
     assert _count(out, "train_models") == 1
+
+
+def test_k_seeds_add_instances_of_baselines_and_lgcaa(repo_root, tmp_path):
+    import json
+
+    cfg = load_config("mini")
+    cfg["seeds"] = {"k": 2, "methods": ["bicubic", "lgcaa"]}
+    path = tmp_path / "k2.json"
+    path.write_text(json.dumps(cfg))
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    res = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(repo_root / "Snakefile"), "--directory", str(tmp_path),
+         "--configfile", str(path), "--cores", "8", "-n", "-p", "tables"],
+        capture_output=True, text=True, env=env,
+    )
+    assert res.returncode == 0, res.stderr[-3000:]
+    out = res.stdout + res.stderr
+    assert _count(out, "sr") == 2 * (4 + 1)  # + bicubic@seed1 on each set
+    assert _count(out, "sample_seed") == 2  # lgcaa@seed1 on each set it samples
+    assert re.search(r"lgcaa sr --method bicubic --dataset mini-bicubic .*--out-dir \S+/bicubic@seed1 .*--seed 1 ", out)
+    assert re.search(r"lgcaa sample --run-dir \S+/models/lgcaa --lr-dir \S+/mini-realesrgan/lr --out \S+/lgcaa@seed1 "
+                     r"--steps 40 --seed 1 ", out)
+    assert "metrics/mini-realesrgan/lgcaa@seed1/aggregate.json" in out

@@ -33,8 +33,19 @@ if MODEL.get("runs"):
 else:
     MODEL_JOBS = []
 MODEL_RUNS = list(dict.fromkeys(j.run for j in MODEL_JOBS))
-# every (dataset, method) pair that gets SR outputs, metrics and job records
-SR_PAIRS = [(d, m) for d in DATASETS for m in METHODS] + [(j.dataset, j.method) for j in MODEL_JOBS]
+# k seeds (`seeds`): method M runs as M (profile seed) and M@seed<s> for the extra seeds (lgcaa.tables.spec)
+from lgcaa.tables.spec import seed_instances
+
+BASELINE_INSTANCES = {inst: (m, seed) for m in METHODS for seed, inst in seed_instances(CFG, m)}
+SEED_SAMPLES = {
+    (j.dataset, inst): (j, seed) for j in MODEL_JOBS for seed, inst in seed_instances(CFG, j.method) if inst != j.method
+}
+# every (dataset, method instance) pair that gets SR outputs, metrics and job records
+SR_PAIRS = (
+    [(d, m) for d in DATASETS for m in BASELINE_INSTANCES]
+    + [(j.dataset, j.method) for j in MODEL_JOBS]
+    + list(SEED_SAMPLES)
+)
 # On failure, show the job's last log line (our one-line error naming the file and the fix).
 FAIL = "|| {{ tail -n 1 {log} >&2; exit 1; }}"
 
@@ -45,7 +56,7 @@ def one_of(names):
 
 wildcard_constraints:
     dataset=one_of(DATASETS),
-    method=one_of([*METHODS, *(j.method for j in MODEL_JOBS)]),
+    method=one_of(sorted({m for _, m in SR_PAIRS})),
 
 
 def dataset_cfg(wildcards):

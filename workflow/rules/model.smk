@@ -36,3 +36,28 @@ rule sample_models:
     shell:
         "{LGCAA} sample --config {CONFIG_ARG} --models {RES}/models --data-root {DATA} --out-root {RES}/sr"
         " --threads {threads} > {log} 2>&1 " + FAIL
+
+
+rule sample_seed:
+    """An extra seed of an LGCAA sampling job (`seeds.k` > 1): same trained run and steps, another base seed."""
+    wildcard_constraints:
+        method=one_of(sorted({inst for _, inst in SEED_SAMPLES}) or ["^$"]),
+    input:
+        trained=lambda wc: f"{RES}/models/{SEED_SAMPLES[(wc.dataset, wc.method)][0].run}/train.json",
+        manifest=f"{DATA}/{{dataset}}/manifest.json",
+    output:
+        images=directory(f"{RES}/sr/{{dataset}}/{{method}}"),
+        record=f"{RES}/sr/{{dataset}}/{{method}}.run.json",
+    params:
+        run_dir=lambda wc: f"{RES}/models/{SEED_SAMPLES[(wc.dataset, wc.method)][0].run}",
+        steps=lambda wc: SEED_SAMPLES[(wc.dataset, wc.method)][0].steps,
+        seed=lambda wc: SEED_SAMPLES[(wc.dataset, wc.method)][1],
+    threads: 2
+    resources:
+        gpu=1,
+    log:
+        f"{LOGS}/model/sample_{{dataset}}_{{method}}.log",
+    shell:
+        "{LGCAA} sample --run-dir {params.run_dir} --lr-dir {DATA}/{wildcards.dataset}/lr --out {output.images}"
+        " --steps {params.steps} --seed {params.seed} --record {output.record} --threads {threads}"
+        " > {log} 2>&1 " + FAIL
