@@ -7,14 +7,12 @@ import dataclasses
 import hashlib
 import io
 import json
-import re
-import threading
 import zipfile
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import numpy as np
 import pytest
+from loopback import LoopbackFiles
 
 from lgcaa.data.fetch import LOCK_NAME, obtain_released, read_lock
 from lgcaa.data.manifest import verify_manifest
@@ -24,36 +22,7 @@ from lgcaa.errors import UserError
 ROOT = "StableSR_testsets/RealSRVal_crop128"
 
 
-# --- a loopback server with Range support and a "cut the connection once" switch -------------------------
-
-
-class _Handler(BaseHTTPRequestHandler):
-    def log_message(self, *args):  # keep pytest output clean
-        pass
-
-    def do_GET(self):
-        srv = self.server
-        data = srv.files.get(self.path)
-        rng = self.headers.get("Range")
-        srv.requests.append((self.path, rng))
-        if data is None:
-            self.send_error(404)
-            return
-        start = int(re.fullmatch(r"bytes=(\d+)-", rng).group(1)) if rng else 0
-        body = data[start:]
-        self.send_response(206 if rng else 200)
-        if rng:
-            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("Accept-Ranges", "bytes")
-        self.end_headers()
-        if self.path in srv.cut_once:
-            srv.cut_once.discard(self.path)
-            self.wfile.write(body[: len(body) // 2])
-            self.wfile.flush()
-            self.close_connection = True
-            return
-        self.wfile.write(body)
+# --- a loopback server (tests/loopback.py) with proxies disabled ------------------------------------------
 
 
 @pytest.fixture
@@ -62,14 +31,8 @@ def server(monkeypatch):
     monkeypatch.setenv("NO_PROXY", "127.0.0.1,localhost")
     for var in ("LGCAA_OFFLINE", "HF_HUB_OFFLINE", "http_proxy", "HTTP_PROXY"):
         monkeypatch.delenv(var, raising=False)
-    srv = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
-    srv.files, srv.requests, srv.cut_once = {}, [], set()
-    srv.url = lambda path: f"http://127.0.0.1:{srv.server_address[1]}{path}"
-    thread = threading.Thread(target=srv.serve_forever, daemon=True)
-    thread.start()
-    yield srv
-    srv.shutdown()
-    srv.server_close()
+    with LoopbackFiles() as srv:
+        yield srv
 
 
 # --- archives shaped like StableSR_testsets.zip ------------------------------------------------------------
@@ -131,7 +94,7 @@ def test_fetch_unpins_records_digest_and_warns(server, tmp_path, capsys):
 def test_resume_after_a_cut_connection(server, tmp_path):
     blob = make_zip()
     server.files["/t.zip"] = blob
-    server.cut_once.add("/t.zip")
+    server.cuts["/t.zip"] = [len(blob) // 2]
     got = obtain_released(_spec(server.url("/t.zip")), tmp_path / "data", tmp_path / "cache", try_dvc=False)
     assert got.manifest["count"] == 3
     ranges = [r for _, r in server.requests if r]

@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import hashlib
-import http.server
 import os
-import threading
 from pathlib import Path
 
 import pytest
+from loopback import LoopbackFiles
 
 from lgcaa.download import DownloadError, download, part_path
 
@@ -16,121 +15,65 @@ PAYLOAD = os.urandom(3 * (1 << 20) + 12345)  # > 3 chunks, not chunk-aligned
 SHA = hashlib.sha256(PAYLOAD).hexdigest()
 
 
-class Server:
-    """Serves PAYLOAD at /f.bin. `cut_after`: bytes sent before closing the socket (per request, once each in
-    `cuts`); `honour_range`: answer Range with 206; records every request's Range header."""
-
-    def __init__(self) -> None:
-        self.cuts: list[int] = []
-        self.honour_range = True
-        self.ranges: list[str | None] = []
-        self.payload = PAYLOAD
-        server = self
-
-        class Handler(http.server.BaseHTTPRequestHandler):
-            def log_message(self, *a):  # quiet
-                pass
-
-            def do_GET(self):
-                rng = self.headers.get("Range")
-                server.ranges.append(rng)
-                if self.path != "/f.bin":
-                    self.send_error(404)
-                    return
-                data, start = server.payload, 0
-                if rng and server.honour_range:
-                    start = int(rng.split("=")[1].split("-")[0])
-                    if start >= len(data):
-                        self.send_response(416)
-                        self.send_header("Content-Range", f"bytes */{len(data)}")
-                        self.end_headers()
-                        return
-                    self.send_response(206)
-                    self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-                else:
-                    self.send_response(200)
-                body = data[start:]
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                if server.cuts:
-                    n = server.cuts.pop(0)
-                    self.wfile.write(body[:n])
-                    self.wfile.flush()
-                    self.close_connection = True
-                    return
-                self.wfile.write(body)
-
-        self.httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.httpd.server_address[1]}/f.bin"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-
-    def __enter__(self) -> Server:
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.httpd.shutdown()
-        self.httpd.server_close()
-
-
 @pytest.fixture()
 def server(monkeypatch):
     for k in ("HF_HUB_OFFLINE", "LGCAA_OFFLINE"):
         monkeypatch.delenv(k, raising=False)
     monkeypatch.setattr("lgcaa.download.time.sleep", lambda s: None)
-    with Server() as s:
+    with LoopbackFiles() as s:
+        s.files["/f.bin"] = PAYLOAD
         yield s
 
 
 def test_fetch_verifies_and_renames(server, tmp_path):
     dest = tmp_path / "sub" / "f.bin"
-    assert download(server.url, dest, sha256=SHA, size=len(PAYLOAD)) == SHA
+    assert download(server.url("/f.bin"), dest, sha256=SHA, size=len(PAYLOAD)) == SHA
     assert dest.read_bytes() == PAYLOAD
     assert not part_path(dest).exists()
     # present and correct: no second request
-    n = len(server.ranges)
-    assert download(server.url, dest, sha256=SHA) == SHA
-    assert len(server.ranges) == n
+    n = len(server.ranges())
+    assert download(server.url("/f.bin"), dest, sha256=SHA) == SHA
+    assert len(server.ranges()) == n
 
 
 def test_cut_mid_file_is_resumed_with_range(server, tmp_path):
-    server.cuts = [1_000_000, 500_000]  # two cut transfers, then a complete one
+    server.cuts["/f.bin"] = [1_000_000, 500_000]  # two cut transfers, then a complete one
     dest = tmp_path / "f.bin"
-    assert download(server.url, dest, sha256=SHA, retries=3) == SHA
+    assert download(server.url("/f.bin"), dest, sha256=SHA, retries=3) == SHA
     assert dest.read_bytes() == PAYLOAD
-    assert server.ranges == [None, "bytes=1000000-", "bytes=1500000-"]
+    assert server.ranges() == [None, "bytes=1000000-", "bytes=1500000-"]
 
 
 def test_existing_part_resumes_across_runs(server, tmp_path):
     dest = tmp_path / "f.bin"
-    server.cuts = [700_000]
+    server.cuts["/f.bin"] = [700_000]
     with pytest.raises(DownloadError, match=r"700000 bytes kept in .*f\.bin\.part, rerun to resume"):
-        download(server.url, dest, sha256=SHA, retries=0)
+        download(server.url("/f.bin"), dest, sha256=SHA, retries=0)
     assert part_path(dest).stat().st_size == 700_000 and not dest.exists()
-    assert download(server.url, dest, sha256=SHA, retries=0) == SHA
-    assert server.ranges[-1] == "bytes=700000-"
+    assert download(server.url("/f.bin"), dest, sha256=SHA, retries=0) == SHA
+    assert server.ranges()[-1] == "bytes=700000-"
 
 
 def test_server_ignoring_range_restarts_cleanly(server, tmp_path):
     dest = tmp_path / "f.bin"
     part_path(dest).write_bytes(b"garbage that is not the file's prefix")
     server.honour_range = False
-    assert download(server.url, dest, sha256=SHA) == SHA
+    assert download(server.url("/f.bin"), dest, sha256=SHA) == SHA
     assert dest.read_bytes() == PAYLOAD
 
 
 def test_complete_part_gets_416_and_is_verified(server, tmp_path):
     dest = tmp_path / "f.bin"
     part_path(dest).write_bytes(PAYLOAD)
-    assert download(server.url, dest, sha256=SHA) == SHA
-    assert server.ranges == [f"bytes={len(PAYLOAD)}-"]
+    assert download(server.url("/f.bin"), dest, sha256=SHA) == SHA
+    assert server.ranges() == [f"bytes={len(PAYLOAD)}-"]
 
 
 def test_bad_checksum_names_file_and_both_digests_and_deletes_part(server, tmp_path):
     dest = tmp_path / "w.pth"
     wrong = "0" * 64
     with pytest.raises(DownloadError) as ei:
-        download(server.url, dest, sha256=wrong)
+        download(server.url("/f.bin"), dest, sha256=wrong)
     msg = str(ei.value)
     assert str(dest) in msg and wrong in msg and SHA in msg
     assert not dest.exists() and not part_path(dest).exists()
@@ -139,19 +82,19 @@ def test_bad_checksum_names_file_and_both_digests_and_deletes_part(server, tmp_p
 def test_bad_size(server, tmp_path):
     dest = tmp_path / "w.pth"
     with pytest.raises(DownloadError, match=f"expected {len(PAYLOAD) + 1} bytes, got {len(PAYLOAD)}"):
-        download(server.url, dest, size=len(PAYLOAD) + 1)
+        download(server.url("/f.bin"), dest, size=len(PAYLOAD) + 1)
     assert not part_path(dest).exists()
 
 
 def test_unpinned_returns_computed_digest(server, tmp_path):
-    assert download(server.url, tmp_path / "f.bin") == SHA
+    assert download(server.url("/f.bin"), tmp_path / "f.bin") == SHA
 
 
 def test_404_fails_at_once_naming_file(server, tmp_path):
     dest = tmp_path / "nope.pth"
     with pytest.raises(DownloadError, match=r"nope\.pth: HTTP 404"):
-        download(server.url.replace("f.bin", "nope"), dest, retries=5)
-    assert len(server.ranges) == 1
+        download(server.url("/nope"), dest, retries=5)
+    assert len(server.ranges()) == 1
 
 
 def test_connection_refused_reports_after_retries(tmp_path, monkeypatch):
@@ -173,8 +116,8 @@ def test_offline_env_makes_no_request(server, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     dest = tmp_path / "f.bin"
     with pytest.raises(DownloadError, match=r"f\.bin: not downloaded, offline"):
-        download(server.url, dest)
-    assert server.ranges == []
+        download(server.url("/f.bin"), dest)
+    assert server.ranges() == []
 
 
 def test_file_url_and_existing_mismatch(tmp_path):

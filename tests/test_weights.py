@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import http.server
 import json
 import os
-import threading
 from pathlib import Path
 
 import pytest
+from loopback import LoopbackFiles
 
 from lgcaa.weights import manager
 from lgcaa.weights.manifest import BY_DEST, FILES, WeightFile, name_hash_prefix
@@ -30,46 +29,10 @@ def tmp_hub(tmp_path, monkeypatch):
     torch.hub.set_dir(before)
 
 
-class Files(http.server.ThreadingHTTPServer):
-    """Serves `self.files` {path: bytes}; a path in `self.cut` is cut after that many bytes once."""
-
-
 @pytest.fixture()
 def server():
-    files: dict[str, bytes] = {}
-    cut: dict[str, int] = {}
-    hits: list[str] = []
-
-    class Handler(http.server.BaseHTTPRequestHandler):
-        def log_message(self, *a):
-            pass
-
-        def do_GET(self):
-            hits.append(self.path)
-            if self.path not in files:
-                self.send_error(404)
-                return
-            data, start = files[self.path], 0
-            rng = self.headers.get("Range")
-            if rng:
-                start = int(rng.split("=")[1].split("-")[0])
-                self.send_response(206)
-                self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
-            else:
-                self.send_response(200)
-            body = data[start:]
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            n = cut.pop(self.path, None)
-            self.wfile.write(body if n is None else body[:n])
-
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    t = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
-    t.start()
-    base = f"http://127.0.0.1:{httpd.server_address[1]}"
-    yield base, files, cut, hits
-    httpd.shutdown()
-    httpd.server_close()
+    with LoopbackFiles() as srv:
+        yield srv
 
 
 def _wf(dest: str, urls: tuple[str, ...], data: bytes | None, pinned: bool = True, size: bool = True) -> WeightFile:
@@ -123,46 +86,42 @@ def test_manifest_urls_are_pyiqas_own():
 
 
 def test_fetch_pinned_verifies_and_is_idempotent(tmp_hub, server):
-    base, files, _cut, hits = server
     data = os.urandom(300_000)
-    files["/w.pth"] = data
-    f = _wf("pyiqa/w-00000000.pth", (base + "/w.pth",), data)
+    server.files["/w.pth"] = data
+    f = _wf("pyiqa/w-00000000.pth", (server.url("/w.pth"),), data)
     s = manager.fetch(f, tmp_hub)
     assert s.state == manager.OK and (tmp_hub / f.dest).read_bytes() == data
-    n = len(hits)
-    assert manager.fetch(f, tmp_hub).state == manager.OK and len(hits) == n  # present: no request
+    n = len(server.paths())
+    assert manager.fetch(f, tmp_hub).state == manager.OK and len(server.paths()) == n  # present: no request
     assert manager.inspect(f, tmp_hub, deep=True).state == manager.OK
 
 
 def test_fetch_resumes_a_cut_transfer(tmp_hub, server):
-    base, files, cut, hits = server
     data = os.urandom(2_500_000)
-    files["/big.pth"] = data
-    cut["/big.pth"] = 1_000_000
-    f = _wf("checkpoints/big.pth", (base + "/big.pth",), data)
+    server.files["/big.pth"] = data
+    server.cuts["/big.pth"] = [1_000_000]
+    f = _wf("checkpoints/big.pth", (server.url("/big.pth"),), data)
     assert manager.fetch(f, tmp_hub, retries=2).state == manager.OK
-    assert hits == ["/big.pth", "/big.pth"] and (tmp_hub / f.dest).read_bytes() == data
+    assert server.paths() == ["/big.pth", "/big.pth"] and (tmp_hub / f.dest).read_bytes() == data
 
 
 def test_bad_checksum_names_file_and_digests_and_falls_back_to_next_mirror(tmp_hub, server):
-    base, files, _cut, hits = server
     good, evil = os.urandom(50_000), os.urandom(50_000)
-    files["/evil.pth"], files["/good.pth"] = evil, good
-    f = _wf("pyiqa/m.pth", (base + "/evil.pth",), good)
+    server.files["/evil.pth"], server.files["/good.pth"] = evil, good
+    f = _wf("pyiqa/m.pth", (server.url("/evil.pth"),), good)
     s = manager.fetch(f, tmp_hub)
     assert s.state == manager.MISSING
     assert f.sha256 in s.detail and hashlib.sha256(evil).hexdigest() in s.detail and "sha256 mismatch" in s.detail
     assert not (tmp_hub / f.dest).exists() and not list(tmp_hub.rglob("*.part"))
-    f2 = _wf("pyiqa/m.pth", (base + "/evil.pth", base + "/missing.pth", base + "/good.pth"), good)
+    f2 = _wf("pyiqa/m.pth", (server.url("/evil.pth"), server.url("/missing.pth"), server.url("/good.pth")), good)
     s2 = manager.fetch(f2, tmp_hub)
-    assert s2.state == manager.OK and "good.pth" in s2.detail and hits[-2:] == ["/missing.pth", "/good.pth"]
+    assert s2.state == manager.OK and "good.pth" in s2.detail and server.paths()[-2:] == ["/missing.pth", "/good.pth"]
 
 
 def test_unpinned_is_recorded_then_verified(tmp_hub, server):
-    base, files, _cut, _hits = server
     data = os.urandom(40_000)
-    files["/u.pth"] = data
-    f = _wf("pyiqa/u.pth", (base + "/u.pth",), data, pinned=False)
+    server.files["/u.pth"] = data
+    f = _wf("pyiqa/u.pth", (server.url("/u.pth"),), data, pinned=False)
     s = manager.fetch(f, tmp_hub)
     digest = hashlib.sha256(data).hexdigest()
     assert s.state == manager.OK and digest in s.warning and "no published sha256" in s.warning
@@ -175,22 +134,20 @@ def test_unpinned_is_recorded_then_verified(tmp_hub, server):
 
 
 def test_unpinned_with_hash_prefix_in_name_must_match_it(tmp_hub, server):
-    base, files, _cut, _hits = server
     data = os.urandom(1000)
-    files["/x.pth"] = data
-    f = _wf("pyiqa/X-deadbeef.pth", (base + "/x.pth",), data, pinned=False)
+    server.files["/x.pth"] = data
+    f = _wf("pyiqa/X-deadbeef.pth", (server.url("/x.pth"),), data, pinned=False)
     s = manager.fetch(f, tmp_hub)
     assert s.state == manager.CORRUPT and "hash prefix in its name" in s.detail
 
 
 def test_offline_reports_exactly_what_is_missing_without_requests(tmp_hub, server, monkeypatch):
-    base, files, _cut, hits = server
-    files["/w.pth"] = b"x" * 100
+    server.files["/w.pth"] = b"x" * 100
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    f = _wf("pyiqa/w.pth", (base + "/w.pth",), b"x" * 100)
+    f = _wf("pyiqa/w.pth", (server.url("/w.pth"),), b"x" * 100)
     s = manager.fetch(f, tmp_hub)
     assert s.state == manager.MISSING and "offline" in s.detail and str(tmp_hub / f.dest) in s.detail
-    assert hits == []
+    assert server.paths() == []
 
 
 def test_offline_producers(tmp_hub, monkeypatch):

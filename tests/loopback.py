@@ -1,0 +1,77 @@
+"""A loopback HTTP file server for download tests (not a test module): Range requests, 416 past the end, and
+transfers cut mid-file on demand. Only 127.0.0.1 is ever contacted."""
+
+from __future__ import annotations
+
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+class _Handler(BaseHTTPRequestHandler):
+    server: LoopbackFiles
+
+    def log_message(self, *args):  # keep pytest output clean
+        pass
+
+    def do_GET(self):
+        srv = self.server
+        rng = self.headers.get("Range")
+        srv.requests.append((self.path, rng))
+        data = srv.files.get(self.path)
+        if data is None:
+            self.send_error(404)
+            return
+        start = 0
+        if rng and srv.honour_range:
+            start = int(rng.split("=")[1].split("-")[0])
+            if start >= len(data):
+                self.send_response(416)
+                self.send_header("Content-Range", f"bytes */{len(data)}")
+                self.end_headers()
+                return
+            self.send_response(206)
+            self.send_header("Content-Range", f"bytes {start}-{len(data) - 1}/{len(data)}")
+        else:
+            self.send_response(200)
+        body = data[start:]
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("Accept-Ranges", "bytes")
+        self.end_headers()
+        cuts = srv.cuts.get(self.path)
+        if cuts:
+            self.wfile.write(body[: cuts.pop(0)])
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        self.wfile.write(body)
+
+
+class LoopbackFiles(ThreadingHTTPServer):
+    """Serves `files` {path: bytes}. `cuts` {path: [n, ...]}: the next transfers of that path stop after n bytes
+    each; `honour_range=False` answers a Range request with the whole file (200); `requests` logs every
+    (path, Range header). Use as a context manager."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Handler)
+        self.files: dict[str, bytes] = {}
+        self.cuts: dict[str, list[int]] = {}
+        self.honour_range = True
+        self.requests: list[tuple[str, str | None]] = []
+        self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}{path}"
+
+    def paths(self) -> list[str]:
+        return [p for p, _ in self.requests]
+
+    def ranges(self) -> list[str | None]:
+        return [r for _, r in self.requests]
+
+    def __enter__(self) -> LoopbackFiles:
+        self._thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.shutdown()
+        self.server_close()
