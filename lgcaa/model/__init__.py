@@ -4,7 +4,8 @@ Modules, top-down:
   config        typed, validated settings (`ModelConfig`, `TrainConfig`, `SampleConfig`, presets `tiny`/`sd2-base`)
   backbone      UNet2DConditionModel, AutoencoderKL, DDPMScheduler, ControlNetModel (random init or pretrained)
   conditioning  DINO ViT image features of the LR input -> projection to the cross-attention width
-  attention     LGCAA attention processor and the ablation variants (explicit registry)
+  variants      Table II's attention variants: names, labels, stages (torch-free registry)
+  attention     LGCAA attention processor built from a variant
   dpacm         Wasserstein-1 (closed form) + LPIPS-AlexNet on the projected ControlNet conditioning embedding
   network       `LGCAANet`: assembles the above, the trainable set and the training loss
   data          training pairs: random HR crops + on-the-fly degradation, deterministic per sample index

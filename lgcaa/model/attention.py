@@ -12,7 +12,7 @@ input normalisation X̂. For tokens x (B, N, C) on an H×W latent grid:
           of the layer's pretrained ones), output clamped to [-clamp, clamp]            -> G
   output  G + MLP(LayerNorm(G))   (the MLP's last layer starts at zero)
 
-Variants (Table II): `standard` keeps diffusers' SDPA self-attention; `local` / `global` keep one stage
+Variants (Table II; the registry is `lgcaa.model.variants`): `standard` keeps diffusers' SDPA self-attention; `local` / `global` keep one stage
 (the kept stage always uses the layer's pretrained projections); `local+global-no-norm` drops the LayerNorm
 after the merged local->global attention; `lgcaa` is the full module. All attention products go through
 `torch.nn.functional.scaled_dot_product_attention` (fused flash / memory-efficient kernels). While
@@ -28,29 +28,13 @@ from __future__ import annotations
 
 import copy
 import math
-from dataclasses import dataclass
 
 import torch
 import torch.nn.functional as F
 from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 from torch import nn
 
-
-@dataclass(frozen=True)
-class AttentionVariant:
-    local: bool
-    global_: bool
-    post_norm: bool
-
-
-# Explicit registry of Table II's LGCAA rows. None = diffusers' standard self-attention.
-ATTENTION_VARIANTS: dict[str, AttentionVariant | None] = {
-    "standard": None,
-    "local": AttentionVariant(local=True, global_=False, post_norm=True),
-    "global": AttentionVariant(local=False, global_=True, post_norm=True),
-    "local+global-no-norm": AttentionVariant(local=True, global_=True, post_norm=False),
-    "lgcaa": AttentionVariant(local=True, global_=True, post_norm=True),
-}
+from lgcaa.model.variants import ATTENTION_VARIANTS, AttentionVariant, get_variant
 
 
 class SDPAProcessor(AttnProcessor2_0):
@@ -275,15 +259,13 @@ def install_attention(model: nn.Module, variant: str, window: int = 8, clamp: fl
                       mlp_ratio: float = 1.0) -> int:
     """Set the processors of a UNet/ControlNet: `variant` for every self-attention (attn1) of its down, mid
     and up blocks, `SDPAProcessor` elsewhere. Returns the number of self-attention layers replaced."""
-    if variant not in ATTENTION_VARIANTS:
-        raise ValueError(f"unknown attention variant {variant!r}; choose from {list(ATTENTION_VARIANTS)}")
-    spec = ATTENTION_VARIANTS[variant]
+    spec = get_variant(variant)
     processors: dict[str, object] = {}
     replaced = 0
     for name in model.attn_processors:
         module_name = name[: -len(".processor")]
         is_self = module_name.endswith(".attn1") and module_name.split(".")[0] in ("down_blocks", "mid_block", "up_blocks")
-        if spec is not None and is_self:
+        if not spec.standard and is_self:
             attn = model.get_submodule(module_name)
             processors[name] = LGCAAProcessor(attn, spec, window, clamp, mlp_ratio)
             replaced += 1

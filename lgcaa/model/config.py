@@ -22,9 +22,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lgcaa.errors import UserError
+from lgcaa.model.variants import ATTENTION_NAMES, DEFAULT_ATTENTION, DEFAULT_LGCAA_OUTPUT, LGCAA_OUTPUTS
 
 ARCHS = ("tiny", "sd2-base")
-ATTENTION_VARIANTS = ("standard", "local", "global", "local+global-no-norm", "lgcaa")
+ATTENTION_VARIANTS = ATTENTION_NAMES  # names come from the registry in lgcaa.model.variants
 DPACM_VARIANTS = ("none", "perceptual", "wasserstein", "dpacm")
 LPIPS_BACKBONES = ("pretrained", "random (offline)")
 COLOR_FIXES = ("none", "adain", "wavelet")
@@ -191,7 +192,7 @@ class ModelConfig:
     arch: str = "tiny"
     pretrained: str | None = None
     dino: str | None = None
-    attention: str = "lgcaa"
+    attention: str = DEFAULT_ATTENTION
     window: int = 8
     clamp: float = 1.0e4
     mlp_ratio: float = 1.0

@@ -1,0 +1,98 @@
+"""The attention variants of Table II: the one place that names them (torch-free).
+
+Every other place derives from `ATTENTION_VARIANTS`: the model config's allowed values
+(`lgcaa.model.config`), the profile schema's enum, the processor that `lgcaa.model.attention` builds, and
+Table II's row labels. Adding a variant means adding one entry here (and, if it needs a new stage, the
+stage in `lgcaa.model.attention`).
+
+Each entry says which stages of the paper's pipeline (§III-B1) the self-attention layer runs:
+
+    local      windowed attention with unit-RMS Q, K, projection W_p, LayerNorm           -> Z
+    global_    full self-attention over Z (or over the block's normalised input X̂ when there is no local
+               stage), then value clamping (`clamp`)                                       -> G
+    post_norm  LayerNorm of the merged output before the MLP ("without the normalization layer after
+               merging" removes it)                                                        -> LN(G)
+    mlp        the final MLP                                                               -> Y
+
+`standard` runs none of them: diffusers' own SDPA self-attention with the layer's pretrained projections.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class AttentionVariant:
+    """One row of Table II's LGCAA block.
+
+    name: the config value (`model.attention`); label: Table II's row label; paper: the sentence of §IV-B
+    that names the row. `clamp` is applied to the global stage's output, so it needs `global_`.
+    """
+
+    name: str
+    label: str
+    paper: str
+    local: bool
+    global_: bool
+    post_norm: bool
+    clamp: bool
+    mlp: bool
+
+    @property
+    def standard(self) -> bool:
+        """True for diffusers' own self-attention (no LGCAA stage, no LGCAA parameters)."""
+        return not (self.local or self.global_)
+
+    @property
+    def stages(self) -> tuple[str, ...]:
+        """The pipeline steps this variant runs, in order (for logs and docs)."""
+        flags = (("local", self.local), ("global", self.global_), ("clamp", self.clamp),
+                 ("post_norm", self.post_norm), ("mlp", self.mlp))
+        return tuple(name for name, on in flags if on)
+
+
+_SENTENCE = ("For LGCAA, we report results under the following settings: standard self-attention training, local "
+             "attention only, global attention only, combined local and global attention without the normalization "
+             "layer after merging, and the complete proposed LGCAA module.")
+
+# Table II's order. The explicit registry of attention variants.
+ATTENTION_VARIANTS: dict[str, AttentionVariant] = {
+    v.name: v
+    for v in (
+        AttentionVariant("standard", "No LGCAA", "standard self-attention training",
+                         local=False, global_=False, post_norm=False, clamp=False, mlp=False),
+        AttentionVariant("local", "Local", "local attention only",
+                         local=True, global_=False, post_norm=True, clamp=False, mlp=True),
+        AttentionVariant("global", "Global", "global attention only",
+                         local=False, global_=True, post_norm=True, clamp=True, mlp=True),
+        AttentionVariant("local+global-no-norm", "L+G w/o norm",
+                         "combined local and global attention without the normalization layer after merging",
+                         local=True, global_=True, post_norm=False, clamp=True, mlp=True),
+        AttentionVariant("lgcaa", "LGCAA", "the complete proposed LGCAA module",
+                         local=True, global_=True, post_norm=True, clamp=True, mlp=True),
+    )
+}
+ATTENTION_NAMES: tuple[str, ...] = tuple(ATTENTION_VARIANTS)
+DEFAULT_ATTENTION = "lgcaa"
+
+# How the LGCAA output is formed after the merged attention (`model.lgcaa_output`):
+#   "mlp"      Y = MLP(LN(clamp(G)))  — §III-B1 as written (LayerNorm, then MLP; no residual inside the
+#              module, the transformer block adds Y to its residual stream); the MLP starts as the identity.
+#   "residual" Y = clamp(G) + MLP(LN(clamp(G))) with the MLP's last layer at zero — the earlier reading,
+#              in which the post-merge norm does not act until training moves the MLP.
+LGCAA_OUTPUTS: tuple[str, ...] = ("mlp", "residual")
+DEFAULT_LGCAA_OUTPUT = "mlp"
+
+
+def get_variant(name: str) -> AttentionVariant:
+    """The registry entry for `name`; ValueError listing the known names otherwise."""
+    try:
+        return ATTENTION_VARIANTS[name]
+    except KeyError:
+        raise ValueError(f"unknown attention variant {name!r}; choose from {', '.join(ATTENTION_NAMES)}") from None
+
+
+def variant_labels() -> dict[str, str]:
+    """{name: Table II label} in Table II's order."""
+    return {name: v.label for name, v in ATTENTION_VARIANTS.items()}
