@@ -12,8 +12,7 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-MISSING_SUFFIX = ".missing.json"
-
+from lgcaa.layout import MISSING, RECORD, Layout, beside
 
 @dataclass(frozen=True)
 class SrState:
@@ -26,7 +25,7 @@ class SrState:
 
 
 def missing_record(out_dir: Path) -> Path:
-    return out_dir.parent / f"{out_dir.name}{MISSING_SUFFIX}"
+    return beside(out_dir, MISSING)
 
 
 def write_missing(out_dir: Path, method: str, dataset: str, reason: str, fix: str) -> Path:
@@ -43,8 +42,8 @@ def clear_missing(out_dir: Path) -> None:
 
 def sr_state(results_dir: str | Path, dataset: str, method: str) -> SrState:
     """State of `<results>/sr/<dataset>/<method>`: done (job record + images) or missing with reason and fix."""
-    out_dir = Path(results_dir) / "sr" / dataset / method
-    record = out_dir.parent / f"{method}.run.json"
+    out_dir = Path(Layout(str(results_dir)).sr_dir(dataset, method))
+    record = beside(out_dir, RECORD)
     images = sorted(out_dir.glob("*.png")) if out_dir.is_dir() else []
     if record.is_file() and images:
         return SrState(dataset, method, "done", n_images=len(images))

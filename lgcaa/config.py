@@ -12,6 +12,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from lgcaa import layout
 from lgcaa.errors import UserError
 
 DEFAULT_PROFILE = "mini"
@@ -67,11 +68,7 @@ def _table_references(tables: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
 
 def model_methods(config: dict[str, Any]) -> list[str]:
     """SR method names produced by the profile's LGCAA runs (`model.runs`), e.g. `lgcaa`, `lgcaa-30steps`."""
-    if "model" not in config:
-        return []
-    from lgcaa.model.plan import methods
-
-    return methods(config["model"])
+    return layout.model_methods(config["model"]) if "model" in config else []
 
 
 def _check_references(config: dict[str, Any], source: str) -> None:
@@ -83,6 +80,10 @@ def _check_references(config: dict[str, Any], source: str) -> None:
         if name not in known[kind]:
             raise UserError(f"{source}: {where} names {kind} '{name}' that is not in '{kind}s'"
                             + (" or produced by model.runs" if kind == "method" else ""))
+    for name, inst in config.get("instances", {}).items():
+        if inst["method"] in config.get("instances", {}):
+            raise UserError(f"{source}: instances/{name} is made from instance '{inst['method']}'; name the baseline "
+                            "itself and merge the settings")
     for run, spec in config.get("model", {}).get("runs", {}).items():
         for ds in spec.get("datasets", []):
             if ds not in config["datasets"]:

@@ -13,7 +13,7 @@ from lgcaa.model.config import (
     config_from_dict,
     resolve_run,
 )
-from lgcaa.model.plan import method_name, methods, sample_jobs
+from lgcaa.layout import model_methods, model_sample_jobs, steps_name
 
 SECTION = {
     "model": {"arch": "tiny", "lpips_backbone": "random"},
@@ -82,7 +82,7 @@ def test_overrides_parse_json_and_bare_strings():
 
 
 def test_sample_plan_and_method_names():
-    jobs = sample_jobs(SECTION)
+    jobs = model_sample_jobs(SECTION)
     got = [(j.run, j.dataset, j.steps, j.method) for j in jobs]
     assert got == [
         ("lgcaa", "a", 40, "lgcaa"),
@@ -91,7 +91,7 @@ def test_sample_plan_and_method_names():
         ("lgcaa", "b", 50, "lgcaa-50steps"),
         ("lgcaa-attn-local", "b", 40, "lgcaa-attn-local"),
     ]
-    assert methods(SECTION) == ["lgcaa", "lgcaa-30steps", "lgcaa-50steps", "lgcaa-attn-local"]
-    assert method_name("x", 40, 40) == "x"
+    assert model_methods(SECTION) == ["lgcaa", "lgcaa-30steps", "lgcaa-50steps", "lgcaa-attn-local"]
+    assert steps_name("x", 40, 40) == "x" and steps_name("x", 30, 40) == "x-30steps"
     assert str(jobs[0].lr_dir("data")) == "data/a/lr" and str(jobs[0].out_dir("sr")) == "sr/a/lgcaa"
-    assert [j.method for j in sample_jobs(SECTION, runs=["lgcaa"], datasets=["a"])] == ["lgcaa"]
+    assert [j.method for j in model_sample_jobs(SECTION, runs=["lgcaa"], datasets=["a"])] == ["lgcaa"]

@@ -16,7 +16,8 @@ from lgcaa.tables import compare, export, render
 from lgcaa.tables.cells import load_table
 from lgcaa.tables.grid import build_grid, rank_marks
 from lgcaa.tables.paper import load_paper
-from lgcaa.tables.spec import TableSpec, build_spec, seed_instances
+from lgcaa.layout import seed_instances
+from lgcaa.tables.spec import TableSpec, build_spec
 from lgcaa.tables.stats import bootstrap_ci
 
 REPO = Path(__file__).resolve().parents[1]

@@ -30,7 +30,7 @@ def _count(out: str, rule: str) -> int:
 def test_paper_profile_wires_everything(repo_root, tmp_path):
     cfg = load_config("paper")
     out = _dry_run(repo_root, tmp_path, "paper")
-    from lgcaa.tables.spec import seed_instances
+    from lgcaa.layout import sample_jobs, seed_instances
 
     n_sets = len(cfg["datasets"])
     assert _count(out, "data_fetch") == n_sets
@@ -41,10 +41,11 @@ def test_paper_profile_wires_everything(repo_root, tmp_path):
     assert _count(out, "train_models") == 1 and _count(out, "sample_models") == 1
     assert _count(out, "table") == 3 and _count(out, "report") == 1 and _count(out, "curves") == 1
     from lgcaa.config import model_methods
-    from lgcaa.model.plan import sample_jobs
 
-    n_lgcaa = sum(len(seed_instances(cfg, j.method)) for j in sample_jobs(cfg["model"]))
-    assert _count(out, "sample_seed") == n_lgcaa - len(sample_jobs(cfg["model"])) == 3 * (cfg["seeds"]["k"] - 1)
+    n_lgcaa = len(sample_jobs(cfg))
+    n_base = len(sample_jobs(cfg, seeds=False))
+    assert n_lgcaa == sum(len(seed_instances(cfg, j.method)) for j in sample_jobs(cfg, seeds=False))
+    assert _count(out, "sample_seed") == n_lgcaa - n_base == 3 * (cfg["seeds"]["k"] - 1)
     assert _count(out, "evaluate") == n_sets * n_baseline_runs + n_lgcaa
     assert "lgcaa-30steps" in model_methods(cfg) and "lgcaa-50steps" in model_methods(cfg)
 

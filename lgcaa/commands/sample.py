@@ -68,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         jobs = [(args.run_dir, args.lr_dir, args.out, None, None, args.record, "")]
     else:
         from lgcaa.config import load_config
-        from lgcaa.model.plan import sample_jobs
+        from lgcaa.layout import RECORD, beside, model_sample_jobs
 
         if not (args.models and args.data_root and args.out_root):
             raise UserError("--config needs --models, --data-root and --out-root")
@@ -76,14 +76,14 @@ def run(args: argparse.Namespace) -> int:
         section = profile.get("model")
         if section is None:
             raise UserError(f"{args.config}: the profile has no 'model' section")
-        for job in sample_jobs(section, args.run or None, args.dataset):
+        for job in model_sample_jobs(section, args.run or None, args.dataset):
             if job.dataset not in profile["datasets"]:
                 raise UserError(f"{args.config}: model.runs.{job.run} samples dataset '{job.dataset}', which is not in 'datasets'")
         if args.experiment == "sr":
             args.experiment = f"{profile['profile']}/sr"
         jobs = [(args.models / j.run, j.lr_dir(args.data_root), j.out_dir(args.out_root), j.steps, j.method,
-                 j.out_dir(args.out_root).with_name(f"{j.method}.run.json"), j.dataset)
-                for j in sample_jobs(section, args.run or None, args.dataset)]
+                 beside(j.out_dir(args.out_root), RECORD), j.dataset)
+                for j in model_sample_jobs(section, args.run or None, args.dataset)]
     cache: dict[tuple[Path, str], tuple] = {}
     for run_dir, lr_dir, out, steps, method, record_path, dataset in jobs:
         precision = args.precision or "fp32"

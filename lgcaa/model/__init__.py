@@ -15,7 +15,6 @@ Modules, top-down:
   tiling        overlapping latent tiles with smooth blending weights
   colorfix      AdaIN and wavelet colour correction
   sampler       seeded DDPM sampling, tiled, writes PNGs
-  plan          which runs are sampled on which datasets with how many steps (method names)
   memory        peak memory measurement on CPU and CUDA (for the benchmarks)
 
 Heavy libraries (torch, diffusers, transformers, lpips, accelerate, mlflow) are imported inside functions

@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from lgcaa.layout import Layout
 from lgcaa.report.crops import best_window, crop, disagreement, draw_box
 
 DEFAULT_REPORT = {"images": 3, "crop": 64, "thumb": 256}
@@ -54,13 +55,12 @@ def build_visual_spec(cfg: dict[str, Any]) -> VisualSpec:
     rep = {**DEFAULT_REPORT, **cfg.get("report", {})}
     t1 = cfg.get("tables", {}).get("table1", {})
     labels = cfg.get("tables", {}).get("labels", {})
-    data, res = cfg["paths"]["data"], cfg["paths"]["results"]
+    layout = Layout.of(cfg)
     datasets = []
     for ds in rep.get("datasets", t1.get("datasets", [])):
-        methods = tuple((m, labels.get(m, m), f"{res}/sr/{ds}/{m}") for m in rep.get("methods", t1.get("methods", [])))
-        datasets.append(
-            VisualDataset(ds, cfg["datasets"][ds].get("label", ds), f"{data}/{ds}/lr", f"{data}/{ds}/hr", methods)
-        )
+        methods = tuple((m, labels.get(m, m), layout.sr_dir(ds, m)) for m in rep.get("methods", t1.get("methods", [])))
+        label = cfg["datasets"][ds].get("label", ds)
+        datasets.append(VisualDataset(ds, label, layout.lr_dir(ds), layout.hr_dir(ds), methods))
     return VisualSpec(tuple(datasets), int(rep["images"]), int(rep["crop"]), int(rep["thumb"]))
 
 

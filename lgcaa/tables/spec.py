@@ -14,8 +14,8 @@ agree by construction. Config fields read here (all optional except `tables.tabl
     tables.bootstrap: {"n": 1000, "seed": 0, "level": 0.95}
     tables.labels: {method: column label}
 
-Seed instances: with k seeds, method M is run as `M` (the profile seed s) and `M@seed<s+i>` for i = 1..k-1,
-so raising k only adds jobs (see `seed_instances`).
+Seed instances (`lgcaa.layout.seed_instances`): with k seeds, method M is run as `M` (the profile seed s) and
+`M@seed<s+i>` for i = 1..k-1; an entry reads one aggregate per instance.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from lgcaa.errors import UserError
+from lgcaa.layout import Layout, seed_instances
 
 TABLE_NAMES = ("table1", "table2", "table3")
 TABLE2_METRICS = ("psnr", "lpips", "clipiqa", "musiq")  # the paper's Table II columns
@@ -107,31 +108,14 @@ def _entry_from_dict(e: dict[str, Any]) -> Entry:
     return Entry(**{**e, **{k: tuple(e[k]) for k in ("aggregates", "seeds", "row", "key")}})
 
 
-def results_dir(cfg: dict[str, Any]) -> str:
-    return cfg["paths"]["results"]
-
-
-def seed_instances(cfg: dict[str, Any], method: str) -> list[tuple[int, str]]:
-    """[(seed, instance name)]: one per seed for the methods listed in `seeds.methods`, else one."""
-    seeds = cfg.get("seeds", {})
-    k = int(seeds.get("k", 1))
-    base = int(cfg.get("seed", 0))
-    if k <= 1 or method not in seeds.get("methods", []):
-        return [(base, method)]
-    return [(base, method)] + [(base + i, f"{method}@seed{base + i}") for i in range(1, k)]
-
-
-def aggregate_path(cfg: dict[str, Any], dataset: str, instance: str) -> str:
-    return f"{results_dir(cfg)}/metrics/{dataset}/{instance}/aggregate.json"
-
-
 def _entry(cfg: dict[str, Any], dataset: str, method: str, label: str, **kw: Any) -> Entry:
     inst = seed_instances(cfg, method)
+    layout = Layout.of(cfg)
     return Entry(
         dataset=dataset,
         method=method,
         label=label,
-        aggregates=tuple(aggregate_path(cfg, dataset, i) for _, i in inst),
+        aggregates=tuple(layout.aggregate(dataset, i) for _, i in inst),
         seeds=tuple(s for s, _ in inst),
         **kw,
     )

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from lgcaa.config import cache_dir, load_config, validate
+from lgcaa.layout import Layout, model_runs, sample_jobs, sr_jobs, sr_pairs
 
 if not config:
     CFG = load_config(None)  # embedded default: mini
@@ -19,33 +20,21 @@ else:
 
 PY = sys.executable
 LGCAA = f"{PY} -m lgcaa"
+L = Layout.of(CFG)  # every results path (lgcaa.layout)
 DATA = CFG["paths"]["data"]
 RES = CFG["paths"]["results"]
-LOGS = f"{RES}/logs"
 CACHE = str(cache_dir(CFG))
 DATASETS = CFG["datasets"]
 METHODS = CFG["methods"]  # baselines, run on every dataset by rule `sr`
 MODEL = CFG.get("model", {})
-if MODEL.get("runs"):
-    from lgcaa.model.plan import sample_jobs
-
-    MODEL_JOBS = sample_jobs(MODEL)  # (run, dataset, steps, method) sampled by rule `sample_models`
-else:
-    MODEL_JOBS = []
-MODEL_RUNS = list(dict.fromkeys(j.run for j in MODEL_JOBS))
-# k seeds (`seeds`): method M runs as M (profile seed) and M@seed<s> for the extra seeds (lgcaa.tables.spec)
-from lgcaa.tables.spec import seed_instances
-
-BASELINE_INSTANCES = {inst: (m, seed) for m in METHODS for seed, inst in seed_instances(CFG, m)}
-SEED_SAMPLES = {
-    (j.dataset, inst): (j, seed) for j in MODEL_JOBS for seed, inst in seed_instances(CFG, j.method) if inst != j.method
-}
-# every (dataset, method instance) pair that gets SR outputs, metrics and job records
-SR_PAIRS = (
-    [(d, m) for d in DATASETS for m in BASELINE_INSTANCES]
-    + [(j.dataset, j.method) for j in MODEL_JOBS]
-    + list(SEED_SAMPLES)
-)
+# Method instances and jobs (lgcaa.layout): baselines x seeds x datasets; LGCAA sampling (run, dataset, steps),
+# at the run's own seed (rule `sample_models`) and at the extra seeds (rule `sample_seed`).
+SR_JOBS = {(j.dataset, j.instance): j for j in sr_jobs(CFG)}
+BASELINE_INSTANCES = sorted({j.instance for j in SR_JOBS.values()})
+MODEL_JOBS = sample_jobs(CFG, seeds=False)
+SEED_SAMPLES = {(j.dataset, j.instance): j for j in sample_jobs(CFG) if j.extra_seed}
+MODEL_RUNS = model_runs(CFG)
+SR_PAIRS = sr_pairs(CFG)  # every (dataset, method instance) that gets SR outputs, metrics and job records
 # On failure, show the job's last log line (our one-line error naming the file and the fix).
 FAIL = "|| {{ tail -n 1 {log} >&2; exit 1; }}"
 
@@ -59,21 +48,13 @@ wildcard_constraints:
     method=one_of(sorted({m for _, m in SR_PAIRS})),
 
 
-def dataset_cfg(wildcards):
-    return DATASETS[wildcards.dataset]
-
-
 def sr_records(wildcards=None):
-    return [f"{RES}/sr/{d}/{m}.run.json" for d, m in SR_PAIRS] + [f"{RES}/models/{r}/run.json" for r in MODEL_RUNS]
-
-
-def eval_aggregates(datasets, methods):
-    return expand(f"{RES}/metrics/{{dataset}}/{{method}}/aggregate.json", dataset=datasets, method=methods)
+    return [L.sr_record(d, m) for d, m in SR_PAIRS] + [L.train_record(r) for r in MODEL_RUNS]
 
 
 def eval_records(wildcards=None):
-    return [f"{RES}/metrics/{d}/{m}/run.json" for d, m in SR_PAIRS]
+    return [L.eval_record(d, m) for d, m in SR_PAIRS]
 
 
 def data_records(wildcards=None):
-    return expand(f"{RES}/data/{{dataset}}.run.json", dataset=list(DATASETS))
+    return [L.data_record(d) for d in DATASETS]

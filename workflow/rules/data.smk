@@ -14,10 +14,8 @@ import os
 import re
 import shlex
 
-from lgcaa.config import cache_dir
 from lgcaa.errors import UserError
 
-CACHE = str(cache_dir(CFG))
 
 
 def _alternation(names):
@@ -64,13 +62,13 @@ def regenerate_options(wildcards):
 
 def regenerate_inputs(wildcards):
     src = REGEN_SETS[wildcards.dataset]
-    return [f"{DATA}/{src}/manifest.json"] if src in RELEASED_SETS else []
+    return [L.manifest(src)] if src in RELEASED_SETS else []
 
 
 rule data_mini:
     output:
-        manifest=f"{DATA}/{{dataset}}/manifest.json",
-        record=f"{RES}/data/{{dataset}}.run.json",
+        manifest=L.manifest("{dataset}"),
+        record=L.data_record("{dataset}"),
     wildcard_constraints:
         dataset=_alternation(MINI_SETS),
     params:
@@ -79,10 +77,10 @@ rule data_mini:
         scale=CFG.get("mini", {}).get("scale", 4),
         lr_kind=lambda wc: DATASETS[wc.dataset]["lr"],
         seed=CFG["seed"],
-        out=lambda wc: f"{DATA}/{wc.dataset}",
+        out=lambda wc: L.dataset_dir(wc.dataset),
         experiment=f"{CFG['profile']}/data",
     log:
-        f"{LOGS}/data/{{dataset}}.log",
+        L.log("data", "{dataset}"),
     shell:
         "{LGCAA} data build-mini --dataset {wildcards.dataset} --photos {params.photos}"
         " --hr-size {params.hr_size} --scale {params.scale} --lr-kind {params.lr_kind} --seed {params.seed}"
@@ -92,8 +90,8 @@ rule data_mini:
 
 rule data_fetch:
     output:
-        manifest=f"{DATA}/{{dataset}}/manifest.json",
-        record=f"{RES}/data/{{dataset}}.run.json",
+        manifest=L.manifest("{dataset}"),
+        record=L.data_record("{dataset}"),
     wildcard_constraints:
         dataset=_alternation(RELEASED_SETS),
     params:
@@ -103,7 +101,7 @@ rule data_fetch:
         cache=CACHE,
         experiment=f"{CFG['profile']}/data",
     log:
-        f"{LOGS}/data/{{dataset}}.log",
+        L.log("data", "{dataset}"),
     shell:
         "{LGCAA} data fetch {params.source} --as {wildcards.dataset} --data-root {params.data_root}"
         " --cache {params.cache}"
@@ -114,9 +112,9 @@ rule data_regenerate:
     input:
         regenerate_inputs,
     output:
-        manifest=f"{DATA}/{{dataset}}/manifest.json",
-        record=f"{RES}/data/{{dataset}}.run.json",
-        compare=f"{RES}/data/{{dataset}}.vs_released.json",
+        manifest=L.manifest("{dataset}"),
+        record=L.data_record("{dataset}"),
+        compare=L.data_compare("{dataset}"),
     wildcard_constraints:
         dataset=_alternation(REGEN_SETS),
     params:
@@ -127,7 +125,7 @@ rule data_regenerate:
         experiment=f"{CFG['profile']}/data",
     threads: 2
     log:
-        f"{LOGS}/data/{{dataset}}.log",
+        L.log("data", "{dataset}"),
     shell:
         "{LGCAA} data regenerate {wildcards.dataset} --source {params.source} {params.options}"
         " --seed {params.seed} --data-root {params.data_root} --workers {threads} --compare-out {output.compare}"

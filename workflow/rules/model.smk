@@ -4,37 +4,40 @@
 
 rule train_models:
     output:
-        done=[f"{RES}/models/{r}/train.json" for r in MODEL_RUNS],
-        records=[f"{RES}/models/{r}/run.json" for r in MODEL_RUNS],
+        done=[L.train_done(r) for r in MODEL_RUNS],
+        records=[L.train_record(r) for r in MODEL_RUNS],
     params:
         runs=" ".join(f"--run {r}" for r in MODEL_RUNS),
         model=json.dumps({k: v for k, v in MODEL.items()}, sort_keys=True),  # rerun when the model section changes
+        out_root=L.models_dir(),
     threads: 2
     resources:
         gpu=1,
     log:
-        f"{LOGS}/model/train.log",
+        L.log("model", "train"),
     shell:
-        "{LGCAA} train --config {CONFIG_ARG} {params.runs} --out-root {RES}/models --threads {threads}"
+        "{LGCAA} train --config {CONFIG_ARG} {params.runs} --out-root {params.out_root} --threads {threads}"
         " > {log} 2>&1 " + FAIL
 
 
 rule sample_models:
     input:
         trained=rules.train_models.output.done,
-        manifests=sorted({f"{DATA}/{j.dataset}/manifest.json" for j in MODEL_JOBS}),
+        manifests=sorted({L.manifest(j.dataset) for j in MODEL_JOBS}),
     output:
-        images=[directory(f"{RES}/sr/{j.dataset}/{j.method}") for j in MODEL_JOBS],
-        records=[f"{RES}/sr/{j.dataset}/{j.method}.run.json" for j in MODEL_JOBS],
+        images=[directory(L.sr_dir(j.dataset, j.instance)) for j in MODEL_JOBS],
+        records=[L.sr_record(j.dataset, j.instance) for j in MODEL_JOBS],
     params:
         model=json.dumps({k: v for k, v in MODEL.items()}, sort_keys=True),
+        models=L.models_dir(),
+        out_root=L.sr_root(),
     threads: 2
     resources:
         gpu=1,
     log:
-        f"{LOGS}/model/sample.log",
+        L.log("model", "sample"),
     shell:
-        "{LGCAA} sample --config {CONFIG_ARG} --models {RES}/models --data-root {DATA} --out-root {RES}/sr"
+        "{LGCAA} sample --config {CONFIG_ARG} --models {params.models} --data-root {DATA} --out-root {params.out_root}"
         " --threads {threads} > {log} 2>&1 " + FAIL
 
 
@@ -43,21 +46,22 @@ rule sample_seed:
     wildcard_constraints:
         method=one_of(sorted({inst for _, inst in SEED_SAMPLES}) or ["^$"]),
     input:
-        trained=lambda wc: f"{RES}/models/{SEED_SAMPLES[(wc.dataset, wc.method)][0].run}/train.json",
-        manifest=f"{DATA}/{{dataset}}/manifest.json",
+        trained=lambda wc: L.train_done(SEED_SAMPLES[(wc.dataset, wc.method)].run),
+        manifest=L.manifest("{dataset}"),
     output:
-        images=directory(f"{RES}/sr/{{dataset}}/{{method}}"),
-        record=f"{RES}/sr/{{dataset}}/{{method}}.run.json",
+        images=directory(L.sr_dir("{dataset}", "{method}")),
+        record=L.sr_record("{dataset}", "{method}"),
     params:
-        run_dir=lambda wc: f"{RES}/models/{SEED_SAMPLES[(wc.dataset, wc.method)][0].run}",
-        steps=lambda wc: SEED_SAMPLES[(wc.dataset, wc.method)][0].steps,
-        seed=lambda wc: SEED_SAMPLES[(wc.dataset, wc.method)][1],
+        run_dir=lambda wc: L.model_dir(SEED_SAMPLES[(wc.dataset, wc.method)].run),
+        steps=lambda wc: SEED_SAMPLES[(wc.dataset, wc.method)].steps,
+        seed=lambda wc: SEED_SAMPLES[(wc.dataset, wc.method)].seed,
+        lr_dir=L.lr_dir("{dataset}"),
     threads: 2
     resources:
         gpu=1,
     log:
-        f"{LOGS}/model/sample_{{dataset}}_{{method}}.log",
+        L.log("model", "sample_{dataset}_{method}"),
     shell:
-        "{LGCAA} sample --run-dir {params.run_dir} --lr-dir {DATA}/{wildcards.dataset}/lr --out {output.images}"
+        "{LGCAA} sample --run-dir {params.run_dir} --lr-dir {params.lr_dir} --out {output.images}"
         " --steps {params.steps} --seed {params.seed} --record {output.record} --threads {threads}"
         " > {log} 2>&1 " + FAIL

@@ -6,10 +6,10 @@ from baselines.registry import BASELINES as BASELINE_REGISTRY
 
 def sr_settings(wc):
     """The profile's settings of the base method; an extra seed instance overrides an authors' fixed seed."""
-    base, seed = BASELINE_INSTANCES[wc.method]
-    settings = dict(CFG.get("baselines", {}).get(base, {}))
-    if wc.method != base and "seed" in BASELINE_REGISTRY[base].defaults:
-        settings["seed"] = seed
+    job = SR_JOBS[(wc.dataset, wc.method)]
+    settings = dict(job.settings)
+    if job.extra_seed and "seed" in BASELINE_REGISTRY[job.base].defaults:
+        settings["seed"] = job.seed
     return json.dumps(settings)
 
 
@@ -17,23 +17,25 @@ rule sr:
     wildcard_constraints:
         method=one_of(BASELINE_INSTANCES),
     input:
-        manifest=f"{DATA}/{{dataset}}/manifest.json",
+        manifest=L.manifest("{dataset}"),
     output:
-        images=directory(f"{RES}/sr/{{dataset}}/{{method}}"),
-        record=f"{RES}/sr/{{dataset}}/{{method}}.run.json",
+        images=directory(L.sr_dir("{dataset}", "{method}")),
+        record=L.sr_record("{dataset}", "{method}"),
     params:
-        base=lambda wc: BASELINE_INSTANCES[wc.method][0],
+        base=lambda wc: SR_JOBS[(wc.dataset, wc.method)].base,
         settings=sr_settings,
-        seed=lambda wc: BASELINE_INSTANCES[wc.method][1],
+        seed=lambda wc: SR_JOBS[(wc.dataset, wc.method)].seed,
+        lr_dir=L.lr_dir("{dataset}"),
+        imports=L.imports_dir(),
         experiment=f"{CFG['profile']}/sr",
     threads: 1
     resources:
-        gpu=lambda wc: int(BASELINE_REGISTRY[BASELINE_INSTANCES[wc.method][0]].requires_gpu),
+        gpu=lambda wc: int(BASELINE_REGISTRY[SR_JOBS[(wc.dataset, wc.method)].base].requires_gpu),
     log:
-        f"{LOGS}/sr/{{dataset}}/{{method}}.log",
+        L.log("sr", "{dataset}", "{method}"),
     shell:
         "OMP_NUM_THREADS={threads} {LGCAA} sr --method {params.base} --dataset {wildcards.dataset}"
-        " --lr-dir {DATA}/{wildcards.dataset}/lr --out-dir {output.images} --settings '{params.settings}'"
+        " --lr-dir {params.lr_dir} --out-dir {output.images} --settings '{params.settings}'"
         " --threads {threads} --seed {params.seed} --experiment {params.experiment} --record {output.record}"
-        " --cache-dir {CACHE} --imports {RES}/imports"
+        " --cache-dir {CACHE} --imports {params.imports}"
         " > {log} 2>&1 " + FAIL

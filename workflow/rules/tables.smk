@@ -1,14 +1,14 @@
 # Stage 4: MLflow sync of every job record, then Tables I-III (+ reported vs reproduced).
 # Table specs (which aggregates, which paper cells) come from lgcaa.tables.spec.build_spec(CFG, name), the same
 # function the renderer reads back, so the DAG and the tables cannot disagree.
+from lgcaa.layout import TABLE_SUFFIXES
 from lgcaa.tables.spec import TABLE_NAMES, build_spec
 
 TABLE_SPECS = {name: build_spec(CFG, name) for name in TABLE_NAMES}
-TABLES_DIR = f"{RES}/tables"
-TABLE_SUFFIXES = ("csv", "md", "tex", "html", "long.csv", "compare.csv", "compare.md", "compare.html", "metrics.json")
+TABLES_DIR = L.tables_dir()
 PAPER = f"{workflow.basedir}/results/paper"  # the paper's numbers, committed with the workflow
 MLFLOW_UI = CFG.get("report", {}).get("mlflow_ui", "http://127.0.0.1:5000")
-TABLE_FILES = {name: [f"{TABLES_DIR}/{name}.{s}" for s in TABLE_SUFFIXES] for name in TABLE_NAMES}
+TABLE_FILES = {name: L.table_files(name) for name in TABLE_NAMES}
 
 
 wildcard_constraints:
@@ -21,22 +21,22 @@ rule mlflow_sync:
         sr_records,
         eval_records,
     output:
-        f"{RES}/mlflow/runs.json",
+        L.mlflow_file("runs"),
     log:
-        f"{LOGS}/mlflow_sync.log",
+        L.log("mlflow_sync"),
     shell:
         "{LGCAA} mlflow-sync {input} --results {RES} --out {output} > {log} 2>&1 " + FAIL
 
 
 rule mlflow_links:
     input:
-        f"{RES}/mlflow/runs.json",
+        L.mlflow_file("runs"),
     output:
-        f"{RES}/mlflow/links.json",
+        L.mlflow_file("links"),
     params:
         ui=MLFLOW_UI,
     log:
-        f"{LOGS}/mlflow_links.log",
+        L.log("mlflow_links"),
     shell:
         "{LGCAA} report links --runs {input} --out {output} --ui {params.ui} > {log} 2>&1 " + FAIL
 
@@ -45,17 +45,17 @@ rule table:
     input:
         aggregates=lambda wc: TABLE_SPECS[wc.table].aggregates,
         paper=f"{PAPER}/{{table}}.csv",
-        links=f"{RES}/mlflow/links.json",
+        links=L.mlflow_file("links"),
     output:
-        [f"{TABLES_DIR}/{{table}}.{s}" for s in TABLE_SUFFIXES],
-        record=f"{TABLES_DIR}/{{table}}.run.json",
+        L.table_files("{table}"),
+        record=L.table_record("{table}"),
     params:
         spec=lambda wc: TABLE_SPECS[wc.table].to_json(),
         out_dir=TABLES_DIR,
         paper=PAPER,
         experiment=f"{CFG['profile']}/report",
     log:
-        f"{LOGS}/tables/{{table}}.log",
+        L.log("tables", "{table}"),
     shell:
         "{LGCAA} table render {wildcards.table} --spec {params.spec:q} --out-dir {params.out_dir}"
         " --paper {params.paper} --links {input.links} --record {output.record} --experiment {params.experiment}"
