@@ -302,7 +302,7 @@ BASELINES: dict[str, Baseline] = {
             repository="https://github.com/cswry/SeeSR.git", commit="628bb3705d4cf060f9275b37d02db4bcbf677df5",
             env_file="seesr.yml", script="test_seesr.py",
             argv=("{python}", "test_seesr.py", "--pretrained_model_path", "{w[stable-diffusion-2-1-base]}",
-                  "--prompt", "None", "--seesr_model_path", "{w[seesr]}", "--ram_ft_path", "{w[DAPE.pth]}",
+                  "--prompt", "", "--seesr_model_path", "{w[seesr]}", "--ram_ft_path", "{w[DAPE.pth]}",
                   "--image_path", "{input}", "--output_dir", "{output}", "--start_point", "{s[start_point]}",
                   "--num_inference_steps", "{s[steps]}", "--guidance_scale", "{s[cfg]}",
                   "--process_size", "{s[process_size]}", "--align_method", "{s[color_fix]}", "--upscale", "{s[scale]}",
@@ -321,7 +321,10 @@ BASELINES: dict[str, Baseline] = {
         defaults={"scale": 4, "steps": 50, "cfg": 5.5, "process_size": 512, "color_fix": "adain", "start_point": "lr",
                   "seed": None, "precision": "fp16"},
         licence="Apache-2.0",
-        notes=("README test command: 50 steps, guidance 5.5, process size 512, start point lr, '--prompt None' (kept verbatim)",
+        notes=("README test command: 50 steps, guidance 5.5, process size 512, start point lr",
+               "prompt: '' (empty), not the README's '--prompt None' at this commit: test_seesr.py builds "
+               "f'{tags}, {args.prompt},' so 'None' entered every prompt; upstream's README fixed it in bd371a8 "
+               "(2024-03-10) with --prompt ''. The commit stays pinned: bd371a8 also changes the latent tile defaults",
                "seed default None upstream: the harness passes the profile seed"),
     ),
 }

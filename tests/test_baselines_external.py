@@ -138,6 +138,8 @@ def test_external_runner_plumbing(name, tmp_path, lr_dir, monkeypatch):
     }[name]
     joined = " ".join(argv)
     assert all(tok in argv for tok in expected) and " ".join(expected[:2]) in joined
+    if name == "seesr":  # empty prompt, not the README's literal 'None' (fixed upstream in bd371a8)
+        assert argv[argv.index("--prompt") + 1] == ""
     if name == "ldm":  # the patched copy of the authors' config clears their cluster checkpoint paths
         import yaml
 
