@@ -185,8 +185,29 @@ def test_pair_count_must_match(server, tmp_path):
 def test_http_error_and_missing_url_are_clear(server, tmp_path):
     with pytest.raises(UserError, match="HTTP 404"):
         obtain_released(_spec(server.url("/absent.zip")), tmp_path / "data", tmp_path / "cache", try_dvc=False)
-    with pytest.raises(UserError, match="no download URL.*issue #23"):
-        obtain_released(get_spec("imagenet-test"), tmp_path / "data", tmp_path / "cache", try_dvc=False)
+    with pytest.raises(UserError, match="no download URL"):
+        obtain_released(dataclasses.replace(get_spec("realsr"), urls=()), tmp_path / "data", tmp_path / "cache",
+                        try_dvc=False)
+
+
+def test_imagenet_test_is_a_manual_download_used_once_saved_in_the_cache(tmp_path):
+    spec = get_spec("imagenet-test")
+    assert spec.manual and spec.lr == "released" and "drive.google.com" in spec.urls[0]
+    data, cache = tmp_path / "data", tmp_path / "cache"
+    dest = cache / "downloads" / spec.archive
+    with pytest.raises(UserError, match=r"downloaded by hand: open https://drive\.google\.com/.* save the file as "
+                                        + str(dest).replace(".", r"\.") + r".*regenerate"):
+        obtain_released(spec, data, cache, try_dvc=False)
+    buf = io.BytesIO()  # an archive laid out as ResShift's (gt/ and lq/ under one top folder; layout undocumented)
+    with zipfile.ZipFile(buf, "w") as zf:
+        for i, n in enumerate(("x", "y")):
+            zf.writestr(f"imagenet256/gt/{n}.png", _png(256, i))
+            zf.writestr(f"imagenet256/lq/{n}.png", _png(64, i))
+    dest.parent.mkdir(parents=True)
+    dest.write_bytes(buf.getvalue())
+    got = obtain_released(spec, data, cache, expected_count=2, try_dvc=False)
+    assert got.how == "fetch" and got.manifest["count"] == 2 and got.manifest["source"]["url"] == spec.urls[0]
+    assert read_lock(data)[spec.archive]["sha256"] == hashlib.sha256(buf.getvalue()).hexdigest()
 
 
 def test_cli_fetch_verify_list(server, tmp_path, capsys):

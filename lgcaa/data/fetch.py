@@ -181,6 +181,8 @@ def fetch_archive(spec: DatasetSpec, data_root: Path, cache_dir: Path, url: str 
     archive_name = spec.archive or Path(urls[0].split("?")[0]).name or f"{spec.name}.archive"
     expected, source = expected_digest(spec.archive_sha256, archive_name, data_root, sha256)
     dest = cache_dir / "downloads" / archive_name
+    if spec.manual and not url:
+        return _manual_archive(spec, dest, expected, source)
     errors = []
     for used in urls:
         try:
@@ -193,6 +195,22 @@ def fetch_archive(spec: DatasetSpec, data_root: Path, cache_dir: Path, url: str 
     if expected is not None and not spec.pinned and not sha256:
         _warn(f"{archive_name} is not pinned in lgcaa/data/registry.py; verified against {source}")
     return dest, digest, used, expected is not None
+
+
+def _manual_archive(spec: DatasetSpec, dest: Path, expected: str | None, source: str) -> tuple[Path, str, str, bool]:
+    """A hand-downloaded archive (web-page URL): use it from the cache when present, else say how to get it."""
+    from lgcaa.io import sha256_file
+
+    if not dest.is_file():
+        raise UserError(
+            f"{spec.name}: the archive must be downloaded by hand: open {spec.urls[0]} in a browser, save the file "
+            f"as {dest}, then rerun (or pass --url with a direct link to your copy). {spec.notes}"
+        )
+    digest = sha256_file(dest)
+    if expected is not None and digest != expected:
+        raise UserError(f"{dest}: sha256 {digest} differs from {expected} ({source}); download it again by hand "
+                        f"from {spec.urls[0]}")
+    return dest, digest, spec.urls[0], expected is not None
 
 
 def unpack_dataset(archive: Path, spec: DatasetSpec, out: Path, extra: dict[str, Any],

@@ -10,10 +10,14 @@ Sources (checked, not guessed):
   2023-10-08); the repository holds `StableSR_testsets.zip` (3.06 GB) with `StableSR_testsets/DIV2K_V2_val`
   (`lq/`, `gt/`), `RealSRVal_crop128` and `DrealSRVal_crop128` (`test_LR/`, `test_HR/`). Peers' scripts use
   other sub-folder names for the same sets, so several are accepted (exactly one must be present).
-- ResShift ImageNet-Test: no archive is published; the maintainer answers requests for it with the
-  generation script (zsyOAOA/ResShift issue #23 -> scripts/prepare_testing_imagenet.py: 3000 ImageNet-val
-  images, GT 256, degraded with configs/degradation_testing_realesrgan.yaml). Users who hold a copy give its
-  URL (`--url`, profile `url`) or push it to their DVC remote; otherwise it is regenerated (`regenerate`).
+- ResShift ImageNet-Test: released on Google Drive. Since zsyOAOA/ResShift commit 94cd0aa (2024-03-12,
+  "update readme and environment") its README lists, under "Reproducing the results in our paper" /
+  "Prepare data", "Synthetic data for image super-resolution: [Link](https://drive.google.com/file/d/
+  1NhmpON2dB2LjManfX6uIj8Pj_Jx6N-6l/view?usp=sharing)". Google Drive serves a confirmation page, not the
+  file, to scripts, so it is a *manual* download (like LDL's and DASR's weights): save it by hand under the
+  download cache as `archive`; the fetch then verifies and unpacks it. Earlier (issue #23) the maintainer
+  pointed to scripts/prepare_testing_imagenet.py instead; regenerating from ImageNet val (`regenerate`)
+  stays the fallback. The archive's inner layout is not documented: its `gt`/`lq` folders are found by name.
 """
 
 from __future__ import annotations
@@ -26,6 +30,7 @@ STABLESR_ZIP_URL = "https://huggingface.co/datasets/Iceclear/StableSR-TestSets/r
 STABLESR_LICENCE = ("Published by the StableSR authors on Hugging Face (Iceclear/StableSR-TestSets; see its "
                     "dataset card). The images keep the terms of their original datasets (DIV2K, RealSR, "
                     "DRealSR: research use, see their publishers); do not redistribute them.")
+RESSHIFT_IMAGENET_TEST_URL = "https://drive.google.com/file/d/1NhmpON2dB2LjManfX6uIj8Pj_Jx6N-6l/view?usp=sharing"
 HR_DIR_NAMES = ("gt", "test_HR", "HR", "hr")
 LR_DIR_NAMES = ("lq", "test_LR", "LR", "lr")
 
@@ -52,6 +57,7 @@ class DatasetSpec:
     lr_dirs: tuple[str, ...] = LR_DIR_NAMES
     archive_size: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    manual: bool = False  # the URL is a web page (Google Drive): the archive must be saved into the cache by hand
 
     @property
     def pinned(self) -> bool:
@@ -112,22 +118,22 @@ DATASETS: dict[str, DatasetSpec] = {
     "imagenet-test": DatasetSpec(
         name="imagenet-test",
         title="ImageNet-Test (ResShift)",
-        urls=(),
-        archive=None,
+        urls=(RESSHIFT_IMAGENET_TEST_URL,),
+        archive="ResShift_ImageNet-Test.archive",
         archive_sha256=None,
         archive_root="",
         expected_count=3000,
         hr_size=256,
         lr_size=64,
         scale=4,
-        lr="generated",
+        lr="released",
         licence="ImageNet (ILSVRC2012) terms of access: non-commercial research and educational use; the "
                 "validation images must be obtained from image-net.org by each user.",
         regenerate_config="resshift-testing",
-        notes="No public archive (ResShift issue #23 points to scripts/prepare_testing_imagenet.py). Give the "
-              "URL of your copy (folders gt/ and lq/) with --url, pull it with DVC, or regenerate it from "
-              "ImageNet val: lgcaa data regenerate imagenet-test-regen --source imagenet-test "
-              "--hr-source /path/to/ILSVRC2012/val.",
+        notes="Released by ResShift's authors on Google Drive (README since commit 94cd0aa, 'Synthetic data for "
+              "image super-resolution'): a manual download. Fallback: regenerate it from ImageNet val: "
+              "lgcaa data regenerate imagenet-test-regen --source imagenet-test --hr-source /path/to/ILSVRC2012/val.",
+        manual=True,
     ),
     "mini": DatasetSpec(
         name="mini",
