@@ -215,23 +215,25 @@ def test_sigkill_then_rerun_resumes_from_the_last_checkpoint(tmp_path):
 
 @pytest.mark.slow
 def test_two_process_ddp_matches_one_process(tmp_path):
-    """torchrun with 2 CPU processes (gloo): same effective batch, same samples, same updates as one process
-    with gradient accumulation; the logged loss is the mean over both processes."""
+    """The DAG's train-job launcher for a 2-GPU job (`accelerate launch`, here 2 CPU processes over gloo): same
+    effective batch, same samples, same updates as one process with gradient accumulation; the logged loss is
+    the mean over both processes."""
     import os
+    import shlex
     import subprocess
     import sys
-    from pathlib import Path as P
 
     from lgcaa.model.trainer import train
+    from lgcaa.plan.resources import launch_prefix
 
     profile = {**mini_profile(), "model": {**BASE, "train": {**BASE["train"], "steps": 3, "preview_images": 0}}}
     path = tmp_path / "p.json"
     path.write_text(json.dumps(profile))
-    torchrun = P(sys.executable).with_name("torchrun")
     env = {**os.environ, "OMP_NUM_THREADS": "1"}
-    subprocess.run([str(torchrun), "--nproc_per_node", "2", "-m", "lgcaa", "train", "--config", str(path),
-                    "--out", str(tmp_path / "ddp"), "--cpu"], check=True, env=env, stdout=subprocess.DEVNULL,
-                   stderr=subprocess.DEVNULL)
+    launch = shlex.split(launch_prefix(sys.executable, 2, "ddp-test"))
+    assert "--num_processes" in launch and launch[launch.index("--num_processes") + 1] == "2"
+    subprocess.run([*launch, "train", "--config", str(path), "--out", str(tmp_path / "ddp"), "--cpu"], check=True,
+                   env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     summary = json.loads((tmp_path / "ddp" / "train.json").read_text())
     assert summary["processes"] == 2 and summary["accumulation"] == 1
     train(cfg(steps=3), tmp_path / "one", cpu=True, preview_count=0, log=lambda s: None)

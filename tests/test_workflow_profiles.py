@@ -27,6 +27,21 @@ def _count(out: str, rule: str) -> int:
     return int(m.group(1)) if m else 0
 
 
+def _jobs(out: str) -> list[tuple[str, dict[str, str], dict[str, str]]]:
+    """(rule, wildcards, resources) of every job block a dry run prints."""
+    jobs = []
+    for block in re.split(r"\n(?=rule \w+:)", out):
+        m = re.match(r"rule (\w+):", block)
+        if not m:
+            continue
+        found = {}
+        for key in ("wildcards", "resources"):
+            line = re.search(rf"^\s+{key}: (.*)$", block, re.M)
+            found[key] = dict(kv.split("=", 1) for kv in line.group(1).split(", ")) if line else {}
+        jobs.append((m.group(1), found["wildcards"], found["resources"]))
+    return jobs
+
+
 def test_paper_profile_wires_everything(repo_root, tmp_path):
     cfg = load_config("paper")
     out = _dry_run(repo_root, tmp_path, "paper")
@@ -38,22 +53,44 @@ def test_paper_profile_wires_everything(repo_root, tmp_path):
     n_baseline_runs = sum(len(seed_instances(cfg, m)) for m in cfg["methods"])
     assert n_baseline_runs == 9 + 5 * (cfg["seeds"]["k"] - 1)
     assert _count(out, "sr") == n_sets * n_baseline_runs
-    assert _count(out, "train_models") == 1 and _count(out, "sample_models") == 1
     assert _count(out, "table") == 3 and _count(out, "report") == 1 and _count(out, "curves") == 1
     from lgcaa.config import model_methods
 
+    # one train job per model run, one sample job per (run, dataset, steps, seed)
+    assert _count(out, "train") == len(cfg["model"]["runs"]) == 14
     n_lgcaa = len(sample_jobs(cfg))
     n_base = len(sample_jobs(cfg, seeds=False))
     assert n_lgcaa == sum(len(seed_instances(cfg, j.method)) for j in sample_jobs(cfg, seeds=False))
-    assert _count(out, "sample_seed") == n_lgcaa - n_base == 3 * (cfg["seeds"]["k"] - 1)
+    assert n_lgcaa - n_base == 3 * (cfg["seeds"]["k"] - 1)
+    assert _count(out, "sample") == n_lgcaa
     assert _count(out, "evaluate") == n_sets * n_baseline_runs + n_lgcaa
     assert "lgcaa-30steps" in model_methods(cfg) and "lgcaa-50steps" in model_methods(cfg)
+
+    # resources a scheduler can act on, on every job that runs a command; GPUs only where a GPU is needed
+    from baselines.registry import BASELINES
+
+    jobs = _jobs(out)
+    assert len(jobs) == sum(_count(out, r) for r in {r for r, _, _ in jobs})
+    for rule, wc, res in jobs:
+        if rule in ("tables",):
+            continue
+        assert {"gpu", "cpus_per_task", "mem_mb", "runtime"} <= set(res), (rule, wc, res)
+        if rule in ("train", "sample"):
+            want = 1
+        elif rule == "sr":
+            want = int(BASELINES[wc["method"].split("@")[0]].requires_gpu)
+        else:
+            want = 0
+        assert int(res["gpu"]) == want, (rule, wc, res)
+    assert {int(res["gpu"]) for r, wc, res in jobs if r == "sr" and "@" not in wc["method"]
+            and BASELINES[wc["method"]].family != "diffusion"} == {0}
 
 
 def test_mini_profile_is_the_default(repo_root, tmp_path):
     out = _dry_run(repo_root, tmp_path, "mini")
     assert _count(out, "data_mini") == 2 and _count(out, "sr") == 2 * 4
-    assert _count(out, "train_models") == 1
+    cfg = load_config("mini")
+    assert _count(out, "train") == len(cfg["model"]["runs"])
 
 
 def test_k_seeds_add_instances_of_baselines_and_lgcaa(repo_root, tmp_path):
@@ -72,8 +109,13 @@ def test_k_seeds_add_instances_of_baselines_and_lgcaa(repo_root, tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     out = res.stdout + res.stderr
     assert _count(out, "sr") == 2 * (4 + 1)  # + bicubic@seed1 on each set
-    assert _count(out, "sample_seed") == 2  # lgcaa@seed1 on each set it samples
+    from lgcaa.layout import sample_jobs
+
+    assert _count(out, "sample") == len(sample_jobs(cfg, seeds=False)) + 2  # + lgcaa@seed1 on each set it samples
     assert re.search(r"lgcaa sr --method bicubic --dataset mini-bicubic .*--out-dir \S+/bicubic@seed1 .*--seed 1 ", out)
     assert re.search(r"lgcaa sample --run-dir \S+/models/lgcaa --lr-dir \S+/mini-realesrgan/lr --out \S+/lgcaa@seed1 "
-                     r"--steps 40 --seed 1 ", out)
+                     r"--steps 40 --seed 1 --method lgcaa@seed1 --dataset mini-realesrgan ", out)
+    # the profile-seed instance samples with the run's own seed; a step variant is its own job
+    assert re.search(r"lgcaa sample --run-dir \S+/models/lgcaa --lr-dir \S+/mini-realesrgan/lr "
+                     r"--out \S+/lgcaa-30steps --steps 30  --method lgcaa-30steps ", out)
     assert "metrics/mini-realesrgan/lgcaa@seed1/aggregate.json" in out

@@ -1,8 +1,9 @@
 """`lgcaa sample`: super-resolve LR PNGs with trained LGCAA runs; outputs PNGs (same names) + sample.json.
 
-One job:
+One job (what the DAG's `sample` rule runs, one per (run, dataset, steps, seed)):
   lgcaa sample --run-dir results/models/lgcaa --lr-dir data/mini-realesrgan/lr \
-      --out results/sr/lgcaa/mini-realesrgan [--steps 40] [--color-fix none] [--seed 0]
+      --out results/sr/mini-realesrgan/lgcaa-30steps --steps 30 [--seed 1] [--color-fix none] \
+      [--method lgcaa-30steps --dataset mini-realesrgan --record results/sr/mini-realesrgan/lgcaa-30steps.run.json]
 Every job of a profile (model.runs.*.datasets x sample_steps), in one process:
   lgcaa sample --config mini --models results/models --data-root data --out-root results/sr [--run NAME ...]
   -> <out-root>/<dataset>/<method>/*.png and <out-root>/<dataset>/<method>.run.json,
@@ -24,7 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-root", type=Path, help="with --config: datasets live in <data-root>/<dataset>/lr")
     parser.add_argument("--out-root", type=Path, help="with --config: outputs go to <out-root>/<dataset>/<method>")
     parser.add_argument("--run", action="append", default=[], help="with --config: only these runs (repeatable)")
-    parser.add_argument("--dataset", action="append", default=None, help="with --config: only these datasets")
+    parser.add_argument("--dataset", action="append", default=None,
+                        help="with --config: only these datasets (repeatable); one job: the dataset name recorded")
+    parser.add_argument("--method", help="one job: the method (instance) name recorded, e.g. lgcaa-30steps or lgcaa@seed1 "
+                                         "(default: the run folder's name)")
     parser.add_argument("--steps", type=int, help="DDPM steps (default: the run's sample.steps)")
     parser.add_argument("--seed", type=int, help="base seed; each image uses a seed derived from it and its name")
     parser.add_argument("--color-fix", choices=["none", "adain", "wavelet"])
@@ -65,7 +69,9 @@ def run(args: argparse.Namespace) -> int:
     if args.config is None:
         if not (args.run_dir and args.lr_dir and args.out):
             raise UserError("give --run-dir, --lr-dir and --out (one job) or --config with --models/--data-root/--out-root")
-        jobs = [(args.run_dir, args.lr_dir, args.out, None, None, args.record, "")]
+        if args.dataset and len(args.dataset) > 1:
+            raise UserError("one job takes one --dataset (the name recorded); use --config for several")
+        jobs = [(args.run_dir, args.lr_dir, args.out, None, args.method, args.record, (args.dataset or [""])[0])]
     else:
         from lgcaa.config import load_config
         from lgcaa.layout import RECORD, beside, model_sample_jobs

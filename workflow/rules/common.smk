@@ -6,6 +6,9 @@ from pathlib import Path
 
 from lgcaa.config import cache_dir, load_config, validate
 from lgcaa.layout import Layout, model_runs, sample_jobs, sr_jobs, sr_pairs
+from lgcaa.model.config import resolve_run
+from lgcaa.plan.cost import dataset_size
+from lgcaa.plan.resources import LIGHT
 
 if not config:
     CFG = load_config(None)  # embedded default: mini
@@ -27,14 +30,14 @@ CACHE = str(cache_dir(CFG))
 DATASETS = CFG["datasets"]
 METHODS = CFG["methods"]  # baselines, run on every dataset by rule `sr`
 MODEL = CFG.get("model", {})
-# Method instances and jobs (lgcaa.layout): baselines x seeds x datasets; LGCAA sampling (run, dataset, steps),
-# at the run's own seed (rule `sample_models`) and at the extra seeds (rule `sample_seed`).
+# Method instances and jobs (lgcaa.layout): baselines x seeds x datasets (rule `sr`); LGCAA trainings (rule
+# `train`, one job per run) and sampling jobs (rule `sample`, one per (run, dataset, steps, seed)).
 SR_JOBS = {(j.dataset, j.instance): j for j in sr_jobs(CFG)}
 BASELINE_INSTANCES = sorted({j.instance for j in SR_JOBS.values()})
-MODEL_JOBS = sample_jobs(CFG, seeds=False)
-SEED_SAMPLES = {(j.dataset, j.instance): j for j in sample_jobs(CFG) if j.extra_seed}
+SAMPLE_JOBS = {(j.dataset, j.instance): j for j in sample_jobs(CFG)}
 MODEL_RUNS = model_runs(CFG)
 SR_PAIRS = sr_pairs(CFG)  # every (dataset, method instance) that gets SR outputs, metrics and job records
+LIGHT_RES = LIGHT.as_dict()  # bookkeeping jobs: one CPU, no GPU (lgcaa.plan.resources)
 # On failure, show the job's last log line (our one-line error naming the file and the fix).
 FAIL = "|| {{ tail -n 1 {log} >&2; exit 1; }}"
 
@@ -46,6 +49,11 @@ def one_of(names):
 wildcard_constraints:
     dataset=one_of(DATASETS),
     method=one_of(sorted({m for _, m in SR_PAIRS})),
+
+
+def run_settings(run):
+    """The resolved settings of one training run (the model section's base settings + the run's overrides)."""
+    return resolve_run(MODEL, run).to_dict()
 
 
 def sr_records(wildcards=None):

@@ -79,6 +79,8 @@ rule data_mini:
         seed=CFG["seed"],
         out=lambda wc: L.dataset_dir(wc.dataset),
         experiment=f"{CFG['profile']}/data",
+    resources:
+        **LIGHT_RES,
     log:
         L.log("data", "{dataset}"),
     shell:
@@ -100,6 +102,8 @@ rule data_fetch:
         data_root=lambda wc, output: os.path.dirname(os.path.dirname(output.manifest)),
         cache=CACHE,
         experiment=f"{CFG['profile']}/data",
+    resources:
+        **LIGHT_RES,
     log:
         L.log("data", "{dataset}"),
     shell:
@@ -124,6 +128,8 @@ rule data_regenerate:
         data_root=lambda wc, output: os.path.dirname(os.path.dirname(output.manifest)),
         experiment=f"{CFG['profile']}/data",
     threads: 2
+    resources:
+        **LIGHT_RES,
     log:
         L.log("data", "{dataset}"),
     shell:

@@ -1,4 +1,10 @@
 # Stage 3: metrics -> results/metrics/<dataset>/<method>/{per_image.csv,lock.json,aggregate.json,run.json}
+from lgcaa.plan.resources import eval_resources
+
+
+def _eval_res(key):
+    return lambda wc: getattr(eval_resources(len(CFG["metrics"]), *dataset_size(CFG, wc.dataset)), key)
+
 
 
 rule evaluate:
@@ -16,6 +22,11 @@ rule evaluate:
         out=L.metrics_dir("{dataset}", "{method}"),
         experiment=f"{CFG['profile']}/eval",
     threads: 1
+    resources:
+        gpu=0,
+        cpus_per_task=1,
+        mem_mb=_eval_res("mem_mb"),
+        runtime=_eval_res("runtime"),
     log:
         L.log("eval", "{dataset}", "{method}"),
     shell:

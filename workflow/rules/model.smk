@@ -1,67 +1,81 @@
-# LGCAA: train every run of `model.runs` (one process: diffusers' import costs seconds), then sample every
-# (run, dataset, steps) job (one process) into results/sr/<dataset>/<method>/, the layout the evaluator reads.
+# LGCAA: one job per training run (rule `train`) and one job per (run, dataset, steps, seed) sampling job (rule
+# `sample`), each depending only on what it needs, so a cluster runs the runs side by side and a Table II
+# ablation never waits for the λ grid. Outputs: <results>/models/<run>/ and <results>/sr/<dataset>/<instance>/,
+# the layout the evaluator reads (lgcaa.layout). Resources (gpu, cpus_per_task, mem_mb, runtime) come from
+# lgcaa.plan.resources, the cost model `lgcaa plan` prints; a multi-GPU train job (`--set-resources
+# train:gpu=8`) runs `accelerate launch` with one process per GPU.
+from lgcaa.plan.resources import launch_prefix, sample_resources, train_resources
 
 
-rule train_models:
-    output:
-        done=[L.train_done(r) for r in MODEL_RUNS],
-        records=[L.train_record(r) for r in MODEL_RUNS],
-    params:
-        runs=" ".join(f"--run {r}" for r in MODEL_RUNS),
-        model=json.dumps({k: v for k, v in MODEL.items()}, sort_keys=True),  # rerun when the model section changes
-        out_root=L.models_dir(),
-    threads: 2
-    resources:
-        gpu=1,
-    log:
-        L.log("model", "train"),
-    shell:
-        "{LGCAA} train --config {CONFIG_ARG} {params.runs} --out-root {params.out_root} --threads {threads}"
-        " > {log} 2>&1 " + FAIL
+def backbone_preparation(wildcards):
+    """Files a train job needs before it starts, per profile (e.g. a pre-trained VAE for the tiny backbone):
+    the one place to make a backbone-preparation job a dependency of every training run."""
+    return []
 
 
-rule sample_models:
-    input:
-        trained=rules.train_models.output.done,
-        manifests=sorted({L.manifest(j.dataset) for j in MODEL_JOBS}),
-    output:
-        images=[directory(L.sr_dir(j.dataset, j.instance)) for j in MODEL_JOBS],
-        records=[L.sr_record(j.dataset, j.instance) for j in MODEL_JOBS],
-    params:
-        model=json.dumps({k: v for k, v in MODEL.items()}, sort_keys=True),
-        models=L.models_dir(),
-        out_root=L.sr_root(),
-    threads: 2
-    resources:
-        gpu=1,
-    log:
-        L.log("model", "sample"),
-    shell:
-        "{LGCAA} sample --config {CONFIG_ARG} --models {params.models} --data-root {DATA} --out-root {params.out_root}"
-        " --threads {threads} > {log} 2>&1 " + FAIL
+def _train_res(key):
+    return lambda wc: getattr(train_resources(MODEL, wc.run), key)
 
 
-rule sample_seed:
-    """An extra seed of an LGCAA sampling job (`seeds.k` > 1): same trained run and steps, another base seed."""
+def _sample_res(key):
+    return lambda wc: getattr(
+        sample_resources(MODEL, SAMPLE_JOBS[(wc.dataset, wc.method)], *dataset_size(CFG, wc.dataset)), key
+    )
+
+
+rule train:
     wildcard_constraints:
-        method=one_of(sorted({inst for _, inst in SEED_SAMPLES}) or ["^$"]),
+        run=one_of(MODEL_RUNS or ["^$"]),
     input:
-        trained=lambda wc: L.train_done(SEED_SAMPLES[(wc.dataset, wc.method)].run),
+        backbone_preparation,
+    output:
+        done=L.train_done("{run}"),
+        record=L.train_record("{run}"),
+    params:
+        # rerun a training when its own resolved settings change, not when another run's do
+        settings=lambda wc: json.dumps(run_settings(wc.run), sort_keys=True),
+        launch=lambda wc, resources: launch_prefix(PY, resources.gpu, wc.run),
+        out=lambda wc: L.model_dir(wc.run),
+    threads: _train_res("cpus_per_task")
+    resources:
+        gpu=_train_res("gpu"),
+        cpus_per_task=_train_res("cpus_per_task"),
+        mem_mb=_train_res("mem_mb"),
+        runtime=_train_res("runtime"),
+    log:
+        L.log("model", "train", "{run}"),
+    shell:
+        "OMP_NUM_THREADS={threads} {params.launch} train --config {CONFIG_ARG} --run {wildcards.run}"
+        " --out {params.out} --threads {threads} > {log} 2>&1 " + FAIL
+
+
+rule sample:
+    """One LGCAA sampling job: a trained run on one dataset at one step count; an extra seed instance
+    (`seeds.k` > 1, M@seed<s>) samples with base seed s, the others with the run's own sample seed."""
+    wildcard_constraints:
+        method=one_of(sorted({m for _, m in SAMPLE_JOBS}) or ["^$"]),
+    input:
+        trained=lambda wc: L.train_done(SAMPLE_JOBS[(wc.dataset, wc.method)].run),
         manifest=L.manifest("{dataset}"),
     output:
         images=directory(L.sr_dir("{dataset}", "{method}")),
         record=L.sr_record("{dataset}", "{method}"),
     params:
-        run_dir=lambda wc: L.model_dir(SEED_SAMPLES[(wc.dataset, wc.method)].run),
-        steps=lambda wc: SEED_SAMPLES[(wc.dataset, wc.method)].steps,
-        seed=lambda wc: SEED_SAMPLES[(wc.dataset, wc.method)].seed,
+        run_dir=lambda wc: L.model_dir(SAMPLE_JOBS[(wc.dataset, wc.method)].run),
+        steps=lambda wc: SAMPLE_JOBS[(wc.dataset, wc.method)].steps,
+        seed=lambda wc: "" if SAMPLE_JOBS[(wc.dataset, wc.method)].seed is None else f"--seed {SAMPLE_JOBS[(wc.dataset, wc.method)].seed}",
         lr_dir=L.lr_dir("{dataset}"),
-    threads: 2
+        experiment=f"{CFG['profile']}/sr",
+    threads: _sample_res("cpus_per_task")
     resources:
-        gpu=1,
+        gpu=_sample_res("gpu"),
+        cpus_per_task=_sample_res("cpus_per_task"),
+        mem_mb=_sample_res("mem_mb"),
+        runtime=_sample_res("runtime"),
     log:
-        L.log("model", "sample_{dataset}_{method}"),
+        L.log("model", "sample", "{dataset}", "{method}"),
     shell:
-        "{LGCAA} sample --run-dir {params.run_dir} --lr-dir {params.lr_dir} --out {output.images}"
-        " --steps {params.steps} --seed {params.seed} --record {output.record} --threads {threads}"
-        " > {log} 2>&1 " + FAIL
+        "OMP_NUM_THREADS={threads} {LGCAA} sample --run-dir {params.run_dir} --lr-dir {params.lr_dir}"
+        " --out {output.images} --steps {params.steps} {params.seed} --method {wildcards.method}"
+        " --dataset {wildcards.dataset} --experiment {params.experiment} --record {output.record}"
+        " --threads {threads} > {log} 2>&1 " + FAIL

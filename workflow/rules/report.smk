@@ -20,6 +20,8 @@ rule curves:
         spec=CURVE_SPEC.to_json(),
         out_dir=REPORT_DIR,
         experiment=REPORT_EXPERIMENT,
+    resources:
+        **LIGHT_RES,
     log:
         L.log("report", "curves"),
     shell:
@@ -47,6 +49,8 @@ rule report:
         inputs=" ".join(f"--input {d.name}={L.manifest(d.name)}" for d in VISUAL_SPEC.datasets),
         ui=MLFLOW_UI,
         experiment=REPORT_EXPERIMENT,
+    resources:
+        **LIGHT_RES,
     log:
         L.log("report", "html"),
     shell:
@@ -64,6 +68,8 @@ rule mlflow_publish:
         L.report_file("index.run.json"),
     output:
         L.mlflow_file("published"),
+    resources:
+        **LIGHT_RES,
     log:
         L.log("mlflow_publish"),
     shell:

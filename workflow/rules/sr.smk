@@ -2,6 +2,7 @@
 
 
 from baselines.registry import BASELINES as BASELINE_REGISTRY
+from lgcaa.plan.resources import sr_resources
 
 
 def sr_settings(wc):
@@ -11,6 +12,17 @@ def sr_settings(wc):
     if job.extra_seed and "seed" in BASELINE_REGISTRY[job.base].defaults:
         settings["seed"] = job.seed
     return json.dumps(settings)
+
+
+def _sr_res(key):
+    def get(wc):
+        job = SR_JOBS[(wc.dataset, wc.method)]
+        b = BASELINE_REGISTRY[job.base]
+        settings = {**b.defaults, **job.settings}
+        res = sr_resources(b.family, b.requires_gpu, job.base, settings, b.fixed, *dataset_size(CFG, wc.dataset))
+        return getattr(res, key)
+
+    return get
 
 
 rule sr:
@@ -28,9 +40,12 @@ rule sr:
         lr_dir=L.lr_dir("{dataset}"),
         imports=L.imports_dir(),
         experiment=f"{CFG['profile']}/sr",
-    threads: 1
+    threads: _sr_res("cpus_per_task")
     resources:
-        gpu=lambda wc: int(BASELINE_REGISTRY[SR_JOBS[(wc.dataset, wc.method)].base].requires_gpu),
+        gpu=_sr_res("gpu"),
+        cpus_per_task=_sr_res("cpus_per_task"),
+        mem_mb=_sr_res("mem_mb"),
+        runtime=_sr_res("runtime"),
     log:
         L.log("sr", "{dataset}", "{method}"),
     shell:

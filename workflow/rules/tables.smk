@@ -22,6 +22,8 @@ rule mlflow_sync:
         eval_records,
     output:
         L.mlflow_file("runs"),
+    resources:
+        **LIGHT_RES,
     log:
         L.log("mlflow_sync"),
     shell:
@@ -35,6 +37,8 @@ rule mlflow_links:
         L.mlflow_file("links"),
     params:
         ui=MLFLOW_UI,
+    resources:
+        **LIGHT_RES,
     log:
         L.log("mlflow_links"),
     shell:
@@ -54,6 +58,8 @@ rule table:
         out_dir=TABLES_DIR,
         paper=PAPER,
         experiment=f"{CFG['profile']}/report",
+    resources:
+        **LIGHT_RES,
     log:
         L.log("tables", "{table}"),
     shell:
