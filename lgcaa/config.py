@@ -6,20 +6,71 @@ values unpacked from it) as arguments; nothing reads module-level globals.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from baselines.registry import BASELINES
 from lgcaa import layout
+from lgcaa.data.registry import DATASETS
 from lgcaa.errors import UserError
+from lgcaa.metrics.registry import METRICS
+from lgcaa.model.config import DPACM_VARIANTS
+from lgcaa.model.variants import ATTENTION_NAMES
+from lgcaa.tables.paper import PAPER_TABLES
 
 DEFAULT_PROFILE = "mini"
 
 
+def registry_enums() -> dict[str, list[str]]:
+    """The names each registry declares, by the schema slot (`"x-lgcaa-enum": NAME`) they fill."""
+    t1, t2 = PAPER_TABLES["table1"], PAPER_TABLES["table2"]
+    return {
+        "metrics": list(METRICS),
+        "dataset-sources": list(DATASETS),
+        "baselines": list(BASELINES),
+        "paper-datasets": list(dict.fromkeys(e[0] for e in t1.entries)),
+        "paper-methods": list(dict.fromkeys(e[1] for e in t1.entries)),
+        "ablation-modules": list(dict.fromkeys(e[1] for e in t2.entries)),
+        "ablation-variants": [*ATTENTION_NAMES, *DPACM_VARIANTS],
+    }
+
+
+def _baseline_settings() -> dict[str, Any]:
+    """`baselines.<name>`: an object of that baseline's settings (its registry defaults' keys) and nothing else."""
+    return {
+        name: {"type": "object", "additionalProperties": False, "properties": {k: {} for k in b.defaults}}
+        for name, b in BASELINES.items()
+    }
+
+
+def _fill(node: Any, enums: dict[str, list[str]]) -> None:
+    if isinstance(node, dict):
+        if "x-lgcaa-enum" in node:
+            node["enum"] = enums[node["x-lgcaa-enum"]]
+        if node.get("x-lgcaa-settings") == "baselines":
+            node["properties"] = _baseline_settings()
+        for value in node.values():
+            _fill(value, enums)
+    elif isinstance(node, list):
+        for value in node:
+            _fill(value, enums)
+
+
+@functools.cache
+def _schema_text() -> str:
+    raw = json.loads(resources.files("lgcaa.profiles").joinpath("schema.json").read_text())
+    _fill(raw, registry_enums())
+    return json.dumps(raw)
+
+
 def schema() -> dict[str, Any]:
-    return json.loads(resources.files("lgcaa.profiles").joinpath("schema.json").read_text())
+    """The profile schema (`lgcaa/profiles/schema.json`) with its registry slots filled: the metric, dataset
+    source, baseline, paper-key and ablation-variant names come from their registries, never re-listed."""
+    return json.loads(_schema_text())
 
 
 def profile_names() -> list[str]:
@@ -80,10 +131,6 @@ def _check_references(config: dict[str, Any], source: str) -> None:
         if name not in known[kind]:
             raise UserError(f"{source}: {where} names {kind} '{name}' that is not in '{kind}s'"
                             + (" or produced by model.runs" if kind == "method" else ""))
-    for name, inst in config.get("instances", {}).items():
-        if inst["method"] in config.get("instances", {}):
-            raise UserError(f"{source}: instances/{name} is made from instance '{inst['method']}'; name the baseline "
-                            "itself and merge the settings")
     for run, spec in config.get("model", {}).get("runs", {}).items():
         for ds in spec.get("datasets", []):
             if ds not in config["datasets"]:
@@ -95,8 +142,6 @@ def _check_references(config: dict[str, Any], source: str) -> None:
             if ds["lr"] not in ("bicubic", "realesrgan"):
                 raise UserError(f"{source}: mini dataset '{name}' needs lr 'bicubic' or 'realesrgan', not '{ds['lr']}'")
         else:
-            from lgcaa.data.registry import DATASETS
-
             if ds["source"] not in DATASETS:
                 raise UserError(f"{source}: dataset '{name}' has unknown source '{ds['source']}' "
                                 f"(known: mini, {', '.join(sorted(DATASETS))})")

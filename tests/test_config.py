@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import json
+import re
 
 import pytest
 
@@ -51,3 +52,34 @@ def test_model_runs_must_sample_known_datasets():
     cfg["tables"]["table1"]["datasets"] = ["mini-realesrgan"]
     with pytest.raises(UserError, match="model/runs/lgcaa samples dataset 'mini-bicubic'"):
         validate(cfg, "x")
+
+
+def test_schema_enums_come_from_the_registries():
+    """schema.json names registries (`x-lgcaa-enum`); loading fills each slot from its registry — never re-listed."""
+    import json
+    from importlib import resources
+
+    from baselines.registry import BASELINES
+    from lgcaa.config import registry_enums, schema
+    from lgcaa.metrics.registry import METRICS
+
+    raw = resources.files("lgcaa.profiles").joinpath("schema.json").read_text()
+    slots = set(re.findall(r'"x-lgcaa-enum": "([a-z-]+)"', raw))
+    assert slots == set(registry_enums())  # every slot is filled, every registry list is used
+    assert '"enum": [\n            "psnr"' not in raw and "maniqa" not in raw  # no metric name is spelled there
+    filled = schema()
+    assert filled["properties"]["metrics"]["items"]["enum"] == list(METRICS)
+    assert filled["properties"]["baselines"]["propertyNames"]["enum"] == list(BASELINES)
+    assert json.dumps(filled).count('"x-lgcaa-enum"') == len(re.findall('"x-lgcaa-enum"', raw))
+
+
+def test_baseline_settings_are_checked_when_the_config_loads():
+    cfg = copy.deepcopy(load_config("mini"))
+    cfg["baselines"] = {"realesrgan-x4plus": {"tile": 128}}
+    validate(cfg)
+    cfg["baselines"] = {"realesrgan-x4plus": {"scale": 4, "steps": 3}}
+    with pytest.raises(UserError, match="baselines/realesrgan-x4plus.*'steps' was unexpected"):
+        validate(cfg)
+    cfg["baselines"] = {"no-such-method": {}}
+    with pytest.raises(UserError, match="baselines.*no-such-method"):
+        validate(cfg)

@@ -89,7 +89,6 @@ def _make_local_weights(hub: Path, metrics: list[str], real_lpips_heads: bool = 
     import torch
     import torchvision
 
-    from lgcaa.metrics.build import _maniqa_vit_without_download
     from lgcaa.metrics.registry import get
 
     torch.manual_seed(0)
@@ -108,9 +107,8 @@ def _make_local_weights(hub: Path, metrics: list[str], real_lpips_heads: bool = 
             fetch(BY_DEST["pyiqa/LPIPS_v0.1_alex-df73285e.pth"], hub)
             continue
         spec = get(m)
-        opts = dict(spec.options) if spec.mode != "SET" else {}
-        with _save_instead_of_load(hub), _maniqa_vit_without_download(m == "maniqa"):
-            pyiqa.create_metric(spec.pyiqa_name, device="cpu", **opts)
+        with _save_instead_of_load(hub), spec.build_context():
+            pyiqa.create_metric(spec.pyiqa_name, device="cpu", **spec.build_options(spec, hub))
 
 
 def test_weight_bound_metrics_run_through_the_evaluator(plumbing_hub, pairs):

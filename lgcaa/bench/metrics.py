@@ -26,6 +26,8 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lgcaa.metrics.registry import names as metric_names
+
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "hubble_deep_field", "retina",
           "china", "flower", "motorcycle_left")
 
@@ -33,7 +35,7 @@ PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "h
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--sr", type=Path, default=None, help="SR folder (default: made from real photos)")
     parser.add_argument("--hr", type=Path, default=None, help="HR folder (default: made from real photos)")
-    parser.add_argument("--metrics", default="psnr,ssim,lpips,dists,fid,musiq,clipiqa,niqe,maniqa",
+    parser.add_argument("--metrics", default=",".join(metric_names()),
                         help="requested metrics; those without weights here are skipped and listed")
     parser.add_argument("--n-images", type=int, default=10,
                         help="image pairs when no folders are given (10 photos, then mirrored copies)")

@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-DEFAULT_METRICS = "psnr,ssim,lpips,dists,fid,musiq,clipiqa,niqe,maniqa"
+from lgcaa.metrics.registry import names as metric_names
+
+DEFAULT_METRICS = ",".join(metric_names())
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

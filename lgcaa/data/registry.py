@@ -57,6 +57,7 @@ class DatasetSpec:
     lr_dirs: tuple[str, ...] = LR_DIR_NAMES
     archive_size: int | None = None
     extra: dict[str, str] = field(default_factory=dict)
+    paper_label: str | None = None  # its name in the paper's Table I (results/paper/table1.csv); None: not there
     manual: bool = False  # the URL is a web page (Google Drive): the archive must be saved into the cache by hand
 
     @property
@@ -64,56 +65,30 @@ class DatasetSpec:
         return self.archive_sha256 is not None
 
 
+def _stablesr(name: str, title: str, root: str, count: int, paper_label: str, notes: str) -> DatasetSpec:
+    """A test set of StableSR's archive: 128 px LR, 512 px HR, released LR."""
+    return DatasetSpec(
+        name=name, title=title, urls=(STABLESR_ZIP_URL,), archive="StableSR_testsets.zip", archive_sha256=None,
+        archive_root=f"StableSR_testsets/{root}", expected_count=count, hr_size=512, lr_size=128, scale=4,
+        lr="released", licence=STABLESR_LICENCE, regenerate_config="realesrgan-x4plus", notes=notes,
+        paper_label=paper_label,
+    )
+
+
 DATASETS: dict[str, DatasetSpec] = {
-    "div2k-val": DatasetSpec(
-        name="div2k-val",
-        title="DIV2K validation (StableSR DIV2K_V2_val)",
-        urls=(STABLESR_ZIP_URL,),
-        archive="StableSR_testsets.zip",
-        archive_sha256=None,
-        archive_root="StableSR_testsets/DIV2K_V2_val",
-        expected_count=3000,
-        hr_size=512,
-        lr_size=128,
-        scale=4,
-        lr="released",
-        licence=STABLESR_LICENCE,
-        regenerate_config="realesrgan-x4plus",
-        notes="3000 512x512 crops of DIV2K valid HR; LR made by StableSR with the Real-ESRGAN degradation "
-              "(paper IV-A: 'the same degradation pipeline as in the training dataset').",
+    "div2k-val": _stablesr(
+        "div2k-val", "DIV2K validation (StableSR DIV2K_V2_val)", "DIV2K_V2_val", 3000, "DIV2K-Val",
+        "3000 512x512 crops of DIV2K valid HR; LR made by StableSR with the Real-ESRGAN degradation "
+        "(paper IV-A: 'the same degradation pipeline as in the training dataset').",
     ),
-    "realsr": DatasetSpec(
-        name="realsr",
-        title="RealSR (StableSR RealSRVal_crop128)",
-        urls=(STABLESR_ZIP_URL,),
-        archive="StableSR_testsets.zip",
-        archive_sha256=None,
-        archive_root="StableSR_testsets/RealSRVal_crop128",
-        expected_count=100,
-        hr_size=512,
-        lr_size=128,
-        scale=4,
-        lr="released",
-        licence=STABLESR_LICENCE,
-        regenerate_config="realesrgan-x4plus",
-        notes="Centre crops of RealSR V3 (Cai et al. 2019, Canon+Nikon) test pairs; real LR captured by camera "
-              "(regenerating it synthetically only serves the regenerated-vs-released comparison).",
+    "realsr": _stablesr(
+        "realsr", "RealSR (StableSR RealSRVal_crop128)", "RealSRVal_crop128", 100, "RealSR",
+        "Centre crops of RealSR V3 (Cai et al. 2019, Canon+Nikon) test pairs; real LR captured by camera "
+        "(regenerating it synthetically only serves the regenerated-vs-released comparison).",
     ),
-    "drealsr": DatasetSpec(
-        name="drealsr",
-        title="DRealSR (StableSR DrealSRVal_crop128)",
-        urls=(STABLESR_ZIP_URL,),
-        archive="StableSR_testsets.zip",
-        archive_sha256=None,
-        archive_root="StableSR_testsets/DrealSRVal_crop128",
-        expected_count=93,
-        hr_size=512,
-        lr_size=128,
-        scale=4,
-        lr="released",
-        licence=STABLESR_LICENCE,
-        regenerate_config="realesrgan-x4plus",
-        notes="Centre crops of DRealSR (Wei et al. 2020) x4 test pairs; real LR captured by camera.",
+    "drealsr": _stablesr(
+        "drealsr", "DRealSR (StableSR DrealSRVal_crop128)", "DrealSRVal_crop128", 93, "DRealSR",
+        "Centre crops of DRealSR (Wei et al. 2020) x4 test pairs; real LR captured by camera.",
     ),
     "imagenet-test": DatasetSpec(
         name="imagenet-test",

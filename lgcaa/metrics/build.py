@@ -5,8 +5,8 @@ While a metric is built:
   it in step with `torch.hub.set_dir` and `TORCH_HOME`);
 - any download pyiqa or torchvision would start is refused with an error naming the URL: every file a metric
   loads must come from the weights manifest (fetched and verified by `lgcaa weights`);
-- MANIQA's timm ViT is created without timm's ImageNet download: the MANIQA_PIPAL checkpoint is then loaded
-  with strict=True, which overwrites every ViT parameter, so the scores are unchanged.
+- per-metric needs (NIQE's parameter path, MANIQA's ViT built without timm's ImageNet download, FID's options
+  applied at feature extraction) are hooks of the metric's registry entry (`build_options`, `build_context`).
 """
 
 from __future__ import annotations
@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from typing import Any
 
 from lgcaa.errors import UserError
+from lgcaa.metrics.availability import hub_dir
+from lgcaa.metrics.registry import get
 
 _MODELS: dict[tuple[str, str, str], Any] = {}
 
@@ -27,8 +29,6 @@ class UnmanagedDownload(UserError):
 def get_model(name: str, device: str) -> Any:
     """The pyiqa model for metric `name` on `device`, built on first use and kept for the process (per hub dir,
     so a model built from another weights folder is never reused)."""
-    from lgcaa.metrics.availability import hub_dir
-
     key = (name, str(device), str(hub_dir()))
     if key not in _MODELS:
         _MODELS[key] = build_metric(name, device)
@@ -40,21 +40,13 @@ def clear_cache() -> None:
 
 
 def build_metric(name: str, device: str) -> Any:
-    """A fresh pyiqa InferenceModel for our registry entry (its weight files must be present).
-
-    FID ('SET' mode) is built without options: its protocol options (mode='clean') are applied by the
-    evaluator's feature extraction, not by the constructor.
-    """
+    """A fresh pyiqa InferenceModel for our registry entry (its weight files must be present), built with the
+    entry's hooks: `build_options` (constructor options) inside `build_context`."""
     import pyiqa
 
-    from lgcaa.metrics.availability import hub_dir
-    from lgcaa.metrics.registry import get
-
     spec = get(name)
-    options = dict(spec.options) if spec.mode != "SET" else {}
-    if name == "niqe":
-        options["pretrained_model_path"] = str(hub_dir() / spec.weights[0])
-    with _pyiqa_cache_and_no_downloads(name), _maniqa_vit_without_download(name == "maniqa"):
+    options = spec.build_options(spec, hub_dir())
+    with _pyiqa_cache_and_no_downloads(name), spec.build_context():
         model = pyiqa.create_metric(spec.pyiqa_name, device=device, as_loss=False, **options)
     model.eval()
     return model
@@ -67,8 +59,6 @@ def _pyiqa_cache_and_no_downloads(metric: str) -> Iterator[None]:
     import pyiqa.utils.download_util as du
     import torch.hub
 
-    from lgcaa.metrics.availability import hub_dir
-
     def refuse(url: str, dst: str, *args: Any, **kwargs: Any) -> None:
         raise UnmanagedDownload(
             f"metric '{metric}' tried to download {url} to {dst}, which is not in the weights manifest; "
@@ -78,24 +68,4 @@ def _pyiqa_cache_and_no_downloads(metric: str) -> Iterator[None]:
     with mock.patch.object(du, "DEFAULT_CACHE_DIR", str(hub_dir() / "pyiqa")), \
             mock.patch.object(du, "download_url_to_file", refuse), \
             mock.patch.object(torch.hub, "download_url_to_file", refuse):
-        yield
-
-
-@contextlib.contextmanager
-def _maniqa_vit_without_download(active: bool) -> Iterator[None]:
-    if not active:
-        yield
-        return
-    from unittest import mock
-
-    import timm
-
-    original = timm.create_model
-
-    def create_model(model_name: str, *args: Any, **kwargs: Any) -> Any:
-        if model_name == "vit_base_patch8_224":
-            kwargs["pretrained"] = False
-        return original(model_name, *args, **kwargs)
-
-    with mock.patch.object(timm, "create_model", create_model):
         yield

@@ -26,6 +26,7 @@ from typing import Any
 
 from lgcaa.errors import UserError
 from lgcaa.io import list_images, write_json, write_text
+from lgcaa.metrics.fid import fid_features, frechet_from_features
 
 DEFAULT_BATCH_PIXELS = 4 * 512 * 512  # 4 images of 512² per forward; 16 of 256²
 
@@ -317,45 +318,6 @@ def _sync(device: str) -> None:
         import torch
 
         torch.cuda.synchronize()
-
-
-# --- FID (clean mode), from decoded images -----------------------------------------------------------------
-
-
-def clean_resize(img, size: tuple[int, int] = (299, 299)):
-    """clean-fid 'clean' preprocessing of one (H,W,3) uint8 image -> (3,299,299) float32 in [0,255].
-
-    Per channel: PIL float ('F') image, bicubic resize, clip to [0,255] — as pyiqa's ResizeDataset(mode='clean').
-    """
-    import numpy as np
-    from PIL import Image
-
-    chans = []
-    for c in range(3):
-        im = Image.fromarray(img[:, :, c].astype(np.float32), mode="F").resize(size, resample=Image.BICUBIC)
-        chans.append(np.asarray(im).clip(0, 255).reshape(*size, 1))
-    return np.concatenate(chans, axis=2).astype(np.float32).transpose(2, 0, 1)
-
-
-def fid_features(model: Any, images: list, device: str):
-    """(B, 2048) float32 numpy Inception pool features of images, clean mode."""
-    import numpy as np
-    import torch
-
-    x = torch.from_numpy(np.stack([clean_resize(im) for im in images]))
-    x = (x - 128) / 128
-    feat = model.net.model(x.to(device), False, False)[0]
-    return feat.reshape(feat.shape[0], feat.shape[1]).detach().cpu().numpy()
-
-
-def frechet_from_features(sr_feats: list, hr_feats: list) -> float:
-    """Fréchet distance between the Gaussians of two feature sets (pyiqa's fid_arch.frechet_distance)."""
-    import numpy as np
-    from pyiqa.archs.fid_arch import frechet_distance
-
-    a, b = np.concatenate(sr_feats), np.concatenate(hr_feats)
-    return float(frechet_distance(np.mean(a, axis=0), np.cov(a, rowvar=False), np.mean(b, axis=0),
-                                  np.cov(b, rowvar=False)))
 
 
 # --- outputs -----------------------------------------------------------------------------------------------

@@ -1,16 +1,59 @@
-"""The metric table: one explicit entry per metric of Table I with its pyiqa name and options.
+"""The metric table: one explicit entry per metric of Table I — the one place a metric is declared.
 
-Options are spelled out even where they equal pyiqa's defaults, so the protocol lock (lgcaa.metrics.lock)
-changes whenever anything that changes a number changes. Weight files are named relative to
-`torch.hub.get_dir()`; a metric whose files are absent is reported missing, never approximated.
+Each entry carries what every other part derives from it: the pyiqa name and options (spelled out even where
+they equal pyiqa's defaults, so the protocol lock, lgcaa.metrics.lock, changes whenever anything that changes a
+number changes), its direction, its column in the paper's Table I (the order of `METRICS`), the default
+tolerance of a reproduced cell, the decimals tables print, the weight files it loads (relative to
+`torch.hub.get_dir()`; absent files make it *missing*, never approximated) and its build hooks. The profile
+schema's metric enums, `lgcaa eval`'s and the benchmarks' defaults and the tables' tolerances come from here.
 """
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
+from lgcaa.errors import UserError
+
 FIX_COMMAND = "lgcaa weights fetch {name}"
+
+
+def constructor_options(spec: MetricSpec, hub: Path) -> dict[str, Any]:
+    """Default build hook: the spec's options go to `pyiqa.create_metric`."""
+    return dict(spec.options)
+
+
+def _set_metric_options(spec: MetricSpec, hub: Path) -> dict[str, Any]:
+    """FID: its options (mode='clean') are applied by our feature extraction (lgcaa.metrics.fid), not pyiqa's
+    constructor."""
+    return {}
+
+
+def _niqe_options(spec: MetricSpec, hub: Path) -> dict[str, Any]:
+    """NIQE: pyiqa reads its parameter file from an explicit path (the manifest's file in the hub dir)."""
+    return {**spec.options, "pretrained_model_path": str(hub / spec.weights[0])}
+
+
+@contextlib.contextmanager
+def _vit_without_imagenet_download() -> Iterator[None]:
+    """MANIQA: timm builds its ViT without the ImageNet download; the strict MANIQA_PIPAL load then overwrites
+    every ViT parameter (tested), so the scores are unchanged."""
+    from unittest import mock
+
+    import timm  # pyiqa's dependency; imported only while MANIQA is built
+
+    original = timm.create_model
+
+    def create_model(model_name: str, *args: Any, **kwargs: Any) -> Any:
+        if model_name == "vit_base_patch8_224":
+            kwargs["pretrained"] = False
+        return original(model_name, *args, **kwargs)
+
+    with mock.patch.object(timm, "create_model", create_model):
+        yield
 
 
 @dataclass(frozen=True)
@@ -21,70 +64,81 @@ class MetricSpec:
     mode: str  # "FR" full-reference per image, "NR" no-reference per image, "SET" folder vs folder (FID)
     lower_better: bool
     label: str
+    tolerance: float = 0.0  # |ours - paper| within which a reproduced cell "matches", in the metric's units
+    decimals: int = 4  # digits after the point in rendered tables
     weights: tuple[str, ...] = ()  # files under torch.hub.get_dir() the metric loads (lgcaa.weights.manifest)
     generated_offline: tuple[str, ...] = ()  # subset of `weights` that `lgcaa weights` can make offline
     notes: list[str] = field(default_factory=list)
     batchable: bool = True  # same-shape images may share one forward (per-image values unchanged; tested)
     min_side: int = 1  # smallest H and W the metric is defined on; smaller images fail naming the file
     thread_safe: bool = True  # forward may run concurrently from evaluator worker threads (else serialised)
+    build_options: Callable[[MetricSpec, Path], dict[str, Any]] = constructor_options  # (spec, hub dir) -> kwargs
+    build_context: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext  # around the build
 
 
+# In the paper's Table I column order.
 METRICS: dict[str, MetricSpec] = {
     "psnr": MetricSpec(
         "psnr", "psnr", {"test_y_channel": True, "color_space": "ycbcr", "crop_border": 0}, "FR", False, "PSNR",
+        tolerance=0.5, decimals=2,
     ),
     "ssim": MetricSpec(
         "ssim", "ssim", {"test_y_channel": True, "color_space": "ycbcr", "crop_border": 0, "downsample": False},
-        "FR", False, "SSIM", min_side=11,
+        "FR", False, "SSIM", tolerance=0.02, min_side=11,
         notes=["11x11 Gaussian window, 'valid' filtering: images need H, W >= 11"],
     ),
     "lpips": MetricSpec(
-        "lpips", "lpips", {"net": "alex", "version": "0.1"}, "FR", True, "LPIPS",
+        "lpips", "lpips", {"net": "alex", "version": "0.1"}, "FR", True, "LPIPS", tolerance=0.02,
         weights=("checkpoints/alexnet-owt-7be5be79.pth", "pyiqa/LPIPS_v0.1_alex-df73285e.pth"),
         generated_offline=("pyiqa/LPIPS_v0.1_alex-df73285e.pth",),
         notes=["linear heads copied offline from the lpips wheel (same sha256); AlexNet trunk must be fetched"],
     ),
-    "dists": MetricSpec(
-        "dists", "dists", {}, "FR", True, "DISTS",
-        weights=("checkpoints/vgg16-397923af.pth", "pyiqa/DISTS_weights-f5e65c96.pth"),
-    ),
-    "fid": MetricSpec(
-        "fid", "fid", {"mode": "clean"}, "SET", True, "FID",
-        weights=("pyiqa/pt_inception-2015-12-05-6726825d.pth",),
-        notes=["SR folder vs HR folder; comparable only at equal image counts",
-               "clean-fid resize: per channel, PIL bicubic on float32 to 299x299, then (x-128)/128"],
-    ),
     "musiq": MetricSpec(
-        "musiq", "musiq", {"pretrained": "koniq10k"}, "NR", False, "MUSIQ",
+        "musiq", "musiq", {"pretrained": "koniq10k"}, "NR", False, "MUSIQ", tolerance=2.0, decimals=2,
         weights=("pyiqa/musiq_koniq_ckpt-e95806b9.pth",),
     ),
     "clipiqa": MetricSpec(
-        "clipiqa", "clipiqa", {}, "NR", False, "CLIPIQA",
+        "clipiqa", "clipiqa", {}, "NR", False, "CLIPIQA", tolerance=0.03,
         weights=("clip/RN50.pt",), thread_safe=False,  # forward calls clip_model.to(x) on a shared module
         notes=["OpenAI CLIP RN50 loaded by pyiqa from torch.hub.get_dir()/clip/"],
     ),
+    "dists": MetricSpec(
+        "dists", "dists", {}, "FR", True, "DISTS", tolerance=0.02,
+        weights=("checkpoints/vgg16-397923af.pth", "pyiqa/DISTS_weights-f5e65c96.pth"),
+    ),
+    "fid": MetricSpec(
+        "fid", "fid", {"mode": "clean"}, "SET", True, "FID", tolerance=5.0, decimals=2,
+        weights=("pyiqa/pt_inception-2015-12-05-6726825d.pth",), build_options=_set_metric_options,
+        notes=["SR folder vs HR folder; comparable only at equal image counts",
+               "clean-fid resize: per channel, PIL bicubic on float32 to 299x299, then (x-128)/128"],
+    ),
     "niqe": MetricSpec(
         "niqe", "niqe", {"test_y_channel": True, "color_space": "yiq", "crop_border": 0, "version": "original"},
-        "NR", True, "NIQE",
+        "NR", True, "NIQE", tolerance=0.3,
         weights=("pyiqa/niqe_modelparameters.mat",), generated_offline=("pyiqa/niqe_modelparameters.mat",),
-        min_side=96,
+        min_side=96, build_options=_niqe_options,
         notes=["parameters converted offline from basicsr's shipped niqe_pris_params.npz",
                "96x96 blocks: images need H, W >= 96 (the border beyond a multiple of 96 is not scored)"],
     ),
     "maniqa": MetricSpec(
-        "maniqa", "maniqa-pipal", {}, "NR", False, "MANIQA",
+        "maniqa", "maniqa-pipal", {}, "NR", False, "MANIQA", tolerance=0.03,
         weights=("pyiqa/MANIQA_PIPAL-ae6d356b.pth",), thread_safe=False,  # ViT features pass through a shared hook list
+        build_context=_vit_without_imagenet_download,
         notes=["maniqa-pipal: plain 'maniqa' changed meaning across pyiqa versions",
                "ViT built without timm's ImageNet download: the strict MANIQA_PIPAL load overwrites all of it"],
     ),
 }
 
-TABLE_ORDER = ["psnr", "ssim", "lpips", "musiq", "clipiqa", "dists", "fid", "niqe", "maniqa"]  # paper's Table I
+TABLE_ORDER = tuple(METRICS)  # the paper's Table I columns
+DEFAULT_TOLERANCES = {name: spec.tolerance for name, spec in METRICS.items()}
+
+
+def names() -> list[str]:
+    """Every registered metric, in Table I order (the default selection of `lgcaa eval` and the benchmarks)."""
+    return list(METRICS)
 
 
 def get(name: str) -> MetricSpec:
-    from lgcaa.errors import UserError
-
     if name not in METRICS:
         raise UserError(f"unknown metric '{name}'; known: {', '.join(METRICS)}")
     return METRICS[name]

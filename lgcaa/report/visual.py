@@ -17,6 +17,7 @@ import numpy as np
 
 from lgcaa.layout import Layout
 from lgcaa.report.crops import best_window, crop, disagreement, draw_box
+from lgcaa.tables.spec import dataset_label, method_label
 
 DEFAULT_REPORT = {"images": 3, "crop": 64, "thumb": 256}
 
@@ -54,13 +55,11 @@ class VisualSpec:
 def build_visual_spec(cfg: dict[str, Any]) -> VisualSpec:
     rep = {**DEFAULT_REPORT, **cfg.get("report", {})}
     t1 = cfg.get("tables", {}).get("table1", {})
-    labels = cfg.get("tables", {}).get("labels", {})
     layout = Layout.of(cfg)
     datasets = []
     for ds in rep.get("datasets", t1.get("datasets", [])):
-        methods = tuple((m, labels.get(m, m), layout.sr_dir(ds, m)) for m in rep.get("methods", t1.get("methods", [])))
-        label = cfg["datasets"][ds].get("label", ds)
-        datasets.append(VisualDataset(ds, label, layout.lr_dir(ds), layout.hr_dir(ds), methods))
+        methods = tuple((m, method_label(cfg, m), layout.sr_dir(ds, m)) for m in rep.get("methods", t1.get("methods", [])))
+        datasets.append(VisualDataset(ds, dataset_label(cfg, ds), layout.lr_dir(ds), layout.hr_dir(ds), methods))
     return VisualSpec(tuple(datasets), int(rep["images"]), int(rep["crop"]), int(rep["thumb"]))
 
 

@@ -10,10 +10,15 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pandas as pd
-
+from baselines.registry import BASELINES, paper_key
+from lgcaa.data.registry import DATASETS
 from lgcaa.errors import UserError
+from lgcaa.metrics.registry import TABLE_ORDER
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 DEFAULT_DIR = Path("results/paper")
 
@@ -31,8 +36,11 @@ class PaperTable:
         return len(self.entries) * len(self.metrics)
 
 
-_T1_METHODS = ("bsrgan", "realesrgan", "ldl", "dasr", "ldm", "stablesr", "resshift", "pasd", "seesr", "lgcaa")
-_T1_DATASETS = ("DIV2K-Val", "RealSR", "DRealSR")
+# Table I: the baselines whose registry entries carry a paper label (their keys, in registry = column order),
+# then LGCAA; the datasets whose registry entries carry one. Tables II and III are the paper's rows as printed
+# (the variant names are registry names: lgcaa.model.variants, lgcaa.model.config.DPACM_VARIANTS).
+_T1_METHODS = (*(k for k in map(paper_key, BASELINES.values()) if k), "lgcaa")
+_T1_DATASETS = tuple(d.paper_label for d in DATASETS.values() if d.paper_label)
 _T2_ROWS = (
     ("RealSR", "LGCAA", "standard"),
     ("RealSR", "LGCAA", "local"),
@@ -51,7 +59,7 @@ PAPER_TABLES: dict[str, PaperTable] = {
         "table1",
         "Table I: comparison on DIV2K-Val, RealSR and DRealSR",
         ("dataset", "method"),
-        ("psnr", "ssim", "lpips", "musiq", "clipiqa", "dists", "fid", "niqe", "maniqa"),
+        TABLE_ORDER,
         tuple((d, m) for d in _T1_DATASETS for m in _T1_METHODS),
     ),
     "table2": PaperTable(
@@ -84,6 +92,8 @@ def load_paper(name: str, folder: str | Path = DEFAULT_DIR) -> pd.DataFrame:
 
     Raises UserError naming the file when a column, a cell or a value is missing, duplicated or unreadable.
     """
+    import pandas as pd  # here, not at the top: the table shapes above fill the config schema (no pandas there)
+
     spec = PAPER_TABLES[name]
     path = Path(folder) / f"{name}.csv"
     if not path.is_file():

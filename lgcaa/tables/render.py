@@ -16,11 +16,9 @@ from lgcaa.metrics.registry import get as metric_spec
 from lgcaa.tables.cells import Cell
 from lgcaa.tables.grid import Grid
 
-TWO_DECIMALS = ("psnr", "musiq", "fid")
-
-
 def fmt(value: float, metric: str) -> str:
-    return f"{value:.2f}" if metric in TWO_DECIMALS else f"{value:.4f}"
+    """The value with the metric's registry decimals (PSNR 26.07, SSIM 0.7466)."""
+    return f"{value:.{metric_spec(metric).decimals}f}"
 
 
 def cell_text(c: Cell, pm: str = "±") -> str:

@@ -11,8 +11,9 @@ agree by construction. Config fields read here (all optional except `tables.tabl
     tables.table3: {"dataset": D, "rows": [{"lambda_w": 2.0, "lambda_p": 0.1, "method": M}, ...]}  # idem
     tables.curves: {"dataset": D, "series": [{"label": "LGCAA", "points": [{"steps": 30, "method": M}, ...]}]}
     tables.compare: {"datasets": {ours: paper dataset}, "methods": {ours: paper method}, "tolerances": {...}}
+                    (methods default: a Table I baseline's own paper key; tolerances: the metric registry's)
     tables.bootstrap: {"n": 1000, "seed": 0, "level": 0.95}
-    tables.labels: {method: column label}
+    tables.labels: {method: column label}   (default: a Table I baseline's paper label, else the name)
 
 Seed instances (`lgcaa.layout.seed_instances`): with k seeds, method M is run as `M` (the profile seed s) and
 `M@seed<s+i>` for i = 1..k-1; an entry reads one aggregate per instance.
@@ -24,28 +25,16 @@ import json
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from baselines.registry import BASELINES, paper_key
+from lgcaa.data.registry import DATASETS
 from lgcaa.errors import UserError
 from lgcaa.layout import Layout, seed_instances
+from lgcaa.metrics.registry import DEFAULT_TOLERANCES
+from lgcaa.model.variants import ATTENTION_VARIANTS
+from lgcaa.tables.paper import PAPER_TABLES
 
-TABLE_NAMES = ("table1", "table2", "table3")
-TABLE2_METRICS = ("psnr", "lpips", "clipiqa", "musiq")  # the paper's Table II columns
-TABLE3_METRICS = ("psnr", "ssim", "lpips", "musiq", "clipiqa", "dists", "maniqa", "fid", "niqe")
-CURVE_STEPS = (30, 40, 50)  # Fig. 8
+TABLE_NAMES = tuple(PAPER_TABLES)  # table1, table2, table3
 DEFAULT_BOOTSTRAP = {"n": 1000, "seed": 0, "level": 0.95}
-# |ours - paper| within which a reproduced cell "matches" (absolute, in each metric's own units).
-DEFAULT_TOLERANCES = {
-    "psnr": 0.5,
-    "ssim": 0.02,
-    "lpips": 0.02,
-    "dists": 0.02,
-    "fid": 5.0,
-    "musiq": 2.0,
-    "clipiqa": 0.03,
-    "niqe": 0.3,
-    "maniqa": 0.03,
-}
-
-
 @dataclass(frozen=True)
 class Entry:
     """One reproduced row/column: `method` on `dataset`, one aggregate per seed."""
@@ -121,6 +110,22 @@ def _entry(cfg: dict[str, Any], dataset: str, method: str, label: str, **kw: Any
     )
 
 
+def method_label(cfg: dict[str, Any], method: str) -> str:
+    """A method's column label: `tables.labels`, else its paper label (Table I baselines), else its name."""
+    label = cfg.get("tables", {}).get("labels", {}).get(method)
+    if label is None and method in BASELINES:
+        label = BASELINES[method].paper_label
+    return label or method
+
+
+def paper_method(cfg: dict[str, Any], method: str) -> str | None:
+    """The paper's Table I key of a method: `tables.compare.methods`, else a Table I baseline's own key."""
+    key = cfg.get("tables", {}).get("compare", {}).get("methods", {}).get(method)
+    if key is None and method in BASELINES:
+        key = paper_key(BASELINES[method])
+    return key
+
+
 def _require_dataset(cfg: dict[str, Any], where: str, dataset: Any) -> str:
     if dataset not in cfg["datasets"]:
         raise UserError(
@@ -130,14 +135,37 @@ def _require_dataset(cfg: dict[str, Any], where: str, dataset: Any) -> str:
     return str(dataset)
 
 
+def _registry_paper_label(cfg: dict[str, Any], dataset: str) -> str | None:
+    """The paper's name of a profile dataset that is a released registry set (regenerated LR is not the paper's)."""
+    entry = cfg["datasets"][dataset]
+    spec = DATASETS.get(entry["source"])
+    return spec.paper_label if spec is not None and entry["lr"] == "released" else None
+
+
+def dataset_label(cfg: dict[str, Any], dataset: str) -> str:
+    """A dataset's label: its profile `label`, else its paper name (released registry sets), else its name."""
+    return cfg["datasets"][dataset].get("label") or _registry_paper_label(cfg, dataset) or dataset
+
+
 def _paper_dataset(cfg: dict[str, Any], dataset: str) -> str | None:
-    return cfg.get("tables", {}).get("compare", {}).get("datasets", {}).get(dataset)
+    """The paper's dataset a profile dataset is compared with: `tables.compare.datasets`, else its registry's."""
+    mapped = cfg.get("tables", {}).get("compare", {}).get("datasets", {})
+    return mapped[dataset] if dataset in mapped else _registry_paper_label(cfg, dataset)
+
+
+def _row_label(row: dict[str, Any]) -> str:
+    """A Table II row's label: the profile's, else the attention variant's registry label, else the variant."""
+    if "label" in row:
+        return str(row["label"])
+    if row["module"] == "LGCAA" and row["variant"] in ATTENTION_VARIANTS:
+        return ATTENTION_VARIANTS[row["variant"]].label
+    return str(row["variant"])
 
 
 def _common(cfg: dict[str, Any]) -> dict[str, Any]:
     tables = cfg.get("tables", {})
     return {
-        "dataset_labels": {d: v.get("label", d) for d, v in cfg["datasets"].items()},
+        "dataset_labels": {d: dataset_label(cfg, d) for d in cfg["datasets"]},
         "expected": {d: v["expected_count"] for d, v in cfg["datasets"].items() if "expected_count" in v},
         "profile": cfg["profile"],
         "comparable": bool(cfg.get("comparable_to_paper", False)),
@@ -150,24 +178,22 @@ def build_spec(cfg: dict[str, Any], name: str) -> TableSpec:
     """The `TableSpec` of table `name` ("table1" | "table2" | "table3") for config `cfg`."""
     tables = cfg.get("tables", {})
     common = _common(cfg)
-    labels = tables.get("labels", {})
     profile = cfg["profile"]
     if name == "table1":
         t = tables.get("table1", {})
-        paper_methods = tables.get("compare", {}).get("methods", {})
         entries = []
         for ds in t.get("datasets", []):
             _require_dataset(cfg, "table1", ds)
             pds = _paper_dataset(cfg, ds)
             for m in t.get("methods", []):
-                pm = paper_methods.get(m)
+                pm = paper_method(cfg, m)
                 paper = {"dataset": pds, "method": pm} if pds and pm else None
-                entries.append(_entry(cfg, ds, m, labels.get(m, m), paper=paper))
+                entries.append(_entry(cfg, ds, m, method_label(cfg, m), paper=paper))
         return TableSpec(
             "table1",
             f"Table I ({profile} profile)",
             "grid",
-            ("psnr", "ssim", "lpips", "musiq", "clipiqa", "dists", "fid", "niqe", "maniqa"),
+            PAPER_TABLES["table1"].metrics,
             tuple(entries),
             note="" if entries else f"tables.table1 is empty in profile '{profile}'",
             **common,
@@ -179,7 +205,7 @@ def build_spec(cfg: dict[str, Any], name: str) -> TableSpec:
             ds = _require_dataset(cfg, "table2", t.get("dataset"))
             pds = t.get("paper_dataset") or _paper_dataset(cfg, ds)
             for r in t.get("rows", []):
-                label = r.get("label", r["variant"])
+                label = _row_label(r)
                 paper = {"dataset": pds, "module": r["module"], "variant": r["variant"]} if pds else None
                 entries.append(
                     _entry(
@@ -197,7 +223,7 @@ def build_spec(cfg: dict[str, Any], name: str) -> TableSpec:
             "table2",
             f"Table II: ablations ({profile} profile)",
             "rows",
-            tuple(t.get("metrics", TABLE2_METRICS)),
+            tuple(t.get("metrics", PAPER_TABLES["table2"].metrics)),
             tuple(entries),
             row_headers=("Module", "Variant"),
             key_headers=("module", "variant"),
@@ -222,7 +248,7 @@ def build_spec(cfg: dict[str, Any], name: str) -> TableSpec:
             "table3",
             f"Table III: loss weights ({profile} profile)",
             "rows",
-            tuple(t.get("metrics", TABLE3_METRICS)),
+            tuple(t.get("metrics", PAPER_TABLES["table3"].metrics)),
             tuple(entries),
             row_headers=("λ_w", "λ_p"),
             key_headers=("lambda_w", "lambda_p"),
@@ -275,4 +301,4 @@ def build_curve_spec(cfg: dict[str, Any]) -> CurveSpec:
             for p in sorted(s["points"], key=lambda p: int(p["steps"]))
         )
         series.append((str(s["label"]), pts))
-    return CurveSpec(ds, cfg["datasets"][ds].get("label", ds), tuple(series), profile)
+    return CurveSpec(ds, dataset_label(cfg, ds), tuple(series), profile)
