@@ -26,6 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "train": ("lgcaa.commands.train", "train LGCAA or an ablation variant"),
     "sample": ("lgcaa.commands.sample", "sample SR outputs with a trained LGCAA checkpoint"),
     "bench": ("lgcaa.commands.bench", "performance benchmarks that print JSON ratios"),
+    "plan": ("lgcaa.commands.plan", "cost (GPU-/CPU-hours per job) and readiness of a profile's run"),
     "config": ("lgcaa.commands.config", "print or validate a profile config"),
 }
 

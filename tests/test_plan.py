@@ -64,3 +64,86 @@ def test_train_launcher_runs_one_process_per_gpu():
     assert argv[:3] == ["/py", "-m", "accelerate.commands.launch"] and argv[-2:] == ["-m", "lgcaa"]
     assert argv[argv.index("--num_processes") + 1] == "4" and "--multi_gpu" in argv
     assert launch_prefix("/py", 4, "a") != launch_prefix("/py", 4, "b")  # distinct rendezvous ports
+
+
+# --- readiness: each check on its own, with the probes passed in ------------------------------------------------
+
+def test_datasets_are_checked_through_the_manifest_verifier(tmp_path):
+    from lgcaa.errors import UserError
+    from lgcaa.plan.readiness import check_datasets
+
+    cfg = load_config("paper")
+    cfg["paths"] = {"data": str(tmp_path / "data"), "results": str(tmp_path / "res")}
+    seen = []
+
+    def verify(root):
+        seen.append(root.name)
+        if root.name == "realsr":
+            raise UserError(f"{root}/manifest.json: manifest missing; rebuild the dataset")
+
+    missing = check_datasets(cfg, verify)
+    assert seen == list(cfg["datasets"])
+    assert [m.kind for m in missing] == ["dataset"]
+    assert "realsr/manifest.json" in missing[0].what
+    assert missing[0].fix == f"lgcaa data fetch realsr --as realsr --data-root {tmp_path / 'data'}"
+    assert check_datasets(load_config("mini"), verify) == []  # the DAG builds mini sets itself
+
+
+def test_training_data_gpu_and_disk(tmp_path):
+    from lgcaa.plan.jobs import plan_jobs
+    from lgcaa.plan.readiness import check_disk, check_gpu, check_training_data
+
+    cfg = load_config("paper")
+    folder = tmp_path / "imagenet"
+    for run in cfg["model"]["runs"].values():
+        run.setdefault("train", {})["data"] = str(folder)
+    cfg["model"]["train"]["data"] = str(folder)
+    [m] = check_training_data(cfg)
+    assert str(folder) in m.what and m.kind == "training data"
+    folder.mkdir()
+    (folder / "a.png").write_bytes(b"x")
+    assert check_training_data(cfg) == []
+
+    jobs = plan_jobs(cfg)
+    [gpu] = check_gpu(jobs, gpu_here=False, where="local")
+    assert gpu.kind == "GPU" and str(sum(1 for j in jobs if j.resources.gpu)) in gpu.what
+    assert check_gpu(jobs, gpu_here=True, where="local") == []
+    assert check_gpu(plan_jobs(load_config("mini")), gpu_here=False, where="local") == []  # mini needs none
+    need = sum(j.out_bytes for j in jobs)
+    assert check_disk(cfg, jobs, need) == [] and check_disk(cfg, jobs, need - 1)[0].kind == "disk"
+
+
+def test_baselines_and_metrics_report_what_the_status_functions_say():
+    from baselines.prerequisites import Missing as BaselineMissing
+    from lgcaa.plan.readiness import check_baselines, check_metrics
+
+    cfg = load_config("paper")
+    asked = []
+
+    def missing_for(base):
+        asked.append(base)
+        if base == "seesr":
+            return [BaselineMissing("GPU", "none", "x"), BaselineMissing("checkout", "SeeSR @ 628bb37", "lgcaa baselines setup seesr")]
+        return []
+
+    [m] = check_baselines(cfg, missing_for)
+    assert sorted(asked) == sorted(cfg["methods"])  # each base once, GPU left to the GPU check
+    assert m.kind == "baseline checkout" and m.fix == "lgcaa baselines setup seesr" and "9 sr jobs" in m.needed_by
+    [m] = check_metrics(cfg, lambda n: {"reason": "absent", "fix": f"lgcaa weights fetch {n}"} if n == "fid" else None)
+    assert m.fix == "lgcaa weights fetch fid"
+
+
+def test_plan_command_prints_costs_and_missing_inputs_and_fails_offline(tmp_path):
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "lgcaa", "plan", "--config", "paper"], capture_output=True, text=True,
+                         cwd=tmp_path, check=False)
+    assert res.returncode == 1, res.stderr
+    out = res.stdout
+    assert out.count("\ntrain ") == 14 and "\nsample " in out
+    total = next(line for line in out.splitlines() if line.startswith("total:"))
+    assert "GPU-hours" in total and "CPU-hours" in total
+    assert "train/sd2-base/gpu: 24.9 samples/s" in out and "— measured:" in out and "— extrapolated:" in out
+    assert "MISSING dataset: " in out and "fix: lgcaa data fetch div2k-val" in out
+    assert "MISSING weights: stabilityai/stable-diffusion-2-base" in out

@@ -71,6 +71,19 @@ def test_paper_profile_wires_everything(repo_root, tmp_path):
 
     jobs = _jobs(out)
     assert len(jobs) == sum(_count(out, r) for r in {r for r, _, _ in jobs})
+    # `lgcaa plan` lists the same jobs as the DAG, rule by rule, with the same resources
+    from collections import Counter
+
+    from lgcaa.plan.jobs import plan_jobs
+
+    planned = plan_jobs(cfg)
+    assert Counter(j.rule for j in planned) == Counter(r for r, _, _ in jobs if r != "tables")
+    dag_res = {(r, wc.get("run") or f"{wc.get('dataset')}/{wc.get('method')}"): res for r, wc, res in jobs
+               if r in ("train", "sample", "sr", "evaluate")}
+    for j in planned:
+        if j.rule in ("train", "sample", "sr", "evaluate"):
+            got = dag_res[(j.rule, j.name)]
+            assert {k: int(got[k]) for k in ("gpu", "cpus_per_task", "mem_mb", "runtime")} == j.resources.as_dict(), j
     for rule, wc, res in jobs:
         if rule in ("tables",):
             continue

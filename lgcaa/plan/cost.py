@@ -13,7 +13,7 @@ or extrapolated, so `lgcaa plan` can say so for every job. All functions are pur
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from lgcaa.model.config import LGCAAConfig
@@ -99,4 +99,7 @@ def eval_estimate(n_metrics: int, images: int, side: int) -> Estimate:
     """images × metrics at the HR side; the rate was measured with EVAL_METRICS metrics per image."""
     r = rate("eval/metrics/cpu")
     units = images * _pixels(side, r.side) * n_metrics / EVAL_METRICS
+    if n_metrics != EVAL_METRICS:  # another metric set: the measured per-metric cost, scaled
+        r = replace(r, key=f"{r.key} x {n_metrics}/{EVAL_METRICS} metrics", measured=False,
+                    source=f"extrapolated: {r.source} scaled by metric count ({n_metrics} metrics)")
     return Estimate(units / r.per_second, "cpu", r, units)

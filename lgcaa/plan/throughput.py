@@ -82,6 +82,12 @@ RATES.update({r.key: r for r in (
 )})
 
 
+# Disk: PNG bytes per output pixel (8 mini SR outputs of realesrgan-x4plus, 256²: 822,861 bytes = 1.57; bicubic
+# 1.14), and trainable parameters per arch (the `parameters.trainable` of the two train-step bench files).
+PNG_BYTES_PER_PIXEL = 1.6
+TRAINABLE_PARAMETERS = {"sd2-base": 539_378_771, "tiny": 232_923}
+
+
 def rate(key: str) -> Rate:
     if key not in RATES:
         raise UserError(f"lgcaa/plan/throughput.py: no rate '{key}' (known: {', '.join(sorted(RATES))}); add one")
