@@ -140,7 +140,9 @@ def run(args: argparse.Namespace) -> int:
     if args.visual:
         parts.comparisons = comparisons(VisualSpec.from_json(_text(args.visual, "--visual")))
     if args.runs and args.runs.is_file():
-        parts.tracking_uri = json.loads(args.runs.read_text())["tracking_uri"]
+        # the store beside the runs map (<results>/mlflow.db), as a path relative to the project folder the
+        # command is run from, so the hint stays right when the tree is moved or copied
+        parts.tracking_uri = f"sqlite:///{args.runs.parent.parent / 'mlflow.db'}"
         parts.ui_url = args.ui
     write_text(args.out, render_report(parts))
     print(f"{args.out}: {args.out.stat().st_size // 1024} KiB, {len(parts.comparisons)} visual comparisons")

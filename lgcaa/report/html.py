@@ -111,8 +111,8 @@ def render_report(p: ReportParts) -> str:
         )
     if p.ui_url:
         out.append(
-            f'<p class="note">Each number links to the MLflow run of its evaluation. Start the UI with '
-            f"<code>mlflow ui --backend-store-uri {e(p.tracking_uri)} --host 127.0.0.1 --port 5000</code> "
+            f'<p class="note">Each number links to the MLflow run of its evaluation. Start the UI from the project '
+            f"folder with <code>mlflow ui --backend-store-uri {e(p.tracking_uri)} --host 127.0.0.1 --port 5000</code> "
             f"(links point to {e(p.ui_url)}).</p>"
         )
     out.append("<h2>Tables</h2>")

@@ -1,12 +1,16 @@
 # Stage 4: MLflow sync of every job record, then Tables I-III (+ reported vs reproduced).
 # Table specs (which aggregates, which paper cells) come from lgcaa.tables.spec.build_spec(CFG, name), the same
 # function the renderer reads back, so the DAG and the tables cannot disagree.
+import os
+
 from lgcaa.layout import TABLE_SUFFIXES
 from lgcaa.tables.spec import TABLE_NAMES, build_spec
 
 TABLE_SPECS = {name: build_spec(CFG, name) for name in TABLE_NAMES}
 TABLES_DIR = L.tables_dir()
-PAPER = f"{workflow.basedir}/results/paper"  # the paper's numbers, committed with the workflow
+# the paper's numbers, committed with the workflow; relative to the working directory, so a moved or copied
+# checkout (results included) is the same job to Snakemake and reruns nothing
+PAPER = os.path.relpath(os.path.join(workflow.basedir, "results", "paper"))
 MLFLOW_UI = CFG.get("report", {}).get("mlflow_ui", "http://127.0.0.1:5000")
 TABLE_FILES = {name: L.table_files(name) for name in TABLE_NAMES}
 
