@@ -1,33 +1,53 @@
-"""LGCAA attention processor: windows, normalisation, clamping, variants, memory-saving equivalences."""
+"""LGCAA attention processor: windows, normalisation, clamping, variants, fast path = reference path, capture."""
 
 from __future__ import annotations
 
 import copy
+import itertools
 
 import pytest
 import torch
 import torch.nn.functional as F
 from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 
+import lgcaa.model.attention as attention_mod
 from lgcaa.model.attention import (
-    ATTENTION_VARIANTS,
+    FAST_PATH_ATOL,
     LGCAAProcessor,
+    attention_map,
     clamp_values,
+    reference_forward,
     rms_normalize,
+    set_capture,
     token_grid,
+    window_ids,
     window_key_mask,
     window_order,
     window_restore,
 )
-
+from lgcaa.model.variants import ATTENTION_VARIANTS, LGCAA_OUTPUTS, get_variant
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
+LGCAA_NAMES = [n for n, v in ATTENTION_VARIANTS.items() if not v.standard]
 
 
 def make_attn(dim: int = 32, heads: int = 2, seed: int = 0) -> Attention:
     torch.manual_seed(seed)
     attn = Attention(query_dim=dim, heads=heads, dim_head=dim // heads, bias=False, out_bias=True)
     attn.set_processor(AttnProcessor2_0())
+    return attn
+
+
+def make_layer(variant: str, seed: int = 0, trained: bool = False, **kw) -> Attention:
+    """An attention layer with an LGCAA processor; trained=True moves every LGCAA parameter off its init."""
+    attn = make_attn(seed=seed)
+    proc = LGCAAProcessor(attn, get_variant(variant), **{"window": 4, **kw})
+    if trained:
+        g = torch.Generator().manual_seed(seed + 1)
+        with torch.no_grad():
+            for p in proc.parameters():
+                p.add_(torch.randn(p.shape, generator=g) * 0.05)
+    attn.set_processor(proc)
     return attn
 
 
@@ -45,35 +65,15 @@ def test_token_grid_rejects_mismatch():
 
 
 @pytest.mark.parametrize("grid, window", [((8, 8), 4), ((7, 5), 4), ((3, 9), 8), ((4, 4), 8)])
-def test_window_order_roundtrip(grid, window):
+def test_window_order_roundtrip_and_window_ids(grid, window):
     x = torch.randn(2, grid[0] * grid[1], 6)
     xw, layout = window_order(x, grid, window)
     assert torch.equal(window_restore(xw, layout), x)
-
-
-def _reference_window_attention(q, k, v, grid, window):
-    """Dense attention with a block mask: token i sees j iff both lie in the same window."""
-    h, w = grid
-    rows = torch.arange(h).repeat_interleave(w) // min(window, h)
-    cols = torch.arange(w).repeat(h) // min(window, w)
-    wid = rows * 1000 + cols
-    mask = wid[:, None] == wid[None, :]
-    return F.scaled_dot_product_attention(q, k, v, attn_mask=mask)
-
-
-@pytest.mark.parametrize("grid, window", [((8, 8), 4), ((6, 10), 4), ((5, 3), 8)])
-def test_local_stage_is_block_masked_attention(grid, window):
-    """The windowed computation (reordering, padding mask) equals dense attention with a window mask."""
-    attn = make_attn()
-    proc = LGCAAProcessor(attn, ATTENTION_VARIANTS["local"], window=window)
-    x = torch.randn(2, grid[0] * grid[1], 32)
-    got = proc._local(attn, x, grid)
-    heads = lambda t: t.view(2, -1, 2, 16).transpose(1, 2)
-    q, k, v = (heads(f(x)) for f in (attn.to_q, attn.to_k, attn.to_v))
-    q, k = rms_normalize(q), rms_normalize(k)
-    ref = _reference_window_attention(q, k, v, grid, window).transpose(1, 2).reshape(2, -1, 32)
-    ref = proc.local_norm(attn.to_out[0](ref))
-    assert torch.allclose(got, ref, atol=1e-5)
+    # window_ids (used by the reference path and attention maps) names the same groups as window_order
+    ids = window_ids(grid, window).float()[None, :, None].expand(2, -1, 1)
+    grouped, _ = window_order(ids + 1, grid, window)  # +1: padding (0) is distinguishable
+    for row in grouped:
+        assert len({v for v in row[:, 0].tolist() if v > 0}) == 1
 
 
 def test_window_mask_only_when_padded():
@@ -103,55 +103,128 @@ def test_clamp_bounds_inf_keeps_nan_and_gradient_matches_torch():
     assert clamp_values(torch.tensor([1e6], dtype=torch.float16), 1e9).item() == 65504.0
 
 
-@pytest.mark.parametrize("variant", [v for v in ATTENTION_VARIANTS if v != "standard"])
-def test_variant_forward_backward_and_checkpointing_is_exact(variant):
-    attn = make_attn()
-    torch.manual_seed(1)
-    proc = LGCAAProcessor(attn, ATTENTION_VARIANTS[variant], window=4)
-    with torch.no_grad():  # a non-zero last MLP layer so every parameter gets a gradient
-        proc.mlp[2].weight.normal_(0, 0.02)
-    plain = copy.deepcopy(proc)
-    plain.checkpointing = False
-    attn2 = copy.deepcopy(attn)
-    x = torch.randn(2, 48, 32)
-    outs, grads = [], []
-    for p, a in ((proc, attn), (plain, attn2)):
-        a.set_processor(p)
-        xi = x.clone().requires_grad_(True)
-        out = a(xi, spatial_hw=(6, 8))
-        out.square().mean().backward()
-        outs.append(out.detach())
-        grads.append([xi.grad] + [q.grad for q in list(a.parameters())])
-    assert outs[0].shape == (2, 48, 32)
-    assert torch.allclose(outs[0], outs[1], atol=1e-6)
-    for g1, g2 in zip(grads[0], grads[1]):
-        assert (g1 is None) == (g2 is None)
-        if g1 is not None:
-            assert torch.allclose(g1, g2, atol=1e-6)
-    used = [n for n, q in attn.named_parameters() if q.grad is not None and q.grad.abs().sum() > 0]
-    assert len(used) == len(list(attn.parameters())), "every parameter of the variant is used"
+def _forward_backward(attn: Attention, x: torch.Tensor, hw, fn=None):
+    xi = x.clone().requires_grad_(True)
+    out = attn(xi, spatial_hw=hw) if fn is None else fn(xi)
+    out.square().mean().backward()
+    grads = [xi.grad] + [p.grad for p in attn.parameters()]
+    attn.zero_grad(set_to_none=True)
+    return out.detach(), grads
 
 
-def test_variants_differ_and_mlp_starts_at_zero():
-    x = torch.randn(1, 64, 32)
+def _assert_close(a, b, atol):
+    (out_a, grads_a), (out_b, grads_b) = a, b
+    assert (out_a - out_b).abs().max() <= atol
+    for ga, gb in zip(grads_a, grads_b):
+        assert (ga is None) == (gb is None)
+        if ga is not None:
+            assert (ga - gb).abs().max() <= atol
+
+
+@pytest.mark.parametrize("variant", LGCAA_NAMES)
+@pytest.mark.parametrize("output", LGCAA_OUTPUTS)
+@pytest.mark.parametrize("grid", [(8, 8), (6, 10)])  # (6, 10) pads the 4x4 windows
+def test_fast_path_equals_reference_path(variant, output, grid):
+    """Window-major fused path (checkpointed or not) == the equations written out, outputs and gradients."""
+    attn = make_layer(variant, trained=True, output=output)
+    x = torch.randn(2, grid[0] * grid[1], 32)
+    proc = attn.processor
+    ref = _forward_backward(attn, x, grid, fn=lambda xi: reference_forward(proc, attn, xi, grid))
+    fast = _forward_backward(attn, x, grid)
+    _assert_close(fast, ref, FAST_PATH_ATOL)
+    proc.checkpointing = False
+    _assert_close(_forward_backward(attn, x, grid), ref, FAST_PATH_ATOL)
+    used = [p for p in attn.parameters() if p.requires_grad]
+    assert all(g is not None and g.abs().sum() > 0 for g in fast[1][1:]), "every parameter of the variant is used"
+    assert len(used) == len(fast[1]) - 1
+
+
+def test_compiled_path_equals_reference_path(monkeypatch):
+    """`compile=True` traces the same forward (aot_eager here: dynamo + autograd without a C++ build; the GPU
+    bench script measures inductor)."""
+    monkeypatch.setattr(attention_mod, "COMPILE_BACKEND", "aot_eager")
+    attn = make_layer("lgcaa", trained=True, compile=True)
+    x = torch.randn(2, 64, 32)
+    proc = attn.processor
+    ref = _forward_backward(attn, x, (8, 8), fn=lambda xi: reference_forward(proc, attn, xi, (8, 8)))
+    _assert_close(_forward_backward(attn, x, (8, 8)), ref, FAST_PATH_ATOL)
+    assert proc._compiled is not None
+    assert copy.deepcopy(proc)._compiled is None, "a copy compiles its own forward"
+
+
+def _init_outputs(x: torch.Tensor, hw, **kw) -> dict[str, torch.Tensor]:
     outs = {}
-    for variant in ("local", "global", "local+global-no-norm", "lgcaa"):
+    for name in ATTENTION_VARIANTS:
         attn = make_attn()
-        proc = LGCAAProcessor(attn, ATTENTION_VARIANTS[variant], window=4)
-        assert torch.count_nonzero(proc.mlp[2].weight) == 0
-        attn.set_processor(proc)
+        if name != "standard":
+            attn.set_processor(LGCAAProcessor(attn, get_variant(name), window=4, **kw))
         with torch.no_grad():
-            outs[variant] = attn(x, spatial_hw=(8, 8))
-    assert not torch.allclose(outs["local"], outs["global"])
-    # with the MLP at zero the post-norm does not act yet: lgcaa == no-norm at init
-    assert torch.allclose(outs["lgcaa"], outs["local+global-no-norm"])
+            outs[name] = attn(x, **({"spatial_hw": hw} if name != "standard" else {}))
+    return outs
 
 
-def test_global_clamp_turns_overflow_into_finite_output():
-    attn = make_attn()
-    proc = LGCAAProcessor(attn, ATTENTION_VARIANTS["global"], clamp=10.0)
+def test_every_pair_of_variants_differs_at_init():
+    """Same pretrained layer, same input: every pair of Table II rows gives a different output at init
+    (the post-merge LayerNorm and the clamp act from the first step)."""
+    x = torch.randn(2, 64, 32) * 3
+    outs = _init_outputs(x, (8, 8), clamp=1.0)
+    for a, b in itertools.combinations(outs, 2):
+        diff = (outs[a] - outs[b]).abs().max().item()
+        assert diff > 1e-2, f"{a} vs {b}: max |diff| = {diff}"
+    # lgcaa = LayerNorm of what local+global-no-norm returns (the MLP starts as the identity)
+    assert torch.allclose(outs["lgcaa"], F.layer_norm(outs["local+global-no-norm"], (32,)), atol=1e-5)
+
+
+def test_residual_reading_coincides_at_init():
+    """`lgcaa_output: residual` (Y = G + MLP(LN(G)), MLP at zero): lgcaa == no-norm at init. That the pair
+    separates after a few training steps is tested on the tiny model (test_model_attention_numerics.py)."""
+    outs = _init_outputs(torch.randn(1, 64, 32), (8, 8), output="residual")
+    assert torch.equal(outs["lgcaa"], outs["local+global-no-norm"])
+
+
+def test_clamp_acts_on_the_output_path():
+    attn = make_layer("global", clamp=10.0, output="residual")
     with torch.no_grad():
         attn.to_out[0].weight.mul_(1e30)  # force huge (inf after overflow) attention outputs
-    attn.set_processor(proc)
-    out = attn(torch.randn(1, 16, 32), spatial_hw=(4, 4))
+        out = attn(torch.randn(1, 16, 32), spatial_hw=(4, 4))
     assert torch.isfinite(out).all() and out.abs().max() <= 10.0 + 1e-3
+    # the default (mlp) output: clamp then LayerNorm -> finite, unit RMS per token
+    attn = make_layer("global", clamp=10.0)
+    with torch.no_grad():
+        attn.to_out[0].weight.mul_(1e30)
+        out = attn(torch.randn(1, 16, 32), spatial_hw=(4, 4))
+        assert torch.isfinite(out).all()
+        unclamped = make_layer("global", clamp=float("inf"))
+        unclamped.to_out[0].weight.mul_(1e30)
+        assert torch.isnan(unclamped(torch.randn(1, 16, 32), spatial_hw=(4, 4))).any(), "the clamp is what saves it"
+
+
+@pytest.mark.parametrize("grid", [(8, 8), (6, 10)])
+def test_capture_hook_records_stages_and_attention_maps(grid):
+    attn = make_layer("lgcaa", trained=True)
+    proc = attn.processor
+    proc.name = "down_blocks.0.attentions.0.transformer_blocks.0.attn1"
+    records = []
+    assert proc.capture is None
+    assert set_capture(attn, lambda layer, stage, rec: records.append((layer, stage, rec))) == 1
+    x = torch.randn(2, grid[0] * grid[1], 32)
+    with torch.no_grad():
+        out = attn(x, spatial_hw=grid)
+    assert [s for _, s, _ in records] == ["local", "global", "output"]
+    assert all(layer == proc.name for layer, _, _ in records)
+    n = grid[0] * grid[1]
+    for _, stage, rec in records:
+        assert rec["output"].shape == (2, n, 32) and rec["grid"] == grid
+    assert torch.equal(records[-1][2]["output"], out)
+    # the global stage's recorded output is what the reference path computes before the LayerNorm
+    local, glob = records[0][2], records[1][2]
+    assert local["q"].shape == (2, 2, n, 16)
+    token = n // 2 + 1
+    lmap, gmap = attention_map(local, token), attention_map(glob, token)
+    assert torch.allclose(lmap.sum(-1), torch.ones(2, 2)) and torch.allclose(gmap.sum(-1), torch.ones(2, 2))
+    ids = window_ids(grid, 4)
+    assert (lmap[..., ids != ids[token]] == 0).all() and (gmap > 0).all()
+    set_capture(attn, None)
+    with torch.no_grad():
+        attn(x, spatial_hw=grid)
+    assert len(records) == 3

@@ -16,15 +16,20 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 def test_bench_attention_json(capsys):
     assert cli.main(["bench", "attention", "--tokens", "256", "--channels", "64", "--heads", "2", "--repeat", "2",
-                     "--warmup", "1"]) == 0
+                     "--warmup", "1", "--modes", "checkpointing,no-checkpointing"]) == 0
     out = json.loads(capsys.readouterr().out)
-    assert out["goal"] == 1.5 and out["shape"]["tokens"] == 256
+    assert out["goal"] == {"time": 1.5, "memory": 1.2} and out["shape"]["tokens"] == 256
     assert out["baseline"]["processor"] == "diffusers AttnProcessor2_0"
     for side in ("baseline", "lgcaa"):
         assert out[side]["fwd_bwd_ms_min"] > 0 and out[side]["peak_mb"] > 0
     assert out["ratio"]["memory"] == round(out["lgcaa"]["peak_mb"] / out["baseline"]["peak_mb"], 3)
     assert out["lgcaa"]["parameters"] > out["baseline"]["parameters"]
     assert set(out["meets_goal"]) == {"time", "memory"} and "torch" in out
+    assert list(out["modes"]) == ["checkpointing", "no-checkpointing"] and out["lgcaa"] == out["modes"]["checkpointing"]
+    for mode in out["modes"].values():  # every fast path checked against the reference path
+        assert mode["numerics"]["ok"] and mode["numerics"]["max_abs_diff"] < 1e-4
+    # checkpointing trades time for memory: it keeps less
+    assert out["modes"]["checkpointing"]["peak_mb"] < out["modes"]["no-checkpointing"]["peak_mb"]
 
 
 def test_bench_sample_json():
@@ -34,6 +39,8 @@ def test_bench_sample_json():
     assert out["goal"] == 1.2 and out["steps"] == 2 and out["weights"] == "random init"
     assert out["controlnet_seconds"]["min"] > 0 and out["lgcaa_seconds"]["min"] > 0
     assert out["ratio"] == pytest.approx(out["lgcaa_seconds"]["min"] / out["controlnet_seconds"]["min"], abs=0.01)
+    ips = out["images_per_second"]
+    assert out["images_per_second_ratio"] == pytest.approx(ips["lgcaa"] / ips["controlnet"], rel=0.01)
 
 
 def test_bench_train_step_json():
@@ -41,5 +48,20 @@ def test_bench_train_step_json():
 
     out = measure(arch="tiny", batch=1, size=64, steps=1, warmup=1)
     assert out["step_seconds"]["min"] > 0 and out["micro_batch"] == 1
+    std = out["standard"]["step_seconds"]["min"]
+    assert out["ratio_vs_standard"] == pytest.approx(out["step_seconds"]["min"] / std, abs=0.002)
+    assert out["goal_vs_standard"] == 1.25 and "meets_goal_vs_standard" in out
     assert out["parameters"]["trainable"] > 0 and out["parameters"]["frozen"] > out["parameters"]["trainable"]
     assert out["paper_schedule_hours_single_device"] > 0
+
+
+def test_bench_activations_json():
+    """Stage magnitudes on real photos, unclamped, and the clamp bound they imply."""
+    from lgcaa.bench.activations import measure, recommended_clamp
+
+    out = measure(arch="tiny", photos=("astronaut", "coffee"), size=64, timesteps=(500,))
+    assert out["lgcaa_layers"] > 0 and set(out["abs_value"]) == {"local", "global", "output"}
+    g = out["abs_value"]["global"]
+    assert 0 < g["p50"] <= g["p99"] <= g["p99.99"] <= g["max"] and g["nonfinite"] == 0
+    assert out["recommended_clamp"] == recommended_clamp(g["max"], 2.0) >= 2 * g["max"]
+    assert recommended_clamp(1.08, 2.0) == 4.0 and recommended_clamp(3.0, 2.0) == 8.0

@@ -47,3 +47,27 @@ def test_variant_flags_are_consistent():
         assert "lgcaa" in str(exc)
     else:
         raise AssertionError("unknown variant accepted")
+
+
+def test_attention_fields_of_the_model_config():
+    from lgcaa.errors import UserError
+    from lgcaa.model.config import config_from_dict
+    from lgcaa.model.variants import CLAMP_BOUNDS
+
+    cfg = config_from_dict({"model": {"lgcaa_output": "residual", "attention_checkpointing": False,
+                                      "compile_attention": True, "clamp": 8}}).model
+    assert cfg.attention_settings() == {"window": 8, "clamp": 8.0, "mlp_ratio": 1.0, "output": "residual",
+                                        "checkpointing": False, "compile": True}
+    # unset clamp: the arch's measured bound, written into the parsed config (so run records hold the number)
+    for arch in CLAMP_BOUNDS:
+        extra = {"pretrained": None} if arch == "tiny" else {}
+        assert config_from_dict({"model": {"arch": arch, **extra}}).model.clamp == CLAMP_BOUNDS[arch]
+    assert model_config.ModelConfig(arch="sd2-base").attention_settings()["clamp"] == CLAMP_BOUNDS["sd2-base"]
+    for bad, fragment in (({"lgcaa_output": "gated"}, "model.model.lgcaa_output"), ({"clamp": 0}, "clamp must be > 0"),
+                          ({"clamp": "big"}, "model.model.clamp: expected float")):
+        try:
+            config_from_dict({"model": bad})
+        except UserError as exc:
+            assert fragment in str(exc)
+        else:
+            raise AssertionError(f"{bad} accepted")

@@ -2,8 +2,15 @@
 
 Both processors run on the same diffusers `Attention` layer shaped like SD2-base's first-level self-
 attention (320 channels, 5 heads of 64) on 4096 tokens (a 64×64 latent, i.e. a 512² image), in the same
-process, alternating; the time ratio uses the minimum over repeats (the median is reported too). Goal: LGCAA ≤ 1.5× the baseline in both time and memory.
-GPU: lgcaa bench attention --device cuda --dtype bf16
+process, alternating; the time ratio uses the minimum over repeats (the median is reported too).
+Goals (issue 16): LGCAA ≤ 1.5× the baseline in time and ≤ 1.2× in peak memory.
+
+`--modes` measures several LGCAA settings in the same run (each against the same baseline), e.g. the
+activation-checkpointing trade-off: `--modes checkpointing,no-checkpointing,compile,compile-no-checkpointing`.
+The first mode fills the top-level `lgcaa` / `ratio` keys. Each mode's output is also checked against the
+reference path (`lgcaa.model.attention.reference_forward`, float32 on the first batch item): `numerics`.
+
+GPU: lgcaa bench attention --device cuda --dtype bf16 --batch 8 --tokens 1024 --channels 640 --heads 10
 """
 
 from __future__ import annotations
@@ -15,22 +22,34 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-GOAL = 1.5
+GOAL_TIME = 1.5
+GOAL_MEMORY = 1.2
+# mode -> (activation checkpointing, torch.compile)
+MODES: dict[str, tuple[bool, bool]] = {
+    "checkpointing": (True, False),
+    "no-checkpointing": (False, False),
+    "compile": (True, True),
+    "compile-no-checkpointing": (False, True),
+}
+# |fast - reference| / max|reference| allowed in the bench's dtype (float32 reference); fp32 uses the tests' bound
+NUMERICS_RTOL = {"fp32": 1e-4, "bf16": 3e-2, "fp16": 5e-3}
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--dtype", choices=["fp32", "bf16", "fp16"], default="fp32")
+    parser.add_argument("--device", default="cpu", help="torch device (cpu, cuda, cuda:1, ...)")
+    parser.add_argument("--dtype", choices=["fp32", "bf16", "fp16"], default="fp32", help="parameter/activation dtype")
     parser.add_argument("--tokens", type=int, default=4096, help="a square number (latent side²)")
-    parser.add_argument("--channels", type=int, default=320)
-    parser.add_argument("--heads", type=int, default=5)
-    parser.add_argument("--batch", type=int, default=1)
+    parser.add_argument("--channels", type=int, default=320, help="query width of the attention layer")
+    parser.add_argument("--heads", type=int, default=5, help="attention heads (SD2-base: 64 channels each)")
+    parser.add_argument("--batch", type=int, default=1, help="batch size")
     parser.add_argument("--variant", default="lgcaa", help="LGCAA variant to compare (default: lgcaa)")
-    parser.add_argument("--window", type=int, default=8)
-    parser.add_argument("--mlp-ratio", type=float, default=1.0)
-    parser.add_argument("--repeat", type=int, default=7)
-    parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--window", type=int, default=8, help="local window side in tokens")
+    parser.add_argument("--mlp-ratio", type=float, default=1.0, help="hidden width of the LGCAA MLP / channels")
+    parser.add_argument("--modes", default="checkpointing",
+                        help=f"comma-separated LGCAA settings to measure: {', '.join(MODES)}")
+    parser.add_argument("--repeat", type=int, default=7, help="timed repeats per processor")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed runs first (compile happens here)")
+    parser.add_argument("--seed", type=int, default=0, help="seed of the layer's weights and the input")
 
 
 def _time(fn: Callable[[], None], device, repeat: int, warmup: int) -> list[float]:
@@ -49,21 +68,43 @@ def _time(fn: Callable[[], None], device, repeat: int, warmup: int) -> list[floa
     return times
 
 
+def _numerics(layer, x, side: int, dtype: str) -> dict[str, Any]:
+    """Fast path in the bench dtype vs the reference path in float32, first batch item, forward only."""
+    import torch
+
+    from lgcaa.model.attention import reference_forward
+
+    ref_layer = copy.deepcopy(layer).float()
+    ref_layer.processor.compile = False
+    with torch.no_grad():
+        fast = layer(x[:1], spatial_hw=(side, side)).float()
+        ref = reference_forward(ref_layer.processor, ref_layer, x[:1].float(), (side, side))
+    err = float((fast - ref).abs().max())
+    scale = float(ref.abs().max())
+    rel = err / max(scale, 1e-12)
+    return {"max_abs_diff": float(f"{err:.3g}"), "max_abs_reference": float(f"{scale:.4g}"),
+            "relative": float(f"{rel:.3g}"), "rtol": NUMERICS_RTOL[dtype], "ok": rel <= NUMERICS_RTOL[dtype]}
+
+
 def measure(device: str = "cpu", dtype: str = "fp32", tokens: int = 4096, channels: int = 320, heads: int = 5,
             batch: int = 1, variant: str = "lgcaa", window: int = 8, mlp_ratio: float = 1.0, repeat: int = 7,
-            warmup: int = 2, seed: int = 0) -> dict[str, Any]:
+            warmup: int = 2, seed: int = 0, modes: tuple[str, ...] = ("checkpointing",)) -> dict[str, Any]:
     import math
 
     import diffusers
     import torch
     from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 
-    from lgcaa.model.attention import ATTENTION_VARIANTS, LGCAAProcessor
+    from lgcaa.model.attention import LGCAAProcessor
     from lgcaa.model.memory import peak_bytes
+    from lgcaa.model.variants import get_variant
 
     side = math.isqrt(tokens)
     if side * side != tokens:
         raise ValueError("--tokens must be a square number")
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or not modes:
+        raise ValueError(f"--modes: unknown {unknown}; choose from {', '.join(MODES)}")
     dev = torch.device(device)
     torch_dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[dtype]
     if dev.type == "cpu":
@@ -71,10 +112,15 @@ def measure(device: str = "cpu", dtype: str = "fp32", tokens: int = 4096, channe
     torch.manual_seed(seed)
     base = Attention(query_dim=channels, heads=heads, dim_head=channels // heads, bias=False, out_bias=True)
     base.set_processor(AttnProcessor2_0())
-    ours = copy.deepcopy(base)
-    ours.set_processor(LGCAAProcessor(ours, ATTENTION_VARIANTS[variant], window=window, mlp_ratio=mlp_ratio))
-    base.to(dev, torch_dtype)
-    ours.to(dev, torch_dtype)
+    layers: dict[str, Any] = {"baseline": base}
+    for mode in modes:
+        ckpt, comp = MODES[mode]
+        layer = copy.deepcopy(base)
+        layer.set_processor(LGCAAProcessor(layer, get_variant(variant), window=window, mlp_ratio=mlp_ratio,
+                                           checkpointing=ckpt, compile=comp))
+        layers[mode] = layer
+    for layer in layers.values():
+        layer.to(dev, torch_dtype)
     x = torch.randn(batch, tokens, channels, device=dev, dtype=torch_dtype)
 
     def step(layer, kwargs) -> Callable[[], None]:
@@ -85,7 +131,8 @@ def measure(device: str = "cpu", dtype: str = "fp32", tokens: int = 4096, channe
             layer.zero_grad(set_to_none=True)
         return run
 
-    runs = {"baseline": step(base, {}), "lgcaa": step(ours, {"spatial_hw": (side, side)})}
+    runs = {name: step(layer, {} if name == "baseline" else {"spatial_hw": (side, side)})
+            for name, layer in layers.items()}
     times: dict[str, list[float]] = {k: [] for k in runs}
     for _ in range(max(1, repeat)):  # alternate to share any drift in machine load
         for name, fn in runs.items():
@@ -98,14 +145,21 @@ def measure(device: str = "cpu", dtype: str = "fp32", tokens: int = 4096, channe
             "fwd_bwd_ms_median": round(statistics.median(times[name]) * 1e3, 3),
             "fwd_bwd_ms_min": round(min(times[name]) * 1e3, 3),
             "peak_mb": round(mem / 2**20, 3),
-            "parameters": sum(p.numel() for p in (base if name == "baseline" else ours).parameters()),
+            "parameters": sum(p.numel() for p in layers[name].parameters()),
         }
-    result["baseline"]["processor"] = "diffusers AttnProcessor2_0"
-    result["lgcaa"]["processor"] = f"LGCAAProcessor({variant}, window={window}, mlp_ratio={mlp_ratio})"
-    # min over repeats is the decision value (timeit's advice: other load only ever adds time)
-    ratio_t = result["lgcaa"]["fwd_bwd_ms_min"] / result["baseline"]["fwd_bwd_ms_min"]
-    ratio_t_median = result["lgcaa"]["fwd_bwd_ms_median"] / result["baseline"]["fwd_bwd_ms_median"]
-    ratio_m = result["lgcaa"]["peak_mb"] / max(result["baseline"]["peak_mb"], 1e-9)
+    b = result["baseline"]
+    per_mode = {}
+    for mode in modes:
+        r = result[mode]
+        r["processor"] = f"LGCAAProcessor({variant}, window={window}, mlp_ratio={mlp_ratio}, mode={mode})"
+        # min over repeats is the decision value (timeit's advice: other load only ever adds time)
+        r["ratio"] = {"time": round(r["fwd_bwd_ms_min"] / b["fwd_bwd_ms_min"], 3),
+                      "time_median": round(r["fwd_bwd_ms_median"] / b["fwd_bwd_ms_median"], 3),
+                      "memory": round(r["peak_mb"] / max(b["peak_mb"], 1e-9), 3)}
+        r["numerics"] = _numerics(layers[mode], x, side, dtype)
+        per_mode[mode] = r
+    first = per_mode[modes[0]]
+    b["processor"] = "diffusers AttnProcessor2_0"
     return {
         "bench": "attention",
         "shape": {"batch": batch, "tokens": tokens, "channels": channels, "heads": heads},
@@ -115,14 +169,19 @@ def measure(device: str = "cpu", dtype: str = "fp32", tokens: int = 4096, channe
         "diffusers": diffusers.__version__,
         "threads": torch.get_num_threads(),
         "repeat": repeat,
-        **result,
-        "ratio": {"time": round(ratio_t, 3), "time_median": round(ratio_t_median, 3), "memory": round(ratio_m, 3)},
-        "goal": GOAL,
-        "meets_goal": {"time": ratio_t <= GOAL, "memory": ratio_m <= GOAL},
+        "baseline": b,
+        "lgcaa": first,
+        "modes": per_mode,
+        "ratio": first["ratio"],
+        "goal": {"time": GOAL_TIME, "memory": GOAL_MEMORY},
+        "meets_goal": {"time": first["ratio"]["time"] <= GOAL_TIME, "memory": first["ratio"]["memory"] <= GOAL_MEMORY},
+        "over_goal_by": {"time": round(max(0.0, first["ratio"]["time"] / GOAL_TIME - 1), 3),
+                         "memory": round(max(0.0, first["ratio"]["memory"] / GOAL_MEMORY - 1), 3)},
         "memory_method": method,
     }
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    modes = tuple(m.strip() for m in args.modes.split(",") if m.strip())
     return measure(args.device, args.dtype, args.tokens, args.channels, args.heads, args.batch, args.variant,
-                   args.window, args.mlp_ratio, args.repeat, args.warmup, args.seed)
+                   args.window, args.mlp_ratio, args.repeat, args.warmup, args.seed, modes)

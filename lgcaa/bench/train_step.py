@@ -2,7 +2,10 @@
 
 Random init (no download) with the full trainable set, DPACM losses (LPIPS with a random AlexNet trunk: the
 cost is the same as with ImageNet weights) and the trainer's precision handling (autocast; frozen VAE, DINO
-and LPIPS cast to the low-precision dtype). GPU, SD2-base scale at 512²:
+and LPIPS cast to the low-precision dtype). The same step with the `standard` attention variant (plain
+ControlNet training of the same trainable set) runs in the same process, alternating, and
+`ratio_vs_standard` = LGCAA's step time / standard's (min over steps; goal ≤ 1.25, issue 16), beside the
+absolute figures of both. GPU, SD2-base scale at 512²:
   lgcaa bench train-step --arch sd2-base --device cuda --batch 8 --precision bf16
 CPU smoke test: lgcaa bench train-step --arch tiny
 """
@@ -15,38 +18,37 @@ import time
 from typing import Any
 
 PAPER_BATCH, PAPER_ITERS = 192, 150_000
+GOAL_VS_STANDARD = 1.25
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--arch", choices=["tiny", "sd2-base"], default="tiny")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--arch", choices=["tiny", "sd2-base"], default="tiny", help="backbone preset")
+    parser.add_argument("--device", default="cpu", help="torch device (cpu, cuda, ...)")
     parser.add_argument("--batch", type=int, default=2, help="micro-batch per step")
-    parser.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="fp32")
+    parser.add_argument("--precision", choices=["fp32", "bf16", "fp16"], default="fp32", help="autocast dtype")
     parser.add_argument("--size", type=int, help="HR crop side (default: arch training size; 512 for sd2-base)")
     parser.add_argument("--steps", type=int, default=5, help="timed steps")
-    parser.add_argument("--warmup", type=int, default=2)
-    parser.add_argument("--attention", default="lgcaa")
-    parser.add_argument("--dpacm", default="dpacm")
-    parser.add_argument("--gradient-checkpointing", action="store_true")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed steps first")
+    parser.add_argument("--attention", default="lgcaa", help="attention variant measured")
+    parser.add_argument("--dpacm", default="dpacm", help="DPACM loss variant")
+    parser.add_argument("--gradient-checkpointing", action="store_true",
+                        help="diffusers' gradient checkpointing of the UNet and ControlNet blocks")
+    parser.add_argument("--no-attention-checkpointing", action="store_true",
+                        help="keep LGCAA's local-stage and MLP activations instead of recomputing them")
+    parser.add_argument("--compile-attention", action="store_true", help="torch.compile the LGCAA processors")
+    parser.add_argument("--no-standard", action="store_true",
+                        help="skip the same step with the standard attention variant (no ratio_vs_standard)")
 
 
-def measure(arch: str = "tiny", device: str = "cpu", batch: int = 2, precision: str = "fp32", size: int | None = None,
-            steps: int = 5, warmup: int = 2, attention: str = "lgcaa", dpacm: str = "dpacm",
-            gradient_checkpointing: bool = False) -> dict[str, Any]:
+def _setup(cfg, dev, precision: str, batch: int, size: int, gradient_checkpointing: bool):
+    """Build one network with its optimizer and fixed inputs; returns (net, step function, build seconds)."""
     import contextlib
 
     import torch
 
-    from lgcaa.model.config import ARCH_PRESETS, ModelConfig
-    from lgcaa.model.memory import peak_bytes
-    from lgcaa.model.network import build_network, count_parameters
+    from lgcaa.model.network import build_network
 
-    dev = torch.device(device)
-    if dev.type == "cpu":
-        torch.set_flush_denormal(True)
     dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[precision]
-    size = size or ARCH_PRESETS[arch].train_size
-    cfg = ModelConfig(arch=arch, attention=attention, dpacm=dpacm, lpips_backbone="random (offline)")
     t0 = time.perf_counter()
     with torch.device(dev):
         net = build_network(cfg)
@@ -62,6 +64,7 @@ def measure(arch: str = "tiny", device: str = "cpu", batch: int = 2, precision: 
     params = [p for p in net.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=5e-5, betas=(0.9, 0.999))
     scaler = torch.amp.GradScaler(dev.type) if precision == "fp16" else None
+
     def autocast():
         return torch.autocast(dev.type, dtype=dtype) if precision != "fp32" else contextlib.nullcontext()
 
@@ -72,7 +75,6 @@ def measure(arch: str = "tiny", device: str = "cpu", batch: int = 2, precision: 
     latent_noise = torch.randn((batch, 4, size // f, size // f), generator=gen).to(dev)
     noise = torch.randn((batch, 4, size // f, size // f), generator=gen).to(dev)
     timesteps = torch.randint(0, 1000, (batch,), generator=gen).to(dev)
-    sync = (lambda: torch.cuda.synchronize(dev)) if dev.type == "cuda" else (lambda: None)
 
     def step() -> None:
         with autocast():
@@ -86,22 +88,62 @@ def measure(arch: str = "tiny", device: str = "cpu", batch: int = 2, precision: 
             opt.step()
         opt.zero_grad(set_to_none=True)
 
-    for _ in range(warmup):
-        step()
-    times = []
-    for _ in range(steps):
-        sync()
-        t = time.perf_counter()
-        step()
-        sync()
-        times.append(time.perf_counter() - t)
-    if dev.type == "cuda":
-        mem, method = peak_bytes(step, dev)
-    else:  # MemTracker cannot follow frozen parameters; report the process peak RSS instead
-        import resource
+    return net, step, build_s
 
-        mem, method = None, f"CPU: process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB"
-    sec = min(times)
+
+def measure(arch: str = "tiny", device: str = "cpu", batch: int = 2, precision: str = "fp32", size: int | None = None,
+            steps: int = 5, warmup: int = 2, attention: str = "lgcaa", dpacm: str = "dpacm",
+            gradient_checkpointing: bool = False, attention_checkpointing: bool = True,
+            compile_attention: bool = False, compare_standard: bool = True) -> dict[str, Any]:
+    import gc
+
+    import torch
+
+    from lgcaa.model.config import ARCH_PRESETS, ModelConfig
+    from lgcaa.model.memory import peak_bytes
+    from lgcaa.model.network import count_parameters
+
+    dev = torch.device(device)
+    if dev.type == "cpu":
+        torch.set_flush_denormal(True)
+    size = size or ARCH_PRESETS[arch].train_size
+    common = {"arch": arch, "dpacm": dpacm, "lpips_backbone": "random (offline)",
+              "attention_checkpointing": attention_checkpointing, "compile_attention": compile_attention}
+    configs = {"lgcaa": ModelConfig(attention=attention, **common)}
+    if compare_standard and attention != "standard":
+        configs["standard"] = ModelConfig(attention="standard", **common)
+    built = {name: _setup(cfg, dev, precision, batch, size, gradient_checkpointing) for name, cfg in configs.items()}
+    sync = (lambda: torch.cuda.synchronize(dev)) if dev.type == "cuda" else (lambda: None)
+    for _ in range(warmup):
+        for _net, step, _b in built.values():
+            step()
+    times: dict[str, list[float]] = {name: [] for name in built}
+    for _ in range(steps):  # alternate: both see the same drift in machine load
+        for name, (_net, step, _b) in built.items():
+            sync()
+            t = time.perf_counter()
+            step()
+            sync()
+            times[name].append(time.perf_counter() - t)
+    mems: dict[str, tuple[int | None, str]] = {}
+    for name in reversed(list(built)):  # standard first, then free it: LGCAA's total is measured alone
+        net, step, _b = built[name]
+        if dev.type == "cuda":
+            mems[name] = peak_bytes(step, dev)
+        else:  # MemTracker cannot follow frozen parameters; report the process peak RSS instead
+            import resource
+
+            mems[name] = (None, f"CPU: process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        if name != "lgcaa":
+            del net, step
+            built[name] = (None, None, built[name][2])
+            gc.collect()
+            if dev.type == "cuda":
+                torch.cuda.empty_cache()
+                torch.cuda.reset_peak_memory_stats(dev)
+    net, _step, build_s = built["lgcaa"]
+    mem, method = mems["lgcaa"]
+    sec = min(times["lgcaa"])
     counts = count_parameters(net)
     out: dict[str, Any] = {
         "bench": "train-step",
@@ -113,9 +155,11 @@ def measure(arch: str = "tiny", device: str = "cpu", batch: int = 2, precision: 
         "micro_batch": batch,
         "size": size,
         "gradient_checkpointing": gradient_checkpointing,
+        "attention_checkpointing": attention_checkpointing,
+        "compile_attention": compile_attention,
         "torch": torch.__version__,
         "build_seconds": round(build_s, 2),
-        "step_seconds": {"min": round(sec, 4), "median": round(statistics.median(times), 4)},
+        "step_seconds": {"min": round(sec, 4), "median": round(statistics.median(times["lgcaa"]), 4)},
         "samples_per_second": round(batch / sec, 3),
         "peak_step_memory_mb": None if mem is None else round(mem / 2**20, 1),
         "memory_method": method + (" (above weights, optimizer state and inputs present before the step)" if mem is not None else ""),
@@ -123,6 +167,22 @@ def measure(arch: str = "tiny", device: str = "cpu", batch: int = 2, precision: 
         "paper_schedule_hours_single_device": round(PAPER_ITERS * PAPER_BATCH / (batch / sec) / 3600, 1),
         "note": "paper: batch 192 (reached by gradient accumulation), 150K iterations, one A100 80GB, ~24 GB used",
     }
+    if "standard" in times:
+        std_sec = min(times["standard"])
+        std_mem = mems["standard"][0]
+        out["standard"] = {
+            "step_seconds": {"min": round(std_sec, 4), "median": round(statistics.median(times["standard"]), 4)},
+            "samples_per_second": round(batch / std_sec, 3),
+            "peak_step_memory_mb": None if std_mem is None else round(std_mem / 2**20, 1),
+        }
+        ratio = sec / std_sec
+        out["ratio_vs_standard"] = round(ratio, 3)
+        out["ratio_vs_standard_median"] = round(statistics.median(times["lgcaa"]) / statistics.median(times["standard"]), 3)
+        if mem is not None and std_mem:
+            out["memory_ratio_vs_standard"] = round(mem / std_mem, 3)
+        out["goal_vs_standard"] = GOAL_VS_STANDARD
+        out["meets_goal_vs_standard"] = ratio <= GOAL_VS_STANDARD
+        out["over_goal_by"] = round(max(0.0, ratio / GOAL_VS_STANDARD - 1), 3)
     if dev.type == "cuda":
         out["peak_total_allocated_gb"] = round(torch.cuda.max_memory_allocated(dev) / 2**30, 2)
     return out
@@ -130,4 +190,5 @@ def measure(arch: str = "tiny", device: str = "cpu", batch: int = 2, precision: 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     return measure(args.arch, args.device, args.batch, args.precision, args.size, args.steps, args.warmup,
-                   args.attention, args.dpacm, args.gradient_checkpointing)
+                   args.attention, args.dpacm, args.gradient_checkpointing, not args.no_attention_checkpointing,
+                   args.compile_attention, not args.no_standard)

@@ -13,6 +13,7 @@ BENCHES: dict[str, str] = {
     "train-step": "lgcaa.bench.train_step",
     "metrics": "lgcaa.bench.metrics",
     "degrade": "lgcaa.bench.degrade",
+    "activations": "lgcaa.bench.activations",
 }
 
 

@@ -2,22 +2,42 @@
 
 It replaces the self-attention (`attn1`) of every transformer block in the UNet's down, mid and up blocks
 (paper §III-B). The transformer block has already applied its LayerNorm (`norm1`), which is the paper's
-input normalisation X̂. For tokens x (B, N, C) on an H×W latent grid:
+input normalisation X̂, and adds what the processor returns to its residual stream. For tokens x (B, N, C)
+on an H×W latent grid, following §III-B1's bullets:
 
   local   Q,K,V = x·W_q, x·W_k, x·W_v (the layer's own, pretrained projections), split into heads;
           Q̂, K̂ = Q, K scaled to unit RMS per head vector (no gain); softmax(Q̂K̂ᵀ/√d)·V inside
           non-overlapping `window`×`window` windows of the token grid; merge heads, project with W_p (the
-          layer's to_out), LayerNorm  -> Z
+          layer's to_out), LayerNorm                                                      -> Z
   global  multi-head self-attention over all N tokens of Z with its own projections (initialised as a copy
-          of the layer's pretrained ones), output clamped to [-clamp, clamp]            -> G
-  output  G + MLP(LayerNorm(G))   (the MLP's last layer starts at zero)
+          of the layer's pretrained ones), then value clamping to [-clamp, clamp]          -> G
+  output  U = LayerNorm(G) (the normalisation "after merging"), then the MLP               -> Y = U + MLP(U)
 
-Variants (Table II; the registry is `lgcaa.model.variants`): `standard` keeps diffusers' SDPA self-attention; `local` / `global` keep one stage
-(the kept stage always uses the layer's pretrained projections); `local+global-no-norm` drops the LayerNorm
-after the merged local->global attention; `lgcaa` is the full module. All attention products go through
-`torch.nn.functional.scaled_dot_product_attention` (fused flash / memory-efficient kernels). While
-training, the local stage and the MLP branch are activation-checkpointed and the normalisation and clamp
-keep only their outputs for backward, so LGCAA's memory stays close to plain self-attention's.
+The MLP is a skip connection plus Linear-GELU-Linear whose last layer starts at zero, so at initialisation
+Y = LayerNorm(clamp(G)): the post-merge normalisation and the clamp sit on the path the output takes from
+the first step (`output="mlp"`, the default). `output="residual"` is the earlier reading
+Y = G + MLP(LayerNorm(G)), in which the normalisation acts only once training has moved the MLP.
+
+Variants (Table II; the registry is `lgcaa.model.variants`): `standard` keeps diffusers' SDPA self-attention;
+`local` / `global` keep one stage (the kept stage always uses the layer's pretrained projections);
+`local+global-no-norm` drops the LayerNorm after the merged local->global attention (U = G); `lgcaa` is the
+full module.
+
+Fast path (the processor) vs reference path (`reference_forward`, the equations written out: separate
+projections, explicit softmax, a dense window mask): equal within `FAST_PATH_ATOL` in float32 (tests). The
+fast path runs in window-major token order from the first projection to the last MLP layer (global attention,
+LayerNorm and MLP do not depend on token order), so the tokens are permuted once in and once out; the three
+projections of each stage are one matmul; Q/K normalisation is `F.rms_norm`; all attention products are
+`F.scaled_dot_product_attention`. Switches: `checkpointing` (the local stage and the output MLP are
+recomputed in backward; on by default), `compile` (`torch.compile` of the processor's forward). While
+training, the clamp keeps only its output for backward, which the following LayerNorm keeps anyway.
+
+Capture hook (Fig. 10, no cost when unset): `set_capture(model, fn)` makes every LGCAA processor call
+`fn(layer, stage, record)` with stage "local" / "global" / "output" and record = {"output": (B, N, C)
+row-major tokens of that stage, "q", "k": (B, heads, N, d) row-major queries/keys the stage attended with
+(normalised for the local stage), "grid": (h, w), "window": side}; `attention_map(record, token)` turns a
+record into the (B, heads, N) attention weights of one query token. Under activation checkpointing the local
+and output stages call it again during backward; capture under `torch.no_grad()`.
 
 The latent grid size reaches the processors as `cross_attention_kwargs={"spatial_hw": (h, w)}` (the size at
 the UNet input); each processor derives its level's grid from its token count. Every other attention
@@ -28,13 +48,34 @@ from __future__ import annotations
 
 import copy
 import math
+from collections.abc import Callable
+from typing import Any
 
 import torch
 import torch.nn.functional as F
 from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 from torch import nn
 
-from lgcaa.model.variants import ATTENTION_VARIANTS, AttentionVariant, get_variant
+from lgcaa.model.variants import (
+    ATTENTION_VARIANTS,
+    DEFAULT_LGCAA_OUTPUT,
+    LGCAA_OUTPUTS,
+    AttentionVariant,
+    default_clamp,
+    get_variant,
+)
+
+__all__ = [
+    "ATTENTION_VARIANTS", "AttentionVariant", "LGCAAProcessor", "SDPAProcessor", "attention_map",
+    "install_attention", "reference_forward", "set_capture",
+]
+
+RMS_EPS = 1e-6
+# |fast path - reference path| bound in float32 on the shapes of the tests (max abs over outputs and grads)
+FAST_PATH_ATOL = 1e-5
+COMPILE_BACKEND = "inductor"  # tests use "aot_eager" (same tracing and autograd, no C++ build)
+
+CaptureFn = Callable[[str, str, dict[str, Any]], None]
 
 
 class SDPAProcessor(AttnProcessor2_0):
@@ -50,6 +91,11 @@ class SDPAProcessor(AttnProcessor2_0):
         spatial_hw: tuple[int, int] | None = None,
     ) -> torch.Tensor:
         return super().__call__(attn, hidden_states, encoder_hidden_states, attention_mask, temb)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Token layout
+# ----------------------------------------------------------------------------------------------------------
 
 
 def token_grid(n_tokens: int, spatial_hw: tuple[int, int] | None) -> tuple[int, int]:
@@ -98,10 +144,15 @@ def window_restore(x: torch.Tensor, layout: tuple[int, ...]) -> torch.Tensor:
     return x[:, :h, :w].reshape(b, h * w, c)
 
 
+def is_padded(layout: tuple[int, ...]) -> bool:
+    b, h, w, wh, ww, hp, wp = layout
+    return (hp, wp) != (h, w)
+
+
 def window_key_mask(layout: tuple[int, ...], device: torch.device) -> torch.Tensor | None:
     """(B * nW, 1, 1, L) bool mask of real (non-padding) keys, or None when nothing is padded."""
     b, h, w, wh, ww, hp, wp = layout
-    if (hp, wp) == (h, w):
+    if not is_padded(layout):
         return None
     valid = torch.zeros(hp, wp, dtype=torch.bool, device=device)
     valid[:h, :w] = True
@@ -109,35 +160,26 @@ def window_key_mask(layout: tuple[int, ...], device: torch.device) -> torch.Tens
     return valid.expand(b, -1, -1, -1, -1).reshape(-1, 1, 1, wh * ww)
 
 
-def _acc(x: torch.Tensor) -> torch.Tensor:
-    """Upcast half precision to float32 for reductions (float64 stays float64)."""
-    return x.to(torch.promote_types(x.dtype, torch.float32))
+def window_ids(grid: tuple[int, int], window: int, device: torch.device | None = None) -> torch.Tensor:
+    """(N,) index of the window each row-major token falls in (the local stage's neighbourhoods)."""
+    h, w = grid
+    wh, ww = min(window, h), min(window, w)
+    rows = torch.arange(h, device=device).repeat_interleave(w) // wh
+    cols = torch.arange(w, device=device).repeat(h) // ww
+    return rows * (-(-w // ww)) + cols
 
 
-class _RMSNormalize(torch.autograd.Function):
-    """y = x / sqrt(mean(x², -1) + eps) without a gain; backward keeps y (saved by SDPA anyway) and 1/rms."""
-
-    @staticmethod
-    def forward(ctx, x: torch.Tensor, eps: float) -> torch.Tensor:  # type: ignore[override]
-        xf = _acc(x)
-        r = torch.rsqrt(xf.pow(2).mean(-1, keepdim=True) + eps)
-        y = (xf * r).to(x.dtype)
-        ctx.save_for_backward(y, r)
-        return y
-
-    @staticmethod
-    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
-        y, r = ctx.saved_tensors
-        g, yf = _acc(grad), _acc(y)
-        dx = r * (g - yf * (g * yf).mean(-1, keepdim=True))
-        return dx.to(grad.dtype), None
+# ----------------------------------------------------------------------------------------------------------
+# Elementwise pieces
+# ----------------------------------------------------------------------------------------------------------
 
 
-def rms_normalize(x: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
-    """Scale each head vector (last dim) to unit RMS (norm sqrt(d)), so q̂·k̂/sqrt(d) lies in [-sqrt(d), sqrt(d)]."""
-    if x.requires_grad:
-        return _RMSNormalize.apply(x, eps)
-    return F.rms_norm(_acc(x), (x.shape[-1],), eps=eps).to(x.dtype)  # fused kernel for inference
+def rms_normalize(x: torch.Tensor, eps: float = RMS_EPS) -> torch.Tensor:
+    """Scale each head vector (last dim) to unit RMS (norm sqrt(d)), so q̂·k̂/sqrt(d) lies in [-sqrt(d), sqrt(d)].
+
+    `F.rms_norm` without a weight: one fused kernel (float32 accumulation for half inputs), autograd built in.
+    """
+    return F.rms_norm(x, (x.shape[-1],), eps=eps)
 
 
 class _ClampSavingOutput(torch.autograd.Function):
@@ -163,8 +205,9 @@ def clamp_values(x: torch.Tensor, bound: float) -> torch.Tensor:
 
 
 def _heads(x: torch.Tensor, heads: int) -> torch.Tensor:
+    """(B, N, C) -> (B, heads, N, C/heads); works on the strided chunks of a fused projection."""
     b, n, c = x.shape
-    return x.view(b, n, heads, c // heads).transpose(1, 2)
+    return x.reshape(b, n, heads, c // heads).transpose(1, 2)
 
 
 def _merge(x: torch.Tensor) -> torch.Tensor:
@@ -172,23 +215,51 @@ def _merge(x: torch.Tensor) -> torch.Tensor:
     return x.transpose(1, 2).reshape(b, n, heads * d)
 
 
+def _qkv(x: torch.Tensor, q: nn.Linear, k: nn.Linear, v: nn.Linear) -> tuple[torch.Tensor, ...]:
+    """The three projections as one matmul over concatenated weights (gradients split back by autograd)."""
+    biases = (q.bias, k.bias, v.bias)
+    if all(b is None for b in biases):
+        bias = None
+    elif all(b is not None for b in biases):
+        bias = torch.cat(biases)
+    else:
+        return q(x), k(x), v(x)
+    return F.linear(x, torch.cat((q.weight, k.weight, v.weight)), bias).chunk(3, dim=-1)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# The processor
+# ----------------------------------------------------------------------------------------------------------
+
+
 class LGCAAProcessor(nn.Module):
     """Self-attention processor with trainable parameters (registered under `attn.processor`).
 
     Built from the `Attention` it replaces: `dim` = query width, heads and head width as that layer.
+    clamp: bound of the global stage's values (None: SD2-base's measured bound, `variants.CLAMP_BOUNDS`).
+    output: "mlp" (Y = U + MLP(U), U = LayerNorm(G)) or "residual" (Y = G + MLP(U)); see the module docstring.
+    checkpointing: recompute the local stage and the output MLP in backward (training only).
+    compile: run the forward through `torch.compile` (built on first call).
     """
 
-    def __init__(self, attn: Attention, variant: AttentionVariant, window: int = 8, clamp: float = 1.0e4,
-                 mlp_ratio: float = 1.0, checkpointing: bool = True):
+    def __init__(self, attn: Attention, variant: AttentionVariant, window: int = 8, clamp: float | None = None,
+                 mlp_ratio: float = 1.0, output: str = DEFAULT_LGCAA_OUTPUT, checkpointing: bool = True,
+                 compile: bool = False, name: str = ""):
         super().__init__()
-        self.checkpointing = checkpointing
-        if not (variant.local or variant.global_):
+        if variant.standard:
             raise ValueError("an LGCAA variant needs the local or the global stage")
+        if output not in LGCAA_OUTPUTS:
+            raise ValueError(f"unknown LGCAA output {output!r}; choose from {', '.join(LGCAA_OUTPUTS)}")
         dim = attn.to_q.in_features
         inner = attn.to_q.out_features
         if attn.to_out[0].out_features != dim or inner % attn.heads:
             raise ValueError(f"unsupported attention layer shape: {attn}")
-        self.variant, self.window, self.clamp, self.heads = variant, int(window), float(clamp), attn.heads
+        if attn.residual_connection or attn.rescale_output_factor != 1.0 or attn.norm_q is not None or attn.spatial_norm is not None:
+            raise ValueError("LGCAAProcessor expects a plain self-attention layer (no residual/rescale/qk-norm)")
+        self.variant, self.window, self.heads = variant, int(window), attn.heads
+        self.clamp = float(default_clamp() if clamp is None else clamp)
+        self.output, self.checkpointing, self.name = output, checkpointing, name
+        self.capture: CaptureFn | None = None
         if variant.local:
             self.local_norm = nn.LayerNorm(dim)
         if variant.local and variant.global_:  # second stage: a trainable copy of the pretrained projections
@@ -201,30 +272,40 @@ class LGCAAProcessor(nn.Module):
         self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
         nn.init.zeros_(self.mlp[2].weight)
         nn.init.zeros_(self.mlp[2].bias)
+        self.compile = compile
+        self._compiled: Callable[..., torch.Tensor] | None = None
 
-    def _local(self, attn: Attention, x: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
-        """Windowed attention with RMS-normalised Q, K; computed in window order (one permutation in and
-        one out; the projections are per-token so they commute with it)."""
-        xw, layout = window_order(x, grid, self.window)
-        q = rms_normalize(_heads(attn.to_q(xw), self.heads))
-        k = rms_normalize(_heads(attn.to_k(xw), self.heads))
-        v = _heads(attn.to_v(xw), self.heads)
-        mask = window_key_mask(layout, x.device)
-        out = _merge(F.scaled_dot_product_attention(q, k.to(q.dtype), v.to(q.dtype), attn_mask=mask))
-        out = self.local_norm(attn.to_out[1](attn.to_out[0](out)))  # per token: commutes with the reordering
-        return window_restore(out, layout)
+    # -- stages (window-major tokens throughout) ---------------------------------------------------------
+    def _global_projections(self, attn: Attention) -> tuple[nn.Linear, nn.Linear, nn.Linear, nn.Linear]:
+        if self.variant.local:
+            return self.global_q, self.global_k, self.global_v, self.global_out
+        return attn.to_q, attn.to_k, attn.to_v, attn.to_out[0]
+
+    def _local(self, attn: Attention, xw: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+        """(B*nW, L, C) window-major tokens -> Z: attention inside each window with unit-RMS Q, K."""
+        q, k, v = _qkv(xw, attn.to_q, attn.to_k, attn.to_v)
+        q, k, v = rms_normalize(_heads(q, self.heads)), rms_normalize(_heads(k, self.heads)), _heads(v, self.heads)
+        out = _merge(F.scaled_dot_product_attention(q, k, v, attn_mask=mask))
+        z = self.local_norm(attn.to_out[1](attn.to_out[0](out)))
+        if self.capture is not None:
+            self._emit("local", z, q, k)
+        return z
 
     def _global(self, attn: Attention, z: torch.Tensor) -> torch.Tensor:
-        if self.variant.local:
-            to_q, to_k, to_v, to_out = self.global_q, self.global_k, self.global_v, self.global_out
-        else:
-            to_q, to_k, to_v, to_out = attn.to_q, attn.to_k, attn.to_v, attn.to_out[0]
-        q, k, v = (_heads(f(z), self.heads) for f in (to_q, to_k, to_v))
-        g = to_out(_merge(F.scaled_dot_product_attention(q, k, v)))
-        return clamp_values(g, self.clamp)
+        """(B, N, C) tokens in any fixed order -> G = clamp(attention over all tokens)."""
+        to_q, to_k, to_v, to_out = self._global_projections(attn)
+        q, k, v = (_heads(t, self.heads) for t in _qkv(z, to_q, to_k, to_v))
+        g = clamp_values(to_out(_merge(F.scaled_dot_product_attention(q, k, v))), self.clamp)
+        if self.capture is not None:
+            self._emit("global", g, q, k)
+        return g
 
-    def _mlp_branch(self, h: torch.Tensor) -> torch.Tensor:
-        return self.mlp(self.post_norm(h))
+    def _output(self, g: torch.Tensor) -> torch.Tensor:
+        u = self.post_norm(g)
+        y = (u if self.output == "mlp" else g) + self.mlp(u)
+        if self.capture is not None:
+            self._emit("output", y)
+        return y
 
     def _run(self, fn, *args):
         """Activation checkpointing of the cheap, activation-heavy stages while training: their inputs are
@@ -234,6 +315,24 @@ class LGCAAProcessor(nn.Module):
 
             return checkpoint(fn, *args, use_reentrant=False)
         return fn(*args)
+
+    def _forward(self, attn: Attention, x: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
+        b, n, c = x.shape
+        layout = None
+        h = x
+        if self.variant.local:
+            xw, layout = window_order(x, grid, self.window)
+            if self.capture is not None:
+                self._layout = layout
+            h = self._run(self._local, attn, xw, window_key_mask(layout, x.device))
+            if is_padded(layout):  # padding tokens must not take part in global attention
+                h, layout = window_restore(h, layout), None
+            else:  # window-major order is kept through the global stage and the MLP
+                h = h.reshape(b, n, c)
+        if self.variant.global_:
+            h = self._global(attn, h)
+        y = self._run(self._output, h)
+        return y if layout is None else window_restore(y.reshape(-1, layout[3] * layout[4], c), layout)
 
     def __call__(  # type: ignore[override]  (diffusers calls processors directly, like IPAdapterAttnProcessor2_0)
         self,
@@ -247,16 +346,113 @@ class LGCAAProcessor(nn.Module):
         if encoder_hidden_states is not None or attention_mask is not None or hidden_states.ndim != 3:
             raise ValueError("LGCAAProcessor replaces self-attention only: (B, N, C) tokens, no mask, no context")
         grid = token_grid(hidden_states.shape[1], spatial_hw)
-        h = hidden_states
-        if self.variant.local:
-            h = self._run(self._local, attn, h, grid)
-        if self.variant.global_:
-            h = self._global(attn, h)
-        return h + self._run(self._mlp_branch, h)
+        self._grid = grid
+        if self.compile and self.capture is None:
+            if self._compiled is None:
+                self._compiled = _compile(self._forward)
+            return self._compiled(attn, hidden_states, grid)
+        return self._forward(attn, hidden_states, grid)
+
+    def __deepcopy__(self, memo: dict[int, Any]) -> LGCAAProcessor:
+        """A copy gets its own compiled forward (the compiled one is bound to this instance)."""
+        cls = self.__class__
+        new = cls.__new__(cls)
+        memo[id(self)] = new
+        for key, value in self.__dict__.items():
+            setattr(new, key, None if key == "_compiled" else copy.deepcopy(value, memo))
+        return new
+
+    # -- capture ---------------------------------------------------------------------------------------
+    def _to_row_major(self, t: torch.Tensor) -> torch.Tensor:
+        """(B', N', C) tokens in the processor's current order -> (B, N, C) row-major."""
+        if not self.variant.local:
+            return t
+        layout = self._layout
+        if layout is None:
+            return t
+        b, c = layout[0], t.shape[-1]
+        if t.shape[0] == b and is_padded(layout):  # already restored (padded grids leave window order early)
+            return t
+        return window_restore(t.reshape(-1, layout[3] * layout[4], c), layout)
+
+    def _emit(self, stage: str, out: torch.Tensor, q: torch.Tensor | None = None,
+              k: torch.Tensor | None = None) -> None:
+        record: dict[str, Any] = {"output": self._to_row_major(out.detach()), "grid": self._grid,
+                                  "window": self.window, "stage": stage}
+        for key, t in (("q", q), ("k", k)):
+            if t is not None:
+                record[key] = _heads(self._to_row_major(_merge(t.detach())), self.heads)
+        self.capture(self.name, stage, record)  # type: ignore[misc]
 
 
-def install_attention(model: nn.Module, variant: str, window: int = 8, clamp: float = 1.0e4,
-                      mlp_ratio: float = 1.0) -> int:
+def _compile(fn: Callable[..., torch.Tensor]) -> Callable[..., torch.Tensor]:
+    """`torch.compile` with static shapes. Every LGCAA layer shares the code object of `_forward`, and SD2-base
+    has 4 token-count/width pairs x train/eval x batch sizes, so the recompile limit is raised to 64."""
+    import torch._dynamo.config as dynamo_config
+
+    dynamo_config.recompile_limit = max(dynamo_config.recompile_limit, 64)
+    return torch.compile(fn, dynamic=False, backend=COMPILE_BACKEND)
+
+
+def attention_map(record: dict[str, Any], token: int) -> torch.Tensor:
+    """(B, heads, N) attention weights of query `token` (row-major index) in a captured local/global record."""
+    q, k = record["q"].float(), record["k"].float()
+    logits = (q[:, :, token : token + 1] @ k.transpose(-1, -2))[:, :, 0] / math.sqrt(q.shape[-1])
+    if record["stage"] == "local":
+        ids = window_ids(record["grid"], record["window"], q.device)
+        logits = logits.masked_fill(ids != ids[token], float("-inf"))
+    return logits.softmax(-1)
+
+
+def set_capture(model: nn.Module, fn: CaptureFn | None) -> int:
+    """Set (or clear, fn=None) the capture hook of every LGCAA processor in `model`; returns how many."""
+    procs = [m for m in model.modules() if isinstance(m, LGCAAProcessor)]
+    for p in procs:
+        p.capture = fn
+    return len(procs)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Reference path: the equations written out (tests, and the GPU bench's numerics check)
+# ----------------------------------------------------------------------------------------------------------
+
+
+def _reference_attention(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor,
+                         mask: torch.Tensor | None = None) -> torch.Tensor:
+    logits = q @ k.transpose(-1, -2) / math.sqrt(q.shape[-1])
+    if mask is not None:
+        logits = logits.masked_fill(~mask, float("-inf"))
+    return logits.softmax(-1) @ v
+
+
+def reference_forward(proc: LGCAAProcessor, attn: Attention, x: torch.Tensor,
+                      spatial_hw: tuple[int, int] | None = None) -> torch.Tensor:
+    """The processor's output computed the slow, literal way (row-major tokens, dense (N, N) window mask)."""
+    grid = token_grid(x.shape[1], spatial_hw)
+    variant, heads = proc.variant, proc.heads
+    h = x
+    if variant.local:
+        q, k, v = (_heads(f(x), heads) for f in (attn.to_q, attn.to_k, attn.to_v))
+        q = q / torch.sqrt(q.pow(2).mean(-1, keepdim=True) + RMS_EPS)
+        k = k / torch.sqrt(k.pow(2).mean(-1, keepdim=True) + RMS_EPS)
+        ids = window_ids(grid, proc.window, x.device)
+        h = proc.local_norm(attn.to_out[0](_merge(_reference_attention(q, k, v, ids[:, None] == ids[None, :]))))
+    if variant.global_:
+        to_q, to_k, to_v, to_out = proc._global_projections(attn)
+        q, k, v = (_heads(f(h), heads) for f in (to_q, to_k, to_v))
+        h = torch.clamp(to_out(_merge(_reference_attention(q, k, v))), -proc.clamp, proc.clamp)
+    u = proc.post_norm(h)
+    return (u if proc.output == "mlp" else h) + proc.mlp(u)
+
+
+# ----------------------------------------------------------------------------------------------------------
+# Installation
+# ----------------------------------------------------------------------------------------------------------
+
+
+def install_attention(model: nn.Module, variant: str, window: int = 8, clamp: float | None = None,
+                      mlp_ratio: float = 1.0, output: str = DEFAULT_LGCAA_OUTPUT, checkpointing: bool = True,
+                      compile: bool = False) -> int:
     """Set the processors of a UNet/ControlNet: `variant` for every self-attention (attn1) of its down, mid
     and up blocks, `SDPAProcessor` elsewhere. Returns the number of self-attention layers replaced."""
     spec = get_variant(variant)
@@ -267,7 +463,8 @@ def install_attention(model: nn.Module, variant: str, window: int = 8, clamp: fl
         is_self = module_name.endswith(".attn1") and module_name.split(".")[0] in ("down_blocks", "mid_block", "up_blocks")
         if not spec.standard and is_self:
             attn = model.get_submodule(module_name)
-            processors[name] = LGCAAProcessor(attn, spec, window, clamp, mlp_ratio)
+            processors[name] = LGCAAProcessor(attn, spec, window, clamp, mlp_ratio, output, checkpointing, compile,
+                                              name=module_name)
             replaced += 1
         else:
             processors[name] = SDPAProcessor()

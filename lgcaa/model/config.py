@@ -22,7 +22,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lgcaa.errors import UserError
-from lgcaa.model.variants import ATTENTION_NAMES, DEFAULT_ATTENTION, DEFAULT_LGCAA_OUTPUT, LGCAA_OUTPUTS
+from lgcaa.model.variants import (
+    ATTENTION_NAMES,
+    CLAMP_BOUNDS,
+    DEFAULT_ATTENTION,
+    DEFAULT_LGCAA_OUTPUT,
+    LGCAA_OUTPUTS,
+    default_clamp,
+)
 
 ARCHS = ("tiny", "sd2-base")
 ATTENTION_VARIANTS = ATTENTION_NAMES  # names come from the registry in lgcaa.model.variants
@@ -182,8 +189,12 @@ class ModelConfig:
     pretrained: sd2-base only: a local diffusers folder (unet/, vae/, scheduler/) or a hub id; None = random
         init (benchmarks only). tiny is always built from code with `init_seed`.
     dino: a local transformers folder or hub id of a DINO ViT; None = random init of the preset's ViT.
-    attention: LGCAA variant (Table II rows); window: local window side in latent tokens;
-    clamp: |value| bound after global attention; mlp_ratio: hidden width of the LGCAA MLP / channels.
+    attention: LGCAA variant (Table II rows, `lgcaa.model.variants`); window: local window side in latent tokens;
+    clamp: |value| bound after global attention (null: the arch's measured bound, `variants.CLAMP_BOUNDS`;
+        a parsed config holds the number); mlp_ratio: hidden width of the LGCAA MLP / channels;
+    lgcaa_output: "mlp" (Y = U + MLP(U), U = LayerNorm(clamp(G)); paper) or "residual" (Y = G + MLP(U));
+    attention_checkpointing: recompute LGCAA's local stage and MLP in backward (memory for time);
+    compile_attention: torch.compile the LGCAA processors (speed only; numerics within tolerance).
     dpacm: loss variant (Table II rows); lambda_w: Wasserstein-1 weight; lambda_p: LPIPS weight (Table III).
     lpips_backbone: "pretrained" = torchvision ImageNet AlexNet (paper); "random (offline)" = seeded random
         AlexNet trunk with the wheel's calibrated linear heads (mini profile only; flagged in every output).
@@ -194,8 +205,11 @@ class ModelConfig:
     dino: str | None = None
     attention: str = DEFAULT_ATTENTION
     window: int = 8
-    clamp: float = 1.0e4
+    clamp: float | None = None
     mlp_ratio: float = 1.0
+    lgcaa_output: str = DEFAULT_LGCAA_OUTPUT
+    attention_checkpointing: bool = True
+    compile_attention: bool = False
     attention_in_controlnet: bool = False
     dpacm: str = "dpacm"
     lambda_w: float = 2.0
@@ -206,6 +220,12 @@ class ModelConfig:
     @property
     def preset(self) -> ArchPreset:
         return ARCH_PRESETS[self.arch]
+
+    def attention_settings(self) -> dict[str, Any]:
+        """Keyword arguments of `lgcaa.model.attention.install_attention` besides the variant."""
+        clamp = default_clamp(self.arch) if self.clamp is None else self.clamp
+        return {"window": self.window, "clamp": clamp, "mlp_ratio": self.mlp_ratio, "output": self.lgcaa_output,
+                "checkpointing": self.attention_checkpointing, "compile": self.compile_attention}
 
     @property
     def uses_wasserstein(self) -> bool:
@@ -218,10 +238,11 @@ class ModelConfig:
     def validate(self, where: str) -> None:
         _enum(self.arch, ARCHS, f"{where}.arch")
         _enum(self.attention, ATTENTION_VARIANTS, f"{where}.attention")
+        _enum(self.lgcaa_output, LGCAA_OUTPUTS, f"{where}.lgcaa_output")
         _enum(self.dpacm, DPACM_VARIANTS, f"{where}.dpacm")
         _enum(self.lpips_backbone, LPIPS_BACKBONES, f"{where}.lpips_backbone")
         _check(self.window >= 1, f"{where}.window must be >= 1, got {self.window}")
-        _check(self.clamp > 0, f"{where}.clamp must be > 0, got {self.clamp}")
+        _check(self.clamp is None or self.clamp > 0, f"{where}.clamp must be > 0, got {self.clamp}")
         _check(self.mlp_ratio > 0, f"{where}.mlp_ratio must be > 0, got {self.mlp_ratio}")
         _check(self.lambda_w >= 0 and self.lambda_p >= 0, f"{where}.lambda_w/lambda_p must be >= 0")
         _check(
@@ -347,7 +368,7 @@ class LGCAAConfig:
 # ----------------------------------------------------------------------------------------------------------
 
 _SECTIONS = {"model": ModelConfig, "train": TrainConfig, "sample": SampleConfig}
-_OPTIONAL: dict[str, type] = {"pretrained": str, "dino": str, "tile": int}
+_OPTIONAL: dict[str, type] = {"pretrained": str, "dino": str, "tile": int, "clamp": float}
 RUN_KEYS = ("model", "train", "sample", "label", "datasets", "sample_steps", "table")
 
 
@@ -371,9 +392,10 @@ def _coerce(cls: type, values: dict[str, Any], where: str) -> Any:
     for key, value in values.items():
         default = getattr(cls(), key)
         if key in _OPTIONAL:
-            _check(value is None or isinstance(value, _OPTIONAL[key]) and not isinstance(value, bool),
+            ok_type = (int, float) if _OPTIONAL[key] is float else _OPTIONAL[key]
+            _check(value is None or isinstance(value, ok_type) and not isinstance(value, bool),
                    f"{where}.{key}: expected {_OPTIONAL[key].__name__} or null, got {value!r}")
-            kwargs[key] = value
+            kwargs[key] = float(value) if _OPTIONAL[key] is float and value is not None else value
         elif value is None:
             raise UserError(f"{where}.{key}: null is not allowed")
         elif isinstance(default, bool):
@@ -393,6 +415,8 @@ def _coerce(cls: type, values: dict[str, Any], where: str) -> Any:
             kwargs[key] = value
     if cls is ModelConfig and kwargs.get("lpips_backbone") == "random":
         kwargs["lpips_backbone"] = "random (offline)"
+    if cls is ModelConfig and kwargs.get("clamp") is None and kwargs.get("arch", "tiny") in CLAMP_BOUNDS:
+        kwargs["clamp"] = default_clamp(kwargs.get("arch", "tiny"))  # the run record holds the bound it used
     return cls(**kwargs)
 
 

@@ -185,9 +185,9 @@ def build_network(cfg: ModelConfig, with_losses: bool = True) -> LGCAANet:
     bb = build_backbone(preset, cfg.pretrained, cfg.init_seed)
     vit = build_vit(preset.dino, cfg.dino, cfg.init_seed)
     with seeded_init(cfg.init_seed + 3):
-        install_attention(bb.unet, cfg.attention, cfg.window, cfg.clamp, cfg.mlp_ratio)
+        install_attention(bb.unet, cfg.attention, **cfg.attention_settings())
         install_attention(bb.controlnet, cfg.attention if cfg.attention_in_controlnet else "standard",
-                          cfg.window, cfg.clamp, cfg.mlp_ratio)
+                          **cfg.attention_settings())
         condition = DinoCondition(vit, bb.unet.config.cross_attention_dim)
         dpacm_proj = DPACMProjection(preset.controlnet_embedding_channels[-1]) if cfg.dpacm != "none" else None
     lpips_model = build_lpips(cfg.lpips_backbone, cfg.init_seed) if with_losses and cfg.uses_perceptual else None

@@ -84,6 +84,18 @@ DEFAULT_ATTENTION = "lgcaa"
 LGCAA_OUTPUTS: tuple[str, ...] = ("mlp", "residual")
 DEFAULT_LGCAA_OUTPUT = "mlp"
 
+# Bound of the value clamp after the global stage (`model.clamp` when unset), per backbone: the smallest power
+# of two >= 2 x the max |G| that `lgcaa bench activations` measured (docs/interpretation.md, docs/bench/README.md).
+CLAMP_BOUNDS: dict[str, float] = {
+    "tiny": 4.0,  # max |G| 1.083: tiny at its real starting weights (random init), 8 photos x 5 timesteps
+    "sd2-base": 1.0e4,  # placeholder until measured (see docs/bench/README.md)
+}
+
+
+def default_clamp(arch: str = "sd2-base") -> float:
+    """The clamp bound used when `model.clamp` is not set."""
+    return CLAMP_BOUNDS[arch]
+
 
 def get_variant(name: str) -> AttentionVariant:
     """The registry entry for `name`; ValueError listing the known names otherwise."""
