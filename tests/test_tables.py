@@ -313,8 +313,32 @@ def test_reported_vs_reproduced_verdicts(synth):
     not_run = by[(("RealSR", "seesr"), "psnr")]
     assert not_run.verdict == "missing" and "not run in profile 'synthetic' (method=seesr)" in not_run.reason
     md = compare.to_markdown(rows, ("dataset", "method"), "Table I")
-    assert "| RealSR | lgcaa | PSNR | 27.05 | 27.05 ± 0.12 | +0.00 | ±0.5 | within |" in md
-    assert "| RealSR | realesrgan | PSNR | 25.69 | 24.00 | −1.69 | ±0.5 | outside |" in md
+    # Table I's smallest PSNR range (DIV2K-Val: 20.77-21.98) is 1.21 dB: tolerance 0.25 x 1.21, under the 0.5 cap
+    assert ours.tolerance == pytest.approx(0.25 * (21.98 - 20.77)) and "spread 1.21" in ours.tolerance_basis
+    assert "| RealSR | lgcaa | PSNR | 27.05 | 27.05 ± 0.12 | +0.00 | ±0.303 | within |" in md
+    assert "| RealSR | realesrgan | PSNR | 25.69 | 24.00 | −1.69 | ±0.303 | outside |" in md
+    assert by[(("RealSR", "lgcaa"), "musiq")].tolerance == 2.0  # the cap: below 0.25 x MUSIQ's range (14.11)
+
+
+def test_tolerances_are_per_table_and_never_wider_than_its_spread(synth):
+    t2 = load_table(build_spec(synth, "table2"))
+    paper2 = load_paper("table2", PAPER)
+    rows = compare.compare(t2, paper2)
+    lpips = next(r for r in rows if r.metric == "lpips")
+    assert lpips.tolerance == pytest.approx(0.25 * (0.2842 - 0.2715))  # DPACM block's LPIPS range, not the 0.02 cap
+    for name in ("table1", "table2", "table3"):
+        paper = load_paper(name, PAPER)
+        spec = build_spec(synth, name)
+        groups = list(compare.SPREAD_GROUPS[name])
+        for metric, (tol, _) in compare.table_tolerances(name, paper, spec.tolerances, {}, 0.25).items():
+            sub = paper[paper.metric == metric]
+            spread = sub.groupby(groups)["score"].agg(lambda x: x.max() - x.min()).min()
+            assert 0 < tol <= spread, (name, metric)
+    cfg = copy.deepcopy(synth)
+    cfg["tables"]["table2"]["tolerances"] = {"lpips": 0.01}  # the table's own value is used as given
+    rows = compare.compare(load_table(build_spec(cfg, "table2")), paper2)
+    own = next(r for r in rows if r.metric == "lpips")
+    assert own.tolerance == 0.01 and own.tolerance_basis == "tables.table2.tolerances"
 
 
 def test_tables_2_and_3_match_paper_cells_by_variant_and_lambda(synth):

@@ -6,7 +6,14 @@ Verdicts, in the order they are decided:
   missing         nothing of ours corresponds to the paper cell, or our metric is missing (the reason says why)
   not comparable  our image count is flagged (differs from the dataset's expected count)
   no tolerance    no tolerance configured for the metric
-  within/outside  |ours - paper| <= tolerance (per metric, in the metric's units; `tables.compare.tolerances`)
+  within/outside  |ours - paper| <= tolerance (per table and metric, in the metric's units)
+
+Tolerances are per table and never wider than the table's own spread: a metric's tolerance is the table's own
+value when the profile gives one (`tables.<table>.tolerances`), else min(cap, f x spread), where the cap is
+`tables.compare.tolerances` (or the default), f is `tables.compare.spread_fraction` (0.25) and spread is the
+smallest range (max - min) of the metric among the paper's values within one group of the table (Table I: a
+dataset; Table II: a module; Table III: the whole grid). Example: Table II's LPIPS range is 0.0127 in the DPACM
+block, so its tolerance is 0.0032, not the 0.02 cap. The basis of each tolerance is written beside it.
 """
 
 from __future__ import annotations
@@ -27,6 +34,29 @@ from lgcaa.tables.render import fmt
 VERDICTS = ("within", "outside", "not comparable", "no tolerance", "missing")
 
 
+SPREAD_GROUPS = {"table1": ("dataset",), "table2": ("dataset", "module"), "table3": ("dataset",)}
+
+
+def table_tolerances(spec_name: str, paper: pd.DataFrame, caps: dict[str, float], overrides: dict[str, float],
+                     fraction: float) -> dict[str, tuple[float, str]]:
+    """{metric: (tolerance, basis)} for one table: the table's own value, else min(cap, fraction x spread)."""
+    out: dict[str, tuple[float, str]] = {}
+    groups = list(SPREAD_GROUPS.get(spec_name, ("dataset",)))
+    for metric, sub in paper.groupby("metric"):
+        metric = str(metric)
+        if metric in overrides:
+            out[metric] = (float(overrides[metric]), f"tables.{spec_name}.tolerances")
+            continue
+        spread = float(sub.groupby(groups)["score"].agg(lambda x: x.max() - x.min()).min())
+        derived = fraction * spread
+        cap = caps.get(metric)
+        if cap is not None and cap <= derived:
+            out[metric] = (float(cap), f"cap (≤ {fraction:g} × spread {spread:.4g})")
+        else:
+            out[metric] = (derived, f"{fraction:g} × spread {spread:.4g}" + (f" (< cap {cap:g})" if cap is not None else ""))
+    return out
+
+
 @dataclass(frozen=True)
 class CompareRow:
     keys: tuple[str, ...]  # the paper's key cells (e.g. dataset, method)
@@ -43,6 +73,7 @@ class CompareRow:
     method: str = ""  # ours
     n: int = 0
     record: str = ""
+    tolerance_basis: str = ""
 
 
 def _reason_unmapped(t: LoadedTable, keys: dict[str, str]) -> str:
@@ -65,16 +96,19 @@ def compare(t: LoadedTable, paper: pd.DataFrame) -> list[CompareRow]:
         if e.paper:
             index.setdefault(tuple(norm_key(e.paper[k]) for k in ptable.keys), i)
     not_comparable = f"{spec.profile} profile — not comparable"
+    tolerances = table_tolerances(spec.name, paper, spec.tolerances, spec.tolerance_overrides, spec.spread_fraction)
     rows = []
     for r in paper.to_dict("records"):
         keys = {k: str(r[k]) for k in ptable.keys}
         metric = str(r["metric"])
+        tol, basis = tolerances.get(metric, (None, ""))
         base = {
             "keys": tuple(keys.values()),
             "metric": metric,
             "paper": str(r["value"]),
             "paper_score": float(r["score"]),
-            "tolerance": spec.tolerances.get(metric),
+            "tolerance": tol,
+            "tolerance_basis": basis,
         }
         i = index.get(tuple(norm_key(v) for v in keys.values()))
         cell: Cell | None = t.cells.get((i, metric)) if i is not None else None
@@ -141,6 +175,7 @@ def to_csv(rows: list[CompareRow], key_names: tuple[str, ...]) -> str:
             "method",
             "n",
             "record",
+            "tolerance_basis",
         ]
     )
     for r in rows:
@@ -160,6 +195,7 @@ def to_csv(rows: list[CompareRow], key_names: tuple[str, ...]) -> str:
                 r.method,
                 r.n,
                 r.record,
+                r.tolerance_basis,
             ]
         )
     return buf.getvalue()
@@ -185,7 +221,7 @@ def display_rows(rows: list[CompareRow]) -> list[list[str]]:
                 r.paper,
                 ours,
                 "—" if r.delta is None else _signed(r.delta, r.metric),
-                "—" if r.tolerance is None else f"±{r.tolerance:g}",
+                "—" if r.tolerance is None else f"±{r.tolerance:.3g}",
                 r.verdict,
                 r.reason,
             ]
@@ -232,6 +268,8 @@ def to_html(
     ]
     for r, d in zip(rows, display_rows(rows)):
         cells = [e(x) for x in d]
+        if r.tolerance_basis:
+            cells[len(key_names) + 4] = f'<span title="{e(r.tolerance_basis)}">{cells[len(key_names) + 4]}</span>'
         url = links.get(r.record) if r.ours is not None else None
         if url:
             cells[len(key_names) + 2] = f'<a href="{e(url)}">{cells[len(key_names) + 2]}</a>'

@@ -10,8 +10,11 @@ agree by construction. Config fields read here (all optional except `tables.tabl
                     "paper_dataset": "RealSR"}    # optional; default: tables.compare.datasets[D]
     tables.table3: {"dataset": D, "rows": [{"lambda_w": 2.0, "lambda_p": 0.1, "method": M}, ...]}  # idem
     tables.curves: {"dataset": D, "series": [{"label": "LGCAA", "points": [{"steps": 30, "method": M}, ...]}]}
-    tables.compare: {"datasets": {ours: paper dataset}, "methods": {ours: paper method}, "tolerances": {...}}
-                    (methods default: a Table I baseline's own paper key; tolerances: the metric registry's)
+    tables.compare: {"datasets": {ours: paper dataset}, "methods": {ours: paper method}, "tolerances": {...},
+                     "spread_fraction": 0.25}
+                    (methods default: a Table I baseline's own paper key; tolerances: the metric registry's —
+                    caps: see lgcaa.tables.compare)
+    tables.<table>.tolerances: {metric: value}        # this table's own tolerances, used as given
     tables.bootstrap: {"n": 1000, "seed": 0, "level": 0.95}
     tables.labels: {method: column label}   (default: a Table I baseline's paper label, else the name)
 
@@ -35,6 +38,7 @@ from lgcaa.tables.paper import PAPER_TABLES
 
 TABLE_NAMES = tuple(PAPER_TABLES)  # table1, table2, table3
 DEFAULT_BOOTSTRAP = {"n": 1000, "seed": 0, "level": 0.95}
+DEFAULT_SPREAD_FRACTION = 0.25  # a derived tolerance is at most this share of the paper table's own spread
 @dataclass(frozen=True)
 class Entry:
     """One reproduced row/column: `method` on `dataset`, one aggregate per seed."""
@@ -65,7 +69,11 @@ class TableSpec:
     comparable: bool = False
     note: str = ""  # shown under the table (e.g. "not configured")
     bootstrap: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_BOOTSTRAP))
-    tolerances: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TOLERANCES))
+    tolerances: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TOLERANCES))  # caps (all tables)
+    # this table's own tolerances (`tables.<name>.tolerances`), used as given; other metrics get
+    # min(cap, spread_fraction x the metric's spread in the paper's table) (lgcaa.tables.compare)
+    tolerance_overrides: dict[str, float] = field(default_factory=dict)
+    spread_fraction: float = DEFAULT_SPREAD_FRACTION
 
     @property
     def aggregates(self) -> list[str]:
@@ -162,6 +170,14 @@ def _row_label(row: dict[str, Any]) -> str:
     return str(row["variant"])
 
 
+def _tolerance_fields(cfg: dict[str, Any], name: str) -> dict[str, Any]:
+    tables = cfg.get("tables", {})
+    return {
+        "tolerance_overrides": dict(tables.get(name, {}).get("tolerances", {})),
+        "spread_fraction": float(tables.get("compare", {}).get("spread_fraction", DEFAULT_SPREAD_FRACTION)),
+    }
+
+
 def _common(cfg: dict[str, Any]) -> dict[str, Any]:
     tables = cfg.get("tables", {})
     return {
@@ -197,6 +213,7 @@ def build_spec(cfg: dict[str, Any], name: str) -> TableSpec:
             tuple(entries),
             note="" if entries else f"tables.table1 is empty in profile '{profile}'",
             **common,
+            **_tolerance_fields(cfg, "table1"),
         )
     if name == "table2":
         t = tables.get("table2", {})
@@ -231,6 +248,7 @@ def build_spec(cfg: dict[str, Any], name: str) -> TableSpec:
             if entries
             else f"tables.table2 is not configured in profile '{profile}': no ablation variant was run",
             **common,
+            **_tolerance_fields(cfg, "table2"),
         )
     if name == "table3":
         t = tables.get("table3", {})
@@ -254,6 +272,7 @@ def build_spec(cfg: dict[str, Any], name: str) -> TableSpec:
             key_headers=("lambda_w", "lambda_p"),
             note="" if entries else f"tables.table3 is not configured in profile '{profile}': no λ variant was run",
             **common,
+            **_tolerance_fields(cfg, "table3"),
         )
     raise UserError(f"unknown table {name!r}; known: {', '.join(TABLE_NAMES)}")
 
@@ -267,6 +286,7 @@ class CurveSpec:
     series: tuple[tuple[str, tuple[tuple[int, Entry], ...]], ...]  # (label, ((steps, entry), ...))
     profile: str
     note: str = ""
+    keys: tuple[str, ...] = ()  # per series, the paper's method key (claims: "lgcaa", "seesr")
 
     @property
     def aggregates(self) -> list[str]:
@@ -279,7 +299,7 @@ class CurveSpec:
     def from_json(text: str) -> CurveSpec:
         d = json.loads(text)
         series = tuple((label, tuple((int(s), _entry_from_dict(e)) for s, e in pts)) for label, pts in d.pop("series"))
-        return CurveSpec(**{**d, "series": series})
+        return CurveSpec(**{**d, "series": series, "keys": tuple(d.get("keys", ()))})
 
 
 def build_curve_spec(cfg: dict[str, Any]) -> CurveSpec:
@@ -301,4 +321,5 @@ def build_curve_spec(cfg: dict[str, Any]) -> CurveSpec:
             for p in sorted(s["points"], key=lambda p: int(p["steps"]))
         )
         series.append((str(s["label"]), pts))
-    return CurveSpec(ds, dataset_label(cfg, ds), tuple(series), profile)
+    keys = tuple(str(s.get("key", s["label"])).lower() for s in c["series"])
+    return CurveSpec(ds, dataset_label(cfg, ds), tuple(series), profile, keys=keys)
