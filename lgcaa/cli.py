@@ -20,6 +20,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("lgcaa.commands.evaluate", "score a folder of SR outputs against HR (per-image CSV + aggregate)"),
     "table": ("lgcaa.commands.table", "render result tables from aggregates"),
     "report": ("lgcaa.commands.report", "render the HTML report and perception-distortion curves"),
+    "figure": ("lgcaa.commands.figure", "draw the paper's figures (Figs. 4-11) of a profile"),
+    "claims": ("lgcaa.commands.claims", "check the paper's claims (results/paper/claims.yaml) on reproduced numbers"),
     "mlflow-sync": ("lgcaa.commands.mlflow_sync", "log finished job records into the MLflow sqlite store"),
     "weights": ("lgcaa.commands.weights", "list, fetch and verify weight files"),
     "baselines": ("lgcaa.commands.baselines", "list baselines and import published outputs"),

@@ -117,6 +117,17 @@ def _table_references(tables: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
         yield "tables/compare", "method", m
 
 
+def _figure_references(figures: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """(where, kind, name) for every dataset/method a figure entry refers to."""
+    for name, entry in figures.items():
+        if not isinstance(entry, dict):
+            continue
+        for ds in [*entry.get("datasets", []), *([entry["dataset"]] if "dataset" in entry else [])]:
+            yield f"figures/{name}", "dataset", ds
+        for m in entry.get("methods", []):
+            yield f"figures/{name}", "method", m
+
+
 def model_methods(config: dict[str, Any]) -> list[str]:
     """SR method names produced by the profile's LGCAA runs (`model.runs`), e.g. `lgcaa`, `lgcaa-30steps`."""
     return layout.model_methods(config["model"]) if "model" in config else []
@@ -127,7 +138,9 @@ def _check_references(config: dict[str, Any], source: str) -> None:
     if overlap:
         raise UserError(f"{source}: {sorted(overlap)} listed in 'methods' (baselines) and produced by model.runs")
     known = {"dataset": config["datasets"], "method": [*config["methods"], *model_methods(config)]}
-    for where, kind, name in _table_references(config.get("tables", {})):
+    refs = [*_table_references(config.get("tables", {})), *_figure_references(config.get("figures", {}))]
+    refs += [(f"instances/{n}", "dataset", ds) for n, i in config.get("instances", {}).items() for ds in i.get("datasets", [])]
+    for where, kind, name in refs:
         if name not in known[kind]:
             raise UserError(f"{source}: {where} names {kind} '{name}' that is not in '{kind}s'"
                             + (" or produced by model.runs" if kind == "method" else ""))

@@ -9,6 +9,7 @@ Paths (`Layout`): every file and folder under the profile's `paths.results` (and
     <results>/metrics/<dataset>/<instance>/{aggregate.json,per_image.csv,lock.json,run.json}
     <results>/models/<run>/{train.json,run.json,...}          LGCAA trainings
     <results>/tables/<table>.<suffix>, <results>/report/...   tables, curves, the HTML report
+    <results>/figures/<figure>.{png,pdf,csv}, <results>/claims/claims.*   figures, the paper's claims checked
     <results>/mlflow/{runs,links,published}.json              MLflow sync maps
     <results>/logs/<stage>/...log, <results>/imports, <results>/cache
 
@@ -138,6 +139,19 @@ class Layout:
     def report_file(self, name: str) -> str:
         return f"{self.results}/report/{name}"
 
+    def figures_dir(self) -> str:
+        return f"{self.results}/figures"
+
+    def figure_file(self, figure: str, suffix: str) -> str:
+        """`<results>/figures/<figure>.<suffix>` (png, pdf, csv, run.json); Fig. 8 is the report's `pd_curve.*`."""
+        if figure == "fig8":
+            return self.report_file(f"pd_curve.{suffix}")
+        return f"{self.results}/figures/{figure}.{suffix}"
+
+    def claims_file(self, suffix: str) -> str:
+        """`<results>/claims/claims.<suffix>` (csv, md, html, run.json): the paper's claims on our numbers."""
+        return f"{self.results}/claims/claims.{suffix}"
+
     def mlflow_file(self, name: str) -> str:
         """`runs.json` (record -> run id), `links.json` (record -> UI URL), `published.json` (report stage)."""
         return f"{self.results}/mlflow/{name}.json"
@@ -204,10 +218,14 @@ def baseline_base(cfg: dict[str, Any], method: str) -> tuple[str, dict[str, Any]
 
 
 def sr_jobs(cfg: dict[str, Any]) -> list[SrJob]:
-    """Every baseline job of the profile: each method of `methods` x seed instance x dataset."""
+    """Every baseline job of the profile: each method of `methods` x seed instance x dataset (an `instances` entry
+    with `datasets` runs on those only)."""
     jobs = []
     for dataset in cfg["datasets"]:
         for method in cfg["methods"]:
+            only = cfg.get("instances", {}).get(method, {}).get("datasets")
+            if only is not None and dataset not in only:
+                continue
             base, settings = baseline_base(cfg, method)
             for seed, name in seed_instances(cfg, method):
                 jobs.append(SrJob(dataset, name, method, base, seed, settings))

@@ -1,9 +1,9 @@
-"""Perception-distortion curves, visual-comparison crops, MLflow links and the HTML report, rendered in a real
-headless browser (Debian's chromium) with a screenshot taken in the test."""
+"""The HTML report (claims, tables, figures, per-image scores, training curves, reported vs reproduced) and MLflow
+links, rendered in a real headless browser (Debian's chromium) with screenshots taken in the test."""
 
 from __future__ import annotations
 
-import copy
+import json
 import re
 import shutil
 import subprocess
@@ -11,115 +11,26 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from test_tables import GAN, LGCAA_SEEDS, LPIPS_MISSING, PAPER, synth_config, write_eval
+from test_figures import _curve_config, _profile
+from test_tables import GAN, LGCAA_SEEDS, PAPER, write_eval
 
-from lgcaa.report.crops import best_window, disagreement
-from lgcaa.report.curves import load_curves, make_figure, plot, to_csv
-from lgcaa.tables.spec import build_curve_spec
+from lgcaa.figures.render import NAMES
+from lgcaa.tables.spec import TABLE_NAMES, build_spec
 
 REPO = Path(__file__).resolve().parents[1]
 
 
-# ------------------------------------------------------------------------------------------------ crops
-
-
-def test_crop_lands_where_the_methods_disagree_most():
-    rng = np.random.default_rng(0)
-    hr = rng.integers(0, 256, size=(64, 64, 3), dtype=np.uint8)
-    a, b, c = hr.copy(), hr.copy(), hr.copy()
-    b[40:52, 20:30] = 0  # methods differ only inside this patch
-    c[40:52, 20:30] = 255
-    d = disagreement([a, b, c])
-    assert d[45, 25] > 50 and d[:40].max() < 1e-9
-    y, x = best_window(d, 16, align=4)
-    assert (y, x) == (36, 16) or (y <= 40 and y + 16 >= 52 and x <= 20 and x + 16 >= 30)
-    assert y % 4 == 0 and x % 4 == 0  # aligned so that the LR crop maps exactly
-    assert best_window(np.zeros((8, 8)), 4) == (0, 0)  # ties: top-left
-
-
-# ------------------------------------------------------------------------------------------------ curves
-
-
-def _curve_config(results: Path, lpips: bool) -> dict:
-    cfg = synth_config(results)
-    cfg["tables"]["curves"] = {
-        "dataset": "ds-b",
-        "series": [
-            {"label": "LGCAA", "points": [{"steps": s, "method": f"lgcaa-s{s}"} for s in (50, 30, 40)]},
-            {"label": "SeeSR", "points": [{"steps": s, "method": f"seesr-s{s}"} for s in (30, 40, 50)]},
-        ],
-    }
-    cfg["seeds"] = {"k": 1, "methods": []}
-    for i, s in enumerate((30, 40, 50)):
-        vals = copy.deepcopy(LGCAA_SEEDS[0])
-        vals["psnr"] = [v + 0.2 * i for v in vals["psnr"]]
-        vals["lpips"] = [v + 0.01 * i for v in vals["lpips"]] if lpips else LPIPS_MISSING
-        write_eval(results, "ds-b", f"lgcaa-s{s}", vals)
-        write_eval(results, "ds-b", f"seesr-s{s}", {**GAN, "lpips": GAN["lpips"] if lpips else LPIPS_MISSING})
-    return cfg
-
-
-def test_curve_without_lpips_says_so_and_plots_no_substitute(tmp_path):
-    curves = load_curves(build_curve_spec(_curve_config(tmp_path / "results", lpips=False)))
-    assert not curves.drawable
-    fig = make_figure(curves)
-    ax = fig.axes[0]
-    assert not ax.lines and not ax.collections  # nothing plotted
-    text = " ".join(t.get_text() for t in ax.texts).replace("\n", " ")
-    assert "LPIPS unavailable: weights absent: LPIPS_v0.1_alex.pth" in text and "No substitute metric" in text
-    assert "LGCAA @ 30" in text and "SeeSR @ 50" in text
-    rows = to_csv(curves).splitlines()
-    assert rows[1].split(",")[-1] == "lpips missing" and rows[1].split(",")[5] == ""
-
-
-def test_curve_plots_every_series_over_steps_as_png_and_pdf(tmp_path):
-    curves = load_curves(build_curve_spec(_curve_config(tmp_path / "results", lpips=True)))
-    assert curves.drawable and [label for label, _ in curves.series] == ["LGCAA", "SeeSR"]
-    assert [p.steps for p in curves.series[0][1]] == [30, 40, 50]  # sorted by steps
-    fig = make_figure(curves)
-    ax = fig.axes[0]
-    xs = [list(line.get_xdata()) for line in ax.lines]
-    assert xs[0] == pytest.approx([27.0, 27.2, 27.4])  # LGCAA PSNR at 30/40/50 steps, on x
-    assert list(ax.lines[0].get_ydata()) == pytest.approx([0.27, 0.28, 0.29])  # LPIPS on y
-    assert sorted(t.get_text() for t in ax.texts)[:3] == ["30", "30", "40"]
-    png, pdf = tmp_path / "c.png", tmp_path / "c.pdf"
-    plot(curves, png, pdf)
-    first = (png.read_bytes(), pdf.read_bytes())
-    plot(curves, png, pdf)
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and pdf.read_bytes()[:5] == b"%PDF-"
-    assert (png.read_bytes(), pdf.read_bytes()) == first  # no timestamps: reruns are byte-identical
-
-
-# ------------------------------------------------------------------------------------------------ report
-
-
-def _images(tmp: Path, cfg: dict) -> None:
-    """LR/HR folders and SR outputs for the visual comparison: methods differ in one patch."""
-    from lgcaa.io import write_png
-
-    rng = np.random.default_rng(1)
-    data, res = Path(cfg["paths"]["data"]), Path(cfg["paths"]["results"])
-    for ds in ("ds-a", "ds-b"):
-        for name in ("a.png", "b.png"):
-            hr = np.kron(rng.integers(0, 256, size=(16, 16, 3)), np.ones((4, 4, 1))).astype(np.uint8)
-            write_png(data / ds / "hr" / name, hr)
-            write_png(data / ds / "lr" / name, hr[::4, ::4].copy())
-            for i, m in enumerate(("base", "gan", "lgcaa")):
-                sr = hr.copy()
-                sr[8:24, 40:56] = (60 * i, 255 - 60 * i, 128)
-                write_png(res / "sr" / ds / m / name, sr)
-
-
-@pytest.fixture()
-def report(tmp_path) -> Path:
-    """Tables, curve and report rendered by the CLI from synthetic outputs (no MLflow: links absent)."""
+@pytest.fixture(scope="module")
+def report(tmp_path_factory) -> Path:
+    """Tables, claims, every figure and the report rendered by the CLI from synthetic outputs (no MLflow)."""
     from lgcaa.cli import main
-    from lgcaa.report.visual import build_visual_spec
-    from lgcaa.tables.spec import TABLE_NAMES, build_spec
 
-    results = tmp_path / "results"
-    cfg = _curve_config(results, lpips=True)
-    cfg["seeds"] = {"k": 3, "methods": ["lgcaa"]}
+    tmp_path = tmp_path_factory.mktemp("report")
+    cfg = _profile(tmp_path)
+    results = Path(cfg["paths"]["results"])
+    curve = _curve_config(results, lpips=True)
+    cfg["tables"]["curves"] = curve["tables"]["curves"]
+    cfg["methods"] += [f"{m}-s{s}" for m in ("lgcaa", "seesr") for s in (30, 40, 50)]
     for ds in ("ds-a", "ds-b"):
         write_eval(results, ds, "base", {"psnr": [25.0] * 4})
         write_eval(results, ds, "gan", GAN)
@@ -127,48 +38,18 @@ def report(tmp_path) -> Path:
             write_eval(results, ds, inst, {**LGCAA_SEEDS[i], "clipiqa": [0.66] * 4, "musiq": [69.0] * 4})
     for m in ("v-std", "v-none", "v-l1"):
         write_eval(results, "ds-b", m, {**LGCAA_SEEDS[0], "clipiqa": [0.6] * 4, "musiq": [66.0] * 4})
-    cfg["report"] = {"images": 2, "crop": 16}
-    _images(tmp_path, cfg)
-    tables, out = results / "tables", results / "report"
+    path = tmp_path / "cfg.json"
+    path.write_text(json.dumps(cfg))
+    tables = results / "tables"
     for name in TABLE_NAMES:
-        assert (
-            main(
-                [
-                    "table",
-                    "render",
-                    name,
-                    "--spec",
-                    build_spec(cfg, name).to_json(),
-                    "--out-dir",
-                    str(tables),
-                    "--paper",
-                    str(PAPER),
-                ]
-            )
-            == 0
-        )
-    assert main(["report", "curves", "--spec", build_curve_spec(cfg).to_json(), "--out-dir", str(out)]) == 0
-    assert (
-        main(
-            [
-                "report",
-                "html",
-                "--tables-dir",
-                str(tables),
-                "--curves-dir",
-                str(out),
-                "--visual",
-                build_visual_spec(cfg).to_json(),
-                "--profile",
-                "synthetic",
-                "--comparable",
-                "--out",
-                str(out / "index.html"),
-            ]
-        )
-        == 0
-    )
-    return out / "index.html"
+        args = ["table", "render", name, "--spec", build_spec(cfg, name).to_json(), "--out-dir", str(tables)]
+        assert main([*args, "--paper", str(PAPER)]) == 0
+    assert main(["claims", "evaluate", "--config", str(path), "--claims", str(PAPER / "claims.yaml"),
+                 "--paper", str(PAPER)]) == 0
+    for name in NAMES:
+        assert main(["figure", "render", name, "--config", str(path)]) == 0, name
+    assert main(["report", "html", "--config", str(path)]) == 0
+    return results / "report" / "index.html"
 
 
 def test_report_is_one_self_contained_file(report):
@@ -177,10 +58,18 @@ def test_report_is_one_self_contained_file(report):
     assert not re.search(r'src="(?!data:)', html)  # every image is inline
     for table in ("table1", "table2", "table3"):
         assert f'id="{table}"' in html and f'id="{table}-compare"' in html
-    assert html.count('class="crop"') == 2 * 2 * (1 + 3 + 1)  # 2 datasets x 2 images x (LR, 3 methods, HR)
-    assert "crop at (40, 8), 16×16" in html  # where the synthetic methods disagree
-    assert "data:image/png;base64," in html and "Perception–distortion" in html
+    for fig in ("fig4", "fig5", "fig6", "fig7", "fig8", "fig9", "fig10", "fig11", "per_image", "training"):
+        assert f'<figure class="fig" id="{fig}">' in html, fig
+    assert html.count('<figure class="fig"') == 10 and "data:image/png;base64," in html
+    assert 'class="claims"' in html and "t1-psnr-ssim-best" in html  # the claims, quoted, with verdicts
+    assert "per-image PSNR" in html
     assert "synthetic profile — not comparable to the paper." not in html  # this profile is comparable
+
+
+def test_standalone_tables_are_styled_and_show_second_best(report):
+    doc = (report.parent.parent / "tables" / "table1.html").read_text()
+    assert doc.startswith("<!DOCTYPE html>") and "<style>" in doc and "td.second a" in doc
+    assert '<td class="second">' in doc and "<u>" in doc  # second-best marked in the cell, not only by a link
 
 
 def _chromium() -> str:
@@ -229,6 +118,67 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     assert len(rows) > 10 and rows.min() < 800  # Table I's header is drawn near the top of the page
     dom = _headless(exe, tmp_path / "profile2", "--dump-dom", report.as_uri()).stdout
     assert "Table I (synthetic profile)" in dom and "27.05 ± 0.12" in dom
+    assert dom.count('<figure class="fig"') == 10
+
+
+def _blur(a: np.ndarray) -> np.ndarray:
+    from scipy.ndimage import gaussian_filter
+
+    return gaussian_filter(a, 2.0)
+
+
+def _find(screen: np.ndarray, figure: np.ndarray, left: int) -> tuple[float, int]:
+    """(normalised 2-D correlation, top row) of the best place of `figure` (as displayed) on the page `screen`
+    in the column band starting at `left`. Candidates: the best rows of a per-row-mean profile match, then a
+    blurred 2-D correlation around each (tolerates the browser's and PIL's different resampling)."""
+    h, w = figure.shape
+    band = screen[:, left : left + w]
+    row = band.mean(axis=1)
+    prof = figure.mean(axis=1)
+    prof = (prof - prof.mean()) / (prof.std() + 1e-9)
+    scores = np.full(row.size - h, -np.inf)
+    for y in range(row.size - h):
+        win = row[y : y + h]
+        if win.std() > 1e-6:
+            scores[y] = np.dot((win - win.mean()) / win.std(), prof) / h
+    fig = _blur(figure)
+    fig = (fig - fig.mean()) / (fig.std() + 1e-9)
+    best, where = -1.0, -1
+    for y0 in np.argsort(scores)[::-1][:8]:
+        for y in range(max(0, y0 - 3), min(row.size - h, y0 + 4)):
+            win = _blur(band[y : y + h])
+            c = float(((win - win.mean()) / (win.std() + 1e-9) * fig).mean())
+            if c > best:
+                best, where = c, y
+    return best, where
+
+
+def test_every_figure_is_drawn_on_the_report_page_in_headless_chromium(report, tmp_path):
+    """One tall screenshot of the whole page; each figure PNG, scaled as the page shows it, is found on it (2-D
+    correlation > 0.8 at one place) and the region it occupies is not blank."""
+    from PIL import Image
+
+    from lgcaa.report.html import png_size
+
+    exe = _chromium()
+    shot = tmp_path / "page.png"
+    res = _headless(exe, tmp_path / "profile", f"--screenshot={shot}", "--window-size=1280,16000",
+                    "--virtual-time-budget=5000", report.as_uri())
+    assert shot.is_file(), res.stderr[-2000:]
+    screen = np.asarray(Image.open(shot).convert("L")).astype(float)
+    figures = report.parent.parent / "figures"
+    found = []
+    for name in NAMES:
+        png = (report.parent / "pd_curve.png") if name == "fig8" else figures / f"{name}.png"
+        w, h = png_size(png.read_bytes())
+        dw = min(w * 2 // 3, 1280 - 2 * 24 - 2)  # displayed width: 2/3 of the pixels, at most the page width
+        dh = round(h * dw / w)
+        shown = np.asarray(Image.open(png).convert("L").resize((dw, dh), Image.Resampling.BILINEAR)).astype(float)
+        corr, top = _find(screen, shown, 24 + 1)
+        assert corr > 0.8, f"{name}: not found on the page (best correlation {corr:.2f})"
+        assert screen[top : top + dh, 25 : 25 + dw].std() > 10, f"{name}: its region on the page is blank"
+        found.append(top)
+    assert found == sorted(found)  # in the report's order, one below the other
 
 
 # ------------------------------------------------------------------------------------------------ MLflow

@@ -74,6 +74,7 @@ def render(
 
     from lgcaa.errors import UserError
     from lgcaa.io import write_json, write_text
+    from lgcaa.report.style import standalone
     from lgcaa.tables import compare, export
     from lgcaa.tables import render as rd
     from lgcaa.tables.cells import load_table
@@ -94,8 +95,9 @@ def render(
     write_text(out["md"], rd.to_markdown(grid))
     write_text(out["tex"], rd.to_latex(grid))
     links = json.loads(links_json.read_text()) if links_json else {}
-    write_text(out["html"], rd.to_html(grid, links))
-    write_text(out["compare.html"], compare.to_html(rows, keys, PAPER_TABLES[name].title, name, links))
+    write_text(out["html"], standalone(rd.to_html(grid, links), grid.title))
+    write_text(out["compare.html"], standalone(compare.to_html(rows, keys, PAPER_TABLES[name].title, name, links),
+                                               f"{PAPER_TABLES[name].title} — reported vs reproduced"))
     write_text(out["long.csv"], export.to_long_csv(table, grid))
     write_text(out["compare.csv"], compare.to_csv(rows, keys))
     write_text(out["compare.md"], compare.to_markdown(rows, keys, PAPER_TABLES[name].title))

@@ -1,9 +1,7 @@
-"""The HTML report and the perception-distortion curves.
+"""The HTML report. The figures it shows are made by `lgcaa.figures`, the claims by `lgcaa.claims`.
 
 Modules, top-down:
-  html     the self-contained report (tables, curves, visual comparisons, reported vs reproduced)
-  curves   Fig. 8: PSNR vs LPIPS over sampling steps, PNG + PDF + CSV
-  visual   which images/methods are compared visually; the LR | methods | HR panels
-  crops    where methods disagree most (the zoomed crop)
+  html     the self-contained report: claims, tables, figures, per-image scores, training curves, reported vs reproduced
+  style    one stylesheet for the report and every standalone HTML file (tables, claims)
   links    record path -> MLflow run URL
 """

@@ -1,62 +1,30 @@
 """The HTML report: one self-contained file (inline CSS, images as data: URIs, no scripts, no fetches).
 
-Sections: Tables I-III (each number links to the MLflow run of its evaluation), the perception-distortion
-curve, Fig. 4-style visual comparisons, and reported-vs-reproduced tables per paper table.
+Sections, in reading order: the paper's claims checked on our numbers; Tables I-III (each number links to the
+MLflow run of its evaluation); the paper's figures (Figs. 4-11) as regenerated; per-image scores; training
+curves of every LGCAA run; reported vs reproduced, cell by cell. `collect_parts` reads everything from the
+profile's results layout (`lgcaa.layout`); `render_report` is pure.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import io
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
-import numpy as np
+from lgcaa.report.style import CSS, HEADER_RGB, fragment_of
 
-from lgcaa.report.visual import Comparison
-
-HEADER_RGB = (35, 57, 93)  # table header background; the browser test looks for it in the screenshot
-
-CSS = """
-body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px; color: #1b1b1b; background: #fff; }
-h1 { font-size: 22px; margin: 0 0 4px 0; } h2 { font-size: 18px; margin-top: 28px; border-bottom: 1px solid #ccc; }
-.banner { background: #fff4d6; border: 1px solid #e0b84c; padding: 8px 12px; margin: 12px 0; }
-table.results, table.compare { border-collapse: collapse; margin: 8px 0; font-size: 13px; }
-table.results caption { text-align: left; font-weight: 600; padding: 4px 0; }
-table.results th, table.results td, table.compare th, table.compare td { border: 1px solid #c8c8c8; padding: 3px 8px; }
-table.results thead th, table.compare thead th { background: rgb(HEADER_RGB); color: #fff; }
-table.results td { text-align: right; font-variant-numeric: tabular-nums; }
-table.results tbody th { text-align: left; font-weight: normal; background: #f4f6fa; }
-td.best { background: #e3f3e3; } td.second { background: #f3f8e3; }
-.missing { color: #8b0000; } a { color: #0b4f9c; text-decoration: none; } a:hover { text-decoration: underline; }
-.footer p { margin: 2px 0; font-size: 12px; color: #444; } ol.notes { font-size: 12px; color: #444; }
-tr.within td { background: #eaf6ea; } tr.outside td { background: #fbeaea; }
-.cmp { margin: 14px 0 22px 0; } .cmp .row { display: flex; gap: 10px; align-items: flex-end; flex-wrap: wrap; }
-.cmp figure { margin: 0; text-align: center; font-size: 12px; }
-.cmp img.crop { width: 160px; height: 160px; image-rendering: pixelated; border: 1px solid #999; }
-.cmp img.overview { max-width: 256px; border: 1px solid #999; }
-.note { font-size: 12px; color: #555; } code { background: #f2f2f2; padding: 0 3px; }
-""".replace("HEADER_RGB", ", ".join(map(str, HEADER_RGB)))
+__all__ = ["HEADER_RGB", "Figure", "ReportParts", "collect_parts", "render_report"]
 
 
-def png_data_uri(img: np.ndarray | bytes) -> str:
-    """A data: URI of an image array (lossless PNG) or of PNG bytes."""
-    if isinstance(img, np.ndarray):
-        from PIL import Image
-
-        buf = io.BytesIO()
-        Image.fromarray(img).save(buf, format="PNG", optimize=True)
-        img = buf.getvalue()
-    return "data:image/png;base64," + base64.b64encode(img).decode("ascii")
-
-
-def jpeg_data_uri(img: np.ndarray, quality: int = 85) -> str:
-    """A data: URI of an image array as JPEG (overviews only; the compared crops stay lossless PNG)."""
-    from PIL import Image
-
-    buf = io.BytesIO()
-    Image.fromarray(img).save(buf, format="JPEG", quality=quality)
-    return "data:image/jpeg;base64," + base64.b64encode(buf.getvalue()).decode("ascii")
+@dataclass
+class Figure:
+    name: str
+    title: str
+    png: bytes
+    files: dict[str, str]  # pdf, csv paths (shown, not embedded)
 
 
 @dataclass
@@ -65,33 +33,35 @@ class ReportParts:
     comparable: bool
     tables: list[tuple[str, str]] = field(default_factory=list)  # (name, HTML fragment)
     compares: list[tuple[str, str]] = field(default_factory=list)  # (name, HTML fragment)
-    curve_png: bytes | None = None
-    curve_notes: list[str] = field(default_factory=list)
-    comparisons: list[Comparison] = field(default_factory=list)
+    claims: str = ""  # HTML fragment
+    figures: list[Figure] = field(default_factory=list)  # the paper's figures, in order
+    per_image: Figure | None = None
+    per_image_tables: str = ""
+    training: Figure | None = None
     tracking_uri: str = ""
     ui_url: str = ""
 
 
-def _comparison_html(c: Comparison) -> str:
+def png_data_uri(data: bytes) -> str:
+    return "data:image/png;base64," + base64.b64encode(data).decode("ascii")
+
+
+def png_size(data: bytes) -> tuple[int, int]:
+    """(width, height) from a PNG's IHDR chunk."""
+    if data[:8] != b"\x89PNG\r\n\x1a\n":
+        raise ValueError("not a PNG")
+    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+
+
+def _figure_html(f: Figure) -> str:
+    """The figure at half its pixel size (figures are drawn at 150 dpi), sized before it decodes so that
+    anchors (#fig4 ...) land on it."""
     e = html.escape
-    y, x, s = c.box
-    figs = [
-        (
-            f'<figure><img class="overview" alt="HR {e(c.image)} with crop box" src="{jpeg_data_uri(c.overview)}">'
-            f"<figcaption>HR, crop at ({x}, {y}), {s}×{s}</figcaption></figure>"
-        )
-    ]
-    figs += [
-        f'<figure><img class="crop" alt="{e(label)}" src="{png_data_uri(img)}">'
-        f"<figcaption>{e(label)}</figcaption></figure>"
-        for label, img in c.panels
-    ]
-    notes = "".join(f'<p class="note">{e(n)}</p>' for n in c.notes)
-    return (
-        f'<div class="cmp"><h3>{e(c.dataset_label)} — {e(c.image)} '
-        f'<span class="note">(crop where the methods disagree most: mean luminance s.d. {c.score:.1f})</span></h3>'
-        f'<div class="row">{"".join(figs)}</div>{notes}</div>'
-    )
+    files = " · ".join(f"{k.upper()}: <code>{e(v)}</code>" for k, v in f.files.items())
+    w, h = png_size(f.png)
+    return (f'<figure class="fig" id="{e(f.name)}"><figcaption>{e(f.title)} — {files}</figcaption>'
+            f'<img alt="{e(f.title)}" width="{w * 2 // 3}" height="{h * 2 // 3}" src="{png_data_uri(f.png)}">'
+            "</figure>")
 
 
 def render_report(p: ReportParts) -> str:
@@ -109,27 +79,77 @@ def render_report(p: ReportParts) -> str:
             "These numbers come from a reduced setting (small data, tiny models, offline metrics); they check "
             "the pipeline, not the paper's claims.</div>"
         )
+    toc = [("claims", "Claims"), ("tables", "Tables"), ("figures", "Figures"), ("per-image", "Per-image"),
+           ("training", "Training"), ("compare", "Reported vs reproduced")]
+    out.append('<nav class="toc">' + "".join(f'<a href="#{a}">{t}</a>' for a, t in toc) + "</nav>")
     if p.ui_url:
         out.append(
             f'<p class="note">Each number links to the MLflow run of its evaluation. Start the UI from the project '
             f"folder with <code>mlflow ui --backend-store-uri {e(p.tracking_uri)} --host 127.0.0.1 --port 5000</code> "
             f"(links point to {e(p.ui_url)}).</p>"
         )
-    out.append("<h2>Tables</h2>")
-    for _, frag in p.tables:
-        out.append(frag)
-    out.append("<h2>Perception–distortion trade-off (Fig. 8)</h2>")
-    if p.curve_png:
-        out.append(
-            f'<img alt="PSNR vs LPIPS over sampling steps" style="max-width:640px" src="{png_data_uri(p.curve_png)}">'
-        )
-    out += [f'<p class="note">{e(n)}</p>' for n in p.curve_notes]
-    out.append("<h2>Visual comparison (Fig. 4 style)</h2>")
-    if not p.comparisons:
-        out.append('<p class="note">No images configured (report.datasets).</p>')
-    out += [_comparison_html(c) for c in p.comparisons]
-    out.append("<h2>Reported vs reproduced</h2>")
-    for _, frag in p.compares:
-        out.append(frag)
+    out.append('<h2 id="claims">The paper\'s claims (§IV) on these numbers</h2>')
+    out.append(p.claims or '<p class="note">No claims evaluated.</p>')
+    out.append('<h2 id="tables">Tables</h2>')
+    out += [frag for _, frag in p.tables]
+    out.append('<h2 id="figures">Figures</h2>')
+    if not p.figures:
+        out.append('<p class="note">No figures rendered.</p>')
+    out += [_figure_html(f) for f in p.figures]
+    out.append('<h2 id="per-image">Per-image scores</h2>')
+    if p.per_image:
+        out.append(_figure_html(p.per_image))
+    out.append(p.per_image_tables)
+    out.append('<h2 id="training">Training curves</h2>')
+    if p.training:
+        out.append(_figure_html(p.training))
+    out.append('<h2 id="compare">Reported vs reproduced</h2>')
+    out += [frag for _, frag in p.compares]
     out.append("</body></html>")
     return "\n".join(out) + "\n"
+
+
+def _read(path: str, what: str) -> str:
+    from lgcaa.errors import UserError
+
+    f = Path(path)
+    if not f.is_file():
+        raise UserError(f"{f}: {what} not found; run `snakemake {f}` first")
+    return f.read_text()
+
+
+def _figure(layout: Any, name: str, title: str) -> Figure:
+    from lgcaa.errors import UserError
+
+    png = Path(layout.figure_file(name, "png"))
+    if not png.is_file():
+        raise UserError(f"{png}: figure not found; run `snakemake {png}` first")
+    return Figure(name, title, png.read_bytes(), {s: layout.figure_file(name, s) for s in ("pdf", "csv")})
+
+
+def collect_parts(cfg: dict[str, Any], tables: tuple[str, ...], runs_json: str | None = None, ui: str = "") -> ReportParts:
+    """Everything the report shows, read from the profile's results layout."""
+
+    from lgcaa.figures.per_image import load_per_image, to_html
+    from lgcaa.figures.render import TITLES as EXTRA_TITLES
+    from lgcaa.figures.spec import FIGURES, TITLES
+    from lgcaa.layout import Layout
+    from lgcaa.tables.spec import build_spec
+
+    L = Layout.of(cfg)
+    parts = ReportParts(profile=cfg["profile"], comparable=bool(cfg.get("comparable_to_paper")))
+    for n in tables:
+        parts.tables.append((n, fragment_of(_read(L.table_file(n, "html"), "rendered table"))))
+        parts.compares.append((n, fragment_of(_read(L.table_file(n, "compare.html"), "rendered table"))))
+    parts.claims = fragment_of(_read(L.claims_file("html"), "claims verdicts"))
+    parts.figures = [_figure(L, n, TITLES[n]) for n in FIGURES]
+    parts.per_image = _figure(L, "per_image", EXTRA_TITLES["per_image"])
+    limit = int(cfg.get("report", {}).get("per_image_rows", 12))
+    parts.per_image_tables = to_html(load_per_image(build_spec(cfg, "table1")), limit)
+    parts.training = _figure(L, "training", EXTRA_TITLES["training"])
+    if runs_json and Path(runs_json).is_file():
+        # the store beside the runs map (<results>/mlflow.db), relative to the project folder the command runs
+        # from, so the hint stays right when the tree is moved or copied
+        parts.tracking_uri = f"sqlite:///{Path(runs_json).parent.parent / 'mlflow.db'}"
+        parts.ui_url = ui
+    return parts

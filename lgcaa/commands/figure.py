@@ -1,0 +1,61 @@
+"""`lgcaa figure ACTION`: the paper's figures (and the report's extra plots) of a profile.
+
+    lgcaa figure render fig4 --config mini [--record R]     -> <results>/figures/fig4.{png,pdf,csv}
+    lgcaa figure render fig8 --config mini                    -> <results>/report/pd_curve.{png,pdf,csv}
+    lgcaa figure spec fig9 --config paper                     print what the figure shows (JSON)
+    lgcaa figure list                                         the figure names
+
+Names: fig4 .. fig11 (the paper's), per_image, training. Everything comes from the profile (`--config`: a
+profile name or a config file), the same way the DAG's rules call it.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    from lgcaa.figures.render import NAMES
+
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    p = sub.add_parser("render", help="draw one figure: PNG + PDF + its data as CSV")
+    p.add_argument("name", choices=NAMES, help="which figure")
+    p.add_argument("--config", default=None, help="profile name or config file (default: mini)")
+    p.add_argument("--record", default=None, help="write a job record (run.json) here")
+    p.add_argument("--experiment", default="figures", help="MLflow experiment of the job record")
+    p = sub.add_parser("spec", help="print what a figure shows in a profile (JSON)")
+    p.add_argument("name", choices=NAMES, help="which figure")
+    p.add_argument("--config", default=None, help="profile name or config file (default: mini)")
+    sub.add_parser("list", help="the figure names and titles")
+
+
+def run(args: argparse.Namespace) -> int:
+    from lgcaa.config import load_config
+    from lgcaa.figures.render import NAMES, TITLES, paths, render
+    from lgcaa.figures.spec import TITLES as PAPER_TITLES
+    from lgcaa.figures.spec import build_figure
+
+    if args.action == "list":
+        for n in NAMES:
+            print(f"{n:10s} {PAPER_TITLES.get(n) or TITLES[n]}")
+        return 0
+    cfg = load_config(args.config)
+    if args.action == "spec":
+        if args.name in ("fig8", "per_image", "training"):
+            from lgcaa.tables.spec import build_curve_spec, build_spec
+
+            print(build_curve_spec(cfg).to_json() if args.name == "fig8" else build_spec(cfg, "table1").to_json())
+        else:
+            print(build_figure(cfg, args.name).to_json())
+        return 0
+    params = render(cfg, args.name)
+    files = paths(cfg, args.name)
+    print(f"{args.name}: {files['png']} ({'drawn' if params.get('drawn') else 'message only'})")
+    if args.record:
+        from lgcaa.tracking import write_record
+
+        write_record(args.record, experiment=args.experiment, run_name=f"figure:{args.name}",
+                     params={k: v for k, v in params.items() if not isinstance(v, float)},
+                     metrics={k: v for k, v in params.items() if isinstance(v, float)},
+                     artifacts=list(files.values()))
+    return 0

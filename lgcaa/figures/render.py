@@ -1,0 +1,124 @@
+"""Render one figure of a profile into `<results>/figures/<name>.{png,pdf,csv}` (Fig. 8: the report's pd_curve.*).
+
+`render(cfg, name)` is the whole job behind `lgcaa figure render NAME --config PROFILE`: it builds the
+figure's spec from the profile (`lgcaa.figures.spec`, `lgcaa.tables.spec`), reads what the figure needs,
+draws, writes the three files and returns the parameters of its job record. Every figure writes its files
+even when it has nothing to draw; then the picture says why.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from lgcaa.figures import draw
+from lgcaa.figures.spec import CAPTURE_FIGURES, FIGURES, PANEL_FIGURES, CaptureFigure, PanelFigure, build_figure
+from lgcaa.io import write_text
+from lgcaa.layout import Layout
+
+EXTRA = ("per_image", "training")  # report figures that are not in the paper
+NAMES = (*FIGURES, *EXTRA)
+TITLES = {"per_image": "Per-image PSNR of every Table I method against bicubic's",
+          "training": "Training curves of every LGCAA run (loss terms over steps)"}
+
+
+def paths(cfg: dict[str, Any], name: str) -> dict[str, str]:
+    L = Layout.of(cfg)
+    return {s: L.figure_file(name, s) for s in ("png", "pdf", "csv")}
+
+
+def _write(fig, csv_text: str, out: dict[str, str]) -> None:
+    draw.save(fig, out["png"], out["pdf"])
+    write_text(out["csv"], csv_text)
+
+
+def _panels(cfg: dict[str, Any], spec: PanelFigure, out: dict[str, str]) -> dict[str, Any]:
+    from lgcaa.figures.panels import excluded_notes, lpips_scorer, rows_for, to_csv
+
+    profile = cfg["profile"]
+    if not spec.sets:
+        _write(draw.message_figure(spec.title, [spec.note], profile), "", out)
+        return {"drawn": False, "note": spec.note}
+    lpips, lp_note = lpips_scorer() if any(s.hr_dir for s in spec.sets) else (None, "")
+    rows = rows_for(spec, lpips)
+    if not rows:
+        _write(draw.message_figure(spec.title, [f"no images in {', '.join(s.lr_dir for s in spec.sets)}"], profile),
+               "", out)
+        return {"drawn": False}
+    scored = "PSNR (Y of YCbCr) and LPIPS of each crop against the HR crop" if lpips else \
+        "PSNR (Y of YCbCr) of each crop against the HR crop"
+    footer = [scored if any(s.hr_dir for s in spec.sets) else "LR-only inputs: no HR shown, no crop scored",
+              "Crop: the window with the most HR structure where the methods that produce real images disagree most"]
+    footer += [n for n in (lp_note,) if n] + excluded_notes(rows, spec.min_lr_fit)
+    footer += list(dict.fromkeys(n for r in rows for n in r.notes))
+    _write(draw.panel_grid(spec.title, spec.note, rows, footer, profile), to_csv(spec, rows), out)
+    return {"drawn": True, "rows": len(rows), "datasets": ",".join(s.dataset for s in spec.sets),
+            "lpips": bool(lpips)}
+
+
+def _capture(cfg: dict[str, Any], spec: CaptureFigure, out: dict[str, str]) -> dict[str, Any]:
+    from lgcaa.figures import attention_maps, capture, latents
+    from lgcaa.figures.panels import image_names
+
+    names = image_names(spec.lr_dir, spec.images, spec.offset)
+    profile = cfg["profile"]
+    if spec.name == "fig10":
+        run = spec.runs[0]
+        cap = capture.capture_attention(run, spec.lr_dir, names[0])
+        note = spec.note or f"run '{run.run}' ({run.label}), {spec.dataset_label}, {run.steps} DDPM steps"
+        _write(attention_maps.make_figure(spec.title, note, cap, profile=profile), attention_maps.to_csv(cap), out)
+        return {"drawn": True, "run": run.run, "layer": cap.layer, "image": cap.image, "stages": len(cap.stages)}
+    pairs = [capture.capture_latents(r, spec.lr_dir, spec.hr_dir, names) for r in spec.runs]
+    note = spec.note or f"{spec.dataset_label}, {len(names)} image(s): {', '.join(names)}"
+    footer = ("x̂₀: latent decoded after the last DDPM step; z₀: VAE posterior mean of the HR image (scaled as in "
+              "training); values pooled over images and pixels per channel; W1 = mean |sort(x̂₀) − sort(z₀)|")
+    _write(latents.make_figure(spec.title, note, pairs, footer, profile), latents.to_csv(pairs), out)
+    return {"drawn": True, "runs": ",".join(r.run for r in spec.runs), "images": len(names),
+            **{f"w1_mean.{p.label}": sum(p.w1_per_channel()) / len(p.w1_per_channel()) for p in pairs}}
+
+
+def _curve(cfg: dict[str, Any], out: dict[str, str]) -> dict[str, Any]:
+    from lgcaa.figures.curve import load_curves, make_figure, to_csv
+    from lgcaa.tables.spec import build_curve_spec
+
+    curves = load_curves(build_curve_spec(cfg))
+    _write(make_figure(curves), to_csv(curves), out)
+    return {"drawn": curves.any_drawable, "y_metric": curves.y_metric, "lock": curves.lock or "none",
+            "series": ",".join(label for label, _ in curves.series) or "none"}
+
+
+def _per_image(cfg: dict[str, Any], out: dict[str, str]) -> dict[str, Any]:
+    from lgcaa.figures.per_image import load_per_image, make_figure, to_csv
+    from lgcaa.tables.spec import build_spec
+
+    data = load_per_image(build_spec(cfg, "table1"))
+    _write(make_figure(data, TITLES["per_image"], profile=cfg["profile"]), to_csv(data), out)
+    return {"drawn": any(d.images for d in data), "datasets": ",".join(d.dataset for d in data)}
+
+
+def _training(cfg: dict[str, Any], out: dict[str, str]) -> dict[str, Any]:
+    from lgcaa.figures.training import make_figure, read_metrics, to_csv
+    from lgcaa.layout import model_runs
+
+    L = Layout.of(cfg)
+    curves = [read_metrics(r, f"{L.model_dir(r)}/metrics.jsonl") for r in model_runs(cfg)]
+    _write(make_figure(curves, TITLES["training"], profile=cfg["profile"]), to_csv(curves), out)
+    return {"drawn": bool(curves), "runs": len(curves)}
+
+
+def render(cfg: dict[str, Any], name: str) -> dict[str, Any]:
+    """Draw figure `name` of profile `cfg`; returns the job record's params (files: `paths(cfg, name)`)."""
+    from lgcaa.errors import UserError
+
+    out = paths(cfg, name)
+    if name == "fig8":
+        params = _curve(cfg, out)
+    elif name in PANEL_FIGURES or name in CAPTURE_FIGURES:
+        spec = build_figure(cfg, name)
+        params = _panels(cfg, spec, out) if isinstance(spec, PanelFigure) else _capture(cfg, spec, out)
+    elif name == "per_image":
+        params = _per_image(cfg, out)
+    elif name == "training":
+        params = _training(cfg, out)
+    else:
+        raise UserError(f"unknown figure {name!r}; known: {', '.join(NAMES)}")
+    return {"figure": name, "profile": cfg["profile"], **params}

@@ -1,0 +1,241 @@
+"""What each figure of the paper shows in a profile: datasets, methods or trained runs, images, crop size.
+
+`build_figure(cfg, name)` reads the profile's optional `figures` section (shared keys `images`, `crop`,
+`min_lr_fit`, then one entry per figure) and returns a JSON-serialisable spec whose `inputs` are the files
+the figure's rule depends on:
+
+    fig4   {"datasets": [...], "methods": [...]}        crops with HR (default: Table I's datasets, methods)
+    fig5   {"dataset": D, "methods": [...]}             LR-only inputs: no HR shown, none scored
+    fig6   {"dataset": D, "methods": [...]}             idem
+    fig7   {"dataset": D, "methods": [...]}             crops with HR (the paper: ImageNet-Test)
+    fig9   {"dataset": D}                               the DPACM rows of Table II side by side
+    fig10  {"dataset": D, "image": NAME}                local / global stage outputs of the full LGCAA run
+    fig11  {"dataset": D, "images": N}                  predicted vs initial latents of the DPACM rows' runs
+    (Fig. 8 is `tables.curves`, see lgcaa.figures.curve)
+
+Any figure entry may also set `images` (a count, or a list of file names), `offset` (skip the first images),
+`crop` and `note` (shown under the title: what the figure is in this profile). A figure that is not
+configured still renders, saying so. Runs of Figs. 9-11 are read from Table II's rows (module DPACM / the
+full LGCAA row), so they follow whatever runs the profile defines for the ablations.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from lgcaa.errors import UserError
+from lgcaa.layout import Layout, model_sample_jobs
+
+PANEL_FIGURES = ("fig4", "fig5", "fig6", "fig7", "fig9")
+CAPTURE_FIGURES = ("fig10", "fig11")
+FIGURES = ("fig4", "fig5", "fig6", "fig7", "fig8", "fig9", "fig10", "fig11")
+TITLES = {
+    "fig4": "Fig. 4 — visual comparison on real-world degradations",
+    "fig5": "Fig. 5 — real-world LR inputs without HR",
+    "fig6": "Fig. 6 — real-world LR inputs without HR",
+    "fig7": "Fig. 7 — ImageNet-Test (severe degradations)",
+    "fig8": "Fig. 8 — perception–distortion trade-off over sampling steps",
+    "fig9": "Fig. 9 — DPACM: each loss alone and both",
+    "fig10": "Fig. 10 — local and global attention stages",
+    "fig11": "Fig. 11 — latent histograms: predicted x̂₀ vs initial z₀",
+}
+DEFAULTS = {"images": 3, "crop": 64, "min_lr_fit": 0.5}
+
+
+@dataclass(frozen=True)
+class PanelSet:
+    dataset: str
+    label: str
+    lr_dir: str
+    hr_dir: str  # "" when the figure shows LR-only inputs
+    methods: tuple[tuple[str, str, str], ...]  # (method, label, SR folder)
+
+
+@dataclass(frozen=True)
+class PanelFigure:
+    name: str
+    title: str
+    note: str
+    sets: tuple[PanelSet, ...]
+    images: int | tuple[str, ...]
+    offset: int
+    crop: int
+    min_lr_fit: float
+    manifests: tuple[str, ...] = ()
+
+    @property
+    def inputs(self) -> list[str]:
+        return [*self.manifests, *(m[2] for s in self.sets for m in s.methods)]
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+
+    @staticmethod
+    def from_json(text: str) -> PanelFigure:
+        d = json.loads(text)
+        sets = tuple(PanelSet(**{**s, "methods": tuple(tuple(m) for m in s["methods"])}) for s in d.pop("sets"))
+        images = d.pop("images")
+        return PanelFigure(sets=sets, images=tuple(images) if isinstance(images, list) else int(images),
+                           manifests=tuple(d.pop("manifests")), **d)
+
+
+@dataclass(frozen=True)
+class CaptureRun:
+    label: str
+    run: str
+    run_dir: str
+    steps: int
+    method: str  # its SR output folder name (the figure shows the sampled image beside the capture)
+
+
+@dataclass(frozen=True)
+class CaptureFigure:
+    name: str
+    title: str
+    note: str
+    dataset: str
+    dataset_label: str
+    lr_dir: str
+    hr_dir: str
+    runs: tuple[CaptureRun, ...]
+    images: int | tuple[str, ...]
+    offset: int = 0
+    seed: int = 0
+    manifest: str = ""
+    trained: tuple[str, ...] = ()  # train.json of every run (the rule's inputs)
+
+    @property
+    def inputs(self) -> list[str]:
+        return [self.manifest, *self.trained] if self.manifest else list(self.trained)
+
+    def to_json(self) -> str:
+        return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+
+    @staticmethod
+    def from_json(text: str) -> CaptureFigure:
+        d = json.loads(text)
+        runs = tuple(CaptureRun(**r) for r in d.pop("runs"))
+        images = d.pop("images")
+        return CaptureFigure(runs=runs, images=tuple(images) if isinstance(images, list) else int(images),
+                             trained=tuple(d.pop("trained")), **d)
+
+
+def _section(cfg: dict[str, Any], name: str) -> dict[str, Any]:
+    figs = cfg.get("figures", {})
+    shared = {k: figs[k] for k in DEFAULTS if k in figs}
+    return {**DEFAULTS, **shared, **figs.get(name, {})}
+
+
+def _images(entry: dict[str, Any]) -> int | tuple[str, ...]:
+    v = entry.get("images", DEFAULTS["images"])
+    return tuple(str(x) for x in v) if isinstance(v, list) else int(v)
+
+
+def _dataset(cfg: dict[str, Any], name: str, ds: Any) -> str:
+    if ds not in cfg["datasets"]:
+        raise UserError(f"config figures/{name}: dataset {ds!r} is not in 'datasets' ({', '.join(cfg['datasets'])}); "
+                        "fix the profile")
+    return str(ds)
+
+
+def _label(cfg: dict[str, Any], method: str) -> str:
+    return cfg.get("tables", {}).get("labels", {}).get(method, method)
+
+
+def _panel_set(cfg: dict[str, Any], name: str, ds: str, methods: list[str], with_hr: bool) -> PanelSet:
+    L = Layout.of(cfg)
+    ds = _dataset(cfg, name, ds)
+    return PanelSet(ds, cfg["datasets"][ds].get("label", ds), L.lr_dir(ds), L.hr_dir(ds) if with_hr else "",
+                    tuple((m, _label(cfg, m), L.sr_dir(ds, m)) for m in methods))
+
+
+def _table2_rows(cfg: dict[str, Any]) -> list[dict[str, Any]]:
+    return list(cfg.get("tables", {}).get("table2", {}).get("rows", []))
+
+
+def _not_configured(name: str, why: str, cfg: dict[str, Any]) -> PanelFigure:
+    return PanelFigure(name, TITLES[name], f"not configured in profile '{cfg['profile']}': {why}", (), 0, 0,
+                       DEFAULTS["crop"], DEFAULTS["min_lr_fit"])
+
+
+def build_panel_figure(cfg: dict[str, Any], name: str) -> PanelFigure:
+    """Figs. 4-7 and 9 (image panels) of profile `cfg`."""
+    e = _section(cfg, name)
+    t1 = cfg.get("tables", {}).get("table1", {})
+    L = Layout.of(cfg)
+    if name == "fig9":
+        rows = [r for r in _table2_rows(cfg) if r["module"] == "DPACM"]
+        if not rows:
+            return _not_configured(name, "Table II has no DPACM rows (tables.table2)", cfg)
+        ds = e.get("dataset", cfg["tables"]["table2"]["dataset"])
+        s = _panel_set(cfg, name, ds, [], True)
+        s = PanelSet(s.dataset, s.label, s.lr_dir, s.hr_dir,
+                     tuple((r["method"], r.get("label", r["variant"]), L.sr_dir(s.dataset, r["method"])) for r in rows))
+        sets = (s,)
+    elif name == "fig4":
+        datasets = e.get("datasets", t1.get("datasets", []))
+        methods = e.get("methods", t1.get("methods", []))
+        if not datasets:
+            return _not_configured(name, "no dataset (figures.fig4.datasets or tables.table1)", cfg)
+        sets = tuple(_panel_set(cfg, name, d, methods, True) for d in datasets)
+    else:
+        if "dataset" not in e:
+            return _not_configured(name, f"figures.{name}.dataset is not set", cfg)
+        sets = (_panel_set(cfg, name, e["dataset"], e.get("methods", t1.get("methods", [])), name != "fig5" and name != "fig6"),)
+    return PanelFigure(name, TITLES[name], str(e.get("note", "")), sets, _images(e), int(e.get("offset", 0)),
+                       int(e["crop"]), float(e["min_lr_fit"]), tuple(L.manifest(s.dataset) for s in sets))
+
+
+def _run_of(cfg: dict[str, Any], method: str) -> tuple[str, int] | None:
+    """(run, steps) of the LGCAA sampling job that produces `method`, or None (e.g. an imported baseline)."""
+    for j in model_sample_jobs(cfg.get("model", {})) if cfg.get("model", {}).get("runs") else []:
+        if j.method == method:
+            return j.run, j.steps
+    return None
+
+
+def build_capture_figure(cfg: dict[str, Any], name: str) -> CaptureFigure | PanelFigure:
+    """Figs. 10-11 (captured from trained runs), or a not-configured placeholder."""
+    e = _section(cfg, name)
+    rows = _table2_rows(cfg)
+    if name == "fig10":
+        rows = [r for r in rows if r["module"] == "LGCAA" and r["variant"] == "lgcaa"]
+        why = "Table II has no full LGCAA row (module LGCAA, variant lgcaa)"
+        images: int | tuple[str, ...] = (str(e["image"]),) if "image" in e else 1
+    else:
+        rows = [r for r in rows if r["module"] == "DPACM"]
+        why = "Table II has no DPACM rows"
+        images = _images(e) if "images" in cfg.get("figures", {}).get(name, {}) else 2
+    if not rows:
+        return _not_configured(name, why, cfg)
+    not_model = [r["method"] for r in rows if _run_of(cfg, r["method"]) is None]
+    if not_model:
+        return _not_configured(name, f"Table II's {', '.join(not_model)} is not produced by a trained LGCAA run "
+                                     "(model.runs), so there is no model to capture from", cfg)
+    L = Layout.of(cfg)
+    ds = _dataset(cfg, name, e.get("dataset", cfg["tables"]["table2"]["dataset"]))
+    runs = []
+    for r in rows:
+        run, steps = _run_of(cfg, r["method"])  # type: ignore[misc]
+        runs.append(CaptureRun(r.get("label", r["variant"]), run, L.model_dir(run), steps, r["method"]))
+    return CaptureFigure(
+        name, TITLES[name], str(e.get("note", "")), ds, cfg["datasets"][ds].get("label", ds), L.lr_dir(ds),
+        L.hr_dir(ds), tuple(runs), images, int(e.get("offset", 0)), int(cfg.get("seed", 0)), L.manifest(ds),
+        tuple(dict.fromkeys(L.train_done(r.run) for r in runs)),
+    )
+
+
+def build_figure(cfg: dict[str, Any], name: str) -> PanelFigure | CaptureFigure:
+    if name in PANEL_FIGURES:
+        return build_panel_figure(cfg, name)
+    if name in CAPTURE_FIGURES:
+        return build_capture_figure(cfg, name)
+    raise UserError(f"unknown figure {name!r}; image figures: {', '.join(PANEL_FIGURES + CAPTURE_FIGURES)} "
+                    "(Fig. 8 is the curves rule)")
+
+
+def figure_from_json(text: str) -> PanelFigure | CaptureFigure:
+    d = json.loads(text)
+    return CaptureFigure.from_json(text) if "runs" in d else PanelFigure.from_json(text)

@@ -1,0 +1,55 @@
+"""One stylesheet for the report and every standalone HTML file (tables, reported vs reproduced, claims).
+
+Best is bold on green, second-best underlined on yellow — the underline is drawn by the cell's CSS, so it
+shows even though numbers are links (links are never underlined, so no number looks "second" by accident).
+A standalone file wraps its fragment between FRAGMENT markers; the report embeds the fragment.
+"""
+
+from __future__ import annotations
+
+import html
+
+HEADER_RGB = (35, 57, 93)  # table header background; the browser test looks for it in the screenshot
+FRAGMENT_START = "<!-- lgcaa:fragment -->"
+FRAGMENT_END = "<!-- /lgcaa:fragment -->"
+
+CSS = """
+body { font-family: system-ui, -apple-system, "Segoe UI", sans-serif; margin: 24px; color: #1b1b1b; background: #fff; }
+h1 { font-size: 22px; margin: 0 0 4px 0; } h2 { font-size: 18px; margin-top: 28px; border-bottom: 1px solid #ccc; }
+h3 { font-size: 15px; margin: 18px 0 6px 0; }
+.banner { background: #fff4d6; border: 1px solid #e0b84c; padding: 8px 12px; margin: 12px 0; }
+nav.toc { font-size: 13px; margin: 8px 0 16px 0; } nav.toc a { margin-right: 12px; }
+table.results, table.compare, table.claims { border-collapse: collapse; margin: 8px 0; font-size: 13px; }
+table.results caption { text-align: left; font-weight: 600; padding: 4px 0; }
+table.results th, table.results td, table.compare th, table.compare td, table.claims th, table.claims td {
+  border: 1px solid #c8c8c8; padding: 3px 8px; }
+table.results thead th, table.compare thead th, table.claims thead th { background: rgb(HEADER_RGB); color: #fff; }
+table.results td { text-align: right; font-variant-numeric: tabular-nums; }
+table.results tbody th { text-align: left; font-weight: normal; background: #f4f6fa; }
+td.best { background: #cfeccf; } td.best b, td.best a { font-weight: 700; }
+td.second { background: #fff3bf; }
+td.second a, td.second span, td.second u { text-decoration: underline; text-decoration-thickness: 2px;
+  text-underline-offset: 2px; }
+.missing { color: #8b0000; } a { color: #0b4f9c; text-decoration: none; } a:hover { text-decoration: underline; }
+.footer p { margin: 2px 0; font-size: 12px; color: #444; } ol.notes { font-size: 12px; color: #444; }
+tr.within td { background: #eaf6ea; } tr.outside td { background: #fbeaea; }
+table.claims td { vertical-align: top; max-width: 420px; }
+tr.supported td.verdict { background: #cfeccf; font-weight: 600; } tr.refuted td.verdict { background: #f6caca; font-weight: 600; }
+tr.inconclusive td.verdict { background: #fff3bf; } tr.not-evaluable td.verdict, tr.qualitative td.verdict { color: #666; }
+figure.fig { margin: 10px 0 24px 0; } figure.fig img { max-width: 100%; height: auto; border: 1px solid #ddd; }
+figure.fig figcaption { font-size: 12px; color: #444; margin-bottom: 4px; }
+.note { font-size: 12px; color: #555; } code { background: #f2f2f2; padding: 0 3px; }
+""".replace("HEADER_RGB", ", ".join(map(str, HEADER_RGB)))
+
+
+def standalone(fragment: str, title: str) -> str:
+    """A complete HTML document holding `fragment`, styled like the report."""
+    return (f'<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8"><title>{html.escape(title)}</title>'
+            f"<style>{CSS}</style></head><body>\n{FRAGMENT_START}\n{fragment}{FRAGMENT_END}\n</body></html>\n")
+
+
+def fragment_of(document: str) -> str:
+    """The fragment of a `standalone` document (a bare fragment is returned as it is)."""
+    if FRAGMENT_START in document and FRAGMENT_END in document:
+        return document.split(FRAGMENT_START, 1)[1].split(FRAGMENT_END, 1)[0].strip("\n") + "\n"
+    return document

@@ -1,0 +1,286 @@
+"""The figures on synthetic images and numbers: where the crop lands, what is scored under it, Fig. 8's stand-in
+axis, per-image and training plots, latent W1, attention maps, and every figure of a profile rendered (never
+blank) through the CLI."""
+
+from __future__ import annotations
+
+import copy
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from test_tables import GAN, LGCAA_SEEDS, LPIPS_MISSING, synth_config, write_eval
+
+from lgcaa.figures import crops
+from lgcaa.figures.curve import load_curves, make_figure, plot, to_csv
+from lgcaa.figures.panels import compare_row
+from lgcaa.figures.spec import PanelSet, build_figure
+from lgcaa.io import write_png
+from lgcaa.tables.spec import build_curve_spec
+
+
+def _scene(rng: np.random.Generator) -> np.ndarray:
+    """64x64 HR: flat grey except a textured bottom-right quadrant (stripes that survive x4 downscaling)."""
+    hr = np.full((64, 64, 3), 128.0)
+    yy, xx = np.mgrid[0:32, 0:32]
+    phase = rng.uniform(0, 2 * np.pi)
+    hr[32:, 32:] = (128 + 110 * np.sin(2 * np.pi * (xx + yy) / 16 + phase))[..., None]
+    return hr.astype(np.uint8)
+
+
+def _blocky(hr: np.ndarray) -> np.ndarray:
+    return np.kron(hr[::4, ::4], np.ones((4, 4, 1))).astype(np.uint8)
+
+
+def _write_set(root: Path, rng: np.random.Generator, name: str = "a.png") -> PanelSet:
+    hr = _scene(rng)
+    lr = crops.resize(hr, (16, 16))
+    write_png(root / "hr" / name, hr)
+    write_png(root / "lr" / name, lr)
+    good = crops.resize(lr, (64, 64))
+    other = good.copy()
+    other[40:56, 40:56] = np.clip(other[40:56, 40:56].astype(int) + 45, 0, 255)  # disagree where there is structure
+    flat_diff = good.copy()
+    flat_diff[4:24, 4:24] = 88  # a larger disagreement area in the flat region: must not win
+    noise = rng.integers(0, 256, size=(64, 64, 3), dtype=np.uint8)  # not an image of the scene
+    methods = []
+    for m, img in (("good", good), ("other", other), ("flat", flat_diff), ("noise", noise)):
+        write_png(root / "sr" / m / name, img)
+        methods.append((m, m.upper(), str(root / "sr" / m)))
+    return PanelSet("ds", "Set", str(root / "lr"), str(root / "hr"), tuple(methods))
+
+
+def test_psnr_y_matches_the_metrics_protocol():
+    import pyiqa
+    import torch
+
+    rng = np.random.default_rng(3)
+    a = rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8)
+    b = np.clip(a.astype(int) + rng.integers(-20, 20, size=a.shape), 0, 255).astype(np.uint8)
+    to = lambda x: torch.from_numpy(x).permute(2, 0, 1)[None].float() / 255  # noqa: E731
+    ref = pyiqa.create_metric("psnr", test_y_channel=True, color_space="ycbcr", crop_border=0, device="cpu")
+    assert crops.psnr_y(a, b) == pytest.approx(float(ref(to(a), to(b))), abs=1e-3)
+
+
+def test_crop_follows_structure_where_real_outputs_disagree(tmp_path):
+    s = _write_set(tmp_path, np.random.default_rng(0))
+    row = compare_row(s, "a.png", 16, 0.5)
+    y, x, size = row.box
+    assert size == 16 and y % 4 == 0 and x % 4 == 0  # on the scale grid: the LR crop maps exactly
+    assert y >= 28 and x >= 28  # the textured quadrant, not the flat corner where 'flat' disagrees more
+    tiles = {t.label: t for t in row.tiles}
+    assert list(tiles) == ["LR", "GOOD", "OTHER", "FLAT", "NOISE", "HR"]
+    assert tiles["LR"].image.shape == (4, 4, 3) and tiles["HR"].image.shape == (16, 16, 3)
+    assert tiles["NOISE"].real is False and tiles["GOOD"].real is True
+    assert set(row.excluded()) == {"NOISE"}
+    from lgcaa.figures.panels import excluded_notes
+
+    assert excluded_notes([row, row], 0.5)[0].startswith("NOISE: left out of the crop choice on 2/2 image(s)")
+    assert tiles["GOOD"].psnr > tiles["NOISE"].psnr and "dB" in tiles["GOOD"].caption
+    # without the structure term the flat corner (larger disagreement) would have won
+    real = [crops.resize(crops.resize(_scene(np.random.default_rng(0)), (16, 16)), (64, 64))]
+    assert crops.best_window(crops.disagreement(real + [real[0] * 0]), 16, 4) != (y, x)
+
+
+def test_lr_only_rows_have_no_hr_and_no_scores(tmp_path):
+    s = _write_set(tmp_path, np.random.default_rng(1))
+    lr_only = PanelSet(s.dataset, s.label, s.lr_dir, "", s.methods)
+    row = compare_row(lr_only, "a.png", 16, 0.5)
+    assert [t.label for t in row.tiles][-1] != "HR" and all(t.psnr is None for t in row.tiles)
+    assert row.overview_label.startswith("LR (bicubic ×4)")
+
+
+def _profile(tmp_path: Path) -> dict:
+    """The tables' synthetic profile with images for the panel figures of two datasets."""
+    results = tmp_path / "results"
+    cfg = synth_config(results)
+    cfg["methods"] = ["base", "gan", "lgcaa", "v-std", "v-none", "v-l1"]
+    rng = np.random.default_rng(4)
+    for ds in ("ds-a", "ds-b"):
+        for name in ("a.png", "b.png"):
+            s = _write_set(tmp_path / "tmp" / ds, rng, name)
+            for m, label, folder in s.methods:
+                dest = {"good": "base", "other": "gan", "flat": "lgcaa", "noise": "v-none"}[m]
+                write_png(results / "sr" / ds / dest / name, crops_read(Path(folder) / name))
+            for sub in ("hr", "lr"):
+                write_png(tmp_path / "data" / ds / sub / name, crops_read(tmp_path / "tmp" / ds / sub / name))
+        (tmp_path / "data" / ds / "manifest.json").write_text("{}")
+    cfg["figures"] = {"images": 2, "crop": 16, "fig5": {"dataset": "ds-a"}, "fig7": {"dataset": "ds-b", "note": "x"}}
+    cfg["mini"] = {"photos": ["astronaut"], "hr_size": 64, "scale": 4}  # the datasets' source (validation)
+    cfg["metrics"] = ["psnr", "ssim", "lpips", "niqe"]
+    return cfg
+
+
+def crops_read(p: Path) -> np.ndarray:
+    from lgcaa.io import read_rgb
+
+    return read_rgb(p)
+
+
+def test_figure_specs_follow_the_profile(tmp_path):
+    cfg = _profile(tmp_path)
+    f4 = build_figure(cfg, "fig4")
+    assert [s.dataset for s in f4.sets] == ["ds-a", "ds-b"] and [m[0] for m in f4.sets[0].methods] == ["base", "gan", "lgcaa"]
+    assert build_figure(cfg, "fig5").sets[0].hr_dir == ""  # LR-only
+    f9 = build_figure(cfg, "fig9")
+    assert [m[1] for m in f9.sets[0].methods] == ["No DPACM", "DPACM"]  # Table II's DPACM rows
+    assert "not configured" in build_figure(cfg, "fig6").note
+    f10 = build_figure(cfg, "fig10")  # Table II's methods here are baselines: nothing to capture
+    assert "not produced by a trained LGCAA run" in f10.note
+    assert type(build_figure(cfg, "fig4")).from_json(f4.to_json()) == f4
+
+
+def _curve_config(results: Path, lpips: bool, niqe: bool = True) -> dict:
+    cfg = synth_config(results)
+    cfg["tables"]["curves"] = {
+        "dataset": "ds-b",
+        "series": [
+            {"label": "LGCAA", "points": [{"steps": s, "method": f"lgcaa-s{s}"} for s in (50, 30, 40)]},
+            {"label": "SeeSR", "key": "seesr", "points": [{"steps": s, "method": f"seesr-s{s}"} for s in (30, 40, 50)]},
+        ],
+    }
+    cfg["seeds"] = {"k": 1, "methods": []}
+    for i, s in enumerate((30, 40, 50)):
+        vals = copy.deepcopy(LGCAA_SEEDS[0])
+        vals["psnr"] = [v + 0.2 * i for v in vals["psnr"]]
+        vals["lpips"] = [v + 0.01 * i for v in vals["lpips"]] if lpips else LPIPS_MISSING
+        vals["niqe"] = [5.0 - 0.1 * i] * 4 if niqe else "weights absent: niqe.mat"
+        write_eval(results, "ds-b", f"lgcaa-s{s}", vals)
+        write_eval(results, "ds-b", f"seesr-s{s}", {**GAN, "lpips": GAN["lpips"] if lpips else LPIPS_MISSING,
+                                                     "niqe": [4.0 + 0.1 * i] * 4 if niqe else "weights absent: niqe.mat"})
+    return cfg
+
+
+def test_fig8_plots_niqe_as_a_labelled_stand_in_when_lpips_is_missing(tmp_path):
+    curves = load_curves(build_curve_spec(_curve_config(tmp_path / "results", lpips=False)))
+    assert curves.y_metric == "niqe" and curves.any_drawable
+    fig = make_figure(curves)
+    ax = fig.axes[0]
+    assert len(ax.lines) >= 2  # both series drawn
+    assert "stand-in" in ax.get_ylabel() and "stand-in" in ax.get_title() and "NIQE" in ax.get_title()
+    assert list(ax.lines[0].get_ydata()) == pytest.approx([5.0, 4.9, 4.8])
+    text = " ".join(t.get_text() for t in ax.texts).replace("\n", " ")
+    assert "LPIPS unavailable: weights absent" in text and "not what the paper plots" in text
+    rows = to_csv(curves).splitlines()
+    assert rows[0].split(",")[-2:] == ["y_metric", "status"] and rows[1].split(",")[-2:] == ["niqe", "ok"]
+
+
+def test_fig8_without_any_perceptual_metric_says_why(tmp_path):
+    curves = load_curves(build_curve_spec(_curve_config(tmp_path / "results", lpips=False, niqe=False)))
+    assert not curves.any_drawable
+    ax = make_figure(curves).axes[0]
+    assert not ax.lines
+    assert "LPIPS unavailable" in " ".join(t.get_text() for t in ax.texts).replace("\n", " ")
+
+
+def test_fig8_plots_lpips_when_present_and_reruns_byte_identical(tmp_path):
+    curves = load_curves(build_curve_spec(_curve_config(tmp_path / "results", lpips=True)))
+    assert curves.y_metric == "lpips" and [label for label, _ in curves.series] == ["LGCAA", "SeeSR"]
+    assert curves.spec.keys == ("lgcaa", "seesr")
+    ax = make_figure(curves).axes[0]
+    assert list(ax.lines[0].get_xdata()) == pytest.approx([27.0, 27.2, 27.4])
+    assert list(ax.lines[0].get_ydata()) == pytest.approx([0.27, 0.28, 0.29])
+    png, pdf = tmp_path / "c.png", tmp_path / "c.pdf"
+    plot(curves, png, pdf)
+    first = (png.read_bytes(), pdf.read_bytes())
+    plot(curves, png, pdf)
+    assert (png.read_bytes(), pdf.read_bytes()) == first
+
+
+def test_latent_w1_equals_scipy_and_the_figure_draws_every_channel():
+    from scipy.stats import wasserstein_distance
+
+    from lgcaa.figures.latents import LatentPair, make_figure, to_csv, w1
+
+    rng = np.random.default_rng(0)
+    a, b = rng.normal(0, 1, 500), rng.normal(0.5, 2, 500)
+    assert w1(a, b) == pytest.approx(wasserstein_distance(a, b))
+    assert w1(a, rng.normal(0, 1, 300)) == pytest.approx(wasserstein_distance(a, rng.normal(0, 1, 300)), abs=0.1)
+    pair = LatentPair("DPACM", "run", rng.normal(0, 1, (4, 200)), rng.normal(0.3, 1, (4, 200)))
+    fig = make_figure("t", "n", [pair, LatentPair("None", "r2", pair.initial + 1, pair.initial)])
+    assert len(fig.axes) == 8 and "W1" in fig.axes[0].get_title()
+    assert to_csv([pair]).count("\n") == 1 + 4
+
+
+def test_attention_figure_from_a_synthetic_capture():
+    from lgcaa.figures.attention_maps import AttentionCapture, StageCapture, make_figure, pca_rgb, to_csv
+
+    rng = np.random.default_rng(0)
+    rgb = pca_rgb(rng.normal(size=(64, 16)), (8, 8))
+    assert rgb.shape == (8, 8, 3) and 0 <= rgb.min() and rgb.max() <= 1
+    att = np.zeros(64)
+    att[:16] = 1 / 16
+    cap = AttentionCapture("down_blocks.0.attn1", 2, 1, 9, "a.png", np.zeros((32, 32, 3), np.uint8),
+                           np.zeros((32, 32, 3), np.uint8),
+                           [StageCapture("local", rng.normal(size=(64, 16)), (8, 8), att),
+                            StageCapture("global", rng.normal(size=(64, 16)), (8, 8), np.full(64, 1 / 64)),
+                            StageCapture("output", rng.normal(size=(64, 16)), (8, 8))])
+    fig = make_figure("Fig. 10", "note", cap)
+    titles = [a.get_title() for a in fig.axes]
+    assert any("16 tokens" in t for t in titles) and any("64 tokens" in t for t in titles)
+    assert len(to_csv(cap).splitlines()) == 4
+
+
+def test_per_image_scatter_and_table(tmp_path):
+    from lgcaa.figures.per_image import load_per_image, make_figure, shown_images, to_csv, to_html
+    from lgcaa.tables.spec import build_spec
+
+    results = tmp_path / "results"
+    cfg = synth_config(results)
+    cfg["seeds"] = {"k": 1, "methods": []}
+    cfg["tables"]["table1"]["methods"] = ["bicubic", "gan", "lgcaa"]
+    for ds in ("ds-a", "ds-b"):
+        write_eval(results, ds, "bicubic", {"psnr": [25.0, 26.0, 27.0, 28.0]})
+        write_eval(results, ds, "gan", {"psnr": [25.5, 25.0, 27.5, 27.0]})
+        write_eval(results, ds, "lgcaa", {"psnr": [26.0, 26.5, 26.0, 29.0]})
+    data = load_per_image(build_spec(cfg, "table1"))
+    assert [d.reference for d in data] == ["bicubic", "bicubic"] and len(data[0].images) == 4
+    fig = make_figure(data, "t")
+    assert len(fig.axes) == 2 and "2/4 above" in fig.axes[0].get_legend().get_texts()[0].get_text()
+    assert "minus_reference" in to_csv(data).splitlines()[0]
+    assert len(shown_images(data[0], 2)) == 2
+    html = to_html(data, limit=2)
+    assert html.count("<tr><th>") == 2 * (1 + 2) and "2 of 4 images" in html  # header + 2 rows, 2 datasets
+
+
+def test_training_curves_from_metrics_jsonl(tmp_path):
+    from lgcaa.errors import UserError
+    from lgcaa.figures.training import ema, make_figure, read_metrics, to_csv
+
+    p = tmp_path / "metrics.jsonl"
+    p.write_text("".join(json.dumps({"step": s, "loss/total": 1.0 / s, "loss/mse": 0.5 / s}) + "\n" for s in range(1, 11)))
+    c = read_metrics("run", p)
+    assert set(c.terms) == {"loss/total", "loss/mse"} and c.steps.tolist() == list(range(1, 11))
+    assert ema(np.array([1.0, np.nan, 3.0]), 1).tolist() == [1.0, 1.0, 3.0]
+    fig = make_figure([c], "t")
+    assert [a.get_title() for a in fig.axes] == ["loss/total", "loss/mse"]
+    assert to_csv([c]).splitlines()[0] == "run,step,loss/total,loss/mse,loss/wasserstein,loss/lpips"
+    with pytest.raises(UserError, match="finish `lgcaa train`"):
+        read_metrics("x", tmp_path / "absent.jsonl")
+
+
+def _not_blank(png: Path) -> float:
+    from PIL import Image
+
+    return float(np.asarray(Image.open(png).convert("L")).std())
+
+
+def test_every_panel_figure_renders_through_the_cli(tmp_path):
+    from lgcaa.cli import main
+
+    cfg = _profile(tmp_path)
+    path = tmp_path / "cfg.json"
+    path.write_text(json.dumps(cfg))
+    for name in ("fig4", "fig5", "fig6", "fig7", "fig9", "fig10", "fig11"):
+        rec = tmp_path / f"{name}.run.json"
+        assert main(["figure", "render", name, "--config", str(path), "--record", str(rec)]) == 0
+        png = Path(cfg["paths"]["results"]) / "figures" / f"{name}.png"
+        assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n" and png.with_suffix(".pdf").is_file()
+        assert _not_blank(png) > 5, name  # never an empty box: either crops or the reason in words
+        assert json.loads(rec.read_text())["params"]["figure"] == name
+    rows = (Path(cfg["paths"]["results"]) / "figures" / "fig4.csv").read_text().splitlines()
+    assert len(rows) == 1 + 2 * 2 * 3  # 2 datasets x 2 images x 3 methods
+    assert rows[1].split(",")[8]  # the crop's PSNR
+    fig5 = (Path(cfg["paths"]["results"]) / "figures" / "fig5.csv").read_text().splitlines()
+    assert fig5[1].split(",")[8] == ""  # LR-only: nothing scored

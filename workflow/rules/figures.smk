@@ -1,0 +1,160 @@
+# Stage 5a: the paper's figures (Figs. 4-11), the report's per-image and training plots, and the paper's claims
+# checked on our numbers. Each figure: <results>/figures/<name>.{png,pdf,csv} + a job record (Fig. 8: the
+# report's pd_curve.*). Specs come from lgcaa.figures.spec / lgcaa.tables.spec (the same functions the CLI
+# uses); the jobs get the profile and the figure's name. Target `figures` = all of them.
+from lgcaa.figures.spec import CAPTURE_FIGURES, FIGURES, PANEL_FIGURES, CaptureFigure, build_figure
+from lgcaa.model.config import resolve_run
+from lgcaa.plan.resources import model_gpus
+from lgcaa.tables.spec import build_curve_spec
+
+FIGURE_SPECS = {n: build_figure(CFG, n) for n in PANEL_FIGURES + CAPTURE_FIGURES}
+CURVE_SPEC = build_curve_spec(CFG)
+ALL_FIGURES = list(FIGURES) + ["per_image", "training"]
+FIGURE_EXPERIMENT = f"{CFG['profile']}/figures"
+
+
+def figure_files(name):
+    return {s: L.figure_file(name, s) for s in ("png", "pdf", "csv", "run.json")}
+
+
+def capture_gpus(wc):
+    """One GPU when the figure's runs sample on a GPU (their model is not the tiny CPU one), else none."""
+    spec = FIGURE_SPECS[wc.fig]
+    if not isinstance(spec, CaptureFigure):
+        return 0
+    return max(model_gpus(resolve_run(MODEL, r.run)) for r in spec.runs)
+
+
+def figure_rule(pattern):
+    """One of the figure's files as a rule output pattern ({fig} wildcard)."""
+    return f"{L.figures_dir()}/{{fig}}.{pattern}"
+
+
+rule figure_panels:
+    # Figs. 4-7, 9: crops of SR outputs (no model needed)
+    wildcard_constraints:
+        fig=one_of(PANEL_FIGURES),
+    input:
+        lambda wc: FIGURE_SPECS[wc.fig].inputs,
+    output:
+        png=figure_rule("png"),
+        pdf=figure_rule("pdf"),
+        csv=figure_rule("csv"),
+        record=figure_rule("run.json"),
+    params:
+        spec=lambda wc: FIGURE_SPECS[wc.fig].to_json(),  # rerun when what the figure shows changes
+        experiment=FIGURE_EXPERIMENT,
+    resources:
+        **LIGHT_RES,
+    log:
+        L.log("figures", "{fig}"),
+    shell:
+        "MPLBACKEND=Agg {LGCAA} figure render {wildcards.fig} --config {CONFIG_ARG} --record {output.record}"
+        " --experiment {params.experiment} > {log} 2>&1 " + FAIL
+
+
+rule figure_capture:
+    # Figs. 10-11: re-sample a few images with trained runs, capturing attention stages / latents
+    wildcard_constraints:
+        fig=one_of(CAPTURE_FIGURES),
+    input:
+        lambda wc: FIGURE_SPECS[wc.fig].inputs,
+    output:
+        png=figure_rule("png"),
+        pdf=figure_rule("pdf"),
+        csv=figure_rule("csv"),
+        record=figure_rule("run.json"),
+    params:
+        spec=lambda wc: FIGURE_SPECS[wc.fig].to_json(),
+        experiment=FIGURE_EXPERIMENT,
+    threads: 2
+    resources:
+        gpu=capture_gpus,
+        cpus_per_task=2,
+        mem_mb=16000,
+        runtime=120,
+    log:
+        L.log("figures", "{fig}"),
+    shell:
+        "MPLBACKEND=Agg OMP_NUM_THREADS={threads} {LGCAA} figure render {wildcards.fig} --config {CONFIG_ARG}"
+        " --record {output.record} --experiment {params.experiment} > {log} 2>&1 " + FAIL
+
+
+rule curves:
+    # Fig. 8: PSNR vs LPIPS over sampling steps (NIQE as a labelled stand-in when LPIPS is missing)
+    input:
+        CURVE_SPEC.aggregates,
+    output:
+        **{k: v for k, v in figure_files("fig8").items() if k != "run.json"},
+        record=L.figure_file("fig8", "run.json"),
+    params:
+        spec=CURVE_SPEC.to_json(),
+        experiment=FIGURE_EXPERIMENT,
+    resources:
+        **LIGHT_RES,
+    log:
+        L.log("figures", "fig8"),
+    shell:
+        "MPLBACKEND=Agg {LGCAA} figure render fig8 --config {CONFIG_ARG} --record {output.record}"
+        " --experiment {params.experiment} > {log} 2>&1 " + FAIL
+
+
+rule per_image:
+    input:
+        TABLE_SPECS["table1"].aggregates,
+    output:
+        **{k: v for k, v in figure_files("per_image").items() if k != "run.json"},
+        record=L.figure_file("per_image", "run.json"),
+    params:
+        experiment=FIGURE_EXPERIMENT,
+    resources:
+        **LIGHT_RES,
+    log:
+        L.log("figures", "per_image"),
+    shell:
+        "MPLBACKEND=Agg {LGCAA} figure render per_image --config {CONFIG_ARG} --record {output.record}"
+        " --experiment {params.experiment} > {log} 2>&1 " + FAIL
+
+
+rule training_curves:
+    input:
+        [L.train_done(r) for r in MODEL_RUNS],
+    output:
+        **{k: v for k, v in figure_files("training").items() if k != "run.json"},
+        record=L.figure_file("training", "run.json"),
+    params:
+        experiment=FIGURE_EXPERIMENT,
+    resources:
+        **LIGHT_RES,
+    log:
+        L.log("figures", "training"),
+    shell:
+        "MPLBACKEND=Agg {LGCAA} figure render training --config {CONFIG_ARG} --record {output.record}"
+        " --experiment {params.experiment} > {log} 2>&1 " + FAIL
+
+
+rule claims:
+    # the paper's §IV claims (results/paper/claims.yaml) on our numbers: paired bootstrap over images and seeds
+    input:
+        claims=f"{PAPER}/claims.yaml",
+        aggregates=TABLE_SPECS["table1"].aggregates + TABLE_SPECS["table2"].aggregates + CURVE_SPEC.aggregates,
+    output:
+        csv=L.claims_file("csv"),
+        md=L.claims_file("md"),
+        html=L.claims_file("html"),
+        record=L.claims_file("run.json"),
+    params:
+        paper=PAPER,
+        experiment=f"{CFG['profile']}/claims",
+    resources:
+        **LIGHT_RES,
+    log:
+        L.log("claims"),
+    shell:
+        "{LGCAA} claims evaluate --config {CONFIG_ARG} --claims {input.claims} --paper {params.paper}"
+        " --record {output.record} --experiment {params.experiment} > {log} 2>&1 " + FAIL
+
+
+rule figures:
+    input:
+        [f for n in ALL_FIGURES for f in figure_files(n).values()],
