@@ -149,6 +149,11 @@ def _check_references(config: dict[str, Any], source: str) -> None:
             if ds not in config["datasets"]:
                 raise UserError(f"{source}: model/runs/{run} samples dataset '{ds}' that is not in 'datasets'")
     for name, ds in config["datasets"].items():
+        if "subset" in ds:
+            if ds["source"] == name or (ds["source"] not in config["datasets"] and ds["source"] not in DATASETS):
+                raise UserError(f"{source}: subset dataset '{name}' needs a source that is another dataset of the "
+                                f"profile or a registry dataset ({', '.join(sorted(DATASETS))}), not '{ds['source']}'")
+            continue
         if ds["source"] == "mini":
             if "mini" not in config:
                 raise UserError(f"{source}: dataset '{name}' uses source 'mini' but the 'mini' section is missing")

@@ -50,6 +50,9 @@ def test_model_runs_must_sample_known_datasets():
     cfg = copy.deepcopy(load_config(None))
     cfg["datasets"].pop("mini-bicubic")
     cfg["tables"]["table1"]["datasets"] = ["mini-realesrgan"]
+    with pytest.raises(UserError, match="figures/fig4 names dataset 'mini-bicubic' that is not in 'datasets'"):
+        validate(cfg, "x")  # figures are checked like tables
+    cfg.pop("figures")
     with pytest.raises(UserError, match="model/runs/lgcaa samples dataset 'mini-bicubic'"):
         validate(cfg, "x")
 

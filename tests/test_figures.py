@@ -284,3 +284,27 @@ def test_every_panel_figure_renders_through_the_cli(tmp_path):
     assert rows[1].split(",")[8]  # the crop's PSNR
     fig5 = (Path(cfg["paths"]["results"]) / "figures" / "fig5.csv").read_text().splitlines()
     assert fig5[1].split(",")[8] == ""  # LR-only: nothing scored
+
+
+def test_a_subset_dataset_copies_the_chosen_pairs_with_provenance(tmp_path):
+    from lgcaa.cli import main
+    from lgcaa.data.manifest import build_manifest, verify_manifest, write_manifest
+    from lgcaa.data.subset import choose
+    from lgcaa.errors import UserError
+
+    src = tmp_path / "data" / "big"
+    rng = np.random.default_rng(0)
+    for n in ("c.png", "a.png", "b.png"):
+        write_png(src / "hr" / n, rng.integers(0, 256, size=(16, 16, 3), dtype=np.uint8))
+        write_png(src / "lr" / n, rng.integers(0, 256, size=(4, 4, 3), dtype=np.uint8))
+    write_manifest(src, build_manifest(src, "big", 4))
+    rec = tmp_path / "sub.run.json"
+    assert main(["data", "subset", "sub", "--source", "big", "--images", "2", "--data-root", str(tmp_path / "data"),
+                 "--record", str(rec)]) == 0
+    m = verify_manifest(tmp_path / "data" / "sub")
+    assert m["count"] == 2 and m["subset_of"]["images"] == ["a.png", "b.png"] and m["subset_of"]["dataset"] == "big"
+    assert choose(["a", "b"], ["b"], "x") == ["b"]
+    with pytest.raises(UserError, match="subset names not in the source: z"):
+        choose(["a", "b"], ["z"], "x")
+    with pytest.raises(UserError, match="subset of 5 images asked, the source has 2"):
+        choose(["a", "b"], 5, "x")

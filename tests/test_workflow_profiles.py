@@ -47,13 +47,30 @@ def test_paper_profile_wires_everything(repo_root, tmp_path):
     out = _dry_run(repo_root, tmp_path, "paper")
     from lgcaa.layout import sample_jobs, seed_instances
 
+    from lgcaa.layout import baseline_base, sr_jobs
+
     n_sets = len(cfg["datasets"])
-    assert _count(out, "data_fetch") == n_sets
-    # all nine Table I baselines on every test set, the diffusion ones with k seeds
-    n_baseline_runs = sum(len(seed_instances(cfg, m)) for m in cfg["methods"])
-    assert n_baseline_runs == 9 + 5 * (cfg["seeds"]["k"] - 1)
-    assert _count(out, "sr") == n_sets * n_baseline_runs
+    # the three test sets + ImageNet-Test, whose Fig. 7 images are a subset dataset of it
+    assert _count(out, "data_fetch") == n_sets and _count(out, "data_subset") == 1
+    # all nine Table I baselines (+ bicubic, the per-image reference) on every test set, the diffusion ones with
+    # k seeds; SeeSR's 30/40-step instances (Fig. 8) on RealSR only
+    k = cfg["seeds"]["k"]
+    per_set = sum(len(seed_instances(cfg, m)) for m in cfg["methods"] if m not in cfg["instances"])
+    assert per_set == 10 + 5 * (k - 1)
+    assert _count(out, "sr") == n_sets * per_set + 2 * k == len(sr_jobs(cfg))
+    steps = {(j.dataset, j.instance): j.settings.get("steps") for j in sr_jobs(cfg) if j.base == "seesr"}
+    assert steps[("realsr", "seesr-30steps")] == 30 and steps[("realsr", "seesr-40steps@seed1")] == 40
+    assert not any(d != "realsr" for d, i in steps if i.startswith("seesr-"))
+    assert re.search(r"wildcards: dataset=imagenet-test-fig7, method=seesr\b", out)  # Fig. 7 jobs
+    assert re.search(r"wildcards: dataset=imagenet-test-fig7, method=lgcaa\b", out)
+    n_baseline_runs = n_sets * per_set + 2 * k
     assert _count(out, "table") == 3 and _count(out, "report") == 1 and _count(out, "curves") == 1
+    assert _count(out, "figure_panels") == 5 and _count(out, "figure_capture") == 2 and _count(out, "claims") == 1
+    from lgcaa.tables.spec import build_curve_spec
+
+    curve = build_curve_spec(cfg)
+    assert [label for label, _ in curve.series] == ["LGCAA", "SeeSR"] and curve.keys == ("lgcaa", "seesr")
+    assert [e.method for _, e in curve.series[1][1]] == ["seesr-30steps", "seesr-40steps", "seesr"]
     from lgcaa.config import model_methods
 
     # one train job per model run, one sample job per (run, dataset, steps, seed)
@@ -61,9 +78,9 @@ def test_paper_profile_wires_everything(repo_root, tmp_path):
     n_lgcaa = len(sample_jobs(cfg))
     n_base = len(sample_jobs(cfg, seeds=False))
     assert n_lgcaa == sum(len(seed_instances(cfg, j.method)) for j in sample_jobs(cfg, seeds=False))
-    assert n_lgcaa - n_base == 3 * (cfg["seeds"]["k"] - 1)
+    assert n_lgcaa - n_base == 4 * (cfg["seeds"]["k"] - 1)  # lgcaa at 40 steps on 3 test sets + the Fig. 7 subset
     assert _count(out, "sample") == n_lgcaa
-    assert _count(out, "evaluate") == n_sets * n_baseline_runs + n_lgcaa
+    assert _count(out, "evaluate") == n_baseline_runs + n_lgcaa
     assert "lgcaa-30steps" in model_methods(cfg) and "lgcaa-50steps" in model_methods(cfg)
 
     # resources a scheduler can act on, on every job that runs a command; GPUs only where a GPU is needed
@@ -88,15 +105,15 @@ def test_paper_profile_wires_everything(repo_root, tmp_path):
         if rule in ("tables",):
             continue
         assert {"gpu", "cpus_per_task", "mem_mb", "runtime"} <= set(res), (rule, wc, res)
-        if rule in ("train", "sample"):
+        if rule in ("train", "sample", "figure_capture"):
             want = 1
         elif rule == "sr":
-            want = int(BASELINES[wc["method"].split("@")[0]].requires_gpu)
+            want = int(BASELINES[baseline_base(cfg, wc["method"].split("@")[0])[0]].requires_gpu)
         else:
             want = 0
         assert int(res["gpu"]) == want, (rule, wc, res)
     assert {int(res["gpu"]) for r, wc, res in jobs if r == "sr" and "@" not in wc["method"]
-            and BASELINES[wc["method"]].family != "diffusion"} == {0}
+            and BASELINES[baseline_base(cfg, wc["method"])[0]].family != "diffusion"} == {0}
 
 
 def test_mini_profile_is_the_default(repo_root, tmp_path):

@@ -5,6 +5,7 @@
     lgcaa data verify [NAME ...]                     re-hash every file against its manifest
     lgcaa data regenerate div2k-val-regen --source div2k-val      our seeded LR from the source's HR
     lgcaa data compare data/div2k-val-regen data/div2k-val        per-image PSNR, regenerated vs released LR
+    lgcaa data subset imagenet-test-fig7 --source imagenet-test --images 16       a few pairs as a dataset
     lgcaa data build-mini --dataset mini-bicubic ...              offline mini set (used by the DAG)
 """
 
@@ -76,6 +77,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="write the regenerated-vs-released LR comparison (JSON) here")
     _record_args(p)
 
+    p = sub.add_parser("subset", help="a few pairs of a built dataset as a dataset of their own (figures)")
+    p.add_argument("name", help="the subset's dataset name (folder under the data root)")
+    p.add_argument("--source", required=True, help="the built dataset to take pairs from (folder under the data root)")
+    p.add_argument("--images", required=True, help="a count (the first N by name) or comma-separated file names")
+    p.add_argument("--scale", type=int, default=4, help="HR/LR scale of the pairs")
+    _common(p)
+    _record_args(p)
+
     p = sub.add_parser("compare", help="per-image PSNR between a regenerated and a released set's LR")
     p.add_argument("regenerated", type=Path)
     p.add_argument("released", type=Path)
@@ -85,8 +94,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     return {
         "build-mini": _build_mini, "list": _list, "fetch": _fetch, "verify": _verify,
-        "regenerate": _regenerate, "compare": _compare,
+        "regenerate": _regenerate, "compare": _compare, "subset": _subset,
     }[args.action](args)
+
+
+def _subset(args) -> int:
+    from lgcaa.data.subset import make_subset
+
+    images: int | list[str] = int(args.images) if args.images.isdigit() else [n for n in args.images.split(",") if n]
+    out = args.data_root / args.name
+    manifest = make_subset(args.data_root / args.source, out, images, args.scale)
+    _write_record(args, {"dataset": args.name, "subset_of": args.source, "images": ",".join(manifest["subset_of"]["images"])},
+                  {"n_images": manifest["count"]}, [str(out / "manifest.json")])
+    print(f"{out}: {manifest['count']} pairs of {args.source}")
+    return 0
 
 
 def _write_record(args, params: dict, metrics: dict, artifacts: list[str]) -> None:

@@ -7,6 +7,7 @@
 #                                                             it), else download + sha256 + atomic unpack
 #   data_regenerate  registry source, lr realesrgan|bicubic   DVC, else our seeded LR from the source's HR
 #                                                             (+ per-image PSNR vs the released LR)
+#   data_subset      any source, key 'subset' (N or names)    a few pairs of the source set (figures: Fig. 7)
 # A regenerated set needs its source's released set: it is fetched under the registry name (data/<source>)
 # even if the profile does not list it. Optional per-dataset keys: url, sha256 (archive mirror / your copy),
 # degradation (config for regenerated LR), hr_source (folder of source HR images, e.g. ImageNet val).
@@ -23,9 +24,17 @@ def _alternation(names):
     return "|".join(re.escape(n) for n in sorted(names)) or "(?!x)x"
 
 
-MINI_SETS = [d for d, c in DATASETS.items() if c["source"] == "mini"]
-RELEASED_SETS = {d: c["source"] for d, c in DATASETS.items() if c["source"] != "mini" and c["lr"] == "released"}
-REGEN_SETS = {d: c["source"] for d, c in DATASETS.items() if c["source"] != "mini" and c["lr"] != "released"}
+SUBSET_SETS = {d: c["source"] for d, c in DATASETS.items() if "subset" in c}
+MINI_SETS = [d for d, c in DATASETS.items() if c["source"] == "mini" and d not in SUBSET_SETS]
+RELEASED_SETS = {
+    d: c["source"] for d, c in DATASETS.items() if c["source"] != "mini" and c["lr"] == "released" and d not in SUBSET_SETS
+}
+REGEN_SETS = {
+    d: c["source"] for d, c in DATASETS.items() if c["source"] != "mini" and c["lr"] != "released" and d not in SUBSET_SETS
+}
+for _src in SUBSET_SETS.values():  # a subset's source: the profile's dataset of that name, else the registry's release
+    if _src not in DATASETS:
+        RELEASED_SETS.setdefault(_src, _src)
 for _d, _src in REGEN_SETS.items():
     if DATASETS[_d].get("hr_source"):
         continue
@@ -136,3 +145,25 @@ rule data_regenerate:
         "{LGCAA} data regenerate {wildcards.dataset} --source {params.source} {params.options}"
         " --seed {params.seed} --data-root {params.data_root} --workers {threads} --compare-out {output.compare}"
         " --experiment {params.experiment} --record {output.record} > {log} 2>&1 " + FAIL
+
+
+rule data_subset:
+    input:
+        lambda wc: L.manifest(SUBSET_SETS[wc.dataset]),
+    output:
+        manifest=L.manifest("{dataset}"),
+        record=L.data_record("{dataset}"),
+    wildcard_constraints:
+        dataset=_alternation(SUBSET_SETS),
+    params:
+        source=lambda wc: SUBSET_SETS[wc.dataset],
+        images=lambda wc: (lambda v: str(v) if isinstance(v, int) else ",".join(v))(DATASETS[wc.dataset]["subset"]),
+        data_root=lambda wc, output: os.path.dirname(os.path.dirname(output.manifest)),
+        experiment=f"{CFG['profile']}/data",
+    resources:
+        **LIGHT_RES,
+    log:
+        L.log("data", "{dataset}"),
+    shell:
+        "{LGCAA} data subset {wildcards.dataset} --source {params.source} --images {params.images:q}"
+        " --data-root {params.data_root} --experiment {params.experiment} --record {output.record} > {log} 2>&1 " + FAIL
