@@ -127,3 +127,14 @@ def test_every_value_appears_in_the_papers_table_rows_in_order():
     t3 = load_paper("table3", PAPER)
     assert [v for r in rows for v in r[2:]] == list(t3["value"])
     assert [(r[0], r[1]) for r in rows] == list(dict.fromkeys(zip(t3["lambda_w"], t3["lambda_p"])))
+
+
+def test_baseline_provenance_quotes_our_transcription_and_says_whether_the_source_agrees():
+    prov = pd.read_csv(PAPER / "baseline_provenance.csv", dtype=str, keep_default_na=False)
+    t1 = _t1()
+    assert len(prov) > 0 and set(prov["agrees"]) <= {"yes", "no"}
+    for r in prov.to_dict("records"):
+        printed = t1[(t1.dataset == r["dataset"]) & (t1.method == r["method"]) & (t1.metric == r["metric"])]["value"]
+        assert list(printed) == [r["lgcaa_paper"]], r  # the LGCAA column as transcribed
+        assert (float(r["source_value"]) == float(r["lgcaa_paper"])) == (r["agrees"] == "yes"), r
+        assert r["source"].startswith("https://")
