@@ -49,6 +49,8 @@ def run(args: argparse.Namespace) -> int:
             print(build_figure(cfg, args.name).to_json())
         return 0
     params = render(cfg, args.name)
+    for note in params.pop("notes", []):
+        print(note)
     files = paths(cfg, args.name)
     print(f"{args.name}: {files['png']} ({'drawn' if params.get('drawn') else 'message only'})")
     if args.record:

@@ -83,7 +83,8 @@ def _curve(cfg: dict[str, Any], out: dict[str, str]) -> dict[str, Any]:
     curves = load_curves(build_curve_spec(cfg))
     _write(make_figure(curves), to_csv(curves), out)
     return {"drawn": curves.any_drawable, "y_metric": curves.y_metric, "lock": curves.lock or "none",
-            "series": ",".join(label for label, _ in curves.series) or "none"}
+            "series": ",".join(label for label, _ in curves.series) or "none",
+            "notes": ([curves.spec.note] if curves.spec.note else []) + curves.missing_notes()}
 
 
 def _per_image(cfg: dict[str, Any], out: dict[str, str]) -> dict[str, Any]:
