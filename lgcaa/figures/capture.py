@@ -4,7 +4,8 @@ capturing what the figures show (imports torch; the figure CLI loads this module
   attention (Fig. 10)  the processor's documented capture hook (`lgcaa.model.attention.set_capture`) on the
                        UNet's first LGCAA layer (highest resolution), kept at the last DDPM step: each stage's
                        output tokens and the attention weights of one query token (the grid token with the
-                       most LR structure)
+                       most LR structure); sampled as one tile covering the whole image, so the layer sees
+                       all of it (equal to the run's output whenever the run's tile already covers the image)
   latents (Fig. 11)    x̂₀ = the latent handed to the VAE decoder after the last step (the sampler's
                        `net.decode` call, wrapped for the duration), z₀ = the VAE posterior mean of the HR
                        image (`net.encode` with zero noise), both scaled as in training
@@ -54,11 +55,17 @@ def decoded_latents(net) -> Iterator[list[torch.Tensor]]:
         del net.decode  # the instance attribute shadowed the method
 
 
-def _sample(net, cfg, lr: np.ndarray, name: str, steps: int) -> torch.Tensor:
+def _sample(net, cfg, lr: np.ndarray, name: str, steps: int, whole: bool = False) -> torch.Tensor:
+    """The run's own sampling of one image (its seed, steps, tiling, colour fix); `whole`: one tile covering
+    the whole image, so that a captured layer sees the whole image (Fig. 10)."""
     from lgcaa.model.sampler import image_seed, super_resolve
 
     s = cfg.sample
     tile = s.tile or cfg.train.hr_size
+    if whole:
+        multiple = net.cfg.preset.pixel_multiple
+        side = max(lr.shape[:2]) * cfg.train.scale
+        tile = max(tile, -(-side // multiple) * multiple)
     return super_resolve(net, _tensor(lr), cfg.train.scale, [image_seed(s.seed, name)], steps, tile,
                          s.tile_overlap, s.color_fix)
 
@@ -117,7 +124,7 @@ def capture_attention(run: CaptureRun, lr_dir: str, name: str) -> AttentionCaptu
                         "Fig. 10 needs the full LGCAA run (tables.table2 row LGCAA/lgcaa)")
     try:
         with torch.no_grad():
-            sr = _sample(net, cfg, lr, name, run.steps)
+            sr = _sample(net, cfg, lr, name, run.steps, whole=True)
     finally:
         set_capture(net.unet, None)
     sched = scheduler_from_config(net.scheduler_config)

@@ -1,0 +1,91 @@
+"""Figs. 10-11 from a trained (tiny, 2-step) LGCAA run: the captured latents and attention stages, and the image
+sampled while capturing equals the run's own SR output for that image."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+import torch
+
+from lgcaa.figures.spec import CaptureRun
+from lgcaa.io import read_rgb, write_png
+from lgcaa.model.config import config_from_dict
+
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
+
+SECTION = {
+    "model": {"arch": "tiny", "window": 4, "lpips_backbone": "random (offline)"},
+    "train": {"steps": 2, "batch_size": 2, "micro_batch": 2, "hr_size": 64, "degradation": "bicubic",
+              "photos": ["astronaut"], "checkpoint_every": 2},
+    "sample": {"steps": 3, "batch_size": 1},
+}
+
+
+@pytest.fixture(scope="module")
+def run(tmp_path_factory) -> CaptureRun:
+    from lgcaa.model.trainer import train
+
+    out = tmp_path_factory.mktemp("model") / "run"
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        train(config_from_dict(SECTION), out, cpu=True, preview_count=0, log=lambda s: None)
+    finally:
+        torch.set_num_threads(n)
+    return CaptureRun("LGCAA", "run", str(out), 3, "run")
+
+
+@pytest.fixture(scope="module")
+def data(tmp_path_factory) -> Path:
+    from lgcaa.data.photos import load_photo
+
+    root = tmp_path_factory.mktemp("data")
+    hr = load_photo("astronaut")[:256:4, :256:4][:64, :64]  # a 64x64 HR, 16x16 LR
+    from lgcaa.figures.crops import resize
+
+    write_png(root / "hr" / "a.png", np.ascontiguousarray(hr))
+    write_png(root / "lr" / "a.png", resize(np.ascontiguousarray(hr), (16, 16)))
+    return root
+
+
+def test_latents_are_captured_per_channel_for_the_same_sample(run, data, tmp_path):
+    from lgcaa.figures.capture import capture_latents, decoded_latents
+    from lgcaa.figures.latents import w1
+    from lgcaa.model.sampler import load_trained, sample_folder
+
+    pair = capture_latents(run, str(data / "lr"), str(data / "hr"), ["a.png"])
+    c, n = pair.predicted.shape
+    assert pair.initial.shape == (c, n) and c == 4 and n > 0
+    assert all(np.isfinite(w) and w >= 0 for w in pair.w1_per_channel())
+    assert w1(pair.predicted[0], pair.predicted[0]) == 0.0
+    net, cfg = load_trained(Path(run.run_dir))
+    with decoded_latents(net) as seen:  # the sampler decodes exactly once per batch: that latent is x̂₀
+        sample_folder(net, cfg, data / "lr", tmp_path / "sr")
+    assert len(seen) == 1 and np.allclose(seen[0][0].flatten(1).numpy(), pair.predicted, atol=1e-5)
+    assert not hasattr(net, "__dict__") or "decode" not in net.__dict__  # the wrapper is gone afterwards
+
+
+def test_attention_stages_are_captured_from_the_processor_hook(run, data, tmp_path):
+    import lgcaa.model.attention as attention
+
+    if not hasattr(attention, "set_capture"):
+        pytest.skip("the attention processor's capture hook (attn issue) is not on this branch yet")
+    from lgcaa.figures.attention_maps import make_figure
+    from lgcaa.figures.capture import capture_attention
+    from lgcaa.model.sampler import load_trained, sample_folder
+
+    cap = capture_attention(run, str(data / "lr"), "a.png")
+    stages = {s.stage: s for s in cap.stages}
+    assert set(stages) == {"local", "global", "output"}
+    h, w = stages["local"].grid
+    assert stages["local"].tokens.shape[0] == h * w and 0 <= cap.query < h * w
+    for name in ("local", "global"):
+        att = stages[name].attention
+        assert att.shape == (h * w,) and abs(att.sum() - 1) < 1e-4
+    assert (stages["local"].attention > 0).sum() <= 4 * 4 < (stages["global"].attention > 0).sum()  # one window
+    net, cfg = load_trained(Path(run.run_dir))
+    sample_folder(net, cfg, data / "lr", tmp_path / "sr")
+    assert np.array_equal(cap.sr, read_rgb(tmp_path / "sr" / "a.png"))  # the figure shows the run's own output
+    assert len(make_figure("Fig. 10", "", cap).axes) == 2 * 5
