@@ -115,7 +115,7 @@ def test_seeds_are_resampled_and_widen_the_interval(tmp_path):
         arr = v.per_image + rng.permutation([-1.0, 0.0, 1.0])[None, :]
         s[key] = Values(float(arr.mean()), arr, v.images)
     three = _one(files, "best", s)
-    width = lambda r: r.interval[1] - r.interval[0]  # noqa: E731
+    width = lambda r: r.interval[1] - r.interval[0]
     assert width(three) > width(one)
 
 

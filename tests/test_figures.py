@@ -58,7 +58,7 @@ def test_psnr_y_matches_the_metrics_protocol():
     rng = np.random.default_rng(3)
     a = rng.integers(0, 256, size=(32, 32, 3), dtype=np.uint8)
     b = np.clip(a.astype(int) + rng.integers(-20, 20, size=a.shape), 0, 255).astype(np.uint8)
-    to = lambda x: torch.from_numpy(x).permute(2, 0, 1)[None].float() / 255  # noqa: E731
+    to = lambda x: torch.from_numpy(x).permute(2, 0, 1)[None].float() / 255
     ref = pyiqa.create_metric("psnr", test_y_channel=True, color_space="ycbcr", crop_border=0, device="cpu")
     assert crops.psnr_y(a, b) == pytest.approx(float(ref(to(a), to(b))), abs=1e-3)
 

@@ -68,7 +68,7 @@ def test_latents_are_captured_per_channel_for_the_same_sample(run, data, tmp_pat
 
 
 def test_attention_stages_are_captured_from_the_processor_hook(run, data, tmp_path):
-    import lgcaa.model.attention as attention
+    from lgcaa.model import attention
 
     if not hasattr(attention, "set_capture"):
         pytest.skip("the attention processor's capture hook (attn issue) is not on this branch yet")

@@ -61,7 +61,7 @@ class _Sub:
 
 def _subs(c: Claim, files: ClaimsFile, dataset: str, metric: str) -> _Sub:
     t = c.test
-    key = lambda e: (c.table, dataset, e, metric)  # noqa: E731
+    key = lambda e: (c.table, dataset, e, metric)
     if c.kind in ("rank", "at_most"):
         others = [e for e in files.group(t["among"]) if e != t["subject"]]
         keys = (key(t["subject"]), *map(key, others))

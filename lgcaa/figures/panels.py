@@ -168,7 +168,7 @@ def lpips_scorer() -> tuple[LpipsFn | None, str]:
     model = get_model("lpips", "cpu")
 
     def score(sr: np.ndarray, hr: np.ndarray) -> float:
-        to = lambda a: torch.from_numpy(a).permute(2, 0, 1)[None].float() / 255.0  # noqa: E731
+        to = lambda a: torch.from_numpy(a).permute(2, 0, 1)[None].float() / 255.0
         with torch.no_grad():
             return float(model(to(sr), to(hr)).item())
 
