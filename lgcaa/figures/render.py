@@ -17,7 +17,7 @@ from lgcaa.layout import Layout
 
 EXTRA = ("per_image", "training")  # report figures that are not in the paper
 NAMES = (*FIGURES, *EXTRA)
-TITLES = {"per_image": "Per-image PSNR of every Table I method against bicubic's",
+TITLES = {"per_image": "Per-image PSNR of every Table I method against a reference method (bicubic where it ran)",
           "training": "Training curves of every LGCAA run (loss terms over steps)"}
 
 
