@@ -129,7 +129,6 @@ def _figure(layout: Any, name: str, title: str) -> Figure:
 
 def collect_parts(cfg: dict[str, Any], tables: tuple[str, ...], runs_json: str | None = None, ui: str = "") -> ReportParts:
     """Everything the report shows, read from the profile's results layout."""
-
     from lgcaa.figures.per_image import load_per_image, to_html
     from lgcaa.figures.render import TITLES as EXTRA_TITLES
     from lgcaa.figures.spec import FIGURES, TITLES
