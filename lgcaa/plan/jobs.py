@@ -61,10 +61,17 @@ def plan_jobs(cfg: dict[str, Any], train_gpus: int | None = None) -> list[Planne
     """Every job of profile `cfg` in DAG order. `train_gpus`: GPUs per training job (default one; none for CPU archs)."""
     jobs: list[PlannedJob] = []
     for name in cfg["datasets"]:
-        rule = "data_mini" if cfg["datasets"][name]["source"] == "mini" else (
-            "data_fetch" if cfg["datasets"][name]["lr"] == "released" else "data_regenerate")
+        entry = cfg["datasets"][name]
+        rule = "data_subset" if "subset" in entry else "data_mini" if entry["source"] == "mini" else (
+            "data_fetch" if entry["lr"] == "released" else "data_regenerate")
         images, side = dataset_size(cfg, name)
         jobs.append(PlannedJob(rule, name, LIGHT, None, 2 * _png_bytes(images, side)))
+    for source in dict.fromkeys(e["source"] for e in cfg["datasets"].values() if "subset" in e):
+        if source not in cfg["datasets"]:  # a subset's registry source is fetched under its own name
+            from lgcaa.data.registry import DATASETS
+
+            spec = DATASETS[source]
+            jobs.append(PlannedJob("data_fetch", source, LIGHT, None, 2 * _png_bytes(spec.expected_count, spec.hr_size)))
     for job in sr_jobs(cfg):
         b = BASELINES[job.base]
         settings = {**b.defaults, **job.settings}
@@ -90,14 +97,37 @@ def plan_jobs(cfg: dict[str, Any], train_gpus: int | None = None) -> list[Planne
         images, side = dataset_size(cfg, job.dataset)
         jobs.append(PlannedJob("evaluate", f"{job.dataset}/{job.instance}", eval_resources(n_metrics, images, side),
                                eval_estimate(n_metrics, images, side)))
+    jobs += _figure_jobs(cfg)
+    from lgcaa.figures.spec import PANEL_FIGURES
     from lgcaa.tables.spec import TABLE_NAMES
 
     bookkeeping = ["mlflow_sync", "mlflow_links", *(f"table:{t}" for t in TABLE_NAMES), "curves", "report",
-                   "mlflow_publish"]
+                   "mlflow_publish", *(f"figure_panels:{f}" for f in PANEL_FIGURES), "per_image", "training_curves",
+                   "claims"]
     for item in bookkeeping:
         rule, _, name = item.partition(":")
         jobs.append(PlannedJob(rule, name or rule, LIGHT, None))
     return jobs
+
+
+def _figure_jobs(cfg: dict[str, Any]) -> list[PlannedJob]:
+    """Figs. 10-11: each re-samples its images with every run it shows (`lgcaa.figures.capture`)."""
+    from lgcaa.figures.spec import CAPTURE_FIGURES, CaptureFigure, build_figure
+    from lgcaa.plan.resources import capture_resources
+
+    out = []
+    section = cfg.get("model", {})
+    for name in CAPTURE_FIGURES:
+        spec = build_figure(cfg, name)
+        if not isinstance(spec, CaptureFigure):
+            out.append(PlannedJob("figure_capture", name, LIGHT, None))
+            continue
+        n = len(spec.images) if isinstance(spec.images, tuple) else int(spec.images)
+        _, side = dataset_size(cfg, spec.dataset)
+        ests = [sample_estimate(resolve_run(section, r.run), r.steps, n, side) for r in spec.runs]
+        est = Estimate(sum(e.seconds for e in ests), ests[0].device, ests[0].rate, sum(e.units for e in ests))
+        out.append(PlannedJob("figure_capture", name, capture_resources(section, [r.run for r in spec.runs]), est))
+    return out
 
 
 @dataclass(frozen=True)

@@ -91,3 +91,9 @@ def launch_prefix(python: str, gpus: int, run: str = "") -> str:
     port = 29500 + zlib.crc32(run.encode()) % 2000
     return (f"{python} -m accelerate.commands.launch --multi_gpu --num_processes {gpus} --num_machines 1"
             f" --mixed_precision no --dynamo_backend no --main_process_port {port} -m lgcaa")
+
+
+def capture_resources(section: dict[str, Any], runs: list[str]) -> Resources:
+    """A figure job that re-samples a few images with trained `runs` (Figs. 10-11): a GPU when they sample on one."""
+    gpus = max((model_gpus(resolve_run(section, r)) for r in runs), default=0)
+    return Resources(gpu=gpus, cpus_per_task=2, mem_mb=16000, runtime=120)

@@ -3,8 +3,7 @@
 # report's pd_curve.*). Specs come from lgcaa.figures.spec / lgcaa.tables.spec (the same functions the CLI
 # uses); the jobs get the profile and the figure's name. Target `figures` = all of them.
 from lgcaa.figures.spec import CAPTURE_FIGURES, FIGURES, PANEL_FIGURES, CaptureFigure, build_figure
-from lgcaa.model.config import resolve_run
-from lgcaa.plan.resources import model_gpus
+from lgcaa.plan.resources import capture_resources
 from lgcaa.tables.spec import build_curve_spec
 
 FIGURE_SPECS = {n: build_figure(CFG, n) for n in PANEL_FIGURES + CAPTURE_FIGURES}
@@ -17,12 +16,15 @@ def figure_files(name):
     return {s: L.figure_file(name, s) for s in ("png", "pdf", "csv", "run.json")}
 
 
-def capture_gpus(wc):
-    """One GPU when the figure's runs sample on a GPU (their model is not the tiny CPU one), else none."""
-    spec = FIGURE_SPECS[wc.fig]
-    if not isinstance(spec, CaptureFigure):
-        return 0
-    return max(model_gpus(resolve_run(MODEL, r.run)) for r in spec.runs)
+def capture_res(key):
+    """Figs. 10-11 re-sample with trained runs: a GPU when those runs sample on one (lgcaa.plan.resources)."""
+
+    def get(wc):
+        spec = FIGURE_SPECS[wc.fig]
+        runs = [r.run for r in spec.runs] if isinstance(spec, CaptureFigure) else []
+        return getattr(capture_resources(MODEL, runs), key)
+
+    return get
 
 
 def figure_rule(pattern):
@@ -69,10 +71,10 @@ rule figure_capture:
         experiment=FIGURE_EXPERIMENT,
     threads: 2
     resources:
-        gpu=capture_gpus,
-        cpus_per_task=2,
-        mem_mb=16000,
-        runtime=120,
+        gpu=capture_res("gpu"),
+        cpus_per_task=capture_res("cpus_per_task"),
+        mem_mb=capture_res("mem_mb"),
+        runtime=capture_res("runtime"),
     log:
         L.log("figures", "{fig}"),
     shell:
