@@ -63,6 +63,13 @@ def _capture(cfg: dict[str, Any], spec: CaptureFigure, out: dict[str, str]) -> d
     profile = cfg["profile"]
     if spec.name == "fig10":
         run = spec.runs[0]
+        from lgcaa.model import attention
+
+        if not hasattr(attention, "set_capture"):  # the processor's capture hook (lgcaa.model.attention)
+            why = ("this build's attention processor has no capture hook (lgcaa.model.attention.set_capture), so the "
+                   "local and global stage outputs cannot be recorded; update lgcaa and rerun")
+            _write(draw.message_figure(spec.title, [why], profile), "", out)
+            return {"drawn": False, "note": why}
         cap = capture.capture_attention(run, spec.lr_dir, names[0])
         note = spec.note or f"run '{run.run}' ({run.label}), {spec.dataset_label}, {run.steps} DDPM steps"
         _write(attention_maps.make_figure(spec.title, note, cap, profile=profile), attention_maps.to_csv(cap), out)
