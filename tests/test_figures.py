@@ -160,8 +160,9 @@ def test_fig8_plots_niqe_as_a_labelled_stand_in_when_lpips_is_missing(tmp_path):
     assert len(ax.lines) >= 2  # both series drawn
     assert "stand-in" in ax.get_ylabel() and "stand-in" in ax.get_title() and "NIQE" in ax.get_title()
     assert list(ax.lines[0].get_ydata()) == pytest.approx([5.0, 4.9, 4.8])
-    text = " ".join(t.get_text() for t in ax.texts).replace("\n", " ")
+    text = " ".join(t.get_text() for t in fig.texts).replace("\n", " ")  # under the plot, not over the points
     assert "LPIPS unavailable: weights absent" in text and "not what the paper plots" in text
+    assert not any("LPIPS unavailable" in t.get_text() for t in ax.texts)
     rows = to_csv(curves).splitlines()
     assert rows[0].split(",")[-2:] == ["y_metric", "status"] and rows[1].split(",")[-2:] == ["niqe", "ok"]
 

@@ -144,15 +144,21 @@ def make_figure(curves: Curves):  # -> matplotlib.figure.Figure
         ax.set_yticks([])
         if not messages:
             messages = ["nothing to plot: no series configured"]
-    if messages:
+    if messages and not curves.any_drawable:
         text = "\n".join(textwrap.fill(m, 80) for m in messages)
-        where = (0.5, 0.5) if not curves.any_drawable else (0.02, 0.02)
-        ax.text(*where, text, transform=ax.transAxes, ha="center" if not curves.any_drawable else "left",
-                va="center" if not curves.any_drawable else "bottom", fontsize=6.5 if curves.any_drawable else 8,
-                color="#8b0000", wrap=True, bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "#8b0000"})
+        ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=8, color="#8b0000",
+                bbox={"facecolor": "white", "alpha": 0.85, "edgecolor": "#8b0000"})
+    fig.tight_layout()
+    if messages and curves.any_drawable:  # below the plot, never over the points
+        lines = [ln for m in messages for ln in textwrap.wrap(m, 110)]
+        extra = 0.12 * len(lines) + 0.1
+        h = fig.get_figheight()
+        fig.set_figheight(h + extra)
+        fig.subplots_adjust(bottom=(fig.subplotpars.bottom * h + extra) / (h + extra),
+                            top=1 - (1 - fig.subplotpars.top) * h / (h + extra))
+        fig.text(0.01, 0.01, "\n".join(lines), ha="left", va="bottom", fontsize=6, color="#8b0000")
     if curves.lock:
         fig.text(0.99, 0.01, f"lock {curves.lock}", ha="right", va="bottom", fontsize=6, color="gray")
-    fig.tight_layout()
     return fig
 
 

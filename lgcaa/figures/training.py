@@ -80,9 +80,11 @@ def make_figure(curves: list[RunCurve], title: str, note: str = "", profile: str
             ax.plot(c.steps, ema(y, max(1, len(y) // 20)), color=col, lw=1.2, label=c.run)
         ax.set_title(t, fontsize=8)
         ax.set_xlabel("optimiser step", fontsize=7)
-        ax.set_yscale("log" if all(np.nanmin(c.terms[t]) > 0 for c in curves if t in c.terms) else "linear")
+        vals = np.concatenate([c.terms[t][np.isfinite(c.terms[t])] for c in curves if t in c.terms])
+        if vals.size and vals.min() > 0 and vals.max() / vals.min() > 20:  # log only when it spans > 1 decade
+            ax.set_yscale("log")
         ax.tick_params(labelsize=6)
         ax.grid(alpha=0.3)
     axes[0].legend(fontsize=5, loc="upper right")
-    fig.subplots_adjust(left=0.06, right=0.99, bottom=0.15, top=0.8, wspace=0.3)
+    fig.subplots_adjust(left=0.07, right=0.99, bottom=0.15, top=0.8, wspace=0.35)
     return fig
