@@ -184,3 +184,13 @@ def test_every_quote_is_verbatim_and_every_ranking_sentence_of_section_iv_is_cov
         if s.startswith("These results highlight"):  # the paragraph's summary, no checkable content of its own
             continue
         assert any(q in s or s.rstrip(".") in q for q in quotes), s
+
+
+def test_a_refuted_part_refutes_and_a_supported_part_leaves_the_claim_not_evaluable(tmp_path):
+    files = _claims(tmp_path, SYNTHETIC.replace("metrics: [psnr], test: {kind: rank, subject: a, among: all, rank: 1}",
+                                                "metrics: [psnr, ssim], test: {kind: rank, subject: a, among: all, rank: 1}"))
+    s = _scores({"a": 26.0, "b": 25.0, "c": 24.0})  # PSNR only: SSIM missing for everyone
+    half = _one(files, "best", s)
+    assert half.verdict == "not evaluable" and "on the evaluable part (D/psnr): supported" in half.reason
+    wrong = _one(files, "best", _scores({"a": 24.0, "b": 25.0, "c": 23.0}))
+    assert wrong.verdict == "refuted" and "refuted on the evaluable part" in wrong.reason

@@ -136,8 +136,23 @@ def evaluate_claim(c: Claim, files: ClaimsFile, scores: dict[Key, Values], boot:
         return Result(c, "qualitative", reason=f"visual statement; see {c.test['see']}")
     subs = [_subs(c, files, d, m) for d in c.datasets for m in c.metrics]
     reasons = [r for r in (_missing(s, scores, absent_why) for s in subs) if r]
-    if reasons:
-        return Result(c, "not evaluable", reason="; ".join(reasons[:3]) + (f" (+{len(reasons) - 3} more)" if len(reasons) > 3 else ""))
+    why = "; ".join(reasons[:3]) + (f" (+{len(reasons) - 3} more)" if len(reasons) > 3 else "")
+    live = [s for s in subs if not _missing(s, scores, absent_why)]
+    if not live:
+        return Result(c, "not evaluable", reason=why)
+    # A claim holds only if every part holds: a refuted part refutes it even when other parts are missing; a
+    # part that holds says nothing about the missing ones (then: not evaluable, with the evaluated part's verdict).
+    r = _conjunction(c, live, scores, boot)
+    if not reasons or r.verdict == "refuted":
+        return r if not reasons else Result(c, r.verdict, r.statistic, r.p_value, r.interval, r.n_boot, r.subs,
+                                            reason=f"refuted on the evaluable part; not evaluable: {why}", extra=r.extra)
+    parts = ", ".join(f"{s.dataset}/{s.metric}" for s in live)
+    return Result(c, "not evaluable", r.statistic, r.p_value, r.interval, r.n_boot, r.subs,
+                  reason=f"{why}; on the evaluable part ({parts}): {r.verdict}", extra=r.extra)
+
+
+def _conjunction(c: Claim, subs: list[_Sub], scores: dict[Key, Values], boot: dict[str, Any]) -> Result:
+    """The claim's verdict over `subs` (all evaluable): T = min over them, per bootstrap draw."""
     observed, draws_all, results, extra = [], [], [], {}
     for s in subs:
         vals = [scores[k] for k in s.keys]
