@@ -69,11 +69,13 @@ def to_markdown(results: list[Result], paper: dict[str, Result] | None = None, t
     return "\n".join(lines) + "\n"
 
 
-def to_html(results: list[Result], paper: dict[str, Result] | None = None, note: str = "") -> str:
-    """An HTML fragment: verdict counts, then one row per claim (quote, test, verdict, statistic, reason)."""
+def to_html(results: list[Result], paper: dict[str, Result] | None = None, note: str = "", collapsed: bool = False) -> str:
+    """An HTML fragment: verdict counts, then one row per claim (quote, test, verdict, statistic, reason);
+    `collapsed`: the table folded under the counts (profiles not comparable to the paper)."""
     e = html.escape
     paper = paper or {}
-    out = [f'<p class="claims-summary">{len(results)} claims: {e(_summary(results))}.</p>']
+    out = [f'<details class="claims"{"" if collapsed else " open"}><summary class="claims-summary">'
+           f"{len(results)} claims: {e(_summary(results))}.</summary>"]
     if note:
         out.append(f'<p class="note">{e(note)}</p>')
     out.append('<table class="claims"><thead><tr><th>Claim (quoted)</th><th>Test</th><th>Verdict</th>'
@@ -91,7 +93,7 @@ def to_html(results: list[Result], paper: dict[str, Result] | None = None, note:
             f"<td>{e(stat)}</td><td>{e(_num(r.p_value, 3))}</td><td>{'' if p is None else e(p.verdict)}</td>"
             f"<td>{e(detail)}</td></tr>"
         )
-    out.append("</tbody></table>")
+    out.append("</tbody></table></details>")
     return "\n".join(out) + "\n"
 
 

@@ -56,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     out = {s: L.claims_file(s) for s in ("csv", "md", "html")}
     write_text(out["csv"], to_csv(results, by_id))
     write_text(out["md"], to_markdown(results, by_id, title=f"Claims of §IV ({cfg['profile']} profile)"))
-    write_text(out["html"], standalone(to_html(results, by_id, note), f"Claims of §IV ({cfg['profile']} profile)"))
+    html = to_html(results, by_id, note, collapsed=not cfg.get("comparable_to_paper"))
+    write_text(out["html"], standalone(html, f"Claims of §IV ({cfg['profile']} profile)"))
     c = counts(results)
     print(", ".join(f"{n} {v}" for v, n in c.items() if n))
     if args.record:
