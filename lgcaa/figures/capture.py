@@ -90,10 +90,14 @@ def capture_latents(run: CaptureRun, lr_dir: str, hr_dir: str, names: list[str])
 
 
 def _query_token(lr: np.ndarray, grid: tuple[int, int]) -> int:
-    """Row-major index of the grid cell with the most LR structure (ties: first)."""
+    """Row-major index of the grid cell with the most LR structure (ties: first), away from the border (an
+    eighth of the grid) so that its window and its global context are both in view."""
     st = structure(resize(lr, (grid[0] * 8, grid[1] * 8)))
     cells = st.reshape(grid[0], 8, grid[1], 8).mean(axis=(1, 3))
-    return int(np.argmax(cells))
+    my, mx = (max(0, min(g // 8, (g - 1) // 2)) for g in grid)
+    inner = np.full_like(cells, -np.inf)
+    inner[my : grid[0] - my, mx : grid[1] - mx] = cells[my : grid[0] - my, mx : grid[1] - mx]
+    return int(np.argmax(inner))
 
 
 def capture_attention(run: CaptureRun, lr_dir: str, name: str) -> AttentionCapture:
