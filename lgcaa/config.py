@@ -30,7 +30,7 @@ def registry_enums() -> dict[str, list[str]]:
     t1, t2 = PAPER_TABLES["table1"], PAPER_TABLES["table2"]
     return {
         "metrics": list(METRICS),
-        "dataset-sources": list(DATASETS),
+        "dataset-sources": [*DATASETS, "folder"],  # folder: your own LR images (`lr_dir`), LR-only
         "baselines": list(BASELINES),
         "paper-datasets": list(dict.fromkeys(e[0] for e in t1.entries)),
         "paper-methods": list(dict.fromkeys(e[1] for e in t1.entries)),
@@ -148,11 +148,21 @@ def _check_references(config: dict[str, Any], source: str) -> None:
         for ds in spec.get("datasets", []):
             if ds not in config["datasets"]:
                 raise UserError(f"{source}: model/runs/{run} samples dataset '{ds}' that is not in 'datasets'")
+    lr_only = [n for n, d in config["datasets"].items() if d["source"] == "folder"]
+    for where, kind, name in _table_references(config.get("tables", {})):
+        if kind == "dataset" and name in lr_only:
+            raise UserError(f"{source}: {where} names '{name}', an LR-only dataset (source 'folder'): it has no HR to "
+                            "score against; use it in figures.fig5/fig6 only")
     for name, ds in config["datasets"].items():
+        if ds["source"] == "folder":
+            if not ds.get("lr_dir") or ds["lr"] != "released":
+                raise UserError(f"{source}: dataset '{name}' (source 'folder') needs 'lr_dir' (your LR images) and "
+                                "lr 'released'")
+            continue
         if "subset" in ds:
-            if ds["source"] == name or (ds["source"] not in config["datasets"] and ds["source"] not in DATASETS):
-                raise UserError(f"{source}: subset dataset '{name}' needs a source that is another dataset of the "
-                                f"profile or a registry dataset ({', '.join(sorted(DATASETS))}), not '{ds['source']}'")
+            if ds["source"] not in DATASETS or ds["source"] == "mini":
+                raise UserError(f"{source}: subset dataset '{name}' needs a registry dataset as its source "
+                                f"({', '.join(sorted(d for d in DATASETS if d != 'mini'))}), not '{ds['source']}'")
             continue
         if ds["source"] == "mini":
             if "mini" not in config:

@@ -317,6 +317,16 @@ def sr_pairs(cfg: dict[str, Any]) -> list[tuple[str, str]]:
     return [(j.dataset, j.instance) for j in sr_jobs(cfg)] + [(j.dataset, j.instance) for j in sample_jobs(cfg)]
 
 
+def lr_only(cfg: dict[str, Any], dataset: str) -> bool:
+    """An LR-only dataset (source 'folder'): SR outputs and figures, never evaluated (no HR)."""
+    return cfg["datasets"][dataset]["source"] == "folder"
+
+
+def eval_pairs(cfg: dict[str, Any]) -> list[tuple[str, str]]:
+    """The (dataset, instance) pairs that are scored against HR: `sr_pairs` without LR-only datasets."""
+    return [(d, m) for d, m in sr_pairs(cfg) if not lr_only(cfg, d)]
+
+
 def find_sr_job(cfg: dict[str, Any], dataset: str, instance: str) -> SrJob:
     """The baseline job writing `<results>/sr/<dataset>/<instance>`; UserError naming the profile's choices."""
     for job in sr_jobs(cfg):

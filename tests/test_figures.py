@@ -309,3 +309,55 @@ def test_a_subset_dataset_copies_the_chosen_pairs_with_provenance(tmp_path):
         choose(["a", "b"], ["z"], "x")
     with pytest.raises(UserError, match="subset of 5 images asked, the source has 2"):
         choose(["a", "b"], 5, "x")
+
+
+def test_your_own_lr_folder_is_an_lr_only_dataset_for_figs_5_and_6(tmp_path, repo_root):
+    import os
+    import subprocess
+    import sys
+
+    from lgcaa.cli import main
+    from lgcaa.config import load_config, validate
+    from lgcaa.data.manifest import verify_manifest
+    from lgcaa.errors import UserError
+    from lgcaa.layout import eval_pairs, sr_pairs
+
+    folder = tmp_path / "mine"
+    for n in ("x.png", "y.png"):
+        write_png(folder / n, np.random.default_rng(0).integers(0, 256, size=(16, 16, 3), dtype=np.uint8))
+    assert main(["data", "folder", "mine", "--lr-dir", str(folder), "--data-root", str(tmp_path / "data")]) == 0
+    m = verify_manifest(tmp_path / "data" / "mine")
+    assert m["lr_only"] and m["count"] == 2 and set(m["files"]) == {"lr/x.png", "lr/y.png"}
+    (folder / "z.jpg").write_bytes(b"x")
+    from lgcaa.data.folder import import_lr_folder
+
+    with pytest.raises(UserError, match="1 non-PNG file"):
+        import_lr_folder(folder, tmp_path / "data" / "m2")
+    (folder / "z.jpg").unlink()
+    cfg = load_config("mini")
+    cfg["datasets"]["mine"] = {"source": "folder", "lr": "released", "lr_dir": str(folder), "label": "My photos"}
+    cfg["figures"]["fig5"] = {"dataset": "mine"}
+    with pytest.raises(UserError, match="shows 'lgcaa' on dataset 'mine', but no job produces it"):
+        build_figure(validate(json.loads(json.dumps(cfg)), "t"), "fig5")
+    cfg["model"]["runs"]["lgcaa"]["datasets"].append("mine")
+    cfg = validate(cfg, "t")
+    assert ("mine", "bicubic") in sr_pairs(cfg) and not any(d == "mine" for d, _ in eval_pairs(cfg))
+    bad = json.loads(json.dumps(cfg))
+    bad["tables"]["table1"]["datasets"].append("mine")
+    with pytest.raises(UserError, match="LR-only dataset"):
+        validate(bad, "t")
+    path = tmp_path / "cfg.json"
+    path.write_text(json.dumps(cfg))
+    import shutil
+
+    shutil.rmtree(tmp_path / "data" / "mine")  # the DAG builds it (rule data_folder)
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    res = subprocess.run([sys.executable, "-m", "snakemake", "--snakefile", str(repo_root / "Snakefile"), "--directory",
+                          str(tmp_path), "--configfile", str(path), "--cores", "2", "-n", "figures"],
+                         capture_output=True, text=True, env=env, check=False)
+    out = res.stdout + res.stderr
+    assert res.returncode == 0, out[-3000:]
+    import re
+
+    assert re.search(r"rule data_folder:", out) and "wildcards: dataset=mine, method=realsr-df2k" in out, out[-3000:]
+    assert "metrics/mine/" not in out  # SR outputs for the figure, never scored

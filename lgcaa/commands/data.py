@@ -6,6 +6,7 @@
     lgcaa data regenerate div2k-val-regen --source div2k-val      our seeded LR from the source's HR
     lgcaa data compare data/div2k-val-regen data/div2k-val        per-image PSNR, regenerated vs released LR
     lgcaa data subset imagenet-test-fig7 --source imagenet-test --images 16       a few pairs as a dataset
+    lgcaa data folder my-photos --lr-dir ~/photos/lr                  your LR images as an LR-only dataset
     lgcaa data build-mini --dataset mini-bicubic ...              offline mini set (used by the DAG)
 """
 
@@ -85,6 +86,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _common(p)
     _record_args(p)
 
+    p = sub.add_parser("folder", help="your own LR images (PNG) as an LR-only dataset (no HR: figures only)")
+    p.add_argument("name", help="the dataset's name (folder under the data root)")
+    p.add_argument("--lr-dir", required=True, type=Path, help="the folder of LR PNG images")
+    _common(p)
+    _record_args(p)
+
     p = sub.add_parser("compare", help="per-image PSNR between a regenerated and a released set's LR")
     p.add_argument("regenerated", type=Path)
     p.add_argument("released", type=Path)
@@ -94,8 +101,19 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     return {
         "build-mini": _build_mini, "list": _list, "fetch": _fetch, "verify": _verify,
-        "regenerate": _regenerate, "compare": _compare, "subset": _subset,
+        "regenerate": _regenerate, "compare": _compare, "subset": _subset, "folder": _folder,
     }[args.action](args)
+
+
+def _folder(args) -> int:
+    from lgcaa.data.folder import import_lr_folder
+
+    out = args.data_root / args.name
+    manifest = import_lr_folder(args.lr_dir, out)
+    _write_record(args, {"dataset": args.name, "lr_dir": str(args.lr_dir), "lr_only": True},
+                  {"n_images": manifest["count"]}, [str(out / "manifest.json")])
+    print(f"{out}: {manifest['count']} LR images (LR-only)")
+    return 0
 
 
 def _subset(args) -> int:

@@ -26,7 +26,7 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from lgcaa.errors import UserError
-from lgcaa.layout import Layout, model_sample_jobs
+from lgcaa.layout import Layout, model_sample_jobs, sr_pairs
 
 PANEL_FIGURES = ("fig4", "fig5", "fig6", "fig7", "fig9")
 CAPTURE_FIGURES = ("fig10", "fig11")
@@ -184,6 +184,13 @@ def build_panel_figure(cfg: dict[str, Any], name: str) -> PanelFigure:
         if "dataset" not in e:
             return _not_configured(name, f"figures.{name}.dataset is not set", cfg)
         sets = (_panel_set(cfg, name, e["dataset"], e.get("methods", t1.get("methods", [])), name != "fig5" and name != "fig6"),)
+    produced = set(sr_pairs(cfg))
+    absent = [(s.dataset, m[0]) for s in sets for m in s.methods if (s.dataset, m[0]) not in produced]
+    if absent:
+        d, m = absent[0]
+        raise UserError(f"config figures/{name}: shows '{m}' on dataset '{d}', but no job produces it; list the "
+                        f"dataset in that baseline's or model run's datasets (model.runs.<run>.datasets) or set "
+                        f"figures.{name}.methods")
     return PanelFigure(name, TITLES[name], str(e.get("note", "")), sets, _images(e), int(e.get("offset", 0)),
                        int(e["crop"]), float(e["min_lr_fit"]), tuple(L.manifest(s.dataset) for s in sets))
 

@@ -38,6 +38,11 @@ def dataset_size(profile: dict[str, Any], name: str) -> tuple[int, int]:
     from lgcaa.data.registry import DATASETS
 
     entry = profile["datasets"][name]
+    if entry["source"] == "folder":  # your own LR images: count them when the folder is here (HR side: x4 of ~128)
+        from pathlib import Path
+
+        found = len(list(Path(entry["lr_dir"]).glob("*.png"))) if Path(entry["lr_dir"]).is_dir() else 0
+        return int(entry.get("expected_count") or found), 512
     if entry["source"] == "mini":
         mini = profile.get("mini", {})
         return int(entry.get("expected_count") or len(mini.get("photos", []))), int(mini.get("hr_size", 256))

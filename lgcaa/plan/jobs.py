@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from baselines.registry import BASELINES
-from lgcaa.layout import model_runs, sample_jobs, sr_jobs
+from lgcaa.layout import lr_only, model_runs, sample_jobs, sr_jobs
 from lgcaa.model.config import resolve_run
 from lgcaa.plan.cost import Estimate, dataset_size, eval_estimate, sample_estimate, sr_estimate, train_estimate
 from lgcaa.plan.resources import (
@@ -62,8 +62,8 @@ def plan_jobs(cfg: dict[str, Any], train_gpus: int | None = None) -> list[Planne
     jobs: list[PlannedJob] = []
     for name in cfg["datasets"]:
         entry = cfg["datasets"][name]
-        rule = "data_subset" if "subset" in entry else "data_mini" if entry["source"] == "mini" else (
-            "data_fetch" if entry["lr"] == "released" else "data_regenerate")
+        rule = "data_subset" if "subset" in entry else "data_folder" if entry["source"] == "folder" else (
+            "data_mini" if entry["source"] == "mini" else "data_fetch" if entry["lr"] == "released" else "data_regenerate")
         images, side = dataset_size(cfg, name)
         jobs.append(PlannedJob(rule, name, LIGHT, None, 2 * _png_bytes(images, side)))
     for source in dict.fromkeys(e["source"] for e in cfg["datasets"].values() if "subset" in e):
@@ -94,6 +94,8 @@ def plan_jobs(cfg: dict[str, Any], train_gpus: int | None = None) -> list[Planne
                                sample_resources(section, job, images, side), est, _png_bytes(images, side)))
     n_metrics = len(cfg["metrics"])
     for job in [*sr_jobs(cfg), *sample_jobs(cfg)]:
+        if lr_only(cfg, job.dataset):  # nothing to score against
+            continue
         images, side = dataset_size(cfg, job.dataset)
         jobs.append(PlannedJob("evaluate", f"{job.dataset}/{job.instance}", eval_resources(n_metrics, images, side),
                                eval_estimate(n_metrics, images, side)))

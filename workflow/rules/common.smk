@@ -5,7 +5,7 @@ import sys
 from pathlib import Path
 
 from lgcaa.config import cache_dir, load_config, validate
-from lgcaa.layout import Layout, model_runs, sample_jobs, sr_jobs, sr_pairs
+from lgcaa.layout import Layout, eval_pairs, model_runs, sample_jobs, sr_jobs, sr_pairs
 from lgcaa.model.config import resolve_run
 from lgcaa.plan.cost import dataset_size
 from lgcaa.plan.resources import LIGHT
@@ -61,7 +61,7 @@ def sr_records(wildcards=None):
 
 
 def eval_records(wildcards=None):
-    return [L.eval_record(d, m) for d, m in SR_PAIRS]
+    return [L.eval_record(d, m) for d, m in eval_pairs(CFG)]  # LR-only datasets (source 'folder') are not scored
 
 
 def data_records(wildcards=None):

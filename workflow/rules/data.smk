@@ -7,7 +7,8 @@
 #                                                             it), else download + sha256 + atomic unpack
 #   data_regenerate  registry source, lr realesrgan|bicubic   DVC, else our seeded LR from the source's HR
 #                                                             (+ per-image PSNR vs the released LR)
-#   data_subset      any source, key 'subset' (N or names)    a few pairs of the source set (figures: Fig. 7)
+#   data_subset      registry source, key 'subset' (N/names)  a few pairs of the source set (figures: Fig. 7)
+#   data_folder      source 'folder', key 'lr_dir'            your own LR images, LR-only (figures: Figs. 5-6)
 # A regenerated set needs its source's released set: it is fetched under the registry name (data/<source>)
 # even if the profile does not list it. Optional per-dataset keys: url, sha256 (archive mirror / your copy),
 # degradation (config for regenerated LR), hr_source (folder of source HR images, e.g. ImageNet val).
@@ -25,9 +26,12 @@ def _alternation(names):
 
 
 SUBSET_SETS = {d: c["source"] for d, c in DATASETS.items() if "subset" in c}
+FOLDER_SETS = {d: c["lr_dir"] for d, c in DATASETS.items() if c["source"] == "folder"}
 MINI_SETS = [d for d, c in DATASETS.items() if c["source"] == "mini" and d not in SUBSET_SETS]
 RELEASED_SETS = {
-    d: c["source"] for d, c in DATASETS.items() if c["source"] != "mini" and c["lr"] == "released" and d not in SUBSET_SETS
+    d: c["source"]
+    for d, c in DATASETS.items()
+    if c["source"] not in ("mini", "folder") and c["lr"] == "released" and d not in SUBSET_SETS
 }
 REGEN_SETS = {
     d: c["source"] for d, c in DATASETS.items() if c["source"] != "mini" and c["lr"] != "released" and d not in SUBSET_SETS
@@ -167,3 +171,22 @@ rule data_subset:
     shell:
         "{LGCAA} data subset {wildcards.dataset} --source {params.source} --images {params.images:q}"
         " --data-root {params.data_root} --experiment {params.experiment} --record {output.record} > {log} 2>&1 " + FAIL
+
+
+rule data_folder:
+    output:
+        manifest=L.manifest("{dataset}"),
+        record=L.data_record("{dataset}"),
+    wildcard_constraints:
+        dataset=_alternation(FOLDER_SETS),
+    params:
+        lr_dir=lambda wc: FOLDER_SETS[wc.dataset],
+        data_root=lambda wc, output: os.path.dirname(os.path.dirname(output.manifest)),
+        experiment=f"{CFG['profile']}/data",
+    resources:
+        **LIGHT_RES,
+    log:
+        L.log("data", "{dataset}"),
+    shell:
+        "{LGCAA} data folder {wildcards.dataset} --lr-dir {params.lr_dir:q} --data-root {params.data_root}"
+        " --experiment {params.experiment} --record {output.record} > {log} 2>&1 " + FAIL
