@@ -7,18 +7,36 @@ mismatch, checks each size is scale x LR, and stores the images as PNG under the
 `<imports>/<dataset>/<method>/` with `import.json` (source folder/URL, sha256 of every source and stored
 file). `lgcaa sr` then materialises an import (after re-checking the digests) instead of running the method.
 The import folder is outside Snakemake's outputs, so a rerun of the DAG never deletes it.
+
+imports dir = `--imports`, else $LGCAA_IMPORTS_DIR, else `results/imports`. Dataset and method are plain names
+(`lgcaa.io.inside`): an import is always written below the imports dir, and a re-import replaces only a folder
+holding an `import.json`.
 """
 
 from __future__ import annotations
 
+import json
+import os
 import shutil
 import time
 from pathlib import Path
 from typing import Any
 
 from lgcaa.errors import UserError
+from lgcaa.io import atomic_dir, atomic_path, inside, list_images, read_rgb, sha256_file, write_json, write_png
 
 RECORD = "import.json"
+IMPORTS_ENV = "LGCAA_IMPORTS_DIR"
+DEFAULT_IMPORTS = Path("results/imports")
+
+
+def imports_dir(explicit: str | Path | None = None) -> Path:
+    return Path(explicit or os.environ.get(IMPORTS_ENV) or DEFAULT_IMPORTS)
+
+
+def import_folder(imports_root: str | Path, dataset: str, method: str) -> Path:
+    """`<imports>/<dataset>/<method>`; UserError when either is not a plain name."""
+    return inside(imports_root, dataset, method, what="dataset/method name")
 SOURCE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff", ".webp")
 
 
@@ -49,15 +67,13 @@ def match_outputs(src_dir: Path, lr_names: list[str], strip_suffix: str = "") ->
 def register(method: str, dataset: str, src_dir: str | Path, lr_dir: str | Path, imports_root: str | Path,
              scale: int = 4, source: str = "", strip_suffix: str = "") -> dict[str, Any]:
     """Check and store a folder of published outputs; returns the import record. Nothing is written on error."""
-    from lgcaa.io import atomic_dir, list_images, read_rgb, sha256_file, write_json, write_png
-
+    dest = import_folder(imports_root, dataset, method)
     src_dir, lr_files = Path(src_dir), list_images(lr_dir)
     if not lr_files:
         raise UserError(f"{lr_dir}: no LR images; build or fetch the dataset '{dataset}' first")
     matched = match_outputs(src_dir, [f.name for f in lr_files], strip_suffix)
-    dest = Path(imports_root) / dataset / method
     files = []
-    with atomic_dir(dest, "import") as tmp:
+    with atomic_dir(dest, RECORD, "import", root=imports_root) as tmp:
         for lr in lr_files:
             img = read_rgb(matched[lr.name])
             lh, lw = read_rgb(lr).shape[:2]
@@ -75,9 +91,7 @@ def register(method: str, dataset: str, src_dir: str | Path, lr_dir: str | Path,
 
 
 def load_import(method: str, dataset: str, imports_root: str | Path) -> dict[str, Any] | None:
-    import json
-
-    path = Path(imports_root) / dataset / method / RECORD
+    path = import_folder(imports_root, dataset, method) / RECORD
     return json.loads(path.read_text()) if path.is_file() else None
 
 
@@ -92,13 +106,11 @@ def list_imports(imports_root: str | Path) -> dict[str, list[str]]:
 
 def materialize(method: str, dataset: str, imports_root: str | Path, lr_files: list[Path], out_dir: Path) -> dict[str, Any]:
     """Copy an import into `out_dir` after checking names and digests; returns a summary with the record."""
-    from lgcaa.io import atomic_path, sha256_file
-
     t0 = time.perf_counter()
     record = load_import(method, dataset, imports_root)
     if record is None:
         raise UserError(f"no import of {method} for {dataset} under {imports_root}")
-    folder = Path(imports_root) / dataset / method
+    folder = import_folder(imports_root, dataset, method)
     names = [f["name"] for f in record["files"]]
     if sorted(names) != sorted(f.name for f in lr_files):
         raise UserError(f"{folder}: import has {len(names)} images but the dataset's LR folder has {len(lr_files)} "

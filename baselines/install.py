@@ -4,6 +4,12 @@ Needs internet (git, conda, the weight hosts) and, to run afterwards, a CUDA GPU
 its result is already complete, and each is atomic: a checkout is cloned into a temporary folder and renamed
 into place once the pinned commit is checked out; an environment is created under a temporary prefix and
 renamed when conda (and `pip install -e <checkout>`, where the authors install their repo) succeeded.
+
+Layout under the cache dir (`lgcaa.weights.roots.cache_dir`):
+  baselines/<name>/...             weight files (their WeightFile.dest, fetched by lgcaa.weights.manager)
+  baselines/src/<name>-<commit12>  the authors' code at the pinned commit
+  baselines/env/<name>             the authors' environment (conda prefix); its python is bin/python,
+                                   ENV_MARKER inside marks it complete
 """
 
 from __future__ import annotations
@@ -14,9 +20,27 @@ import subprocess
 from pathlib import Path
 
 from lgcaa.errors import UserError
+from lgcaa.weights import manager
 
 COMMIT_FILE = ".lgcaa-commit"
 ENVS = Path(__file__).parent / "envs"
+ENV_MARKER = ".lgcaa-complete"
+
+
+def checkout_dir(cache: Path, name: str, commit: str | None) -> Path:
+    return cache / "baselines" / "src" / f"{name}-{(commit or 'unpinned')[:12]}"
+
+
+def env_dir(cache: Path, name: str) -> Path:
+    return cache / "baselines" / "env" / name
+
+
+def env_python(cache: Path, name: str) -> Path:
+    return env_dir(cache, name) / "bin" / "python"
+
+
+def env_ready(cache: Path, name: str) -> bool:
+    return (env_dir(cache, name) / ENV_MARKER).is_file() and env_python(cache, name).exists()
 
 
 def _run(argv: list[str], what: str, cwd: Path | None = None) -> str:
@@ -68,8 +92,6 @@ def create_env(env_file: Path, prefix: Path, checkout: Path | None) -> Path:
     Conda prefixes are not relocatable, so the environment is built in place and marked complete by
     ENV_MARKER only after conda (and `pip install -e <checkout>`) succeeded; a partial prefix is rebuilt.
     """
-    from baselines.cache import ENV_MARKER
-
     python = prefix / "bin" / "python"
     if (prefix / ENV_MARKER).is_file():
         return python
@@ -86,10 +108,9 @@ def create_env(env_file: Path, prefix: Path, checkout: Path | None) -> Path:
 
 
 def setup(name: str, cache: Path) -> dict[str, str]:
-    """Checkout + environment + weights for one baseline; returns {step: result}."""
-    from baselines.cache import checkout_dir, env_dir
+    """Checkout + environment + weights for one baseline; returns {step: result}. UserError (one line) naming
+    every weight file that is still not verified (manual downloads, unpinned files to pin) and its fix."""
     from baselines.registry import get
-    from baselines.weights import fetch
 
     b = get(name)
     done: dict[str, str] = {}
@@ -99,5 +120,9 @@ def setup(name: str, cache: Path) -> dict[str, str]:
         done["checkout"] = f"{co} @ {git_checkout(spec.repository, spec.commit, co)}"
         done["environment"] = str(create_env(ENVS / spec.env_file, env_dir(cache, name), co if spec.install_checkout else None))
     if b.weights:
-        done["weights"] = ", ".join(str(p) for p in fetch(b.weights, cache))
+        states = [manager.fetch(w, cache) for w in b.weights]
+        bad = [s for s in states if not s.verified]
+        if bad:
+            raise UserError(f"{name}: {len(bad)} weight file(s) not ready: " + "; ".join(f"{s.state}: {s.detail}" for s in bad))
+        done["weights"] = ", ".join(str(s.path) for s in states)
     return done

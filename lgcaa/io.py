@@ -10,6 +10,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -22,12 +23,109 @@ from lgcaa.errors import UserError
 IMAGE_SUFFIXES = (".png",)
 
 
+# --- names that become path parts, and containment -------------------------------------------------------
+
+NAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._+@=-]{0,127}")
+
+
+def check_name(name: str, what: str = "name") -> str:
+    """`name` if it is a plain name (letters, digits, `._+@=-`, not starting with a dot or dash, no `..`, at most
+    128 characters), else UserError. Every name that becomes a path part (dataset, method, run, profile) passes
+    here, so `../x`, `/abs` or `a/b` can never steer an output outside its root."""
+    if not isinstance(name, str) or not NAME_RE.fullmatch(name) or ".." in name:
+        raise UserError(f"{what} {name!r} is not a plain name (letters, digits and ._+@=- only, no '/' or '..'); "
+                        "rename it")
+    return name
+
+
+def inside(root: str | os.PathLike, *names: str, what: str = "name") -> Path:
+    """`root/name1/name2...` after checking each name (`check_name`) and that the resolved path lies in `root`."""
+    path = Path(root).joinpath(*(check_name(n, what) for n in names))
+    return ensure_inside(path, root)
+
+
+def ensure_inside(path: str | os.PathLike, root: str | os.PathLike) -> Path:
+    """`path` if it resolves (symlinks followed) to `root` or below it, else UserError naming both."""
+    path, root = Path(path), Path(root)
+    real, real_root = path.resolve(), root.resolve()
+    if real != real_root and real_root not in real.parents:
+        raise UserError(f"{path}: resolves to {real}, outside its root {real_root}; refusing to write there")
+    return path
+
+
+# --- locks, digests, permissions ----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def file_lock(path: str | os.PathLike) -> Iterator[None]:
+    """Hold an exclusive advisory lock (fcntl) on the lock file `path` (created, kept) for the block. The one
+    lock helper of the harness: downloads, digest records, DVC pulls and the first MLflow database creation."""
+    import fcntl
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
+
+
+def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
+    """Hex sha256 of a file's bytes (the one digest helper of the harness)."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(chunk):
+            h.update(block)
+    return h.hexdigest()
+
+
+def current_umask() -> int:
+    """The process umask, read without changing it (Linux /proc; else the set-and-restore fallback)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("Umask:"):
+                return int(line.split()[1], 8)
+    except (OSError, ValueError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+def _mkdir(folder: Path) -> None:
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        check_folder_path(folder)
+        raise
+
+
+def check_folder_path(folder: str | os.PathLike, what: str = "output folder") -> Path:
+    """`folder` if it is a folder or can become one; UserError (one line) when it or a parent is a file."""
+    folder = Path(folder)
+    blocker = next((p for p in (folder, *folder.parents) if p.exists() and not p.is_dir()), None)
+    if blocker is not None:
+        raise UserError(f"{what} {folder}: {blocker} is a file, not a folder; pass another path or move the file away")
+    return folder
+
+
+# --- atomic files and folders ------------------------------------------------------------------------------
+
+
 @contextlib.contextmanager
 def atomic_path(dest: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
-    """Yield a temporary path next to `dest`; on success rename it onto `dest`, else delete it."""
+    """Yield a temporary path next to `dest`; on success rename it onto `dest`, else delete it.
+
+    The file gets the permissions a plain `open()` would give it (0666 minus the umask), not mkstemp's 0600.
+    """
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    _mkdir(dest.parent)
+    if dest.is_dir():
+        raise UserError(f"{dest}: is a folder, cannot write a file there; pass another path or move it away")
     fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=suffix or dest.suffix)
+    os.fchmod(fd, 0o666 & ~current_umask())
     os.close(fd)
     tmp_path = Path(tmp)
     try:
@@ -38,29 +136,65 @@ def atomic_path(dest: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
             tmp_path.unlink()
 
 
-def publish_dir(staging: str | os.PathLike, out: str | os.PathLike) -> None:
-    """Rename a finished folder `staging` onto `out` (replacing it). Temporary folders and files are created
-    private (0700/0600); they get the usual permissions of the process umask first."""
-    umask = os.umask(0)
-    os.umask(umask)
+def harness_made(folder: Path, record: str) -> bool:
+    """True when `folder` is empty or holds `record` (the file the harness writes into every such folder)."""
+    return (folder / record).is_file() or not any(folder.iterdir())
+
+
+def _check_replaceable(out: Path, record: str) -> bool:
+    """True when `out` exists and may be replaced, False when it does not exist; UserError when it is a file,
+    a link, or a folder the harness did not make."""
+    if not out.exists() and not out.is_symlink():
+        return False
+    if out.is_symlink() or not out.is_dir():
+        raise UserError(f"{out}: exists and is not a folder; move it away or pass another path, then rerun")
+    if not harness_made(out, record):
+        raise UserError(f"{out}: exists but was not made by the harness (no {record}); the harness never removes "
+                        "such a folder -- move it away or pass another name, then rerun")
+    return True
+
+
+def publish_dir(staging: str | os.PathLike, out: str | os.PathLike, record: str,
+                root: str | os.PathLike | None = None) -> None:
+    """Rename a finished folder `staging` onto `out`, replacing an older one.
+
+    `record` is the file that marks a folder as the harness's (a dataset's manifest.json, an import's
+    import.json, samples' sample.json); it must be in `staging`, and an existing `out` is only replaced when it
+    holds it too (or is empty): a folder the harness did not make is never removed. With `root`, `out` must
+    resolve inside it. Temporary folders and files are created private (0700/0600); they get the usual
+    permissions of the process umask first.
+    """
     staging, out = Path(staging), Path(out)
+    if root is not None:
+        ensure_inside(out, root)
+    if not (staging / record).is_file():
+        raise ValueError(f"publish_dir: {staging} lacks its record {record}")
+    umask = current_umask()
     for p in [staging, *staging.rglob("*")]:
         os.chmod(p, (0o777 if p.is_dir() else 0o666) & ~umask)
-    if out.exists():
-        shutil.rmtree(out)
+    old = None
+    if _check_replaceable(out, record):
+        old = Path(tempfile.mkdtemp(prefix=f".{out.name}.old-", dir=out.parent))
+        os.replace(out, old / out.name)
     os.replace(staging, out)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
 
 
 @contextlib.contextmanager
-def atomic_dir(dest: str | os.PathLike, tag: str = "tmp") -> Iterator[Path]:
-    """Yield an empty temporary folder next to `dest`; on success it replaces `dest`, on error `dest` is left
-    as it was. The temporary folder never survives the block."""
+def atomic_dir(dest: str | os.PathLike, record: str, tag: str = "tmp",
+               root: str | os.PathLike | None = None) -> Iterator[Path]:
+    """Yield an empty temporary folder next to `dest`; on success it replaces `dest` (see `publish_dir` for
+    `record` and `root`), on error `dest` is left as it was. The temporary folder never survives the block."""
     dest = Path(dest)
-    dest.parent.mkdir(parents=True, exist_ok=True)
+    if root is not None:
+        ensure_inside(dest, root)
+    _mkdir(dest.parent)
+    _check_replaceable(dest, record)
     tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.{tag}-", dir=dest.parent))
     try:
         yield tmp
-        publish_dir(tmp, dest)
+        publish_dir(tmp, dest, record, root)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 
@@ -72,14 +206,6 @@ def write_text(dest: str | os.PathLike, text: str) -> None:
 
 def write_json(dest: str | os.PathLike, obj: object) -> None:
     write_text(dest, json.dumps(obj, indent=2, sort_keys=True) + "\n")
-
-
-def sha256_file(path: str | os.PathLike, chunk: int = 1 << 20) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(chunk):
-            h.update(block)
-    return h.hexdigest()
 
 
 def read_rgb(path: str | os.PathLike) -> np.ndarray:

@@ -18,13 +18,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from baselines.cache import ENV_MARKER, checkout_dir, env_dir
+from baselines.install import ENV_MARKER, checkout_dir, env_dir
 from baselines.registry import BASELINES, get, resolve_settings
 from baselines.run import RunContext, run_method
 from baselines.status import sr_state
-from baselines.weights import weight_path
+from lgcaa.weights.roots import path_of as weight_path
 from lgcaa.errors import UserError
 from lgcaa.io import read_rgb, write_png
+from lgcaa.weights import manager
 
 DIFFUSION = ["ldm", "stablesr", "resshift", "pasd", "seesr"]
 
@@ -98,6 +99,8 @@ def prepare(tmp_path: Path, name: str, monkeypatch, skip: str = "") -> Path:
         else:  # a model folder
             (p / "unet").mkdir(parents=True)
             (p / "unet" / "config.json").write_text("{}")
+        if w.sha256 is None:  # the user's explicit trust in files without a published digest
+            manager.pin(w, manager.content_digest(p), cache)
     monkeypatch.setenv("STANDIN_IN", _template_flag(name, "{input}"))
     monkeypatch.setenv("STANDIN_OUT", _template_flag(name, "{output}"))
     monkeypatch.setenv("STANDIN_SUBDIR", b.external.output_subdir)

@@ -14,7 +14,7 @@ import pytest
 from baselines.external import render_argv
 from baselines.registry import BASELINES, TABLE1, effective_seed, paper_methods, resolve_settings, weight_files
 from baselines.tiling import upscale_tiled
-from baselines.weights import WeightFile
+from lgcaa.weights.manifest import CACHE, WeightFile
 from lgcaa.errors import UserError
 
 # Table I of the paper, column order (LGCAA itself is the proposed method, not a baseline).
@@ -43,14 +43,15 @@ def test_weight_declarations_never_invent_digests():
     files = weight_files()
     assert files and all(isinstance(w, WeightFile) for w in files)
     for w in files:
-        assert w.owner in BASELINES and w.dest.startswith(f"baselines/{w.owner}/")
+        owner = w.used_by[0]
+        assert owner in BASELINES and w.dest.startswith(f"baselines/{owner}/") and w.root == CACHE
         assert w.sha256 is None or HEX64.match(w.sha256)
-        assert w.url.startswith("https://")
+        assert len(w.urls) == 1 and w.urls[0].startswith("https://")
         if w.sha256 is not None:
             assert w.note, f"{w.name}: a digest needs its provenance"
     by_name = {w.name: w for w in files}
     assert by_name["BSRGAN.pth"].sha256.startswith("5d505a07") and by_name["BSRGAN.pth"].size == 67046751
-    assert by_name["RealESRGAN_x4plus.pth"].url.endswith("/v0.1.0/RealESRGAN_x4plus.pth")
+    assert by_name["RealESRGAN_x4plus.pth"].urls[0].endswith("/v0.1.0/RealESRGAN_x4plus.pth")
 
 
 def test_diffusion_baselines_declare_authors_settings():

@@ -167,13 +167,21 @@ def test_expert_conv_mixes_kernels_per_image():
     torch.testing.assert_close(out[1:], mixed)
 
 
-def test_bsrgan_runs_in_process_through_run_method(tmp_path, kair_file):
-    """Weights placed where the registry declares them -> `run_method` upscales a folder, tiled, x4."""
-    from baselines.registry import get, resolve_settings
+def test_bsrgan_runs_in_process_through_run_method(tmp_path, kair_file, monkeypatch):
+    """Weights placed where the registry declares them -> `run_method` upscales a folder, tiled, x4, and
+    reports the sha256 of the file it used. (The stand-in checkpoint is not BSRGAN.pth: the registry's pin is
+    replaced by its digest for this test.)"""
+    import dataclasses
+
+    from baselines.registry import BASELINES, get, resolve_settings
+    from lgcaa.io import sha256_file
     from baselines.run import RunContext, run_method
-    from baselines.weights import weight_path
+    from lgcaa.weights.roots import path_of as weight_path
     from lgcaa.io import read_rgb, write_png
 
+    b = get("bsrgan")
+    w = dataclasses.replace(b.weights[0], sha256=sha256_file(kair_file[0]), size=None)
+    monkeypatch.setitem(BASELINES, "bsrgan", dataclasses.replace(b, weights=(w,)))
     cache = tmp_path / "cache"
     dest = weight_path(get("bsrgan").weights[0], cache)
     dest.parent.mkdir(parents=True)
@@ -184,4 +192,5 @@ def test_bsrgan_runs_in_process_through_run_method(tmp_path, kair_file):
     settings = resolve_settings("bsrgan", {"tile": 6, "tile_pad": 2})
     summary = run_method("bsrgan", lr_dir, tmp_path / "out", settings, RunContext(cache, tmp_path / "imports"))
     assert summary["runner"] == "in-process" and summary["n_images"] == 1
+    assert summary["weights"][0]["sha256"] == w.sha256
     assert read_rgb(tmp_path / "out" / "x.png").shape == (40, 56, 3)

@@ -33,8 +33,9 @@ def plumbing_hub(tmp_path_factory):
     (hub / "PLUMBING_ONLY_RANDOM_WEIGHTS.txt").write_text("random weights made by tests; never report numbers\n")
     torch.hub.set_dir(str(hub))
     with pytest.MonkeyPatch.context() as mp:
-        for f in manifest.FILES:  # random files cannot have the published sizes; presence is what is tested
-            mp.setitem(manifest.BY_DEST, f.dest, dataclasses.replace(f, size=None))
+        for f in manifest.FILES:  # random files cannot have the published sizes or digests: they are pinned
+            # by the test as a user would pin a file (lgcaa weights pin), see _make_local_weights
+            mp.setitem(manifest.BY_DEST, f.dest, dataclasses.replace(f, size=None, sha256=None))
         yield hub
     torch.hub.set_dir(before)
     clear_cache()
@@ -105,10 +106,27 @@ def _make_local_weights(hub: Path, metrics: list[str], real_lpips_heads: bool = 
             from lgcaa.weights.manifest import BY_DEST
 
             fetch(BY_DEST["pyiqa/LPIPS_v0.1_alex-df73285e.pth"], hub)
+            _pin_present(hub, [m])
             continue
         spec = get(m)
         with _save_instead_of_load(hub), spec.build_context():
             pyiqa.create_metric(spec.pyiqa_name, device="cpu", **spec.build_options(spec, hub))
+    _pin_present(hub, metrics)
+
+
+def _pin_present(hub: Path, metrics: list[str]) -> None:
+    """Trust the random files explicitly, as a user pins a file without a published digest (recorded directly:
+    `pin` would also check the hash prefix in the real file names, which random files cannot match)."""
+    from lgcaa.metrics.registry import get
+    from lgcaa.weights import manager
+    from lgcaa.weights.manifest import BY_DEST
+
+    for m in metrics:
+        for rel in get(m).weights:
+            f = BY_DEST[rel]
+            if (hub / rel).is_file() and manager.inspect(f, hub, deep=True).state == manager.UNRECORDED:
+                digest = manager.content_digest(hub / rel)
+                manager.record_digest(hub, f, digest, (hub / rel).stat().st_size, manager.USER_PIN)
 
 
 def test_weight_bound_metrics_run_through_the_evaluator(plumbing_hub, pairs):

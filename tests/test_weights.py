@@ -60,7 +60,7 @@ def test_manifest_matches_registry_and_is_well_formed():
             assert prefix is None or f.sha256.startswith(prefix), f.dest
             assert f.sha256 in f.urls[0] or prefix is not None or "RN50" in f.name
         else:
-            assert "UNPINNED" in f.sha256_source or f.offline, f.dest
+            assert "UNPINNED" in f.note or f.offline, f.dest
     # torchvision's own URLs carry the same prefix as our pins
     import torchvision.models as tvm
 
@@ -183,15 +183,18 @@ def test_cli_lists_and_fails_cleanly_per_file_offline(tmp_hub, monkeypatch, caps
 
 
 def test_evaluator_reports_missing_weights_and_never_downloads(tmp_hub, monkeypatch):
-    """With an empty hub, LPIPS is reported missing (naming the file); building it anyway is refused with the
-    URL that pyiqa/torchvision would have downloaded."""
+    """With an empty hub, LPIPS is reported missing (naming the file) and is not built; creating the pyiqa model
+    past that check is refused with the URL that pyiqa/torchvision would have downloaded."""
+    from lgcaa.errors import UserError
     from lgcaa.metrics.availability import missing_reason
-    from lgcaa.metrics.build import UnmanagedDownload, build_metric
+    from lgcaa.metrics.build import UnmanagedDownload, _create, build_metric
     from lgcaa.metrics.registry import get
 
     why = missing_reason(get("lpips"))
     assert why is not None and str(tmp_hub / "checkpoints/alexnet-owt-7be5be79.pth") in why["reason"]
     assert (tmp_hub / "pyiqa/LPIPS_v0.1_alex-df73285e.pth").is_file()  # heads made offline on the way
-    with pytest.raises(UnmanagedDownload, match=r"alexnet-owt-7be5be79\.pth.*not in the weights manifest"):
+    with pytest.raises(UserError, match=r"lpips cannot be built: weights absent: .*alexnet-owt-7be5be79\.pth"):
         build_metric("lpips", "cpu")
+    with pytest.raises(UnmanagedDownload, match=r"alexnet-owt-7be5be79\.pth.*not in the weights manifest"):
+        _create("lpips", "cpu")
     assert not list(Path(tmp_hub).rglob("alexnet*"))

@@ -9,13 +9,13 @@ from lgcaa.cli import main
 
 def test_list_names_missing_file_and_url(tmp_path, capsys):
     assert main(["weights", "list", "bsrgan", "--cache-dir", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
-    assert "missing" in out and "baselines/bsrgan/BSRGAN.pth" in out and "https://" in out
+    out, err = capsys.readouterr()
+    assert "missing" in out and "baselines/bsrgan/BSRGAN.pth" in out and "https://" in err
 
 
 def test_fetch_offline_fails_naming_the_file(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("LGCAA_OFFLINE", "1")
-    assert main(["weights", "fetch", "bsrgan", "--cache-dir", str(tmp_path)]) == 2
+    assert main(["weights", "fetch", "bsrgan", "--cache-dir", str(tmp_path)]) == 1
     assert "BSRGAN.pth" in capsys.readouterr().err
     assert not (tmp_path / "baselines/bsrgan/BSRGAN.pth").exists()
 

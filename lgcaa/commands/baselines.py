@@ -60,7 +60,8 @@ def baseline_rows(cache: Path, imports: Path, gpu: bool | None = None) -> list[d
 
 
 def _list(args: argparse.Namespace) -> int:
-    from baselines.cache import cache_dir, imports_dir
+    from baselines.imports import imports_dir
+    from lgcaa.weights.roots import cache_dir
 
     rows = baseline_rows(cache_dir(args.cache_dir), imports_dir(args.imports))
     if args.json:
@@ -91,8 +92,7 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from baselines.cache import imports_dir
-    from baselines.imports import register
+    from baselines.imports import imports_dir, import_folder, register
     from baselines.registry import get
 
     b = get(args.name)
@@ -100,13 +100,13 @@ def _import(args: argparse.Namespace) -> int:
     record = register(args.name, args.dataset, args.dir, lr_dir, imports_dir(args.imports), scale=b.scale,
                       source=args.source, strip_suffix=args.strip_suffix)
     print(f"{args.name} on {args.dataset}: {record['n_images']} images imported from {args.dir} "
-          f"into {imports_dir(args.imports) / args.dataset / args.name}")
+          f"into {import_folder(imports_dir(args.imports), args.dataset, args.name)}")
     return 0
 
 
 def _setup(args: argparse.Namespace) -> int:
-    from baselines.cache import cache_dir
     from baselines.install import setup
+    from lgcaa.weights.roots import cache_dir
 
     for step, result in setup(args.name, cache_dir(args.cache_dir)).items():
         print(f"{args.name} {step}: {result}")

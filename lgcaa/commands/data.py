@@ -221,10 +221,10 @@ def _regenerate(args) -> int:
     from lgcaa.data.manifest import verify_manifest
     from lgcaa.data.regenerate import hr_from_folder, regenerate_dataset
     from lgcaa.data.registry import get_spec
-    from lgcaa.io import write_json
+    from lgcaa.io import inside, write_json
 
     spec = get_spec(args.source)
-    out = args.data_root / args.dataset
+    out = inside(args.data_root, args.dataset, what="dataset name")
     if args.dataset == spec.name:
         from lgcaa.errors import UserError
 

@@ -30,13 +30,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from baselines.cache import cache_dir, imports_dir
+    from baselines.imports import imports_dir
     from baselines.registry import effective_seed, get, resolve_settings
     from baselines.run import RunContext, run_method
     from baselines.status import clear_missing, write_missing
     from lgcaa.errors import UserError
+    from lgcaa.io import check_folder_path
+    from lgcaa.weights.roots import cache_dir
 
     method = get(args.method)
+    check_folder_path(args.out_dir, "--out-dir")
     try:
         try:
             overrides = json.loads(args.settings)
@@ -74,13 +77,14 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _write_settings(path: Path, args: argparse.Namespace, method, settings: dict, seed: int, summary: dict, ctx) -> None:
-    from baselines.weights import weight_path
+    """`weights`: the files actually used, each with the sha256 computed from it (verified before the run);
+    `declared_weights`: the registry's entries (URL, published digest or null)."""
     from lgcaa.io import write_json
 
     write_json(path, {
         "method": args.method, "dataset": args.dataset, "runner": summary["runner"], "settings": settings,
         "fixed": method.fixed, "seed": seed, "source": method.source, "licence": method.licence,
-        "weights": [{"name": w.name, "url": w.url, "sha256": w.sha256, "path": str(weight_path(w, ctx.cache_dir))}
-                    for w in method.weights],
+        "weights": summary.get("weights", []),
+        "declared_weights": [{"file": w.dest, "url": w.urls[0], "sha256": w.sha256} for w in method.weights],
         **{k: summary[k] for k in ("command", "log", "import") if k in summary},
     })

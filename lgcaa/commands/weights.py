@@ -1,17 +1,19 @@
-"""`lgcaa weights list|fetch|verify [TARGET ...]`: the weight files of the nine metrics (and the model).
+"""`lgcaa weights list|fetch|verify [TARGET ...]` and `lgcaa weights pin FILE SHA256`: every weight file.
 
-TARGET: a metric name (lpips, dists, fid, musiq, clipiqa, niqe, maniqa), `model`, a file from `list`
-(e.g. `pyiqa/MANIQA_PIPAL-ae6d356b.pth`), or `all` (default). Files live under `torch.hub.get_dir()`.
-A baseline name (`lgcaa baselines list`) selects that baseline's files instead; they live under the
-baselines cache dir (`--cache-dir`, default $LGCAA_CACHE_DIR or results/cache) and are handled by
-`baselines.weights`.
+TARGET: a metric name (lpips, dists, fid, musiq, clipiqa, niqe, maniqa), `model`, a baseline name
+(`lgcaa baselines list`), a file from `list` (e.g. `pyiqa/MANIQA_PIPAL-ae6d356b.pth`), or `all` (default: the
+metrics' files). The metrics' files live under `torch.hub.get_dir()`, the baselines' under the harness cache
+dir (`--cache-dir`, default $LGCAA_CACHE_DIR or results/cache); both are handled by `lgcaa.weights.manager`.
 
 - list: where each file stands (present / missing), its pinned sha256 (or UNPINNED), and which metrics can run.
 - fetch: make each file present and verified: offline producers first (NIQE, LPIPS heads), then the mirrors
   with resume + sha256 check. Offline (no network, HF_HUB_OFFLINE=1 or LGCAA_OFFLINE=1) every file that cannot
   be made is listed with its destination and URL. Exit 1 if any file is still missing.
 - verify: hash every present file against the manifest (or the local record for unpinned files). Exit 1 if
-  any requested file is missing or corrupt.
+  any requested file is missing, corrupt, or has a digest known nowhere (unrecorded).
+- pin: record the sha256 of a present file that has no published digest, as the user's explicit trust (the
+  digest given must match the file). Without a pin or a complete download from its URL such a file is never
+  loaded.
 """
 
 from __future__ import annotations
@@ -27,45 +29,72 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                          ("fetch", "make files present and verified (download with resume + sha256)"),
                          ("verify", "hash present files against their pinned or recorded sha256")):
         sp = sub.add_parser(action, help=text)
-        sp.add_argument("targets", nargs="*", default=["all"], help="metric names, 'model', files, or 'all'")
+        sp.add_argument("targets", nargs="*", default=["all"],
+                        help="metric names, 'model', baseline names, files, or 'all' (the metrics' files)")
         sp.add_argument("--json", action="store_true", help="print the states as JSON")
-        sp.add_argument("--cache-dir", default=None, help="baselines cache dir (baseline targets only)")
+        _cache_arg(sp)
         if action == "fetch":
             sp.add_argument("--timeout", type=float, default=60.0, help="seconds per network read")
             sp.add_argument("--retries", type=int, default=3, help="extra attempts per mirror (each resumes)")
+    sp = sub.add_parser("pin", help="trust a present file that has no published sha256 (after checking it)")
+    sp.add_argument("file", help="the file as `lgcaa weights list` names it (e.g. pyiqa/MANIQA_PIPAL-ae6d356b.pth)")
+    sp.add_argument("sha256", help="its sha256, as compared with a trusted copy; must match the file")
+    _cache_arg(sp)
+
+
+def _cache_arg(sp: argparse.ArgumentParser) -> None:
+    sp.add_argument("--cache-dir", default=None,
+                    help="harness cache dir holding the baselines' files (default $LGCAA_CACHE_DIR or results/cache)")
 
 
 def select(targets: list[str]) -> list[Any]:
+    """WeightFiles of metric names, 'model', baseline names or files (metrics' and baselines'); 'all' = the
+    metrics' manifest."""
+    from baselines.registry import BASELINES
     from lgcaa.weights.manifest import FILES, files_for
 
     if not targets or "all" in targets:
         return list(FILES)
-    return files_for(targets)
+    out: list[Any] = []
+    baseline_files = {w.dest: w for b in BASELINES.values() for w in b.weights}
+    for t in targets:
+        if t in BASELINES:
+            found = list(BASELINES[t].weights)
+        elif t in baseline_files:
+            found = [baseline_files[t]]
+        else:
+            found = files_for([t])
+        out += [f for f in found if f not in out]
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from baselines.registry import BASELINES
     from lgcaa.weights import manager
+    from lgcaa.weights.manifest import HUB
+    from lgcaa.weights.roots import hub_dir, root_of
 
-    baseline_targets = [t for t in args.targets if t in BASELINES]
-    if baseline_targets:
-        if len(baseline_targets) != len(args.targets):
+    if args.action == "pin":
+        found = select([args.file])
+        if len(found) != 1:
             from lgcaa.errors import UserError
 
-            raise UserError("give either baseline names or metric/model/file targets, not both, in one call")
-        return run_baselines(args.action, baseline_targets, args.cache_dir)
+            raise UserError(f"'{args.file}' names {len(found)} files; pin one file as `lgcaa weights list` names it")
+        s = manager.pin(found[0], args.sha256, root_of(found[0], args.cache_dir))
+        _line(s)
+        return 0
     files = select(args.targets)
-    hub = manager.hub_dir()
+    hub = hub_dir()
+    roots = {f.dest: root_of(f, args.cache_dir) for f in files}
     if args.action == "list":
-        states = [manager.inspect(f, hub) for f in files]
+        states = [manager.inspect(f, roots[f.dest]) for f in files]
     elif args.action == "verify":
-        states = [manager.inspect(f, hub, deep=True) for f in files]
+        states = [manager.inspect(f, roots[f.dest], deep=True) for f in files]
     else:
         states = []
         for f in files:
-            s = manager.fetch(f, hub, timeout=args.timeout, retries=args.retries, progress=_progress(f.dest))
+            s = manager.fetch(f, roots[f.dest], timeout=args.timeout, retries=args.retries, progress=_progress(f.dest))
             states.append(s)
             if not args.json:
                 _line(s)
@@ -77,9 +106,10 @@ def run(args: argparse.Namespace) -> int:
     elif args.action != "fetch":
         for s in states:
             _line(s)
-    if args.action == "list" and not args.json:
+    if args.action == "list" and not args.json and any(f.root == HUB for f in files):
         _footer(hub)
-    bad = [s for s in states if s.state in (manager.MISSING, manager.CORRUPT)]
+    bad = [s for s in states if s.state in (manager.MISSING, manager.CORRUPT)
+           or (args.action != "list" and s.state == manager.UNRECORDED)]
     if bad and not args.json:
         print(f"\n{len(bad)} of {len(states)} files not usable; put each at its path (then `lgcaa weights verify`):",
               file=sys.stderr)
@@ -90,31 +120,6 @@ def run(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
-def run_baselines(action: str, names: list[str], cache_dir: str | None) -> int:
-    """list/verify/fetch the declared weight files of baselines (see baselines.weights)."""
-    from baselines.cache import cache_dir as resolve_cache
-    from baselines.registry import BASELINES
-    from baselines.weights import fetch, missing_weights, weight_path
-    from lgcaa.io import sha256_file
-
-    cache = resolve_cache(cache_dir)
-    bad = 0
-    for name in names:
-        weights = list(BASELINES[name].weights)
-        if action == "fetch":
-            fetch(weights, cache)  # raises UserError naming manual files still missing
-        missing = set(missing_weights(weights, cache))
-        for w in weights:
-            path = weight_path(w, cache)
-            state = "missing" if w in missing else "present"
-            if state == "present" and action == "verify" and w.sha256 and path.is_file():
-                state = "present" if sha256_file(path) == w.sha256 else "corrupt"
-            bad += state != "present"
-            pin = (w.sha256[:12] + "…") if w.sha256 else "UNPINNED"
-            print(f"{state:10s} {name}: {w.dest:55s} sha256 {pin}" + (f"\n           <- {w.url}" if state != "present" else ""))
-    return 0 if action == "list" or not bad else 1
-
-
 def metric_availability(hub) -> dict[str, list[str]]:
     """{metric: [paths of absent files]} for the nine metrics ([] = runnable here)."""
     from lgcaa.metrics.registry import METRICS, TABLE_ORDER
@@ -122,7 +127,7 @@ def metric_availability(hub) -> dict[str, list[str]]:
     from lgcaa.weights.manifest import BY_DEST
 
     out = {}
-    for m in TABLE_ORDER:
+    for m in TABLE_ORDER:  # metrics' files live under the hub
         states = [inspect(BY_DEST[w], hub) for w in METRICS[m].weights]
         out[m] = [str(s.path) for s in states if not s.usable]
     return out
@@ -130,10 +135,10 @@ def metric_availability(hub) -> dict[str, list[str]]:
 
 def _line(s: Any) -> None:
     pin = (s.file.sha256[:12] + "…") if s.file.sha256 else "UNPINNED"
-    offline = " (offline producer)" if s.file.offline else ""
+    offline = " (offline producer)" if s.file.offline else (" (manual)" if s.file.manual else "")
     print(f"{s.state:10s} {s.file.dest:45s} sha256 {pin:13s} used by {','.join(s.file.used_by)}{offline}"
           + (f"\n           {s.detail}" if s.state not in ("present", "missing") or "not fetched" in s.detail
-             else ""))
+             or s.file.manual else ""))
 
 
 def _footer(hub) -> None:

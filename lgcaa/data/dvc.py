@@ -12,11 +12,13 @@ whole tracked directory -- seen with DVC 3.67), and a dataset is either complete
 from __future__ import annotations
 
 import contextlib
-import os
 import shutil
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+
+from lgcaa.errors import UserError
+from lgcaa.io import file_lock, publish_dir
 
 
 def repo_root(start: str | Path) -> Path | None:
@@ -32,15 +34,8 @@ def repo_root(start: str | Path) -> Path | None:
 def _serialised(root: Path) -> Iterator[None]:
     """One DVC operation at a time per repository: parallel DAG jobs would otherwise race for DVC's own
     repository lock (which gives up after a few seconds) and fall back to downloading from the source."""
-    import fcntl
-
-    (root / ".dvc" / "tmp").mkdir(parents=True, exist_ok=True)
-    with open(root / ".dvc" / "tmp" / "lgcaa-data.lock", "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
+    with file_lock(root / ".dvc" / "tmp" / "lgcaa-data.lock"):
+        yield
 
 
 def tracked_in_dvc(out: str | Path) -> tuple[Path, str] | None:
@@ -63,7 +58,8 @@ def tracked_in_dvc(out: str | Path) -> tuple[Path, str] | None:
 def pull_dataset(out: str | Path) -> tuple[bool, str]:
     """Materialise dataset folder `out` from DVC. Returns (done, message); never raises for DVC problems.
 
-    An existing (invalid) `out` is moved aside during the pull and restored if the pull fails.
+    An existing (invalid) `out` is replaced only once the pull succeeded, and only if the harness made it
+    (it holds a manifest.json; `lgcaa.io.publish_dir`).
     """
     out = Path(out)
     root = repo_root(out.resolve().parent)
@@ -83,9 +79,6 @@ def _pull(out: Path) -> tuple[bool, str]:
     root, rel = found
     out.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{out.name}.dvc-", dir=out.parent))
-    aside = out.parent / f".{out.name}.aside-{os.getpid()}"
-    if out.exists():
-        os.replace(out, aside)
     try:
         from dvc.api import DVCFileSystem
         from dvc.repo import Repo
@@ -93,12 +86,13 @@ def _pull(out: Path) -> tuple[bool, str]:
         with Repo(str(root)) as repo:
             repo.fetch(targets=[rel])
         DVCFileSystem(str(root)).get(rel, str(staging / "x"), recursive=True)
-        os.replace(staging / "x", out)
-    except Exception as exc:  # noqa: BLE001 -- DVC raises many types; report, restore, caller falls back
-        if aside.exists() and not out.exists():
-            os.replace(aside, out)
+    except Exception as exc:  # noqa: BLE001 -- DVC raises many types; report, caller falls back
+        shutil.rmtree(staging, ignore_errors=True)
         return False, f"dvc: {rel} is recorded but could not be fetched ({exc.__class__.__name__}: {exc})"
+    try:
+        publish_dir(staging / "x", out, "manifest.json")
+    except UserError as exc:
+        return False, f"dvc: {rel} fetched but not put in place: {exc}"
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    shutil.rmtree(aside, ignore_errors=True)
     return True, f"dvc: {rel} materialised from the DVC cache/remote"

@@ -13,13 +13,11 @@ unverified download that turns out truncated or corrupt is deleted, so the next 
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -28,7 +26,7 @@ from lgcaa.data.archive import BrokenArchive, extract_tree
 from lgcaa.data.manifest import build_manifest, verify_manifest, write_manifest
 from lgcaa.data.registry import DatasetSpec
 from lgcaa.errors import UserError
-from lgcaa.io import publish_dir, write_json
+from lgcaa.io import file_lock, harness_made, inside, publish_dir, write_json
 
 LOCK_NAME = "archives.lock.json"
 
@@ -47,19 +45,6 @@ class Obtained:
 # --- archive digests: pinned, or recorded on first use ---------------------------------------------------
 
 
-@contextlib.contextmanager
-def _locked(path: Path) -> Iterator[None]:
-    import fcntl
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with open(path.parent / f".{path.name}.lock", "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
-
-
 def read_lock(data_root: str | Path) -> dict[str, Any]:
     path = Path(data_root) / LOCK_NAME
     if not path.is_file():
@@ -73,7 +58,7 @@ def read_lock(data_root: str | Path) -> dict[str, Any]:
 def record_digest(data_root: str | Path, archive: str, url: str, sha256: str, size: int) -> Path:
     """Add/replace the lock entry of `archive` (read-modify-write under a file lock)."""
     path = Path(data_root) / LOCK_NAME
-    with _locked(path):
+    with file_lock(path.parent / f".{path.name}.lock"):
         lock = read_lock(data_root)
         lock[archive] = {"sha256": sha256, "size": size, "url": url,
                          "note": "recorded on first fetch; pin it as archive_sha256 in lgcaa/data/registry.py"}
@@ -228,7 +213,7 @@ def unpack_dataset(archive: Path, spec: DatasetSpec, out: Path, extra: dict[str,
         manifest = build_manifest(staging, out.name, spec.scale, extra=extra)
         check_expectations(staging, manifest, spec, expected_count)
         write_manifest(staging, manifest)
-        publish_dir(staging, out)
+        publish_dir(staging, out, "manifest.json")
         return manifest
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -239,10 +224,13 @@ def obtain_released(spec: DatasetSpec, data_root: str | Path, cache_dir: str | P
                     try_dvc: bool = True) -> Obtained:
     """Make `<data_root>/<name>` (default: the registry name) hold the released pairs of `spec`."""
     data_root, cache_dir = Path(data_root), Path(cache_dir)
-    out = data_root / (name or spec.name)
+    out = inside(data_root, name or spec.name, what="dataset name")
     manifest, _ = present(out, spec, expected_count)
     if manifest is not None:
         return Obtained(manifest, "present", f"{out}: present and verified")
+    if out.exists() and (not out.is_dir() or not harness_made(out, "manifest.json")):
+        raise UserError(f"{out}: exists but is not a dataset the harness made (no manifest.json); it is never "
+                        "replaced -- move it away or fetch under another name (--as)")
     notes = []
     if try_dvc:
         from lgcaa.data.dvc import pull_dataset
@@ -254,7 +242,6 @@ def obtain_released(spec: DatasetSpec, data_root: str | Path, cache_dir: str | P
             if manifest is not None:
                 return Obtained(manifest, "dvc", msg)
             notes.append(f"{out}: pulled from DVC but it does not verify ({why}); fetching from the source instead")
-            shutil.rmtree(out, ignore_errors=True)
     for note in notes:
         print(note, file=sys.stderr)
     archive, digest, used, checked = fetch_archive(spec, data_root, cache_dir, url, sha256)

@@ -55,7 +55,7 @@ def build_mini_dataset(
     """Build one mini test set into `out` atomically (temp folder, then rename); returns its manifest."""
     from lgcaa.data.degrade import image_seed
 
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, "manifest.json") as tmp:
         for name in photos:
             hr = center_crop(load_photo(name), hr_size)
             write_png(tmp / "hr" / f"{name}.png", hr)

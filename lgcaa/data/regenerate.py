@@ -58,7 +58,7 @@ def regenerate_dataset(
     if dupes:
         raise UserError(f"{dataset}: {len(dupes)} HR name(s) occur twice, first: {', '.join(dupes[:5])}")
     cfg = load_degradation_config(config) if lr_kind == "realesrgan" else None
-    with atomic_dir(out, "regen") as tmp:
+    with atomic_dir(out, "manifest.json", "regen") as tmp:
         (tmp / "hr").mkdir()
         for p in map(Path, hr_files):
             if p.suffix.lower() == ".png" and hr_loader is None:

@@ -1,8 +1,10 @@
-"""Which metrics can run here: a metric is available only when every weight file it loads is present.
+"""Which metrics can run here: a metric is available only when every weight file it loads is present AND
+verified (sha256 against the manifest's pin or the digest recorded/pinned for it; NIQE's generated parameters
+by content). An unverified file is never handed to pyiqa, whose loaders unpickle.
 
 Files with an offline producer (NIQE's parameters from basicsr's npz, LPIPS' heads from the lpips wheel) are
-made on demand. Presence is checked by existence and, where the manifest knows it, size; digests are checked
-by `lgcaa weights verify` / `fetch` (hashing ~1 GB per evaluation job would dominate small runs).
+made on demand. The verdicts are cached by size+mtime (`lgcaa.weights.manager`), so only the first evaluation
+after a file appears or changes pays for hashing it.
 """
 
 from __future__ import annotations
@@ -10,36 +12,44 @@ from __future__ import annotations
 from pathlib import Path
 
 from lgcaa.metrics.registry import FIX_COMMAND, MetricSpec
+from lgcaa.weights import manager
+from lgcaa.weights.manifest import BY_DEST
+from lgcaa.weights.roots import hub_dir
 
-
-def hub_dir() -> Path:
-    from lgcaa.weights.manager import hub_dir as _hub
-
-    return _hub()
+__all__ = ["hub_dir", "ensure_offline_weights", "missing_reason", "verified_paths"]
 
 
 def ensure_offline_weights(spec: MetricSpec) -> None:
     """Create the files of `spec.generated_offline` that are missing (no network)."""
-    from lgcaa.weights.manager import fetch, inspect
-    from lgcaa.weights.manifest import BY_DEST
-
     for rel in spec.generated_offline:
         f = BY_DEST[rel]
-        if not inspect(f).usable:
-            fetch(f)
+        if not manager.inspect(f).usable:
+            manager.fetch(f)
 
 
 def missing_reason(spec: MetricSpec) -> dict[str, str] | None:
-    """None when `spec` can run; else {'reason': ..., 'fix': ...} naming the absent files."""
-    from lgcaa.weights.manager import inspect
-    from lgcaa.weights.manifest import BY_DEST
-
+    """None when `spec` can run (every file verified); else {'reason': ..., 'fix': ...} naming the files."""
     ensure_offline_weights(spec)
-    bad = [s for s in (inspect(BY_DEST[rel]) for rel in spec.weights) if not s.usable]
+    bad = [s for s in manager.verify_for_use(BY_DEST[rel] for rel in spec.weights) if not s.verified]
     if not bad:
         return None
-    return {
-        "reason": "weights absent: " + ", ".join(str(s.path) + ("" if s.state == "missing" else f" ({s.state})")
-                                                  for s in bad),
-        "fix": FIX_COMMAND.format(name=spec.name),
-    }
+    absent = [s for s in bad if s.state == manager.MISSING]
+    other = [s for s in bad if s.state != manager.MISSING]
+    parts = []
+    if absent:
+        parts.append("weights absent: " + ", ".join(str(s.path) for s in absent))
+    if other:
+        parts.append("weights not verified: " + "; ".join(f"{s.state}: {s.detail}" for s in other))
+    fix = FIX_COMMAND.format(name=spec.name)
+    if any(s.state == manager.UNRECORDED for s in other):
+        fix = "compare the file with a trusted copy, then `lgcaa weights pin FILE SHA256`"
+    elif any(s.state == manager.CORRUPT for s in other):
+        fix = f"delete the corrupt file(s), then {fix}"
+    return {"reason": "; ".join(parts), "fix": fix}
+
+
+def verified_paths(spec: MetricSpec) -> set[Path]:
+    """Resolved paths of `spec`'s files whose sha256 is pinned in the manifest and verified (the only files a
+    loader may unpickle without `weights_only`, see lgcaa.metrics.build)."""
+    states = manager.verify_for_use(BY_DEST[rel] for rel in spec.weights)
+    return {s.path.resolve() for s in states if s.verified and s.file.sha256 is not None}

@@ -6,17 +6,24 @@ While a metric is built:
 - any download pyiqa or torchvision would start is refused with an error naming the URL: every file a metric
   loads must come from the weights manifest (fetched and verified by `lgcaa weights`);
 - per-metric needs (NIQE's parameter path, MANIQA's ViT built without timm's ImageNet download, FID's options
-  applied at feature extraction) are hooks of the metric's registry entry (`build_options`, `build_context`).
+  applied at feature extraction) are hooks of the metric's registry entry (`build_options`, `build_context`);
+- every weight file was verified first (`lgcaa.metrics.availability`: sha256 against the manifest's pin or a
+  recorded/user-pinned digest), and `torch.load` runs with `weights_only=True` (pyiqa passes False): a
+  checkpoint can then hold tensors and plain containers only, never code. Only a file whose format needs more
+  AND whose sha256 is pinned in the manifest (and matched) is loaded with the full unpickler.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
+import pickle
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from lgcaa.errors import UserError
-from lgcaa.metrics.availability import hub_dir
+from lgcaa.metrics.availability import hub_dir, missing_reason, verified_paths
 from lgcaa.metrics.registry import get
 
 _MODELS: dict[tuple[str, str, str], Any] = {}
@@ -40,16 +47,51 @@ def clear_cache() -> None:
 
 
 def build_metric(name: str, device: str) -> Any:
-    """A fresh pyiqa InferenceModel for our registry entry (its weight files must be present), built with the
-    entry's hooks: `build_options` (constructor options) inside `build_context`."""
+    """A fresh pyiqa InferenceModel for our registry entry; UserError unless every weight file it loads is
+    present and verified."""
+    why = missing_reason(get(name))
+    if why is not None:
+        raise UserError(f"metric {name} cannot be built: {why['reason']}; fix: {why['fix']}")
+    return _create(name, device)
+
+
+def _create(name: str, device: str) -> Any:
+    """pyiqa.create_metric with the entry's hooks (`build_options` inside `build_context`) and our guards
+    (downloads refused, weights-only loads); no verification here."""
     import pyiqa
 
     spec = get(name)
     options = spec.build_options(spec, hub_dir())
-    with _pyiqa_cache_and_no_downloads(name), spec.build_context():
+    with _pyiqa_cache_and_no_downloads(name), spec.build_context(), weights_only_loads(verified_paths(spec)):
         model = pyiqa.create_metric(spec.pyiqa_name, device=device, as_loss=False, **options)
     model.eval()
     return model
+
+
+@contextlib.contextmanager
+def weights_only_loads(full_unpickle_ok: set[Path]) -> Iterator[None]:
+    """`torch.load` with `weights_only=True` whatever the caller asks; a file the restricted unpickler refuses
+    is loaded in full only when its resolved path is in `full_unpickle_ok` (manifest-pinned, sha256 matched)."""
+    from unittest import mock
+
+    import torch
+
+    original = torch.load
+
+    def load(f: Any, *args: Any, **kwargs: Any) -> Any:
+        kwargs["weights_only"] = True
+        try:
+            return original(f, *args, **kwargs)
+        except pickle.UnpicklingError:
+            path = Path(f).resolve() if isinstance(f, (str, os.PathLike)) else None
+            if path is None or path not in full_unpickle_ok:
+                raise UserError(f"{f}: refused by torch.load(weights_only=True) (it holds more than tensors) and its "
+                                "sha256 is not pinned in lgcaa/weights/manifest.py; it is not loaded") from None
+            kwargs["weights_only"] = False
+            return original(f, *args, **kwargs)
+
+    with mock.patch.object(torch, "load", load):
+        yield
 
 
 @contextlib.contextmanager

@@ -173,7 +173,7 @@ def sample_folder(net, cfg: LGCAAConfig, lr_dir: Path, out_dir: Path, sample: Sa
         img = read_rgb(p)
         by_size.setdefault(img.shape, []).append((p, img))
     start = time.perf_counter()
-    with atomic_dir(out_dir) as tmp:
+    with atomic_dir(out_dir, "sample.json") as tmp:
         for group in by_size.values():
             for i in range(0, len(group), sample.batch_size):
                 chunk = group[i : i + sample.batch_size]

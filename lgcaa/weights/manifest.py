@@ -1,9 +1,14 @@
 """The weights manifest: every file the nine metrics (and the model) load, with URL, sha256 and destination.
 
-Destinations are relative to `torch.hub.get_dir()` (where torchvision, pyiqa and CLIP look for them):
-`checkpoints/` (torchvision), `pyiqa/` (pyiqa), `clip/` (OpenAI CLIP as loaded by pyiqa).
+`WeightFile` is the one declaration of a weight file in the harness: the metrics' files below live under the
+torch hub folder (`root=HUB`), the baselines' files (declared in `baselines/registry.py`) under the harness
+cache dir (`root=CACHE`); `lgcaa.weights.roots` resolves both, `lgcaa.weights.manager` fetches and verifies
+both the same way.
 
-Digests. A sha256 is pinned only where it is published (the source is recorded in `sha256_source`); the
+Destinations of the metrics' files are relative to `torch.hub.get_dir()` (where torchvision, pyiqa and CLIP
+look for them): `checkpoints/` (torchvision), `pyiqa/` (pyiqa), `clip/` (OpenAI CLIP as loaded by pyiqa).
+
+Digests. A sha256 is pinned only where it is published (the source is recorded in `note`); the
 names of torchvision and pyiqa files end in the first 8 hex digits of their sha256, which every pinned digest
 below matches. Where no full digest is public, `sha256` is None: `lgcaa weights fetch` then computes it,
 records it in the local lock file (`lgcaa-weights.lock.json` in the hub dir) and warns; later `verify` runs
@@ -18,20 +23,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lgcaa.errors import UserError
+
 HF_PYIQA = "https://huggingface.co/chaofengc/IQA-PyTorch-Weights/resolve/main/"
 GH_PYIQA = "https://github.com/chaofengc/IQA-PyTorch/releases/download/v0.1-weights/"
 TORCHVISION = "https://download.pytorch.org/models/"
 
 
+HUB, CACHE = "hub", "cache"  # the two roots a weight file can live under (lgcaa.weights.roots)
+
+
 @dataclass(frozen=True)
 class WeightFile:
-    dest: str  # path relative to torch.hub.get_dir(); also the file's id on the command line
+    dest: str  # path relative to its root; also the file's id on the command line
     urls: tuple[str, ...]  # mirrors, tried in order
-    sha256: str | None  # pinned digest, or None (unpinned: recorded locally on first fetch)
+    sha256: str | None  # pinned digest, or None (unpinned: recorded locally on first fetch, or pinned by the user)
     size: int | None  # bytes, where published together with the digest
-    used_by: tuple[str, ...]  # metric names (or "model")
-    sha256_source: str  # where the digest comes from, or why it is unpinned
+    used_by: tuple[str, ...]  # metric names, "model", or the baseline that loads it
+    note: str  # where the digest comes from, why it is unpinned, or how to fetch a manual entry
     offline: str | None = None  # key of an offline producer (lgcaa.weights.offline.PRODUCERS)
+    root: str = HUB  # HUB: torch.hub.get_dir() (metrics, model); CACHE: the harness cache dir (baselines)
+    manual: bool = False  # urls[0] is a web folder or page, not one file: fetched by hand (see `note`)
 
     @property
     def name(self) -> str:
@@ -128,10 +140,8 @@ BY_DEST: dict[str, WeightFile] = {f.dest: f for f in FILES}
 def files_for(names: list[str]) -> list[WeightFile]:
     """Files needed by metric names / 'model', or named directly by dest or file name; [] for none.
 
-    Raises UserError for an unknown name.
+    Raises UserError for an unknown name. (Baseline names are resolved by the caller: baselines.registry.)
     """
-    from lgcaa.errors import UserError
-
     out: list[WeightFile] = []
     for n in names:
         hits = [f for f in FILES if n in f.used_by or n in (f.dest, f.name)]
