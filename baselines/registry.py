@@ -330,7 +330,10 @@ def get(name: str) -> Baseline:
 
 
 def resolve_settings(name: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
-    """The authors' defaults updated by profile overrides; unknown keys are an error."""
+    """The authors' defaults updated by profile overrides. UserError for a key that is not a setting of the
+    method, a value of another type than the default's (an int is taken for a float; a None default takes an
+    int), and a `scale` other than the method's own: the networks are x`scale` models, so a recorded scale 3
+    with a x4 output would misreport the run."""
     from lgcaa.errors import UserError
 
     b = get(name)
@@ -340,7 +343,25 @@ def resolve_settings(name: str, overrides: dict[str, Any] | None = None) -> dict
         fixed = [k for k in unknown if k in b.fixed]
         why = f"; {fixed} are hard-coded by the authors' code" if fixed else ""
         raise UserError(f"settings {unknown} are not settings of '{name}' (known: {sorted(b.defaults)}){why}")
+    for key, value in overrides.items():
+        default = b.defaults[key]
+        if key == "scale" and value != b.scale:
+            raise UserError(f"setting scale={value!r} is not one '{name}' takes: it is a x{b.scale} method (its output is "
+                            f"always x{b.scale}); drop 'scale' from the settings")
+        if not _same_kind(value, default):
+            raise UserError(f"setting {key}={value!r} of '{name}' is a {type(value).__name__}; it takes a "
+                            f"{'integer' if default is None else type(default).__name__} like its default {default!r}")
     return {**b.defaults, **overrides}
+
+
+def _same_kind(value: Any, default: Any) -> bool:
+    if default is None:
+        return value is None or (isinstance(value, int) and not isinstance(value, bool))
+    if isinstance(default, bool) or isinstance(value, bool):
+        return isinstance(value, bool) and isinstance(default, bool)
+    if isinstance(default, float):
+        return isinstance(value, (int, float))
+    return isinstance(value, type(default))
 
 
 def effective_seed(settings: dict[str, Any], harness_seed: int) -> int:

@@ -17,6 +17,7 @@ from baselines.registry import BASELINES
 from lgcaa import layout
 from lgcaa.data.registry import DATASETS
 from lgcaa.errors import UserError
+from lgcaa.io import check_name
 from lgcaa.metrics.registry import METRICS
 from lgcaa.model.config import DPACM_VARIANTS
 from lgcaa.model.variants import ATTENTION_NAMES
@@ -90,7 +91,9 @@ def validate(config: dict[str, Any], source: str = "<config>") -> dict[str, Any]
     except jsonschema.ValidationError as exc:
         where = "/".join(str(p) for p in exc.absolute_path) or "<top level>"
         raise UserError(f"{source}: invalid config at '{where}': {exc.message}") from None
+    check_path_names(config, source)
     _check_references(config, source)
+    check_cross_references(config, source)
     return config
 
 
@@ -175,6 +178,91 @@ def _check_references(config: dict[str, Any], source: str) -> None:
                                 f"(known: mini, {', '.join(sorted(DATASETS))})")
             if ds["lr"] != "released" and ds["source"] == name:
                 raise UserError(f"{source}: regenerated dataset '{name}' must be named differently from its source")
+
+
+# --- cross-references a DAG would otherwise find only when a job runs (one line each) ----------------------
+
+
+def check_path_names(config: dict[str, Any], source: str) -> None:
+    """UserError for a dataset, method, instance or model-run name that is not a plain name: each becomes a
+    folder name under data/ or results/, so `../x` or `/abs` must never reach a path."""
+    named = [("dataset", d) for d in config["datasets"]] + [("method", m) for m in config["methods"]]
+    named += [("instance", i) for i in config.get("instances", {})]
+    named += [("model run", r) for r in config.get("model", {}).get("runs", {})]
+    for what, name in named:
+        try:
+            check_name(name, what)
+        except UserError as exc:
+            raise UserError(f"{source}: {exc}") from None
+
+
+def check_cross_references(config: dict[str, Any], source: str) -> None:
+    """UserError (one line naming `source`, the field and the fix) for: a method that is neither a baseline nor
+    an `instances` entry; settings a baseline does not take; a table cell (dataset, method) that no job
+    produces (e.g. a model method whose step count is not in its run's `sample_steps`); a regenerated dataset
+    whose local `hr_source` folder does not exist."""
+    from baselines.registry import resolve_settings
+
+    instances = config.get("instances", {})
+    for m in config["methods"]:
+        base = instances[m]["method"] if m in instances else m
+        if base not in BASELINES:
+            raise UserError(f"{source}: methods names '{m}', which is neither a baseline (known: "
+                            f"{', '.join(BASELINES)}) nor an 'instances' entry; fix the name (lgcaa baselines list)")
+    for name, inst in instances.items():
+        if inst["method"] not in BASELINES:
+            raise UserError(f"{source}: instances/{name} runs '{inst['method']}', not a baseline (lgcaa baselines list)")
+    for name in config.get("baselines", {}):
+        if name not in BASELINES:
+            raise UserError(f"{source}: baselines/{name}: not a baseline (known: {', '.join(BASELINES)})")
+    for m in config["methods"]:
+        base, settings = layout.baseline_base(config, m)
+        try:
+            resolve_settings(base, settings)
+        except UserError as exc:
+            raise UserError(f"{source}: settings of method '{m}': {exc}") from None
+    _check_table_cells(config, source)
+    _check_hr_sources(config, source)
+
+
+def _table_cells(tables: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
+    """(where, dataset, method) for every cell a table reads."""
+    t1 = tables.get("table1", {})
+    for ds in t1.get("datasets", []):
+        for m in t1.get("methods", []):
+            yield "tables/table1", ds, m
+    for name in ("table2", "table3", "curves"):
+        spec = tables.get(name)
+        if not spec:
+            continue
+        for row in spec.get("rows", []):
+            yield f"tables/{name}", spec["dataset"], row["method"]
+        for series in spec.get("series", []):
+            for point in series["points"]:
+                yield f"tables/{name}", spec["dataset"], point["method"]
+
+
+def _check_table_cells(config: dict[str, Any], source: str) -> None:
+    produced = {(j.dataset, j.method) for j in layout.sr_jobs(config)}
+    samples = layout.sample_jobs(config, seeds=False) if config.get("model", {}).get("runs") else []
+    produced |= {(j.dataset, j.method) for j in samples}
+    for where, ds, m in _table_cells(config.get("tables", {})):
+        if (ds, m) in produced:
+            continue
+        sampled = sorted({(j.run, j.steps) for j in samples if j.dataset == ds and (m == j.run or m.startswith(j.run + "-"))})
+        hint = (f"; on '{ds}' the model runs sample {', '.join(f'{r} at {s} steps' for r, s in sampled)} -- add the "
+                "step count to the run's sample_steps or fix the table" if sampled else
+                "; add the dataset to the method's job list (model.runs.<run>.datasets) or fix the table")
+        raise UserError(f"{source}: {where} reads method '{m}' on dataset '{ds}', which no job produces{hint}")
+
+
+def _check_hr_sources(config: dict[str, Any], source: str) -> None:
+    data = Path(config["paths"]["data"])
+    for name, ds in config["datasets"].items():
+        hr = ds.get("hr_source")
+        if hr and ds["lr"] != "released" and not (data / name / "manifest.json").is_file() and not Path(hr).is_dir():
+            raise UserError(f"{source}: datasets/{name}/hr_source {hr} is not a folder here (and {data / name} is not "
+                            "built yet); fix the path or build the dataset where the folder is")
 
 
 def load_config(path_or_profile: str | Path | None = None) -> dict[str, Any]:

@@ -130,6 +130,9 @@ def download(
                 raise DownloadError(f"{dest}: {url} {exc}, so a cut transfer cannot be told from a complete one; "
                                     "nothing kept. Pin its sha256 (or size) to download it anyway") from None
             except (_Interrupted, urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
+                if isinstance(exc, urllib.error.HTTPError) and 300 <= exc.code < 400:
+                    raise DownloadError(f"{dest}: {url} redirects where the harness does not follow ({exc.reason}); "
+                                        "only http(s) redirects are followed") from exc
                 if isinstance(exc, urllib.error.HTTPError) and 400 <= exc.code < 500:
                     raise DownloadError(f"{dest}: HTTP {exc.code} {exc.reason} for {url}; check the URL") from exc
                 if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, socket.gaierror):
@@ -175,8 +178,8 @@ class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001 -- urllib's signature
         scheme = urllib.parse.urlsplit(urllib.parse.urljoin(req.full_url, newurl)).scheme.lower()
         if scheme not in ("http", "https"):
-            raise urllib.error.HTTPError(req.full_url, 400, f"redirect to a {scheme or 'relative'}: URL "
-                                         f"({newurl}) refused; only http(s) redirects are followed", headers, fp)
+            raise urllib.error.HTTPError(req.full_url, code, f"redirect to a {scheme}: URL ({newurl}) refused",
+                                         headers, fp)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 

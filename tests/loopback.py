@@ -1,5 +1,6 @@
-"""A loopback HTTP file server for download tests (not a test module): Range requests, 416 past the end, and
-transfers cut mid-file on demand. Only 127.0.0.1 is ever contacted."""
+"""A loopback HTTP file server for download tests (not a test module): Range requests, 416 past the end,
+transfers cut mid-file on demand, bodies without a length or chunked, redirects. Only 127.0.0.1 is ever
+contacted."""
 
 from __future__ import annotations
 
@@ -17,6 +18,12 @@ class _Handler(BaseHTTPRequestHandler):
         srv = self.server
         rng = self.headers.get("Range")
         srv.requests.append((self.path, rng))
+        if self.path in srv.redirects:
+            self.send_response(302)
+            self.send_header("Location", srv.redirects[self.path])
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         data = srv.files.get(self.path)
         if data is None:
             self.send_error(404)
@@ -34,28 +41,54 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self.send_response(200)
         body = data[start:]
-        self.send_header("Content-Length", str(len(body)))
+        cuts = srv.cuts.get(self.path)
+        if self.path in srv.chunked:
+            self._send_chunked(body, cuts.pop(0) if cuts else None)
+            return
+        if self.path not in srv.no_length:
+            self.send_header("Content-Length", str(len(body)))
         self.send_header("Accept-Ranges", "bytes")
         self.end_headers()
-        cuts = srv.cuts.get(self.path)
         if cuts:
             self.wfile.write(body[: cuts.pop(0)])
             self.wfile.flush()
             self.close_connection = True
             return
         self.wfile.write(body)
+        if self.path in srv.no_length:
+            self.close_connection = True
+
+    def _send_chunked(self, body: bytes, cut: int | None) -> None:
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        sent = 0
+        for i in range(0, len(body), 4096):
+            part = body[i:i + 4096]
+            if cut is not None and sent + len(part) > cut:
+                self.wfile.write(f"{len(part):x}\r\n".encode() + part[: cut - sent])  # chunk cut short, no final chunk
+                self.wfile.flush()
+                self.close_connection = True
+                return
+            self.wfile.write(f"{len(part):x}\r\n".encode() + part + b"\r\n")
+            sent += len(part)
+        self.wfile.write(b"0\r\n\r\n")
 
 
 class LoopbackFiles(ThreadingHTTPServer):
     """Serves `files` {path: bytes}. `cuts` {path: [n, ...]}: the next transfers of that path stop after n bytes
-    each; `honour_range=False` answers a Range request with the whole file (200); `requests` logs every
-    (path, Range header). Use as a context manager."""
+    each; `honour_range=False` answers a Range request with the whole file (200); paths in `no_length` are sent
+    without Content-Length (the end of the body is the connection closing), paths in `chunked` with chunked
+    encoding (a cut one never sends the final chunk); `redirects` {path: location} answer 302; `requests` logs
+    every (path, Range header). Use as a context manager."""
 
     def __init__(self) -> None:
         super().__init__(("127.0.0.1", 0), _Handler)
         self.files: dict[str, bytes] = {}
         self.cuts: dict[str, list[int]] = {}
         self.honour_range = True
+        self.no_length: set[str] = set()
+        self.chunked: set[str] = set()
+        self.redirects: dict[str, str] = {}
         self.requests: list[tuple[str, str | None]] = []
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)
 

@@ -43,12 +43,32 @@ def fingerprint(tensors: dict[str, torch.Tensor]) -> str:
 
 
 def save_weights(dest: Path, tensors: dict[str, torch.Tensor], metadata: dict[str, str] | None = None) -> None:
-    """Atomic safetensors write of CPU copies."""
+    """Atomic, byte-reproducible safetensors write of CPU copies: identical tensors and metadata give identical
+    bytes (safetensors writes its JSON header in hash-map order, different in every call; it is rewritten with
+    sorted keys), so a file's sha256 can prove that two runs agree."""
     from lgcaa.io import atomic_path
 
     cpu = {k: v.detach().to("cpu").contiguous() for k, v in tensors.items()}
     with atomic_path(dest, suffix=".safetensors") as tmp:
-        save_file(cpu, str(tmp), metadata=metadata)
+        raw = tmp.with_name(tmp.name + ".raw")
+        try:
+            save_file(cpu, str(raw), metadata=metadata)
+            canonical_safetensors(raw, tmp)
+        finally:
+            raw.unlink(missing_ok=True)
+
+
+def canonical_safetensors(src: Path, dst: Path) -> None:
+    """Copy a safetensors file with its header re-serialised canonically (sorted keys, no spaces, padded with
+    spaces to 8 bytes as the format requires); tensor data and offsets are unchanged."""
+    import struct
+
+    with open(src, "rb") as f, open(dst, "wb") as out:
+        (n,) = struct.unpack("<Q", f.read(8))
+        header = json.dumps(json.loads(f.read(n)), sort_keys=True, separators=(",", ":")).encode()
+        header += b" " * (-len(header) % 8)
+        out.write(struct.pack("<Q", len(header)) + header)
+        shutil.copyfileobj(f, out, 1 << 20)
 
 
 def load_trainable(net: torch.nn.Module, path: Path) -> None:

@@ -209,7 +209,7 @@ def readiness(cfg: dict[str, Any], jobs: list[PlannedJob], where: str = "local")
     def absent_files(name: str) -> list[str]:
         """Weight files of a metric (or 'model') that are absent or fail their digest (hashed: verified)."""
         states = [inspect(f, deep=True) for f in files_for([name])]
-        return [f"{s.path} ({s.state})" for s in states if not s.usable]
+        return [f"{s.path} ({s.state})" for s in states if not s.verified]
 
     def metric_missing(name: str) -> dict[str, str] | None:
         why = missing_reason(METRICS[name])  # presence; makes the offline-producible files
@@ -222,7 +222,7 @@ def readiness(cfg: dict[str, Any], jobs: list[PlannedJob], where: str = "local")
         *check_datasets(cfg, verify_manifest),
         *check_training_data(cfg),
         *check_model_weights(cfg, lambda: absent_files("model")),
-        *check_baselines(cfg, lambda base: missing_for(BASELINES[base], cache, gpu=True)),
+        *check_baselines(cfg, lambda base: missing_for(BASELINES[base], cache, gpu=True, verify=True)),
         *check_metrics(cfg, metric_missing),
         *check_gpu(jobs, gpu_here(where) if any(j.resources.gpu for j in jobs) else True, where),
         *check_disk(cfg, jobs, free_bytes_at(Layout.of(cfg).results)),
