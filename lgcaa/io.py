@@ -208,6 +208,17 @@ def write_json(dest: str | os.PathLike, obj: object) -> None:
     write_text(dest, json.dumps(obj, indent=2, sort_keys=True) + "\n")
 
 
+def check_pixels(path: str | os.PathLike, width: int, height: int) -> None:
+    """UserError when an image is over PIL's decompression-bomb limit (`Image.MAX_IMAGE_PIXELS`, 89 M pixels):
+    where PIL only warns (up to twice the limit) the harness refuses, before decoding many GB."""
+    from PIL import Image
+
+    limit = Image.MAX_IMAGE_PIXELS
+    if limit and width * height > limit:
+        raise UserError(f"{path}: {width}x{height} = {width * height / 1e6:.0f} M pixels, over the decompression-bomb "
+                        f"limit of {limit / 1e6:.0f} M; refusing to decode it (crop or tile the image)")
+
+
 def read_rgb(path: str | os.PathLike) -> np.ndarray:
     """Decode an image file to (H,W,3) uint8 RGB.
 
@@ -219,6 +230,7 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
     path = Path(path)
     try:
         with Image.open(path) as im:
+            check_pixels(path, *im.size)
             im.load()
             if im.mode in ("I;16", "I;16B", "I;16L", "I"):
                 arr = np.asarray(im, dtype=np.float64)
@@ -229,7 +241,7 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
                 rgb = arr[..., :3] * (arr[..., 3:4] / 255.0)
                 return np.clip(np.round(rgb), 0, 255).astype(np.uint8)
             return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError) as exc:
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
         raise UserError(
             f"{path}: cannot decode image ({exc.__class__.__name__}: {exc}); "
             "delete or replace the file, then rerun"

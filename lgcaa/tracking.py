@@ -14,7 +14,7 @@ import platform
 from pathlib import Path
 from typing import Any
 
-from lgcaa.io import write_json
+from lgcaa.io import file_lock, write_json
 
 RECORD_NAME = "run.json"
 VERSIONED_PACKAGES = ("lgcaa-harness", "torch", "pyiqa", "basicsr", "diffusers", "ncnn", "numpy", "pillow")
@@ -68,6 +68,20 @@ def tracking_uri(results_dir: str | Path) -> str:
     return f"sqlite:///{Path(results_dir).resolve() / 'mlflow.db'}"
 
 
+def open_store(results_dir: str | Path) -> Any:
+    """An MlflowClient on the sqlite store under `results_dir`, creating the database first if needed. The
+    creation (alembic's schema migrations) is serialised across processes with a file lock next to the
+    database: two syncs on a new store would otherwise race in the migration and one would die."""
+    from mlflow.tracking import MlflowClient
+
+    uri = tracking_uri(results_dir)
+    db = Path(results_dir).resolve() / "mlflow.db"
+    with file_lock(db.parent / ".mlflow.db.lock"):
+        client = MlflowClient(uri)
+        client.search_experiments(max_results=1)  # the first access creates and migrates the schema
+    return client
+
+
 def artifact_root(results_dir: str | Path) -> str:
     return (Path(results_dir).resolve() / "mlflow-artifacts").as_uri()
 
@@ -112,11 +126,10 @@ def sync_records(record_paths: list[str | Path], results_dir: str | Path, parent
     key is already present in the store is not logged again (its existing run id is returned).
     """
     import mlflow
-    from mlflow.tracking import MlflowClient
 
     uri = tracking_uri(results_dir)
     mlflow.set_tracking_uri(uri)
-    client = MlflowClient(uri)
+    client = open_store(results_dir)
     run_ids: dict[str, str] = {}
     parents: dict[str, str] = {}
     for path in sorted(map(str, record_paths)):

@@ -377,3 +377,109 @@ def test_14_identical_checkpoints_are_byte_identical(tmp_path):
     from safetensors.torch import load_file
 
     assert torch.equal(load_file(str(tmp_path / "0.safetensors"))["b"], tensors["b"])
+
+
+# --- 8. JPEG data in a .png ------------------------------------------------------------------------------------
+
+
+def test_08_jpeg_data_in_a_png_is_refused_before_scoring(tmp_path, capsys):
+    from PIL import Image
+
+    sr, hr = _lr_set(tmp_path / "sr", 2), _lr_set(tmp_path / "hr", 2, seed=1)
+    Image.open(sr / "im1.png").save(sr / "im1.png", format="JPEG", quality=90)  # JPEG bytes, .png name
+    assert main(["eval", str(sr), str(hr), "--metrics", "psnr", "--out", str(tmp_path / "m")]) == 2
+    err = capsys.readouterr().err
+    assert f"{sr / 'im1.png'}: holds JPEG data, not PNG" in err and err.count("\n") == 1
+    assert not (tmp_path / "m").exists()
+
+
+# --- 9. NIQE undefined on a flat image --------------------------------------------------------------------------
+
+
+def test_09_niqe_undefined_on_a_flat_image_is_reported_and_the_rest_scored(tmp_path):
+    import skimage.data
+
+    from lgcaa.metrics.evaluate import evaluate
+
+    photo = np.ascontiguousarray(skimage.data.astronaut()[:192, :192])
+    write_png(tmp_path / "hr" / "flat.png", np.full((192, 192, 3), 120, np.uint8))
+    write_png(tmp_path / "sr" / "flat.png", np.full((192, 192, 3), 121, np.uint8))
+    write_png(tmp_path / "hr" / "photo.png", photo)
+    write_png(tmp_path / "sr" / "photo.png", (photo // 2 * 2).astype(np.uint8))
+    ev = evaluate(tmp_path / "sr", tmp_path / "hr", ["psnr", "niqe"], workers=1)
+    niqe, psnr = ev.aggregate["metrics"]["niqe"], ev.aggregate["metrics"]["psnr"]
+    assert psnr["status"] == "ok" and psnr["n"] == 2
+    assert niqe["status"] == "ok" and niqe["n"] == 1 and niqe["undefined"]["images"] == ["flat.png"]
+    assert "without texture" in niqe["undefined"]["reason"]
+    only_photo = evaluate(tmp_path / "sr", tmp_path / "hr", ["niqe"], workers=1)  # same value as alone
+    assert niqe["mean"] == [v for n, m, v in only_photo.rows if n == "photo.png"][0]
+    assert [(n, m) for n, m, _ in ev.rows if m == "niqe"] == [("photo.png", "niqe")]
+
+
+# --- 10. archives ----------------------------------------------------------------------------------------------
+
+
+def test_10_zip_bomb_is_refused_by_size_and_ratio(tmp_path):
+    import zipfile
+
+    from lgcaa.data.archive import ArchiveTooLarge, extract_tree
+
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("ds/hr/a.png", b"\0" * (8 << 20))  # 8 MiB of zeros -> ~8 KiB compressed
+    assert bomb.stat().st_size < 64 << 10
+    with pytest.raises(ArchiveTooLarge, match=r"declares 8388608 bytes .* at most 50x it"):
+        extract_tree(bomb, "ds", tmp_path / "out")
+    assert not list((tmp_path / "out").rglob("*.png")) if (tmp_path / "out").exists() else True
+    with pytest.raises(ArchiveTooLarge, match="cap of 1000 bytes"):
+        extract_tree(bomb, "ds", tmp_path / "out2", max_ratio=10_000, max_bytes=1000)
+    assert extract_tree(bomb, "ds", tmp_path / "out3", max_ratio=10_000) == 1  # within explicit caps: unpacked
+
+
+def test_10_lying_zip_header_is_caught_while_writing(tmp_path):
+    import zipfile
+
+    from lgcaa.data.archive import ArchiveTooLarge, extract_tree
+
+    bomb = tmp_path / "liar.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("ds/hr/a.png", b"\0" * (4 << 20))
+    blob = bytearray(bomb.read_bytes())  # claim 100 bytes in the central directory's uncompressed size
+    cd = blob.rfind(b"PK\x01\x02")
+    blob[cd + 24:cd + 28] = (100).to_bytes(4, "little")
+    bomb.write_bytes(bytes(blob))
+    with pytest.raises((ArchiveTooLarge, UserError)):
+        extract_tree(bomb, "ds", tmp_path / "out")
+    written = sum(p.stat().st_size for p in (tmp_path / "out").rglob("*") if p.is_file())
+    assert written <= 50 * bomb.stat().st_size
+
+
+# --- 11. first MLflow database creation -----------------------------------------------------------------------
+
+
+def test_11_concurrent_syncs_on_a_new_store_all_succeed(tmp_path):
+    results = tmp_path / "results"
+    procs = []
+    for i in range(3):
+        record = tmp_path / f"r{i}" / "run.json"
+        write_json(record, {"experiment": "race", "run_name": f"r{i}", "params": {"i": i}, "metrics": {"m": 1.0},
+                            "artifacts": [], "tags": {}})
+        procs.append(subprocess.Popen(
+            [sys.executable, "-m", "lgcaa", "mlflow-sync", str(record), "--results", str(results),
+             "--out", str(tmp_path / f"out{i}.json")], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True))
+    outs = [(p.wait(timeout=300), p.stdout.read()) for p in procs]
+    assert all(rc == 0 for rc, _ in outs), [o[-600:] for rc, o in outs if rc]
+    assert (results / "mlflow.db").is_file()
+
+
+# --- 13. README: resume after a kill ------------------------------------------------------------------------------
+
+
+def test_13_readme_tells_how_to_resume_after_a_kill():
+    text = (REPO / "README.md").read_text()
+    section = text[text.index("## What the harness guarantees"):]
+    section = " ".join(section[:section.index("\n## ", 5)].split())
+    assert "snakemake --unlock" in section and "--rerun-incomplete" in section
+    assert "while the first run is still" in section  # the hint is unsafe then
+    for item in ("atomic", "resume", "verified", "memory"):
+        assert item in section.lower(), item

@@ -25,7 +25,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="max pixels per forward batch of same-size images (default 4x512x512)")
     parser.add_argument("--workers", type=int, default=None,
                         help="evaluator threads (default: CPU cores granted, i.e. OMP_NUM_THREADS when set, max 8; "
-                             "4 on a GPU)")
+                             "4 on a GPU), fewer when the memory available does not fit that many")
+    parser.add_argument("--max-memory", default=None,
+                        help="memory the evaluator may use, e.g. 8G (default $LGCAA_EVAL_MEMORY, else what the machine "
+                             "or cgroup has available); a pair that cannot fit is refused naming it")
     parser.add_argument("--dataset", default="")
     parser.add_argument("--method", default="")
     parser.add_argument("--expected-count", type=int, default=None,
@@ -47,6 +50,7 @@ def run(args: argparse.Namespace) -> int:
 
     from lgcaa.errors import UserError
     from lgcaa.metrics.evaluate import DEFAULT_BATCH_PIXELS, evaluate, write_evaluation
+    from lgcaa.metrics.memory import parse_bytes
     from lgcaa.metrics.registry import get
 
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
@@ -56,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
         get(m)  # unknown names fail before any work
     device = resolve_device(args.device)
     ev = evaluate(args.sr_dir, args.hr_dir, metrics, device=device,
-                  batch_pixels=args.batch_pixels or DEFAULT_BATCH_PIXELS, workers=args.workers)
+                  batch_pixels=args.batch_pixels or DEFAULT_BATCH_PIXELS, workers=args.workers,
+                  max_memory=parse_bytes(args.max_memory) if args.max_memory else None)
     extra = {"dataset": args.dataset, "method": args.method, "sr_dir": str(args.sr_dir), "hr_dir": str(args.hr_dir),
              "expected_count": args.expected_count}
     if args.out:

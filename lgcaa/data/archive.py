@@ -4,19 +4,29 @@
 relative to `root`. Members with absolute paths, `..`, links or devices are refused; a truncated or corrupt
 archive raises UserError naming the archive and the fix. Callers extract into a temporary folder and rename
 it into place, so a failure never leaves a half-unpacked dataset behind.
+
+Size caps (a zip bomb must not fill the disk): what is written may not exceed `max_ratio` times the archive's
+own size (default 50: image archives expand ~1x) nor `max_bytes` (default 64 GiB, `$LGCAA_MAX_UNPACK_BYTES`).
+Declared sizes are checked before anything is written and the bytes actually written while writing (a
+member's header can lie); crossing a cap raises `ArchiveTooLarge` (a BrokenArchive: an unverified download is
+deleted).
 """
 
 from __future__ import annotations
 
-import shutil
+import os
 import tarfile
 import zipfile
 import zlib
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from lgcaa.errors import UserError
 
 SKIPPED_PREFIXES = ("__MACOSX/",)  # macOS resource forks, not data
+MAX_RATIO = 50
+MAX_BYTES_ENV = "LGCAA_MAX_UNPACK_BYTES"
+DEFAULT_MAX_BYTES = 64 << 30
 
 
 def _relative(name: str, root: str, archive: Path) -> PurePosixPath | None:
@@ -37,6 +47,40 @@ class BrokenArchive(UserError):
     """The archive itself is unreadable (truncated, corrupt, not an archive)."""
 
 
+class ArchiveTooLarge(BrokenArchive):
+    """The archive expands beyond the size caps."""
+
+
+class _Budget:
+    """Bytes an extraction may still write; `take(n)` raises ArchiveTooLarge past the cap."""
+
+    def __init__(self, archive: Path, max_ratio: float, max_bytes: int | None):
+        env = os.environ.get(MAX_BYTES_ENV, "").strip()
+        absolute = max_bytes if max_bytes is not None else (int(env) if env.isdigit() else DEFAULT_MAX_BYTES)
+        self.archive, self.ratio = archive, max_ratio
+        self.left = self.cap = min(absolute, int(max_ratio * max(archive.stat().st_size, 1)))
+
+    def check_declared(self, total: int) -> None:
+        if total > self.cap:
+            raise self._error(f"declares {total} bytes of content")
+
+    def take(self, n: int) -> None:
+        self.left -= n
+        if self.left < 0:
+            raise self._error("expands to more")
+
+    def _error(self, what: str) -> ArchiveTooLarge:
+        return ArchiveTooLarge(f"{self.archive}: {what} than the cap of {self.cap} bytes "
+                               f"({self.archive.stat().st_size} bytes of archive, at most {self.ratio:g}x it or "
+                               f"${MAX_BYTES_ENV}); refusing to unpack it (a zip bomb, or not the dataset's archive)")
+
+
+def _copy(src: BinaryIO, dst: BinaryIO, budget: _Budget) -> None:
+    while block := src.read(1 << 20):
+        budget.take(len(block))
+        dst.write(block)
+
+
 def _broken(archive: Path, exc: Exception) -> UserError:
     return BrokenArchive(
         f"{archive}: archive is truncated or corrupt ({exc.__class__.__name__}: {exc}); delete it and fetch "
@@ -44,25 +88,29 @@ def _broken(archive: Path, exc: Exception) -> UserError:
     )
 
 
-def extract_tree(archive: str | Path, root: str, dest: str | Path) -> int:
-    """Extract the regular files below `root` (\"\" = everything) into `dest`; return how many were written."""
+def extract_tree(archive: str | Path, root: str, dest: str | Path, max_ratio: float = MAX_RATIO,
+                 max_bytes: int | None = None) -> int:
+    """Extract the regular files below `root` (\"\" = everything) into `dest`; return how many were written.
+    ArchiveTooLarge past the size caps (module docstring)."""
     archive, dest = Path(archive), Path(dest)
+    budget = _Budget(archive, max_ratio, max_bytes)
     if zipfile.is_zipfile(archive):
-        return _extract_zip(archive, root, dest)
+        return _extract_zip(archive, root, dest, budget)
     try:
         is_tar = tarfile.is_tarfile(archive)
     except OSError as exc:
         raise _broken(archive, exc) from exc
     if is_tar:
-        return _extract_tar(archive, root, dest)
+        return _extract_tar(archive, root, dest, budget)
     raise BrokenArchive(f"{archive}: archive is truncated or corrupt (not a readable zip or tar); delete it and "
                         "fetch again")
 
 
-def _extract_zip(archive: Path, root: str, dest: Path) -> int:
+def _extract_zip(archive: Path, root: str, dest: Path, budget: _Budget) -> int:
     count = 0
     try:
         with zipfile.ZipFile(archive) as zf:
+            budget.check_declared(sum(i.file_size for i in zf.infolist()))
             for info in zf.infolist():
                 if info.is_dir():
                     continue
@@ -75,14 +123,14 @@ def _extract_zip(archive: Path, root: str, dest: Path) -> int:
                 target = dest.joinpath(*rel.parts)
                 target.parent.mkdir(parents=True, exist_ok=True)
                 with zf.open(info) as src, open(target, "wb") as dst:
-                    shutil.copyfileobj(src, dst, 1 << 20)
+                    _copy(src, dst, budget)
                 count += 1
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError) as exc:
         raise _broken(archive, exc) from exc
     return count
 
 
-def _extract_tar(archive: Path, root: str, dest: Path) -> int:
+def _extract_tar(archive: Path, root: str, dest: Path, budget: _Budget) -> int:
     count = 0
     try:
         with tarfile.open(archive, "r:*") as tf:
@@ -99,7 +147,7 @@ def _extract_tar(archive: Path, root: str, dest: Path) -> int:
                 src = tf.extractfile(member)
                 assert src is not None
                 with src, open(target, "wb") as dst:
-                    shutil.copyfileobj(src, dst, 1 << 20)
+                    _copy(src, dst, budget)
                 count += 1
     except (tarfile.TarError, zlib.error, EOFError, OSError) as exc:
         raise _broken(archive, exc) from exc

@@ -8,7 +8,9 @@ Metrics see (H,W,3) uint8 RGB, turned into (B,3,H,W) float32 in [0,1] by `to_bat
   otherwise UserError naming the file — composite on which background would change the numbers.
 - 16-bit (grey or RGB): rounded to 8-bit, `round(v / 257)` (exact inverse of 8->16 scaling), read at full
   precision with OpenCV (PIL truncates 16-bit RGB to its high byte).
-- anything that does not decode: UserError naming the file.
+- anything that does not decode: UserError naming the file; so is an image over PIL's decompression-bomb
+  limit (89 M pixels; PIL would only warn up to twice that) and a `.png` holding other data (e.g. JPEG: the protocol scores
+  lossless PNG; a JPEG renamed .png would be scored with its compression artefacts).
 
 Odd sizes are accepted as they are (no crop, no pad); metrics with a minimum size (SSIM 11, NIQE 96) fail
 naming the file. SR and HR sizes must match exactly (checked by the evaluator before any metric runs).
@@ -22,6 +24,7 @@ from pathlib import Path
 import numpy as np
 
 from lgcaa.errors import UserError
+from lgcaa.io import check_pixels
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
@@ -51,13 +54,30 @@ def image_size(path: str | Path) -> tuple[int, int]:
     hdr = png_header(path)
     if hdr is not None:
         return hdr[1], hdr[0]
+    return _pil_header(path)[:2]
+
+
+def _pil_header(path: str | Path) -> tuple[int, int, str]:
     from PIL import Image, UnidentifiedImageError
 
     try:
         with Image.open(path) as im:
-            return im.size[1], im.size[0]
-    except (UnidentifiedImageError, OSError) as exc:
+            return im.size[1], im.size[0], str(im.format)
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombError) as exc:
         raise UserError(f"{path}: cannot decode image ({exc}); delete or replace the file, then rerun") from exc
+
+
+def scoring_size(path: str | Path) -> tuple[int, int]:
+    """(H, W) of an image to be scored; UserError unless it is PNG data (whatever its name says) within PIL's
+    decompression-bomb limit."""
+    hdr = png_header(path)
+    if hdr is None:
+        fmt = _pil_header(path)[2]
+        raise UserError(f"{path}: holds {fmt} data, not PNG; the protocol scores lossless PNG (uint8 RGB) -- write "
+                        "the method's output as PNG (re-run it: a JPEG re-saved as PNG keeps its artefacts)")
+    h, w = hdr[1], hdr[0]
+    check_pixels(path, w, h)
+    return h, w
 
 
 def decode(path: str | Path) -> np.ndarray:
@@ -88,6 +108,7 @@ def _decode_pil(path: Path) -> np.ndarray:
     from PIL import Image
 
     with Image.open(path) as im:
+        check_pixels(path, *im.size)
         im.load()
         has_alpha = im.mode in ("RGBA", "LA", "PA", "La", "RGBa") or "transparency" in im.info
         if has_alpha:

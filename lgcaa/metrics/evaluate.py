@@ -6,8 +6,13 @@ values are unchanged: tested). FID is computed per folder pair from the same dec
 
 Outputs: per-image long rows (image, metric, value) and an aggregate with the image count, the protocol lock
 and, for each metric, either its mean or the reason it is missing. Before any metric runs, the SR and HR name
-sets and every pair's size are checked. A metric that fails (or returns NaN/inf) on an image fails the whole
-evaluation naming that image — nothing is skipped silently.
+sets, every file's format (PNG data) and every pair's size are checked, and the memory the chunks need is
+estimated (`lgcaa.metrics.memory`): the worker count is sized to it, a pair that cannot fit is refused naming
+it. Images over `lgcaa.metrics.tiled.TILE_PIXELS` go through a metric's strip-wise forward where it has one
+(SSIM, NIQE: bitwise the same numbers). A metric that fails (or returns NaN/inf) on an image fails the whole
+evaluation naming that image — nothing is skipped silently — except where the registry declares why the
+metric can be undefined (`undefined_reason`, NIQE on a flat image): that image's value is reported undefined
+with the reason, left out of the mean, and the rest is scored.
 """
 
 from __future__ import annotations
@@ -27,6 +32,8 @@ from typing import Any
 from lgcaa.errors import UserError
 from lgcaa.io import list_images, write_json, write_text
 from lgcaa.metrics.fid import fid_features, frechet_from_features
+from lgcaa.metrics.memory import plan_workers
+from lgcaa.metrics.tiled import TILE_PIXELS
 
 DEFAULT_BATCH_PIXELS = 4 * 512 * 512  # 4 images of 512² per forward; 16 of 256²
 
@@ -58,13 +65,13 @@ def paired_names(sr_dir: str | Path, hr_dir: str | Path) -> list[str]:
 
 
 def check_sizes(sr_dir: Path, hr_dir: Path, names: list[str], min_sides: dict[str, int]) -> dict[str, tuple[int, int]]:
-    """{name: (H, W)} from the files' headers; UserError naming the first pair whose sizes differ or that is
-    smaller than a requested metric's minimum side."""
-    from lgcaa.metrics.decode import image_size
+    """{name: (H, W)} from the files' headers; UserError naming the first file that is not PNG data or over the
+    decompression-bomb limit, or pair whose sizes differ or that is smaller than a metric's minimum side."""
+    from lgcaa.metrics.decode import scoring_size
 
     sizes = {}
     for n in names:
-        s, h = image_size(sr_dir / n), image_size(hr_dir / n)
+        s, h = scoring_size(sr_dir / n), scoring_size(hr_dir / n)
         if s != h:
             raise UserError(f"{sr_dir / n}: SR size {s[0]}x{s[1]} (HxW) differs from HR {h[0]}x{h[1]} "
                             f"({hr_dir / n}); the SR method must output exactly scale x LR")
@@ -112,8 +119,10 @@ class _Chunk:
 
 
 def evaluate(sr_dir: str | Path, hr_dir: str | Path, metric_names: list[str], device: str = "cpu",
-             batch_pixels: int = DEFAULT_BATCH_PIXELS, workers: int | None = None) -> Evaluation:
-    """Score every SR/HR pair with every available metric; see the module docstring.
+             batch_pixels: int = DEFAULT_BATCH_PIXELS, workers: int | None = None,
+             max_memory: int | None = None) -> Evaluation:
+    """Score every SR/HR pair with every available metric; see the module docstring. `max_memory`: bytes the
+    workers may use (default: what is available, `lgcaa.metrics.memory.available_bytes`).
 
     Parallelism: `workers` threads each take a chunk (same-size images, <= batch_pixels), decode it and run
     every metric on it. On CPU torch's intra-op threads are set to 1 meanwhile (one core per worker; restored
@@ -146,13 +155,15 @@ def evaluate(sr_dir: str | Path, hr_dir: str | Path, metric_names: list[str], de
         else:
             runnable.append(m)
     sizes = check_sizes(sr_dir, hr_dir, names, {m: specs[m].min_side for m in runnable if specs[m].min_side > 1})
+    n_workers = max(1, workers or default_workers(device))
+    plan = chunks(sizes, batch_pixels, n_workers)
+    on_host = [] if str(device).startswith("cuda") else runnable  # on a GPU the host holds the decoded images only
+    n_workers, memory_estimate = plan_workers([(str(sr_dir / b[0]), *sizes[b[0]], len(b)) for b in plan], on_host,
+                                              min(n_workers, len(plan)), max_memory)
 
     t0 = time.perf_counter()
     models = {m: get_model(m, device) for m in runnable}
     build_s = time.perf_counter() - t0
-    n_workers = max(1, workers or default_workers(device))
-    plan = chunks(sizes, batch_pixels, n_workers)
-    n_workers = min(n_workers, len(plan))
     device_lock = threading.Lock() if str(device).startswith("cuda") else None
     locks = {m: device_lock or (threading.Lock() if not specs[m].thread_safe else None) for m in runnable}
     job = _ChunkJob(sr_dir, hr_dir, device, runnable, specs, models, locks)
@@ -170,7 +181,7 @@ def evaluate(sr_dir: str | Path, hr_dir: str | Path, metric_names: list[str], de
 
     values = {k: v for r in results for k, v in r.values.items()}
     forward_s = {m: sum(r.forward_s[m] for r in results) for m in runnable}
-    rows = [(n, m, values[(n, m)]) for n in names for m in runnable if (n, m) in values]
+    rows = [(n, m, values[(n, m)]) for n in names for m in runnable if (n, m) in values and not math.isnan(values[(n, m)])]
     for m in runnable:
         if specs[m].mode == "SET":
             t0 = time.perf_counter()
@@ -180,8 +191,7 @@ def evaluate(sr_dir: str | Path, hr_dir: str | Path, metric_names: list[str], de
                 raise MetricError(f"metric {m} returned {fid} for {sr_dir} vs {hr_dir}")
             status[m] = {"status": "ok", "mean": fid, "n": len(names), "scope": "folder pair (SR vs HR)"}
         else:
-            vals = [values[(n, m)] for n in names]
-            status[m] = {"status": "ok", "mean": sum(vals) / len(vals), "n": len(vals)}
+            status[m] = _per_image_status(m, specs[m], {n: values[(n, m)] for n in names})
     proto = protocol(metric_names)
     aggregate = {
         "n_images": len(names),
@@ -194,6 +204,7 @@ def evaluate(sr_dir: str | Path, hr_dir: str | Path, metric_names: list[str], de
     forward_total = sum(forward_s.values())
     timing = {
         "total_s": total, "build_s": build_s, "workers": n_workers, "batches": len(plan), "device": str(device),
+        "memory_estimate_bytes": memory_estimate,
         "decode_s": sum(r.decode_s for r in results), "to_device_s": sum(r.to_device_s for r in results),
         "forward_s": forward_s,  # thread-seconds inside each metric's forward, summed over workers
         "forward_total_s": forward_total,
@@ -202,6 +213,20 @@ def evaluate(sr_dir: str | Path, hr_dir: str | Path, metric_names: list[str], de
         "forward_wall_s": forward_total if str(device).startswith("cuda") else forward_total / n_workers,
     }
     return Evaluation(rows=rows, aggregate=aggregate, timing=timing)
+
+
+def _per_image_status(m: str, spec: Any, values: dict[str, float]) -> dict[str, Any]:
+    """The aggregate entry of a per-image metric; images whose value is undefined (NaN, see `undefined_reason`)
+    are listed with the reason and left out of the mean."""
+    defined = [v for v in values.values() if not math.isnan(v)]
+    undefined = sorted(n for n, v in values.items() if math.isnan(v))
+    if not defined:
+        return {"status": "missing", "reason": f"{m} is undefined on all {len(values)} images: {spec.undefined_reason}",
+                "fix": f"drop {m} for this dataset (--metrics) or score images it is defined on"}
+    out = {"status": "ok", "mean": sum(defined) / len(defined), "n": len(defined)}
+    if undefined:
+        out["undefined"] = {"n": len(undefined), "images": undefined, "reason": spec.undefined_reason}
+    return out
 
 
 @dataclass
@@ -272,44 +297,53 @@ def _intra_op_threads(n: int | None) -> Iterator[None]:
 def score_batch(m: str, model: Any, spec: Any, sr_t: Any, hr_t: Any, names: list[str], sr_dir: Path) -> list[float]:
     """Per-image values of metric `m` for a batch (B,3,H,W); per image when the metric is not batchable.
 
-    If a batched call fails, the images are retried one by one so the error names the culprit.
+    If a batched call fails, the images are scored one by one: the error names the culprit, or (a metric with
+    an `undefined_reason`) the images it is undefined on get NaN and the others their values.
     """
     if not spec.batchable or len(names) == 1:
         return [_one(m, model, spec, sr_t[i:i + 1], hr_t[i:i + 1], names[i], sr_dir) for i in range(len(names))]
     try:
         out = _call(model, spec, sr_t, hr_t)
     except Exception:
-        for i in range(len(names)):
-            _one(m, model, spec, sr_t[i:i + 1], hr_t[i:i + 1], names[i], sr_dir)
-        raise
+        return [_one(m, model, spec, sr_t[i:i + 1], hr_t[i:i + 1], names[i], sr_dir) for i in range(len(names))]
     if out.numel() != len(names):
         raise MetricError(f"metric {m} returned {out.numel()} values for a batch of {len(names)} images "
                           f"({sr_dir / names[0]} ...); mark it batchable=False in lgcaa/metrics/registry.py")
     vals = [float(v) for v in out.tolist()]
     for n, v in zip(names, vals):
-        _check_finite(m, v, sr_dir / n)
+        _check_finite(m, spec, v, sr_dir / n)
     return vals
 
 
 def _call(model: Any, spec: Any, sr_t: Any, hr_t: Any) -> Any:
-    out = model(sr_t, hr_t) if spec.mode == "FR" else model(sr_t)
+    if spec.tiled is not None and sr_t.shape[2] * sr_t.shape[3] > TILE_PIXELS:
+        out = spec.tiled(model, sr_t, hr_t)
+    else:
+        out = model(sr_t, hr_t) if spec.mode == "FR" else model(sr_t)
     return out.detach().reshape(-1).double().cpu()
 
 
 def _one(m: str, model: Any, spec: Any, sr: Any, hr: Any, name: str, sr_dir: Path) -> float:
+    import torch
+
     try:
         out = _call(model, spec, sr, hr)
+    except torch.linalg.LinAlgError as exc:
+        if spec.undefined_reason:
+            return math.nan
+        raise MetricError(f"metric {m} failed on {sr_dir / name}: {exc.__class__.__name__}: {exc}") from exc
     except Exception as exc:
         raise MetricError(f"metric {m} failed on {sr_dir / name}: {exc.__class__.__name__}: {exc}") from exc
     if out.numel() != 1:
         raise MetricError(f"metric {m} returned {out.numel()} values for one image {sr_dir / name}")
     v = float(out[0])
-    _check_finite(m, v, sr_dir / name)
+    _check_finite(m, spec, v, sr_dir / name)
     return v
 
 
-def _check_finite(m: str, v: float, path: Path) -> None:
-    if not math.isfinite(v):
+def _check_finite(m: str, spec: Any, v: float, path: Path) -> None:
+    """NaN is allowed (= undefined) only for a metric with an `undefined_reason`; inf never."""
+    if not math.isfinite(v) and not (math.isnan(v) and spec.undefined_reason):
         raise MetricError(f"metric {m} returned {v} on {path}")
 
 

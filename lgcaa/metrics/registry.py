@@ -74,17 +74,39 @@ class MetricSpec:
     thread_safe: bool = True  # forward may run concurrently from evaluator worker threads (else serialised)
     build_options: Callable[[MetricSpec, Path], dict[str, Any]] = constructor_options  # (spec, hub dir) -> kwargs
     build_context: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext  # around the build
+    # memory (lgcaa.metrics.memory): peak bytes per pixel of one image in the whole-image forward, measured
+    # (`lgcaa bench eval-memory --calibrate`); None = not measured (counted at the largest measured rate)
+    bytes_per_pixel: int | None = None
+    # strip-wise forward (model, sr, hr) -> (B,) for images over lgcaa.metrics.tiled.TILE_PIXELS, bitwise equal
+    # to the whole-image one, and its measured cost: bytes per image pixel + one strip at `bytes_per_pixel`
+    tiled: Callable[[Any, Any, Any], Any] | None = None
+    tiled_bytes_per_pixel: int | None = None
+    undefined_reason: str = ""  # when set, a per-image failure of the metric's math (LinAlgError, NaN) marks that
+    # image's value undefined for this reason (reported per image, left out of the mean) instead of failing
+
+
+def _tiled_ssim(model: Any, sr: Any, hr: Any) -> Any:
+    from lgcaa.metrics.tiled import ssim
+
+    return ssim(model, sr, hr)
+
+
+def _tiled_niqe(model: Any, sr: Any, hr: Any) -> Any:
+    from lgcaa.metrics.tiled import niqe
+
+    return niqe(model, sr)
 
 
 # In the paper's Table I column order.
 METRICS: dict[str, MetricSpec] = {
     "psnr": MetricSpec(
         "psnr", "psnr", {"test_y_channel": True, "color_space": "ycbcr", "crop_border": 0}, "FR", False, "PSNR",
-        tolerance=0.5, decimals=2,
+        tolerance=0.5, decimals=2, bytes_per_pixel=50,
     ),
     "ssim": MetricSpec(
         "ssim", "ssim", {"test_y_channel": True, "color_space": "ycbcr", "crop_border": 0, "downsample": False},
-        "FR", False, "SSIM", tolerance=0.02, min_side=11,
+        "FR", False, "SSIM", tolerance=0.02, min_side=11, bytes_per_pixel=1040, tiled=_tiled_ssim,
+        tiled_bytes_per_pixel=16,
         notes=["11x11 Gaussian window, 'valid' filtering: images need H, W >= 11"],
     ),
     "lpips": MetricSpec(
@@ -116,7 +138,9 @@ METRICS: dict[str, MetricSpec] = {
         "niqe", "niqe", {"test_y_channel": True, "color_space": "yiq", "crop_border": 0, "version": "original"},
         "NR", True, "NIQE", tolerance=0.3,
         weights=("pyiqa/niqe_modelparameters.mat",), generated_offline=("pyiqa/niqe_modelparameters.mat",),
-        min_side=96, build_options=_niqe_options,
+        min_side=96, build_options=_niqe_options, bytes_per_pixel=400, tiled=_tiled_niqe, tiled_bytes_per_pixel=85,
+        undefined_reason=("NIQE is undefined on an image without texture: flat 96x96 blocks have no natural-scene "
+                          "statistics (pyiqa's covariance/pseudo-inverse fails or returns NaN)"),
         notes=["parameters converted offline from basicsr's shipped niqe_pris_params.npz",
                "96x96 blocks: images need H, W >= 96 (the border beyond a multiple of 96 is not scored)"],
     ),
