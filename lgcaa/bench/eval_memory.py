@@ -7,8 +7,9 @@ the child's peak RSS (`wait4` rusage: ru_maxrss). The result says whether it sta
 strip-wise SSIM/NIQE and the memory planning the same pair was killed by the kernel at 16.6 GB.
 
 `--calibrate` instead measures, per metric and in a fresh process each, the peak bytes per pixel of one
-whole-image forward (random images at 1000x1000 and 2000x2000) and of the strip-wise forward at 2000x2000 —
-the numbers `bytes_per_pixel` / `tiled_bytes_per_pixel` in lgcaa/metrics/registry.py come from this.
+whole-image forward (random images at 1000x1000 and 2000x2000) and the per-pixel slope of the strip-wise
+forward (2000x2000 vs 3000x3000) — `bytes_per_pixel` / `tiled_bytes_per_pixel` in lgcaa/metrics/registry.py
+come from this (rounded up).
 """
 
 from __future__ import annotations
@@ -88,30 +89,38 @@ def peak_rss(argv: list[str]) -> tuple[int, float, int, str]:
 
 
 _PROBE = r"""
-import resource, sys, numpy as np, torch
+import sys, numpy as np, torch
+from pathlib import Path
 torch.set_num_threads(1)
 metric, side, tiled = sys.argv[1], int(sys.argv[2]), sys.argv[3] == "1"
 from lgcaa.metrics.build import get_model
 from lgcaa.metrics.registry import get
 spec, model = get(metric), get_model(metric, "cpu")
 rng = np.random.default_rng(0)
-x = torch.from_numpy(rng.integers(0, 256, (1, 3, side, side), dtype=np.uint8)).float() / 255
-y = ((x * 255 + torch.from_numpy(rng.integers(-8, 9, (1, 3, side, side)))).clamp(0, 255).round() / 255).float()
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+a = rng.integers(0, 256, (1, 3, side, side), dtype=np.uint8)
+b = np.clip(a.astype(np.int16) + rng.integers(-8, 9, a.shape, dtype=np.int16), 0, 255).astype(np.uint8)
+x, y = (torch.from_numpy(t).float() / 255 for t in (a, b))
+del a, b
+def status(key):
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(key + ":"):
+            return int(line.split()[1]) * 1024
+Path("/proc/self/clear_refs").write_text("5")  # reset the peak (VmHWM) to the current RSS
+base = status("VmRSS")
 with torch.no_grad():
     if tiled:
         spec.tiled(model, x, y)
     else:
         model(x, y) if spec.mode == "FR" else model(x)
-print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) * 1024)
+print(status("VmHWM") - base)
 """
 
 
 def calibrate(metrics: list[str]) -> dict[str, Any]:
-    """Peak bytes per pixel of each metric's forward (fresh process per measurement)."""
-    from lgcaa.metrics.memory import TILE_BLOCK, STRIP_HALO
+    """Peak bytes per pixel of each metric's forward (fresh process per measurement, peak RSS reset after the
+    images are made): whole-image at 1000 and 2000 px sides; strip-wise at 2000 and 3000, fitted as
+    bytes/pixel x pixels + a constant (the strip)."""
     from lgcaa.metrics.registry import get
-    from lgcaa.metrics.tiled import strip_rows
 
     def probe(metric: str, side: int, tiled: bool) -> int:
         res = subprocess.run([sys.executable, "-c", _PROBE, metric, str(side), "1" if tiled else "0"],
@@ -120,15 +129,16 @@ def calibrate(metrics: list[str]) -> dict[str, Any]:
 
     out: dict[str, Any] = {}
     for m in metrics:
-        whole = {side: probe(m, side, False) / side**2 for side in (1000, 2000)}
-        entry: dict[str, Any] = {"whole_bytes_per_pixel": {str(k): round(v) for k, v in whole.items()},
+        whole = {side: probe(m, side, False) for side in (1000, 2000)}
+        entry: dict[str, Any] = {"whole_bytes_per_pixel": {str(k): round(v / k**2) for k, v in whole.items()},
                                  "registry_bytes_per_pixel": get(m).bytes_per_pixel}
         if get(m).tiled is not None:
-            side = 2000
-            strip = (strip_rows(side, TILE_BLOCK.get(m, 1)) + 2 * STRIP_HALO) * side
-            peak = probe(m, side, True)
-            entry["tiled_peak_bytes_2000"] = peak
-            entry["tiled_bytes_per_pixel_beyond_one_strip"] = round((peak - max(whole.values()) * strip) / side**2)
+            peaks = {side: probe(m, side, True) for side in (2000, 3000)}
+            slope = (peaks[3000] - peaks[2000]) / (3000**2 - 2000**2)
+            entry["tiled_peak_bytes"] = {str(k): v for k, v in peaks.items()}
+            entry["tiled_bytes_per_pixel"] = round(slope)
+            entry["tiled_constant_bytes"] = round(peaks[2000] - slope * 2000**2)
             entry["registry_tiled_bytes_per_pixel"] = get(m).tiled_bytes_per_pixel
         out[m] = entry
-    return {"calibration": out, "note": "peak RSS above the process baseline / image pixels; one intra-op thread"}
+    return {"calibration": out, "note": "peak RSS above the RSS before the forward (VmHWM reset) / pixels; one "
+                                        "intra-op thread"}

@@ -10,7 +10,12 @@ one intra-op thread) and kept in the metric registry (`bytes_per_pixel`, `tiled_
 - a metric with a strip-wise forward (lgcaa.metrics.tiled) on an image over TILE_PIXELS: `tiled_bytes_per_pixel`
   x pixels (what it keeps for the whole image) + one strip with its halo at `bytes_per_pixel`.
 
-A metric without a measured cost is counted at the largest measured rate (UNMEASURED_BYTES_PER_PIXEL).
+A metric without a measured cost is counted at the largest measured rate (UNMEASURED_BYTES_PER_PIXEL): the
+weight-bound metrics could not be measured here (their weights are not on this machine).
+
+Measured (2 cores, torch 2.14 CPU, pyiqa 0.1.16; whole-image B/px at 1000^2 / 2000^2; strip-wise slope between
+2000^2 and 3000^2): PSNR 44 / 26, SSIM 1052 / 1056 (strip-wise 15 B/px + ~256 MB), NIQE 409 / 397 (strip-wise
+82 B/px). The registry holds these rounded up.
 """
 
 from __future__ import annotations

@@ -105,7 +105,7 @@ METRICS: dict[str, MetricSpec] = {
     ),
     "ssim": MetricSpec(
         "ssim", "ssim", {"test_y_channel": True, "color_space": "ycbcr", "crop_border": 0, "downsample": False},
-        "FR", False, "SSIM", tolerance=0.02, min_side=11, bytes_per_pixel=1040, tiled=_tiled_ssim,
+        "FR", False, "SSIM", tolerance=0.02, min_side=11, bytes_per_pixel=1060, tiled=_tiled_ssim,
         tiled_bytes_per_pixel=16,
         notes=["11x11 Gaussian window, 'valid' filtering: images need H, W >= 11"],
     ),
@@ -138,7 +138,7 @@ METRICS: dict[str, MetricSpec] = {
         "niqe", "niqe", {"test_y_channel": True, "color_space": "yiq", "crop_border": 0, "version": "original"},
         "NR", True, "NIQE", tolerance=0.3,
         weights=("pyiqa/niqe_modelparameters.mat",), generated_offline=("pyiqa/niqe_modelparameters.mat",),
-        min_side=96, build_options=_niqe_options, bytes_per_pixel=400, tiled=_tiled_niqe, tiled_bytes_per_pixel=85,
+        min_side=96, build_options=_niqe_options, bytes_per_pixel=410, tiled=_tiled_niqe, tiled_bytes_per_pixel=85,
         undefined_reason=("NIQE is undefined on an image without texture: flat 96x96 blocks have no natural-scene "
                           "statistics (pyiqa's covariance/pseudo-inverse fails or returns NaN)"),
         notes=["parameters converted offline from basicsr's shipped niqe_pris_params.npz",
