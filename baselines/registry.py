@@ -332,8 +332,8 @@ def get(name: str) -> Baseline:
 def resolve_settings(name: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:
     """The authors' defaults updated by profile overrides. UserError for a key that is not a setting of the
     method, a value of another type than the default's (an int is taken for a float; a None default takes an
-    int), and a `scale` other than the method's own: the networks are x`scale` models, so a recorded scale 3
-    with a x4 output would misreport the run."""
+    int), and a `scale` other than the method's own where the method does not take one (`takes_scale`): a x4
+    network recorded as scale 3 would misreport the run."""
     from lgcaa.errors import UserError
 
     b = get(name)
@@ -345,13 +345,19 @@ def resolve_settings(name: str, overrides: dict[str, Any] | None = None) -> dict
         raise UserError(f"settings {unknown} are not settings of '{name}' (known: {sorted(b.defaults)}){why}")
     for key, value in overrides.items():
         default = b.defaults[key]
-        if key == "scale" and value != b.scale:
+        if key == "scale" and value != b.scale and not takes_scale(b):
             raise UserError(f"setting scale={value!r} is not one '{name}' takes: it is a x{b.scale} method (its output is "
                             f"always x{b.scale}); drop 'scale' from the settings")
         if not _same_kind(value, default):
             raise UserError(f"setting {key}={value!r} of '{name}' is a {type(value).__name__}; it takes a "
                             f"{'integer' if default is None else type(default).__name__} like its default {default!r}")
     return {**b.defaults, **overrides}
+
+
+def takes_scale(b: Baseline) -> bool:
+    """Whether a `scale` setting changes the method's output: the classical resamplers and the authors' scripts
+    that pass it on (`{s[scale]}` in their command line); the other methods are fixed x`b.scale` networks."""
+    return b.family == "classical" or (b.external is not None and "{s[scale]}" in b.external.argv)
 
 
 def _same_kind(value: Any, default: Any) -> bool:

@@ -315,16 +315,18 @@ def test_06_config_cross_references_fail_at_load_in_one_line(tmp_path, change, m
 
 
 def test_07_sr_refuses_settings_the_method_does_not_take(tmp_path, capsys):
+    from baselines.registry import BASELINES, resolve_settings, takes_scale
+
     lr = _lr_set(tmp_path / "lr", 1)
-    for settings, message in (('{"scale": 3}', "scale=3 is not one 'bicubic' takes: it is a x4 method"),
-                              ('{"tile": "big"}', None)):
-        method = "bicubic" if "scale" in settings else "realesrgan-x4plus"
-        rc = main(["sr", "--method", method, "--lr-dir", str(lr), "--out-dir", str(tmp_path / method),
+    for settings, message in (('{"scale": 3}', "scale=3 is not one 'realesrgan-x4plus' takes: it is a x4 method"),
+                              ('{"tile": "big"}', "tile='big' of 'realesrgan-x4plus' is a str; it takes a int")):
+        rc = main(["sr", "--method", "realesrgan-x4plus", "--lr-dir", str(lr), "--out-dir", str(tmp_path / "o"),
                    "--settings", settings])
         err = capsys.readouterr().err
-        assert rc == 2 and err.count("\n") == 1, err
-        assert (message or "tile='big' of 'realesrgan-x4plus' is a str; it takes a int") in err
-        assert not (tmp_path / method).exists()
+        assert rc == 2 and err.count("\n") == 1 and message in err, err
+        assert not (tmp_path / "o").exists()
+    assert resolve_settings("bicubic", {"scale": 2})["scale"] == 2  # a resampler takes any scale
+    assert {n for n, b in BASELINES.items() if takes_scale(b)} == {"bicubic", "lanczos", "pasd", "seesr"}
 
 
 # --- 12. umask ------------------------------------------------------------------------------------------------
