@@ -30,7 +30,7 @@ def import_lr_folder(src: str | Path, out: str | Path) -> dict[str, Any]:
     files = list_images(src)
     if not files:
         raise UserError(f"{src}: no PNG images; fix datasets.<name>.lr_dir in the profile")
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, "manifest.json") as tmp:
         (tmp / "lr").mkdir()
         entries = {}
         for p in files:

@@ -34,7 +34,7 @@ def make_subset(source_dir: str | Path, out: str | Path, images: int | list[str]
     if not manifest.is_file():
         raise UserError(f"{manifest}: source dataset not built; build it first (snakemake {manifest})")
     names = choose([p.name for p in list_images(src / "lr")], images, str(src))
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, "manifest.json") as tmp:
         for sub in ("hr", "lr"):
             (tmp / sub).mkdir(parents=True)
             for n in names:
