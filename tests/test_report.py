@@ -30,7 +30,9 @@ def report(tmp_path_factory) -> Path:
     results = Path(cfg["paths"]["results"])
     curve = _curve_config(results, lpips=True)
     cfg["tables"]["curves"] = curve["tables"]["curves"]
-    cfg["methods"] += [f"{m}-s{s}" for m in ("lgcaa", "seesr") for s in (30, 40, 50)]
+    steps = [f"{m}-s{s}" for m in ("lgcaa", "seesr") for s in (30, 40, 50)]
+    cfg["methods"] += steps
+    cfg["instances"].update({m: {"method": "bicubic", "settings": {}} for m in steps})  # runnable method names
     for ds in ("ds-a", "ds-b"):
         write_eval(results, ds, "base", {"psnr": [25.0] * 4})
         write_eval(results, ds, "gan", GAN)

@@ -104,6 +104,9 @@ def write_eval(
     return d / "aggregate.json"
 
 
+SYNTH_METHODS = ["base", "gan", "lgcaa", "v-std", "v-none", "v-l1"]
+
+
 def synth_config(results: Path, comparable: bool = True) -> dict:
     return {
         "profile": "synthetic",
@@ -114,7 +117,9 @@ def synth_config(results: Path, comparable: bool = True) -> dict:
             "ds-a": {"source": "mini", "lr": "bicubic", "label": "Set A", "expected_count": 4},
             "ds-b": {"source": "mini", "lr": "realesrgan", "label": "Set B", "expected_count": 4},
         },
-        "methods": ["base", "gan", "lgcaa", "v-std", "v-none", "v-l1"],
+        "methods": SYNTH_METHODS,
+        # synthetic method names are instances of a real baseline: a profile's methods must be runnable
+        "instances": {m: {"method": "bicubic", "settings": {}} for m in SYNTH_METHODS},
         "metrics": ["psnr", "ssim", "lpips", "niqe"],
         "seeds": {"k": 3, "methods": ["lgcaa"]},
         "tables": {
