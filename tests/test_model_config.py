@@ -6,7 +6,6 @@ import pytest
 
 from lgcaa.errors import UserError
 from lgcaa.model.config import (
-    ARCH_PRESETS,
     ATTENTION_VARIANTS,
     DPACM_VARIANTS,
     apply_overrides,
@@ -14,6 +13,7 @@ from lgcaa.model.config import (
     resolve_run,
 )
 from lgcaa.layout import model_methods, model_sample_jobs, steps_name
+from lgcaa.model.presets import ARCH_PRESETS
 
 SECTION = {
     "model": {"arch": "tiny", "lpips_backbone": "random"},

@@ -137,7 +137,7 @@ def test_missing_sd2_weights_give_layout_and_command(tmp_path):
 def test_loads_a_diffusers_folder(tmp_path):
     """The pretrained path: save a (tiny-shaped) diffusers folder, load it through the SD2 loader."""
     from lgcaa.model.backbone import build_random, load_sd2
-    from lgcaa.model.config import ARCH_PRESETS
+    from lgcaa.model.presets import ARCH_PRESETS
 
     preset = ARCH_PRESETS["tiny"]
     bb = build_random(preset, seed=5)

@@ -51,7 +51,7 @@ def measure(arch: str = "tiny", device: str = "cpu", precision: str = "fp32", st
 
     import torch
 
-    from lgcaa.model.config import ARCH_PRESETS
+    from lgcaa.model.presets import ARCH_PRESETS
     from lgcaa.model.sampler import PRECISION_DTYPES, super_resolve
 
     dev = torch.device(device)

@@ -99,8 +99,9 @@ def measure(arch: str = "tiny", device: str = "cpu", batch: int = 2, precision: 
 
     import torch
 
-    from lgcaa.model.config import ARCH_PRESETS, ModelConfig
+    from lgcaa.model.config import ModelConfig
     from lgcaa.model.memory import peak_bytes
+    from lgcaa.model.presets import ARCH_PRESETS
     from lgcaa.model.network import count_parameters
 
     dev = torch.device(device)

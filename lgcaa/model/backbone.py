@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from lgcaa.errors import UserError
-from lgcaa.model.config import SD2_BASE_HUB_ID, ArchPreset
+from lgcaa.model.presets import SD2_BASE_HUB_ID, ArchPreset
 
 SD2_LAYOUT = (
     "unet/config.json, unet/diffusion_pytorch_model.safetensors, vae/config.json, "

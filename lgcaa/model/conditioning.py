@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from lgcaa.errors import UserError
-from lgcaa.model.config import DINO_HUB_ID
+from lgcaa.model.presets import DINO_HUB_ID
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
