@@ -7,6 +7,10 @@ function of (train.seed, sample index), so a run resumed from its last checkpoin
 of an uninterrupted run exactly (on CPU; bit-exactness on GPU depends on the kernels), and any split of the
 batch into micro-batches and processes optimises on the same samples.
 
+`train` runs four phases, each its own function: `setup` (accelerator, network, optimizer), `resume`
+(finished run, newest checkpoint, metrics file), `train_step` (one optimizer step over its micro-batches,
+with the non-finite guard) and `finish` (final weights, preview, job record, summary).
+
 Outputs in the run folder: config.json, metrics.jsonl (one line per optimizer step), checkpoints/,
 model.safetensors (final trainable weights), samples/step-XXXXXXX.png (LR-up | SR | HR previews), run.json
 (a job record for `lgcaa mlflow-sync`), train.json (summary; written last).
@@ -18,15 +22,31 @@ import contextlib
 import json
 import math
 import resource
+import shutil
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import torch
 
 from lgcaa.errors import UserError
+from lgcaa.io import write_json, write_png
+from lgcaa.model.checkpoint import (
+    fingerprint,
+    latest_checkpoint,
+    load_checkpoint,
+    save_checkpoint,
+    save_weights,
+    write_config,
+)
 from lgcaa.model.config import LGCAAConfig
+from lgcaa.model.data import TrainPairs, micro_batches, sample_noise
+from lgcaa.model.mlflow_log import MlflowRun, flatten
+from lgcaa.model.network import build_network, count_parameters, upsample_lr
+from lgcaa.model.sampler import super_resolve, to_uint8
+from lgcaa.tracking import write_record
 
 WEIGHT_DTYPES = {"no": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
@@ -43,7 +63,7 @@ def make_accelerator(mixed_precision: str, cpu: bool):
     if state and (state.get("_mixed_precision") != mixed_precision or (cpu and str(state.get("device")) != "cpu")):
         if state.get("num_processes", 1) > 1:
             raise UserError("cannot change mixed precision inside a multi-process run; start a new `accelerate launch`")
-        AcceleratorState._reset_state()  # several runs in one process (mini profile, tests)
+        AcceleratorState._reset_state()  # several runs in one process (tests)
     return Accelerator(mixed_precision=mixed_precision, cpu=cpu)
 
 
@@ -57,8 +77,6 @@ def comparable_config(config: dict[str, Any]) -> dict[str, Any]:
 
 
 def check_or_write_config(run_dir: Path, cfg: LGCAAConfig) -> None:
-    from lgcaa.model.checkpoint import write_config
-
     path = run_dir / "config.json"
     current = cfg.to_dict()
     if path.is_file():
@@ -80,10 +98,6 @@ def peak_memory_mb(device: torch.device) -> dict[str, float]:
 
 def preview(net, pairs, cfg: LGCAAConfig, dest: Path, count: int, steps: int, device: torch.device) -> Path | None:
     """Sample `count` held-out training crops; save a grid of rows (LR bicubic-up | SR | HR)."""
-    from lgcaa.io import write_png
-    from lgcaa.model.network import upsample_lr
-    from lgcaa.model.sampler import super_resolve, to_uint8
-
     if count <= 0:
         return None
     items = [pairs.make(10**12 + i) for i in range(count)]  # indices no training step reaches
@@ -101,37 +115,66 @@ def preview(net, pairs, cfg: LGCAAConfig, dest: Path, count: int, steps: int, de
     return dest
 
 
-def train(cfg: LGCAAConfig, run_dir: str | Path, *, run_name: str | None = None, mlflow_uri: str | None = None,
-          cpu: bool = False, stop_after: int | None = None, preview_count: int | None = None,
-          log: Callable[[str], None] = print) -> dict[str, Any]:
-    """Train (or resume) the run in `run_dir`. `stop_after`: return after that many optimizer steps as if
-    killed (the checkpoints written so far stay). `preview_count` overrides train.preview_images.
-    Returns the summary written to train.json."""
+# ----------------------------------------------------------------------------------------------------------
+# The four phases
+# ----------------------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Session:
+    """Everything a training run holds between its phases."""
+
+    cfg: LGCAAConfig
+    run_dir: Path
+    run_name: str
+    accelerator: Any
+    net: Any  # the prepared (possibly DDP-wrapped) LGCAANet
+    model: Any  # the unwrapped LGCAANet
+    optimizer: torch.optim.Optimizer
+    lr_scheduler: Any
+    params: list[torch.nn.Parameter]
+    accum: int
+    base_fp: str | None
+    tracker: MlflowRun | None = None
+    last: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def world(self) -> int:
+        return self.accelerator.num_processes
+
+    @property
+    def device(self) -> torch.device:
+        return self.accelerator.device
+
+    @property
+    def main(self) -> bool:
+        return self.accelerator.is_main_process
+
+    @property
+    def metrics_path(self) -> Path:
+        return self.run_dir / "metrics.jsonl"
+
+    def derived(self) -> dict[str, Any]:
+        return {"accumulation": self.accum, "processes": self.world, "device": str(self.device)}
+
+
+def setup(cfg: LGCAAConfig, run_dir: Path, run_name: str, cpu: bool) -> Session:
+    """Accelerator, run folder (config.json), network with the paper's trainable set, Adam and LR schedule."""
     from diffusers.optimization import get_scheduler
 
-    from lgcaa.io import write_json
-    from lgcaa.model.checkpoint import fingerprint, latest_checkpoint, load_checkpoint, save_checkpoint, save_weights
-    from lgcaa.model.data import TrainPairs, micro_batches, sample_noise
-    from lgcaa.model.network import build_network
-
-    run_dir = Path(run_dir)
-    run_name = run_name or run_dir.name
     tc = cfg.train
     accelerator = make_accelerator(tc.mixed_precision, cpu)
-    world, rank, device = accelerator.num_processes, accelerator.process_index, accelerator.device
+    world = accelerator.num_processes
     if tc.batch_size % (tc.micro_batch * world):
         raise UserError(
             f"train.batch_size {tc.batch_size} is not a multiple of micro_batch {tc.micro_batch} x {world} processes"
         )
-    accum = tc.batch_size // (tc.micro_batch * world)
-    if device.type == "cpu":
+    if accelerator.device.type == "cpu":
         torch.set_flush_denormal(True)  # process-wide; subnormal activations slow CPU kernels ~10x
     if accelerator.is_main_process:
         run_dir.mkdir(parents=True, exist_ok=True)
         check_or_write_config(run_dir, cfg)
         for stale in (run_dir / "checkpoints").glob(".tmp-step-*"):  # left by a killed run
-            import shutil
-
             shutil.rmtree(stale, ignore_errors=True)
     accelerator.wait_for_everyone()
 
@@ -147,145 +190,171 @@ def train(cfg: LGCAAConfig, run_dir: str | Path, *, run_name: str | None = None,
     params = [p for p in net.parameters() if p.requires_grad]
     optimizer = torch.optim.Adam(params, lr=tc.lr, betas=tuple(tc.betas), eps=tc.eps, weight_decay=tc.weight_decay)
     lr_scheduler = get_scheduler(tc.lr_schedule, optimizer, num_warmup_steps=tc.warmup_steps, num_training_steps=tc.steps)
-    net, optimizer = accelerator.prepare(net, optimizer)
-    model = accelerator.unwrap_model(net)
+    prepared, optimizer = accelerator.prepare(net, optimizer)
+    return Session(cfg, run_dir, run_name, accelerator, prepared, accelerator.unwrap_model(prepared), optimizer,
+                   lr_scheduler, params, tc.batch_size // (tc.micro_batch * world), base_fp)
 
-    done_file = run_dir / "train.json"
-    if done_file.is_file() and (run_dir / "model.safetensors").is_file():
+
+def resume(s: Session, log: Callable[[str], None]) -> int | dict[str, Any]:
+    """The step to start from (0, or the newest checkpoint's), or the summary of an already finished run.
+    Drops metrics.jsonl lines of steps that will be recomputed."""
+    steps = s.cfg.train.steps
+    done_file = s.run_dir / "train.json"
+    if done_file.is_file() and (s.run_dir / "model.safetensors").is_file():
         finished = json.loads(done_file.read_text())
-        if finished.get("step") == tc.steps:
-            log(f"[{run_name}] already trained ({tc.steps} steps): {done_file}")
+        if finished.get("step") == steps:
+            log(f"[{s.run_name}] already trained ({steps} steps): {done_file}")
             return finished
     start = 0
-    ckpt = latest_checkpoint(run_dir)
+    ckpt = latest_checkpoint(s.run_dir)
     if ckpt is not None:
-        state = load_checkpoint(ckpt, model, optimizer, lr_scheduler)
-        if state.get("base_fingerprint") != base_fp:
-            raise UserError(f"{ckpt}: frozen base weights differ from this build; delete {run_dir} and retrain")
+        state = load_checkpoint(ckpt, s.model, s.optimizer, s.lr_scheduler)
+        if state.get("base_fingerprint") != s.base_fp:
+            raise UserError(f"{ckpt}: frozen base weights differ from this build; delete {s.run_dir} and retrain")
         start = int(state["step"])
-        log(f"[{run_name}] resuming from {ckpt.name} (step {start})")
-    metrics_path = run_dir / "metrics.jsonl"
-    if accelerator.is_main_process:  # drop lines of steps that will be recomputed
-        kept = [ln for ln in (metrics_path.read_text().splitlines() if metrics_path.exists() else [])
-                if ln.strip() and json.loads(ln)["step"] <= start]
-        metrics_path.write_text("".join(ln + "\n" for ln in kept))
+        log(f"[{s.run_name}] resuming from {ckpt.name} (step {start})")
+    if s.main:
+        old = s.metrics_path.read_text().splitlines() if s.metrics_path.exists() else []
+        kept = [ln for ln in old if ln.strip() and json.loads(ln)["step"] <= start]
+        s.metrics_path.write_text("".join(ln + "\n" for ln in kept))
+    return start
 
-    tracker = None
-    if mlflow_uri and accelerator.is_main_process:
-        from lgcaa.model.mlflow_log import MlflowRun
 
-        tracker = MlflowRun(mlflow_uri, "lgcaa-train", run_name, run_dir,
-                            {**cfg.to_dict(), "derived": {"accumulation": accum, "processes": world,
-                                                          "device": str(device), "source": model.source}})
+def _non_finite(s: Session, what: str, step: int, detail: str, fix: str) -> NonFiniteLossError:
+    return NonFiniteLossError(
+        f"{s.run_dir}: non-finite {what} at step {step + 1}{detail}; stopped before any update or checkpoint of this "
+        f"step (last checkpoint: {latest_checkpoint(s.run_dir) or 'none'}); {fix}, then rerun to resume"
+    )
 
-    pairs = TrainPairs(tc)
-    end = tc.steps if stop_after is None else min(tc.steps, stop_after)
-    batches = micro_batches(pairs, start, end, accum, world, rank, tc.num_workers)
+
+def train_step(s: Session, batches: Iterator, step: int) -> tuple[dict[str, float], float]:
+    """One optimizer step (0-based `step`) over `accum` micro-batches -> (mean loss terms, grad norm).
+    Raises NonFiniteLossError before any update when a loss term (or, outside fp16, the grad norm) is not finite."""
+    tc, model, device = s.cfg.train, s.model, s.device
     latent_hw = (tc.hr_size // model.latent_factor,) * 2
     channels = model.unet.config.in_channels
-    if device.type == "cuda":
-        torch.cuda.reset_peak_memory_stats(device)
-    net.train()
-    wall0 = time.perf_counter()
-    last: dict[str, float] = {}
-    for step in range(start, end):
-        t0 = time.perf_counter()
-        sums: dict[str, float] = {}
-        for micro in range(accum):
-            hr, lr, indices = next(batches)
-            hr, lr = hr.to(device, non_blocking=True), lr.to(device, non_blocking=True)
-            latent_noise, noise, timesteps = sample_noise(tc.seed, indices.tolist(), (channels, *latent_hw),
-                                                          model.num_train_timesteps)
-            sync = contextlib.nullcontext() if micro == accum - 1 else accelerator.no_sync(net)
-            with sync:
-                with accelerator.autocast():
-                    terms = net(hr, lr, latent_noise.to(device), noise.to(device), timesteps.to(device))
-                values = {k: float(v.detach()) for k, v in terms.items()}
-                bad = torch.tensor(float(not all(math.isfinite(v) for v in values.values())), device=device)
-                if world > 1:
-                    bad = accelerator.reduce(bad, reduction="sum")
-                if bad.item() > 0:
-                    raise NonFiniteLossError(
-                        f"{run_dir}: non-finite loss at step {step + 1} (micro-batch {micro}): {values}; stopped "
-                        f"before any update or checkpoint of this step (last checkpoint: "
-                        f"{latest_checkpoint(run_dir) or 'none'}); lower train.lr or use bf16 rather than fp16, "
-                        "then rerun to resume"
-                    )
-                accelerator.backward(terms["total"] / accum)
-            for k, v in values.items():
-                sums[k] = sums.get(k, 0.0) + v / accum
-        if world > 1:  # log the mean over the whole batch, not rank 0's share
-            keys = sorted(sums)
-            mean = accelerator.reduce(torch.tensor([sums[k] for k in keys], device=device, dtype=torch.float64), "mean")
-            sums = dict(zip(keys, mean.tolist()))
-        grad_norm = float("nan")
-        if tc.grad_clip > 0:
-            grad_norm = float(accelerator.clip_grad_norm_(params, tc.grad_clip))
-            if not math.isfinite(grad_norm) and tc.mixed_precision != "fp16":  # fp16: the scaler skips the step
-                raise NonFiniteLossError(
-                    f"{run_dir}: non-finite gradient norm at step {step + 1}; stopped before the update "
-                    f"(last checkpoint: {latest_checkpoint(run_dir) or 'none'}); lower train.lr, then rerun to resume"
-                )
-        optimizer.step()
-        lr_scheduler.step()
-        optimizer.zero_grad(set_to_none=True)
-        done = step + 1
-        seconds = time.perf_counter() - t0
-        last = {**{f"loss/{k}": v for k, v in sums.items()}, "lr": lr_scheduler.get_last_lr()[0],
-                "grad_norm": grad_norm, "seconds_per_step": seconds, "samples_per_second": tc.batch_size / seconds,
-                **peak_memory_mb(device)}
-        if accelerator.is_main_process:
-            with metrics_path.open("a") as fh:
-                fh.write(json.dumps({"step": done, **last}, sort_keys=True) + "\n")
-            if tracker and (done % tc.log_every == 0 or done == end):
-                tracker.log_metrics({k: v for k, v in last.items() if math.isfinite(v)}, done)
-            if done % tc.log_every == 0 or done == end:
-                log(f"[{run_name}] step {done}/{tc.steps} loss {sums['total']:.4f} ({seconds:.2f} s/step)")
-        if done % tc.checkpoint_every == 0 or done == tc.steps:
-            if accelerator.is_main_process:
-                save_checkpoint(run_dir, done, model, optimizer, lr_scheduler,
-                                {"base_fingerprint": base_fp, "run_name": run_name}, keep=tc.keep_checkpoints)
-            accelerator.wait_for_everyone()
-    if end < tc.steps:  # simulated kill (tests) or partial budget
-        return {"run_dir": str(run_dir), "step": end, "finished": False}
+    sums: dict[str, float] = {}
+    for micro in range(s.accum):
+        hr, lr, indices = next(batches)
+        hr, lr = hr.to(device, non_blocking=True), lr.to(device, non_blocking=True)
+        latent_noise, noise, timesteps = sample_noise(tc.seed, indices.tolist(), (channels, *latent_hw),
+                                                      model.num_train_timesteps)
+        sync = contextlib.nullcontext() if micro == s.accum - 1 else s.accelerator.no_sync(s.net)
+        with sync:
+            with s.accelerator.autocast():
+                terms = s.net(hr, lr, latent_noise.to(device), noise.to(device), timesteps.to(device))
+            values = {k: float(v.detach()) for k, v in terms.items()}
+            bad = torch.tensor(float(not all(math.isfinite(v) for v in values.values())), device=device)
+            if s.world > 1:
+                bad = s.accelerator.reduce(bad, reduction="sum")
+            if bad.item() > 0:
+                raise _non_finite(s, "loss", step, f" (micro-batch {micro}): {values}",
+                                  "lower train.lr or use bf16 rather than fp16")
+            s.accelerator.backward(terms["total"] / s.accum)
+        for k, v in values.items():
+            sums[k] = sums.get(k, 0.0) + v / s.accum
+    if s.world > 1:  # log the mean over the whole batch, not rank 0's share
+        keys = sorted(sums)
+        mean = s.accelerator.reduce(torch.tensor([sums[k] for k in keys], device=device, dtype=torch.float64), "mean")
+        sums = dict(zip(keys, mean.tolist()))
+    grad_norm = float("nan")
+    if tc.grad_clip > 0:
+        grad_norm = float(s.accelerator.clip_grad_norm_(s.params, tc.grad_clip))
+        if not math.isfinite(grad_norm) and tc.mixed_precision != "fp16":  # fp16: the scaler skips the step
+            raise _non_finite(s, "gradient norm", step, "", "lower train.lr")
+    s.optimizer.step()
+    s.lr_scheduler.step()
+    s.optimizer.zero_grad(set_to_none=True)
+    return sums, grad_norm
 
-    summary: dict[str, Any] = {"run_dir": str(run_dir), "step": tc.steps, "finished": True}
-    if accelerator.is_main_process:
-        meta = {"base_fingerprint": base_fp or "", "source": model.source, "steps": str(tc.steps)}
-        save_weights(run_dir / "model.safetensors", model.trainable_state(), metadata=meta)
-        sample_png = None
+
+def record_step(s: Session, done: int, end: int, sums: dict[str, float], grad_norm: float, seconds: float,
+                log: Callable[[str], None]) -> None:
+    """metrics.jsonl line, live MLflow metrics and the log line of finished step `done` (1-based); checkpoint."""
+    tc = s.cfg.train
+    s.last = {**{f"loss/{k}": v for k, v in sums.items()}, "lr": s.lr_scheduler.get_last_lr()[0],
+              "grad_norm": grad_norm, "seconds_per_step": seconds, "samples_per_second": tc.batch_size / seconds,
+              **peak_memory_mb(s.device)}
+    due = done % tc.log_every == 0 or done == end
+    if s.main:
+        with s.metrics_path.open("a") as fh:
+            fh.write(json.dumps({"step": done, **s.last}, sort_keys=True) + "\n")
+        if s.tracker and due:
+            s.tracker.log_metrics({k: v for k, v in s.last.items() if math.isfinite(v)}, done)
+        if due:
+            log(f"[{s.run_name}] step {done}/{tc.steps} loss {sums['total']:.4f} ({seconds:.2f} s/step)")
+    if done % tc.checkpoint_every == 0 or done == tc.steps:
+        if s.main:
+            save_checkpoint(s.run_dir, done, s.model, s.optimizer, s.lr_scheduler,
+                            {"base_fingerprint": s.base_fp, "run_name": s.run_name}, keep=tc.keep_checkpoints)
+        s.accelerator.wait_for_everyone()
+
+
+def finish(s: Session, pairs: TrainPairs, seconds: float, preview_count: int | None) -> dict[str, Any]:
+    """Final weights, preview grid, job record (run.json) and summary (train.json, written last)."""
+    tc, model = s.cfg.train, s.model
+    summary: dict[str, Any] = {"run_dir": str(s.run_dir), "step": tc.steps, "finished": True}
+    if s.main:
+        meta = {"base_fingerprint": s.base_fp or "", "source": model.source, "steps": str(tc.steps)}
+        save_weights(s.run_dir / "model.safetensors", model.trainable_state(), metadata=meta)
         count = tc.preview_images if preview_count is None else preview_count
+        sample_png = None
         if count:
-            sample_png = preview(model, pairs, cfg, run_dir / "samples" / f"step-{tc.steps:07d}.png",
-                                 count, tc.preview_steps, device)
-        if tracker:
+            sample_png = preview(model, pairs, s.cfg, s.run_dir / "samples" / f"step-{tc.steps:07d}.png",
+                                 count, tc.preview_steps, s.device)
+        if s.tracker:
             if sample_png:
-                tracker.log_artifact(sample_png, "samples")
-            tracker.log_artifact(metrics_path)
-            tracker.finish()
-        from lgcaa.model.mlflow_log import flatten
-        from lgcaa.model.network import count_parameters
-        from lgcaa.tracking import write_record
-
-        counts = count_parameters(model)
+                s.tracker.log_artifact(sample_png, "samples")
+            s.tracker.log_artifact(s.metrics_path)
+            s.tracker.finish()
+        lpips_backbone = s.cfg.model.lpips_backbone if s.cfg.model.uses_perceptual else "unused"
         summary.update({
-            "seconds": round(time.perf_counter() - wall0, 3),
-            "last": last,
-            "accumulation": accum,
-            "processes": world,
-            "device": str(device),
+            "seconds": round(seconds, 3),
+            "last": s.last,
+            **s.derived(),
             "prediction_type": model.prediction_type,
             "source": model.source,
-            "lpips_backbone": cfg.model.lpips_backbone if cfg.model.uses_perceptual else "unused",
-            "parameters": counts,
+            "lpips_backbone": lpips_backbone,
+            "parameters": count_parameters(model),
         })
         write_record(
-            run_dir / "run.json", "lgcaa-train", run_name,
-            params=flatten("", {**cfg.to_dict(), "accumulation": accum, "processes": world, "device": str(device)}, {}),
-            metrics={k: v for k, v in last.items() if math.isfinite(v)},
-            artifacts=[str(p) for p in (metrics_path, sample_png) if p],
-            tags={"lpips_backbone": summary["lpips_backbone"], "arch": cfg.model.arch},
+            s.run_dir / "run.json", "lgcaa-train", s.run_name,
+            params=flatten("", {**s.cfg.to_dict(), **s.derived()}, {}),
+            metrics={k: v for k, v in s.last.items() if math.isfinite(v)},
+            artifacts=[str(p) for p in (s.metrics_path, sample_png) if p],
+            tags={"lpips_backbone": lpips_backbone, "arch": s.cfg.model.arch},
         )
-        write_json(run_dir / "train.json", summary)
-    accelerator.wait_for_everyone()
+        write_json(s.run_dir / "train.json", summary)
+    s.accelerator.wait_for_everyone()
     return summary
+
+
+def train(cfg: LGCAAConfig, run_dir: str | Path, *, run_name: str | None = None, mlflow_uri: str | None = None,
+          cpu: bool = False, stop_after: int | None = None, preview_count: int | None = None,
+          log: Callable[[str], None] = print) -> dict[str, Any]:
+    """Train (or resume) the run in `run_dir`. `stop_after`: return after that many optimizer steps as if
+    killed (the checkpoints written so far stay). `preview_count` overrides train.preview_images.
+    Returns the summary written to train.json."""
+    run_dir = Path(run_dir)
+    s = setup(cfg, run_dir, run_name or run_dir.name, cpu)
+    start = resume(s, log)
+    if isinstance(start, dict):
+        return start
+    if mlflow_uri and s.main:
+        s.tracker = MlflowRun(mlflow_uri, "lgcaa-train", s.run_name, run_dir,
+                              {**cfg.to_dict(), "derived": {**s.derived(), "source": s.model.source}})
+    tc = cfg.train
+    pairs = TrainPairs(tc)
+    end = tc.steps if stop_after is None else min(tc.steps, stop_after)
+    batches = micro_batches(pairs, start, end, s.accum, s.world, s.accelerator.process_index, tc.num_workers)
+    if s.device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats(s.device)
+    s.net.train()
+    wall0 = time.perf_counter()
+    for step in range(start, end):
+        t0 = time.perf_counter()
+        sums, grad_norm = train_step(s, batches, step)
+        record_step(s, step + 1, end, sums, grad_norm, time.perf_counter() - t0, log)
+    if end < tc.steps:  # simulated kill (tests) or partial budget
+        return {"run_dir": str(run_dir), "step": end, "finished": False}
+    return finish(s, pairs, time.perf_counter() - wall0, preview_count)
