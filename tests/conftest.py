@@ -1,10 +1,20 @@
-"""Shared test fixtures. Tests run on CPU, offline, with real libraries (no mocks of Snakemake/MLflow/DVC)."""
+"""Shared test fixtures. Tests run on CPU, offline, with real libraries (no mocks of Snakemake/MLflow/DVC).
+
+`dag_run` (session scope) is THE end-to-end run of the whole DAG that every end-to-end assertion shares: add
+assertions to it instead of running the DAG again (each run costs minutes). See `DagRun` below for how to use it.
+"""
 
 from __future__ import annotations
 
+import copy
+import json
 import os
+import shutil
+import subprocess
 import sys
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -32,3 +42,124 @@ def one_torch_thread():
     torch.set_num_threads(1)
     yield
     torch.set_num_threads(n)
+
+
+# --------------------------------------------------------------------------------------------------------
+# The one end-to-end DAG run
+# --------------------------------------------------------------------------------------------------------
+
+DAG_FILES = ("Snakefile", "dvc.yaml", "params.yaml")  # copied with workflow/ and results/paper/
+
+
+def dag_config() -> dict[str, Any]:
+    """The mini profile cut to what an end-to-end run needs to touch every stage in ~3 minutes on 2 cores.
+
+    2 photos at 128 px, both mini datasets (bicubic and Real-ESRGAN LR), two baselines (classical and the
+    offline ncnn GAN), every metric (those without weights come out 'missing'), one tiny LGCAA run (6 training
+    steps) sampled at 3 steps on both sets and at 2 steps on mini-realesrgan (the curve's two points), with
+    k = 2 seeds for `lgcaa` (seed instances `lgcaa@seed1`); Table I and the curve; Tables II/III unconfigured.
+    """
+    from lgcaa.config import load_config, validate
+
+    cfg = copy.deepcopy(load_config(None))
+    cfg["mini"].update(photos=["astronaut", "chelsea"], hr_size=128)
+    for ds in cfg["datasets"].values():
+        ds["expected_count"] = 2
+    cfg["methods"] = ["bicubic", "realesrgan-x4plus"]
+    cfg["seeds"] = {"k": 2, "methods": ["lgcaa"]}
+    cfg["model"]["train"].update(steps=6, checkpoint_every=3, log_every=3, pair_pool=8)
+    cfg["model"]["runs"] = {
+        "lgcaa": {
+            "label": "LGCAA",
+            "datasets": list(cfg["datasets"]),
+            "train": {"preview_images": 0},
+            "sample": {"steps": 3},
+            "sample_steps": {"mini-realesrgan": [2, 3]},
+        }
+    }
+    for name in ("table2", "table3"):
+        cfg["tables"].pop(name, None)
+    cfg["tables"]["table1"]["methods"] = [*cfg["methods"], "lgcaa"]
+    cfg["tables"]["curves"] = {
+        "dataset": "mini-realesrgan",
+        "series": [{"label": "LGCAA", "points": [{"steps": 2, "method": "lgcaa-2steps"}, {"steps": 3, "method": "lgcaa"}]}],
+    }
+    return validate(cfg, source="tests/conftest.py dag_config()")
+
+
+def tool_env() -> dict[str, str]:
+    """The environment for Snakemake/DVC subprocesses: this interpreter's bin first, no DVC analytics."""
+    return {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}", "DVC_NO_ANALYTICS": "1"}
+
+
+@dataclass(frozen=True)
+class DagRun:
+    """A finished `dvc repro` (= `snakemake --cores 2 tables --configfile config.json`) in a workspace.
+
+    How to use it (session-scoped fixture `dag_run`):
+      - read anything: `dag_run.path(dag_run.layout.aggregate("mini-bicubic", "bicubic"))`,
+        `dag_run.path("results/tables/table1.md")`, `dag_run.cfg` (the validated profile), MLflow at
+        `dag_run.path("results/mlflow.db")`;
+      - run a tool in it without changing it: `dag_run.snakemake("tables", "-n")`, `dag_run.dvc("metrics", "show")`;
+      - anything that writes (forced reruns, corrupted inputs, other configs' real runs, moved trees) works on
+        its own copy: `mine = dag_run.copy(tmp_path / "ws")` (a copy keeps mtimes and Snakemake's metadata).
+    The workspace holds Snakefile, workflow/, dvc.yaml, params.yaml (args: --configfile config.json, cores 2),
+    results/paper/, config.json = `dag_config()` with relative paths (data/, results/), and `.dvc/`.
+    """
+
+    root: Path
+    cfg: dict[str, Any]
+
+    @property
+    def config(self) -> Path:
+        return self.root / "config.json"
+
+    @property
+    def layout(self):
+        from lgcaa.layout import Layout
+
+        return Layout.of(self.cfg)
+
+    def path(self, rel: str) -> Path:
+        return self.root / rel
+
+    def run(self, *cmd: str, timeout: int = 900) -> subprocess.CompletedProcess:
+        return subprocess.run(list(cmd), cwd=self.root, check=False, capture_output=True, text=True, env=tool_env(),
+                              timeout=timeout)
+
+    def snakemake(self, *args: str, configfile: str = "config.json") -> subprocess.CompletedProcess:
+        return self.run(sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", configfile, *args)
+
+    def dvc(self, *args: str) -> subprocess.CompletedProcess:
+        return self.run("dvc", *args)
+
+    def copy(self, dest: Path) -> DagRun:
+        shutil.copytree(self.root, dest, symlinks=True)
+        return DagRun(dest, self.cfg)
+
+
+def make_workspace(repo: Path, ws: Path, cfg: dict[str, Any]) -> DagRun:
+    """A fresh DAG workspace at `ws` (files of `DAG_FILES`, workflow/, results/paper/, config.json, DVC)."""
+    ws.mkdir(parents=True, exist_ok=True)
+    for name in DAG_FILES:
+        shutil.copy(repo / name, ws / name)
+    shutil.copytree(repo / "workflow", ws / "workflow")
+    shutil.copytree(repo / "results" / "paper", ws / "results" / "paper")
+    (ws / "config.json").write_text(json.dumps(cfg))
+    params = (ws / "params.yaml").read_text()
+    params = params.replace('args: ""', 'args: "--configfile config.json"').replace("cores: 8", "cores: 2")
+    (ws / "params.yaml").write_text(params)
+    run = DagRun(ws, cfg)
+    for cmd in (("init", "--no-scm", "-q"), ("config", "core.analytics", "false")):
+        res = run.dvc(*cmd)
+        assert res.returncode == 0, res.stderr
+    return run
+
+
+@pytest.fixture(scope="session")
+def dag_run(repo_root, tmp_path_factory) -> DagRun:
+    """The one end-to-end run of the whole DAG, through `dvc repro` (see `DagRun`)."""
+    run = make_workspace(repo_root, tmp_path_factory.mktemp("dag") / "ws", dag_config())
+    res = run.dvc("repro")
+    assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
+    return run

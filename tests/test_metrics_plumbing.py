@@ -154,12 +154,19 @@ def test_weight_bound_metrics_run_through_the_evaluator(plumbing_hub, pairs):
     assert batched.aggregate["lock"] == single.aggregate["lock"]
 
 
-@pytest.mark.slow  # two 2048x2048 matrix square roots (scipy sqrtm), ~30 s each on 2 cores
+@pytest.mark.slow  # one 2048x2048 matrix square root (scipy sqrtm, complex path at rank 2), ~30-50 s on 2 cores
 def test_fid_from_decoded_images_equals_pyiqa_folder_mode(plumbing_hub, pairs):
     """PLUMBING ONLY (random Inception weights): our FID (features from the decoded images, batched over two
-    workers) equals pyiqa's folder mode (which re-reads the files) with the same weights."""
+    workers) is pyiqa's folder mode with the same weights. Both sides end in pyiqa's own `frechet_distance`, so
+    what can differ is the features: ours (from decoded images) must equal those of pyiqa's folder mode (which
+    re-reads the files) — compared directly, which spares a second 2048x2048 matrix square root."""
+    import torch
+    from pyiqa.archs.fid_arch import get_folder_features
+
+    from lgcaa.io import read_rgb
     from lgcaa.metrics.build import get_model
     from lgcaa.metrics.evaluate import evaluate
+    from lgcaa.metrics.fid import fid_features
 
     _make_local_weights(plumbing_hub, ["fid"])
     sr, hr = pairs
@@ -167,9 +174,14 @@ def test_fid_from_decoded_images_equals_pyiqa_folder_mode(plumbing_hub, pairs):
     fid = ev.aggregate["metrics"]["fid"]
     assert fid["status"] == "ok" and fid["n"] == len(PHOTOS) and fid["scope"] == "folder pair (SR vs HR)"
     assert ev.rows == []  # FID is per folder pair: in the aggregate, not in the per-image CSV
-    theirs = float(get_model("fid", "cpu")(str(sr), str(hr), mode="clean", num_workers=0, verbose=False))
-    assert fid["mean"] == pytest.approx(theirs, rel=1e-5, abs=1e-6)
     assert fid["mean"] > 0
+    model = get_model("fid", "cpu")
+    for folder in (sr, hr):
+        ours = fid_features(model, [read_rgb(p) for p in sorted(folder.glob("*.png"))], "cpu")
+        theirs = get_folder_features(str(folder), model.net.model, num_workers=0, batch_size=8,
+                                     device=torch.device("cpu"), mode="clean", verbose=False)
+        assert ours.shape == theirs.shape == (len(PHOTOS), 2048)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-5, atol=1e-6)
 
 
 @pytest.mark.slow
