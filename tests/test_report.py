@@ -42,10 +42,8 @@ def report(tmp_path_factory) -> Path:
         write_eval(results, "ds-b", m, {**LGCAA_SEEDS[0], "clipiqa": [0.6] * 4, "musiq": [66.0] * 4})
     path = tmp_path / "cfg.json"
     path.write_text(json.dumps(cfg))
-    tables = results / "tables"
     for name in TABLE_NAMES:
-        args = ["table", "render", name, "--spec", build_spec(cfg, name).to_json(), "--out-dir", str(tables)]
-        assert main([*args, "--paper", str(PAPER)]) == 0
+        assert main(["table", "render", name, "--config", str(path), "--paper", str(PAPER)]) == 0
     assert main(["claims", "evaluate", "--config", str(path), "--claims", str(PAPER / "claims.yaml"),
                  "--paper", str(PAPER)]) == 0
     for name in NAMES:

@@ -113,6 +113,7 @@ def synth_config(results: Path, comparable: bool = True) -> dict:
         "seed": 0,
         "comparable_to_paper": comparable,
         "paths": {"data": str(results.parent / "data"), "results": str(results)},
+        "mini": {"photos": ["astronaut"], "hr_size": 64, "scale": 4},
         "datasets": {
             "ds-a": {"source": "mini", "lr": "bicubic", "label": "Set A", "expected_count": 4},
             "ds-b": {"source": "mini", "lr": "realesrgan", "label": "Set B", "expected_count": 4},
@@ -414,26 +415,11 @@ def test_cli_renders_every_output_with_mlflow_links(synth, tmp_path):
     record = str(Path(spec.entries[2].aggregates[0]).with_name("run.json"))
     links = tmp_path / "links.json"
     links.write_text(json.dumps({record: "http://127.0.0.1:5000/#/experiments/3/runs/abc"}))
-    out = tmp_path / "tables"
-    rc = main(
-        [
-            "table",
-            "render",
-            "table1",
-            "--spec",
-            spec.to_json(),
-            "--out-dir",
-            str(out),
-            "--paper",
-            str(PAPER),
-            "--links",
-            str(links),
-            "--record",
-            str(out / "table1.run.json"),
-            "--experiment",
-            "x/report",
-        ]
-    )
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps(synth))
+    out = Path(synth["paths"]["results"]) / "tables"
+    rc = main(["table", "render", "table1", "--config", str(config), "--paper", str(PAPER), "--links", str(links),
+               "--record", str(out / "table1.run.json"), "--experiment", "x/report"])
     assert rc == 0
     for suffix in (
         "csv",

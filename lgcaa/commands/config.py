@@ -1,19 +1,31 @@
-"""`lgcaa config show|validate [PROFILE_OR_FILE]`."""
+"""`lgcaa config ACTION [PROFILE_OR_FILE]`: print, validate or explain profile configs.
+
+  lgcaa config show [CONFIG]       the validated config as JSON (a starting point for your own)
+  lgcaa config validate [CONFIG]   check it against the schema and its cross-references
+  lgcaa config schema              the profile schema with its registry enums filled in
+"""
 
 from __future__ import annotations
 
 import argparse
 import json
 
+from lgcaa.config import load_config, schema
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("action", choices=["show", "validate"])
-    parser.add_argument("config", nargs="?", default=None, help="profile name or file (default: mini)")
+    sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    for name, help_text in (("show", "print the validated config as JSON"),
+                            ("validate", "check a config against the schema and its cross-references")):
+        p = sub.add_parser(name, help=help_text)
+        p.add_argument("config", nargs="?", default=None, help="profile name or file (default: mini)")
+    sub.add_parser("schema", help="print the profile schema, registry enums filled in")
 
 
 def run(args: argparse.Namespace) -> int:
-    from lgcaa.config import load_config
-
+    if args.action == "schema":
+        print(json.dumps(schema(), indent=2, ensure_ascii=False))
+        return 0
     cfg = load_config(args.config)
     print(json.dumps(cfg, indent=2) if args.action == "show" else f"{cfg['profile']}: valid")
     return 0

@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 from lgcaa.config import cache_dir, load_config, validate
+from lgcaa.errors import UserError
 from lgcaa.layout import Layout, eval_pairs, model_runs, sample_jobs, sr_jobs, sr_pairs
 from lgcaa.model.config import resolve_run
 from lgcaa.plan.cost import dataset_size
@@ -18,8 +19,14 @@ elif set(config) == {"profile"}:
     CONFIG_ARG = config["profile"]
 else:
     CFG = validate(dict(config), source="--configfile/--config")
-    # jobs that read the whole profile (lgcaa train/sample) get the same file
-    CONFIG_ARG = str(Path(workflow.configfiles[-1]).resolve()) if workflow.configfiles else "mini"
+    # Jobs get their settings one way: `--config CONFIG_ARG` (a profile name or this file) + names.
+    if not workflow.configfiles:
+        raise UserError("--config KEY=VALUE: the jobs read their settings from a profile or a file; give "
+                        "--config profile=NAME or --configfile FILE")
+    CONFIG_ARG = str(Path(workflow.configfiles[-1]).resolve())
+    if load_config(CONFIG_ARG) != CFG:
+        raise UserError(f"{CONFIG_ARG}: --config overrides (or several --configfile) on top of this file would not "
+                        "reach the jobs, which read the file; write the settings into one config file")
 
 PY = sys.executable
 LGCAA = f"{PY} -m lgcaa"

@@ -1,6 +1,6 @@
 # Stage 4: MLflow sync of every job record, then Tables I-III (+ reported vs reproduced).
 # Table specs (which aggregates, which paper cells) come from lgcaa.tables.spec.build_spec(CFG, name), the same
-# function the renderer reads back, so the DAG and the tables cannot disagree.
+# function `lgcaa table render NAME --config ...` calls, so the DAG and the tables cannot disagree.
 import os
 
 from lgcaa.layout import TABLE_SUFFIXES
@@ -58,8 +58,7 @@ rule table:
         L.table_files("{table}"),
         record=L.table_record("{table}"),
     params:
-        spec=lambda wc: TABLE_SPECS[wc.table].to_json(),
-        out_dir=TABLES_DIR,
+        spec=lambda wc: TABLE_SPECS[wc.table].to_json(),  # not passed: reruns the table when its spec changes
         paper=PAPER,
         experiment=f"{CFG['profile']}/report",
     resources:
@@ -67,7 +66,7 @@ rule table:
     log:
         L.log("tables", "{table}"),
     shell:
-        "{LGCAA} table render {wildcards.table} --spec {params.spec:q} --out-dir {params.out_dir}"
+        "{LGCAA} table render {wildcards.table} --config {CONFIG_ARG}"
         " --paper {params.paper} --links {input.links} --record {output.record} --experiment {params.experiment}"
         " > {log} 2>&1 " + FAIL
 
