@@ -25,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from baselines.external import ExternalSpec
+from lgcaa.layout import SrJob
 from lgcaa.weights.manifest import CACHE, WeightFile
 
 Upscaler = Callable[[np.ndarray], np.ndarray]
@@ -374,6 +375,15 @@ def effective_seed(settings: dict[str, Any], harness_seed: int) -> int:
     """The authors' seed when they set one, else the harness (profile) seed."""
     seed = settings.get("seed")
     return harness_seed if seed is None else int(seed)
+
+
+def job_settings(job: SrJob) -> dict[str, Any]:
+    """The settings overrides of a profile job (lgcaa.layout.SrJob): the profile's, and for an extra seed
+    instance (M@seed<s>) the seed s even where the authors fix one — else every seed would repeat the first."""
+    settings = dict(job.settings)
+    if job.extra_seed and "seed" in get(job.base).defaults:
+        settings["seed"] = job.seed
+    return settings
 
 
 def weight_files() -> list[WeightFile]:

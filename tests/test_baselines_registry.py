@@ -122,3 +122,19 @@ def test_baselines_list_shows_all_with_status(tmp_path):
                            capture_output=True, text=True, check=True).stdout
     for label in PAPER_TABLE1:
         assert label in table
+
+
+def test_extra_seed_instances_override_the_authors_fixed_seed():
+    """M@seed<s> runs with seed s even where the authors fix one (LDM: 42); M itself keeps the authors' seed."""
+    import copy
+
+    from baselines.registry import job_settings
+    from lgcaa.config import load_config
+    from lgcaa.layout import find_sr_job
+
+    cfg = copy.deepcopy(load_config("paper"))
+    cfg["seeds"] = {"k": 2, "methods": ["ldm", "seesr"]}
+    assert job_settings(find_sr_job(cfg, "realsr", "ldm")) == {}
+    assert job_settings(find_sr_job(cfg, "realsr", "ldm@seed1")) == {"seed": 1}
+    assert job_settings(find_sr_job(cfg, "realsr", "seesr@seed1")) == {"seed": 1}  # authors leave it None
+    assert job_settings(find_sr_job(cfg, "realsr", "bsrgan")) == {}

@@ -17,6 +17,10 @@ import json
 import sys
 from pathlib import Path
 
+from lgcaa.config import load_config
+from lgcaa.errors import UserError
+from lgcaa.layout import Layout
+
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-root", type=Path, default=Path("data"), help="root of the datasets (default: data)")
@@ -32,12 +36,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("build-mini", help="build a mini test set (offline photos) into OUT")
     p.add_argument("--dataset", required=True, help="dataset name (recorded in the manifest, seeds the degradation)")
-    p.add_argument("--photos", required=True, help="comma-separated photo names (lgcaa.data.photos.PHOTOS)")
-    p.add_argument("--hr-size", type=int, required=True)
-    p.add_argument("--scale", type=int, required=True)
-    p.add_argument("--lr-kind", required=True, choices=["bicubic", "realesrgan"])
-    p.add_argument("--seed", type=int, required=True)
-    p.add_argument("--out", required=True, type=Path)
+    p.add_argument("--config", default=None,
+                   help="profile name or config file: build its dataset DATASET (photos, sizes, LR kind, seed, folder)")
+    p.add_argument("--photos", help="without --config: comma-separated photo names (lgcaa.data.photos.PHOTOS)")
+    p.add_argument("--hr-size", type=int, help="without --config: HR side in pixels")
+    p.add_argument("--scale", type=int, help="without --config: down-scaling factor")
+    p.add_argument("--lr-kind", choices=["bicubic", "realesrgan"], help="without --config: how LR is made")
+    p.add_argument("--seed", type=int, help="without --config: base seed")
+    p.add_argument("--out", type=Path, help="without --config: output folder")
     _record_args(p)
 
     p = sub.add_parser("list", help="the dataset registry and what is on disk")
@@ -137,9 +143,25 @@ def _write_record(args, params: dict, metrics: dict, artifacts: list[str]) -> No
                      metrics=metrics, artifacts=artifacts)
 
 
+def _mini_from_profile(args) -> None:
+    """Fill build-mini's settings from the profile's `mini` section and its dataset entry."""
+    cfg = load_config(args.config)
+    entry = cfg["datasets"].get(args.dataset)
+    if entry is None or entry["source"] != "mini":
+        raise UserError(f"profile '{cfg['profile']}' has no mini dataset '{args.dataset}'")
+    mini = cfg["mini"]
+    args.photos, args.hr_size, args.scale = ",".join(mini["photos"]), mini["hr_size"], mini["scale"]
+    args.lr_kind, args.seed, args.out = entry["lr"], cfg["seed"], Path(Layout.of(cfg).dataset_dir(args.dataset))
+
+
 def _build_mini(args) -> int:
     from lgcaa.data.mini import build_mini_dataset
 
+    if args.config is not None:
+        _mini_from_profile(args)
+    missing = [f for f in ("photos", "hr_size", "scale", "lr_kind", "seed", "out") if getattr(args, f) is None]
+    if missing:
+        raise UserError(f"lgcaa data build-mini: give --config PROFILE, or all of {', '.join(missing)}")
     photos = [p for p in args.photos.split(",") if p]
     manifest = build_mini_dataset(args.out, args.dataset, photos, args.hr_size, args.scale, args.lr_kind, args.seed)
     _write_record(args, {"dataset": args.dataset, "lr_kind": args.lr_kind, "seed": args.seed,

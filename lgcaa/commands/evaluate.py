@@ -1,5 +1,8 @@
 """`lgcaa eval SR_DIR HR_DIR`: score SR outputs against HR with the pinned protocol.
 
+  lgcaa eval SR_DIR HR_DIR [--out DIR] [--metrics a,b]           standalone: any SR folder against its HR folder
+  lgcaa eval --config PROFILE --dataset D --method INSTANCE      a job of the profile (what the DAG runs): its
+                                                                 folders (lgcaa.layout), metrics, expected count
 Standalone: any SR method's output folder can be scored against its HR folder (same PNG names, same sizes).
 Writes per_image.csv (image, metric, value), lock.json and aggregate.json to --out; prints one line per
 metric (mean, or why it is missing and the fix), N and the protocol lock.
@@ -10,14 +13,19 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lgcaa.config import load_config
+from lgcaa.errors import UserError
+from lgcaa.layout import Layout, sr_pairs
 from lgcaa.metrics.registry import names as metric_names
 
 DEFAULT_METRICS = ",".join(metric_names())
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("sr_dir", type=Path, help="folder of SR outputs (PNG)")
-    parser.add_argument("hr_dir", type=Path, help="folder of HR references (PNG, same names and sizes)")
+    parser.add_argument("sr_dir", type=Path, nargs="?", help="folder of SR outputs (PNG); not with --config")
+    parser.add_argument("hr_dir", type=Path, nargs="?", help="folder of HR references (PNG, same names and sizes)")
+    parser.add_argument("--config", default=None,
+                        help="profile name or config file: score its job (--dataset, --method) with its metrics")
     parser.add_argument("--out", type=Path, default=None, help="folder for per_image.csv, lock.json, aggregate.json")
     parser.add_argument("--metrics", default=DEFAULT_METRICS, help=f"comma-separated metric names (default {DEFAULT_METRICS})")
     parser.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (cuda when available)")
@@ -29,11 +37,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-memory", default=None,
                         help="memory the evaluator may use, e.g. 8G (default $LGCAA_EVAL_MEMORY, else what the machine "
                              "or cgroup has available); a pair that cannot fit is refused naming it")
-    parser.add_argument("--dataset", default="")
-    parser.add_argument("--method", default="")
+    parser.add_argument("--dataset", default="", help="dataset name (recorded; with --config: which job)")
+    parser.add_argument("--method", default="", help="method instance (recorded; with --config: which job)")
     parser.add_argument("--expected-count", type=int, default=None,
                         help="images the dataset should have; stored in the aggregate, checked by `lgcaa table`")
-    parser.add_argument("--experiment", default="eval")
+    parser.add_argument("--experiment", default="eval", help="MLflow experiment of the job record")
     parser.add_argument("--record", type=Path, default=None, help="write a job record (run.json) here")
 
 
@@ -48,11 +56,14 @@ def resolve_device(device: str) -> str:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from lgcaa.errors import UserError
-    from lgcaa.metrics.evaluate import DEFAULT_BATCH_PIXELS, evaluate, write_evaluation
+    from lgcaa.metrics.evaluate import DEFAULT_BATCH_PIXELS, evaluate, write_evaluation  # torch, pyiqa
     from lgcaa.metrics.memory import parse_bytes
     from lgcaa.metrics.registry import get
 
+    if args.config is not None:
+        _from_profile(args)
+    elif args.sr_dir is None or args.hr_dir is None:
+        raise UserError("lgcaa eval: give SR_DIR HR_DIR, or --config PROFILE --dataset D --method M")
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
     if not metrics:
         raise UserError("--metrics is empty; name at least one metric")
@@ -87,3 +98,16 @@ def run(args: argparse.Namespace) -> int:
     if not args.out:
         print(json.dumps(ev.aggregate["metrics"], indent=2))
     return 0
+
+
+def _from_profile(args: argparse.Namespace) -> None:
+    """Fill the folders, metrics and expected count of the profile's job (dataset, method instance)."""
+    cfg = load_config(args.config)
+    if (args.dataset, args.method) not in sr_pairs(cfg):
+        raise UserError(f"profile '{cfg['profile']}' has no SR job for method '{args.method}' on dataset "
+                        f"'{args.dataset}'; see `lgcaa config show {args.config}`")
+    layout = Layout.of(cfg)
+    args.sr_dir, args.hr_dir = Path(layout.sr_dir(args.dataset, args.method)), Path(layout.hr_dir(args.dataset))
+    args.out = Path(layout.metrics_dir(args.dataset, args.method))
+    args.metrics = ",".join(cfg["metrics"])
+    args.expected_count = cfg["datasets"][args.dataset].get("expected_count", 0)

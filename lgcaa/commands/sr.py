@@ -1,89 +1,131 @@
 """`lgcaa sr`: run one registered SR method on one dataset's LR folder (or materialise its imported outputs).
 
+  lgcaa sr --config PROFILE --dataset D --method INSTANCE      a job of the profile (what the DAG runs)
+  lgcaa sr --method NAME --lr-dir DIR --out-dir DIR [--settings JSON] [--seed N] [--dataset D]   ad hoc
+
+With --config everything comes from the profile (lgcaa.layout.find_sr_job): the base method and its settings
+(`baselines`, `instances`), the seed instance, the LR and output folders, the cache and imports folders.
 On success: `<out-dir>/*.png`, `<out-dir>.settings.json` (settings, fixed settings, effective seed, source,
 weights, command line or import record) and, with --record, a job record that `lgcaa mlflow-sync` logs.
 On failure: exit 2 with one line naming what is missing and the fix, nothing new in `<out-dir>`, and
-`<out-dir>.missing.json` = {reason, fix} for the table step (baselines.status.sr_state).
+`<out-dir>.missing.json` = {reason, fix} (baselines.status).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from baselines.imports import imports_dir
+from baselines.registry import effective_seed, get, job_settings, resolve_settings
+from baselines.run import RunContext, run_method
+from baselines.status import clear_missing, write_missing
+from lgcaa.config import cache_dir as profile_cache_dir
+from lgcaa.config import load_config
+from lgcaa.errors import UserError
+from lgcaa.io import check_folder_path, write_json
+from lgcaa.weights.roots import cache_dir
+from lgcaa.layout import SETTINGS, Layout, beside, find_sr_job
+from lgcaa.tracking import write_record
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--method", required=True)
-    parser.add_argument("--lr-dir", required=True, type=Path)
-    parser.add_argument("--out-dir", required=True, type=Path)
-    parser.add_argument("--settings", default="{}", help="JSON overrides of the method's settings")
-    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--config", default=None,
+                        help="profile name or config file: run its job (--dataset, --method = the method instance)")
+    parser.add_argument("--method", required=True,
+                        help="registry method (lgcaa baselines list); with --config a method instance of the profile")
     parser.add_argument("--dataset", default="", help="dataset name (recorded; selects an imported output folder)")
-    parser.add_argument("--seed", type=int, default=0, help="seed for methods whose authors leave it unset (recorded)")
-    parser.add_argument("--experiment", default="sr")
-    parser.add_argument("--record", type=Path, default=None, help="write a job record (run.json) here")
+    parser.add_argument("--lr-dir", type=Path, default=None, help="without --config: folder of LR PNGs")
+    parser.add_argument("--out-dir", type=Path, default=None, help="without --config: output folder")
+    parser.add_argument("--settings", default="{}", help="without --config: JSON overrides of the method's settings")
+    parser.add_argument("--seed", type=int, default=0,
+                        help="without --config: seed for methods whose authors leave it unset (recorded)")
     parser.add_argument("--cache-dir", type=Path, default=None,
-                        help="weights/checkouts/environments (default $LGCAA_CACHE_DIR or results/cache)")
+                        help="without --config: weights/checkouts/environments (default $LGCAA_CACHE_DIR or results/cache)")
     parser.add_argument("--imports", type=Path, default=None,
-                        help="imported published outputs (default $LGCAA_IMPORTS_DIR or results/imports)")
+                        help="without --config: imported outputs (default $LGCAA_IMPORTS_DIR or results/imports)")
+    parser.add_argument("--threads", type=int, default=1, help="CPU threads of the method (Snakemake: {threads})")
+    parser.add_argument("--experiment", default="sr", help="MLflow experiment of the job record")
+    parser.add_argument("--record", type=Path, default=None, help="write a job record (run.json) here")
+
+
+@dataclass(frozen=True)
+class SrRun:
+    """What one `lgcaa sr` call runs: registry `method` as `instance`, with these settings and folders."""
+
+    method: str
+    instance: str
+    dataset: str
+    lr_dir: Path
+    out_dir: Path
+    overrides: dict[str, Any]
+    seed: int
+    cache_dir: Path
+    imports_dir: Path
+
+
+def resolve(args: argparse.Namespace) -> SrRun:
+    """The run from the profile's job (--config) or from the ad-hoc flags."""
+    if args.config is not None:
+        cfg = load_config(args.config)
+        job, layout = find_sr_job(cfg, args.dataset, args.method), Layout.of(cfg)
+        return SrRun(job.base, job.instance, job.dataset, Path(layout.lr_dir(job.dataset)),
+                     Path(layout.sr_dir(job.dataset, job.instance)), job_settings(job), job.seed,
+                     profile_cache_dir(cfg), Path(layout.imports_dir()))
+    if args.lr_dir is None or args.out_dir is None:
+        raise UserError("lgcaa sr: give --config PROFILE (a job of the profile) or --lr-dir and --out-dir")
+    try:
+        overrides = json.loads(args.settings)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"--settings is not JSON ({exc}); pass e.g. '{{\"tile\": 256}}'") from None
+    return SrRun(args.method, args.method, args.dataset, args.lr_dir, args.out_dir, overrides, args.seed,
+                 cache_dir(args.cache_dir), imports_dir(args.imports))
 
 
 def run(args: argparse.Namespace) -> int:
-    from baselines.imports import imports_dir
-    from baselines.registry import effective_seed, get, resolve_settings
-    from baselines.run import RunContext, run_method
-    from baselines.status import clear_missing, write_missing
-    from lgcaa.errors import UserError
-    from lgcaa.io import check_folder_path
-    from lgcaa.weights.roots import cache_dir
-
-    method = get(args.method)
-    check_folder_path(args.out_dir, "--out-dir")
+    r = resolve(args)
+    method = get(r.method)
+    check_folder_path(r.out_dir, "--out-dir")
     try:
-        try:
-            overrides = json.loads(args.settings)
-        except json.JSONDecodeError as exc:
-            raise UserError(f"--settings is not JSON ({exc}); pass e.g. '{{\"tile\": 256}}'") from None
-        settings = resolve_settings(args.method, overrides)
-        ctx = RunContext(cache_dir(args.cache_dir), imports_dir(args.imports), args.dataset, args.seed, args.threads)
-        summary = run_method(args.method, args.lr_dir, args.out_dir, settings, ctx)
+        settings = resolve_settings(r.method, r.overrides)
+        ctx = RunContext(r.cache_dir, r.imports_dir, r.dataset, r.seed, args.threads)
+        summary = run_method(r.method, r.lr_dir, r.out_dir, settings, ctx)
     except UserError as exc:
-        write_missing(args.out_dir, args.method, args.dataset, getattr(exc, "reason", str(exc)),
+        write_missing(r.out_dir, r.method, r.dataset, getattr(exc, "reason", str(exc)),
                       getattr(exc, "fix", "fix the cause named in the reason, then rerun this sr job"))
         raise
-    clear_missing(args.out_dir)
-    seed = effective_seed(settings, args.seed)
-    settings_file = args.out_dir.parent / f"{args.out_dir.name}.settings.json"
-    _write_settings(settings_file, args, method, settings, seed, summary, ctx)
+    clear_missing(r.out_dir)
+    seed = effective_seed(settings, r.seed)
+    settings_file = beside(r.out_dir, SETTINGS)
+    _write_settings(settings_file, r, method, settings, seed, summary, ctx)
     if args.record:
-        from lgcaa.tracking import write_record
-
-        params = {"method": args.method, "dataset": args.dataset, "seed": seed, "family": method.family,
-                  "runner": summary["runner"], **{f"source.{k}": v for k, v in method.source.items()},
+        params = {"method": r.method, "instance": r.instance, "dataset": r.dataset, "seed": seed,
+                  "family": method.family, "runner": summary["runner"],
+                  **{f"source.{k}": v for k, v in method.source.items()},
                   **{f"setting.{k}": v for k, v in settings.items()}, **{f"fixed.{k}": v for k, v in method.fixed.items()}}
         if "command" in summary:
             params["command"] = " ".join(summary["command"])
         if "import" in summary:
             params.update({f"import.{k}": v for k, v in summary["import"].items()})
         write_record(
-            args.record, experiment=args.experiment, run_name=f"sr:{args.method}:{args.dataset}", params=params,
+            args.record, experiment=args.experiment, run_name=f"sr:{r.instance}:{r.dataset}", params=params,
             metrics={k: v for k, v in summary.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
             artifacts=[str(settings_file)],
         )
-    print(f"{args.out_dir}: {summary['n_images']} images ({summary['runner']}, {summary['n_computed']} computed, "
+    print(f"{r.out_dir}: {summary['n_images']} images ({summary['runner']}, {summary['n_computed']} computed, "
           f"{summary['seconds']:.1f}s)")
     return 0
 
 
-def _write_settings(path: Path, args: argparse.Namespace, method, settings: dict, seed: int, summary: dict, ctx) -> None:
+def _write_settings(path: Path, r: SrRun, method, settings: dict, seed: int, summary: dict, ctx) -> None:
     """`weights`: the files actually used, each with the sha256 computed from it (verified before the run);
     `declared_weights`: the registry's entries (URL, published digest or null)."""
-    from lgcaa.io import write_json
-
     write_json(path, {
-        "method": args.method, "dataset": args.dataset, "runner": summary["runner"], "settings": settings,
-        "fixed": method.fixed, "seed": seed, "source": method.source, "licence": method.licence,
+        "method": r.method, "instance": r.instance, "dataset": r.dataset, "runner": summary["runner"],
+        "settings": settings, "fixed": method.fixed, "seed": seed, "source": method.source, "licence": method.licence,
         "weights": summary.get("weights", []),
         "declared_weights": [{"file": w.dest, "url": w.urls[0], "sha256": w.sha256} for w in method.weights],
         **{k: summary[k] for k in ("command", "log", "import") if k in summary},

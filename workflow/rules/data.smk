@@ -85,21 +85,20 @@ rule data_mini:
     wildcard_constraints:
         dataset=_alternation(MINI_SETS),
     params:
+        # not passed (the job reads them from the profile): rerun the job when they change
         photos=",".join(CFG.get("mini", {}).get("photos", [])),
         hr_size=CFG.get("mini", {}).get("hr_size", 0),
         scale=CFG.get("mini", {}).get("scale", 4),
         lr_kind=lambda wc: DATASETS[wc.dataset]["lr"],
         seed=CFG["seed"],
-        out=lambda wc: L.dataset_dir(wc.dataset),
         experiment=f"{CFG['profile']}/data",
     resources:
         **LIGHT_RES,
     log:
         L.log("data", "{dataset}"),
     shell:
-        "{LGCAA} data build-mini --dataset {wildcards.dataset} --photos {params.photos}"
-        " --hr-size {params.hr_size} --scale {params.scale} --lr-kind {params.lr_kind} --seed {params.seed}"
-        " --out {params.out} --experiment {params.experiment} --record {output.record}"
+        "{LGCAA} data build-mini --config {CONFIG_ARG} --dataset {wildcards.dataset}"
+        " --experiment {params.experiment} --record {output.record}"
         " > {log} 2>&1 " + FAIL
 
 

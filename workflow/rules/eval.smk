@@ -16,10 +16,9 @@ rule evaluate:
         per_image=L.per_image("{dataset}", "{method}"),
         record=L.eval_record("{dataset}", "{method}"),
     params:
+        # not passed (the job reads them from the profile): rerun the job when they change
         metrics=",".join(CFG["metrics"]),
         expected=lambda wc: DATASETS[wc.dataset].get("expected_count", 0),
-        hr_dir=L.hr_dir("{dataset}"),
-        out=L.metrics_dir("{dataset}", "{method}"),
         experiment=f"{CFG['profile']}/eval",
     threads: 1
     resources:
@@ -30,7 +29,6 @@ rule evaluate:
     log:
         L.log("eval", "{dataset}", "{method}"),
     shell:
-        "OMP_NUM_THREADS={threads} {LGCAA} eval {input.sr} {params.hr_dir}"
-        " --out {params.out} --metrics {params.metrics}"
-        " --dataset {wildcards.dataset} --method {wildcards.method} --expected-count {params.expected}"
-        " --device cpu --experiment {params.experiment} --record {output.record} > {log} 2>&1 " + FAIL
+        "OMP_NUM_THREADS={threads} {LGCAA} eval --config {CONFIG_ARG} --dataset {wildcards.dataset}"
+        " --method {wildcards.method} --device cpu --experiment {params.experiment} --record {output.record}"
+        " > {log} 2>&1 " + FAIL

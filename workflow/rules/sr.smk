@@ -2,16 +2,8 @@
 
 
 from baselines.registry import BASELINES as BASELINE_REGISTRY
+from baselines.registry import job_settings
 from lgcaa.plan.resources import sr_resources
-
-
-def sr_settings(wc):
-    """The profile's settings of the base method; an extra seed instance overrides an authors' fixed seed."""
-    job = SR_JOBS[(wc.dataset, wc.method)]
-    settings = dict(job.settings)
-    if job.extra_seed and "seed" in BASELINE_REGISTRY[job.base].defaults:
-        settings["seed"] = job.seed
-    return json.dumps(settings)
 
 
 def _sr_res(key):
@@ -34,11 +26,10 @@ rule sr:
         images=directory(L.sr_dir("{dataset}", "{method}")),
         record=L.sr_record("{dataset}", "{method}"),
     params:
+        # not passed (the job reads them from the profile): rerun the job when they change
         base=lambda wc: SR_JOBS[(wc.dataset, wc.method)].base,
-        settings=sr_settings,
+        settings=lambda wc: json.dumps(job_settings(SR_JOBS[(wc.dataset, wc.method)]), sort_keys=True),
         seed=lambda wc: SR_JOBS[(wc.dataset, wc.method)].seed,
-        lr_dir=L.lr_dir("{dataset}"),
-        imports=L.imports_dir(),
         experiment=f"{CFG['profile']}/sr",
     threads: _sr_res("cpus_per_task")
     resources:
@@ -49,8 +40,6 @@ rule sr:
     log:
         L.log("sr", "{dataset}", "{method}"),
     shell:
-        "OMP_NUM_THREADS={threads} {LGCAA} sr --method {params.base} --dataset {wildcards.dataset}"
-        " --lr-dir {params.lr_dir} --out-dir {output.images} --settings '{params.settings}'"
-        " --threads {threads} --seed {params.seed} --experiment {params.experiment} --record {output.record}"
-        " --cache-dir {CACHE} --imports {params.imports}"
+        "OMP_NUM_THREADS={threads} {LGCAA} sr --config {CONFIG_ARG} --dataset {wildcards.dataset}"
+        " --method {wildcards.method} --threads {threads} --experiment {params.experiment} --record {output.record}"
         " > {log} 2>&1 " + FAIL
