@@ -21,7 +21,7 @@ import pytest
 from baselines.install import ENV_MARKER, checkout_dir, env_dir
 from baselines.registry import BASELINES, get, resolve_settings
 from baselines.run import RunContext, run_method
-from baselines.status import sr_state
+from baselines.status import read_missing
 from lgcaa.weights.roots import path_of as weight_path
 from lgcaa.errors import UserError
 from lgcaa.io import read_rgb, write_png
@@ -180,11 +180,11 @@ def test_cli_reports_what_is_missing_in_one_line(tmp_path, lr_dir):
     for part in ("seesr cannot run here", "checkout", "DAPE.pth", "lgcaa baselines setup seesr", "lgcaa weights fetch seesr"):
         assert part in lines[0]
     assert not out.exists() and not (out.parent / "seesr.run.json").exists()
-    state = sr_state(results, "ds", "seesr")
-    assert state.state == "missing" and "DAPE.pth" in state.reason and "lgcaa baselines setup seesr" in state.fix
+    state = read_missing(out)
+    assert "DAPE.pth" in state["reason"] and "lgcaa baselines setup seesr" in state["fix"]
 
 
-def test_sr_state_done_after_a_successful_run(tmp_path, lr_dir):
+def test_a_successful_run_clears_the_missing_record(tmp_path, lr_dir):
     results = tmp_path / "results"
     out = results / "sr" / "ds" / "bicubic"
     (results / "sr" / "ds").mkdir(parents=True)
@@ -192,9 +192,8 @@ def test_sr_state_done_after_a_successful_run(tmp_path, lr_dir):
     subprocess.run([sys.executable, "-m", "lgcaa", "sr", "--method", "bicubic", "--dataset", "ds", "--lr-dir", str(lr_dir),
                     "--out-dir", str(out), "--record", str(results / "sr" / "ds" / "bicubic.run.json")],
                    capture_output=True, text=True, check=True)
-    state = sr_state(results, "ds", "bicubic")
-    assert state.state == "done" and state.n_images == 2 and not (out.parent / "bicubic.missing.json").exists()
-    assert sr_state(results, "ds", "never-run").state == "missing"
+    assert read_missing(out) is None and not (out.parent / "bicubic.missing.json").exists()
+    assert len(list(out.glob("*.png"))) == 2
     settings = json.loads((out.parent / "bicubic.settings.json").read_text())
     assert settings["runner"] == "in-process" and settings["settings"] == {"scale": 4}
     record = json.loads((out.parent / "bicubic.run.json").read_text())
