@@ -12,11 +12,11 @@ import numpy as np
 import pytest
 
 from lgcaa.errors import UserError
+from lgcaa.layout import seed_instances
 from lgcaa.tables import compare, export, render
 from lgcaa.tables.cells import load_table
 from lgcaa.tables.grid import build_grid, rank_marks
 from lgcaa.tables.paper import load_paper
-from lgcaa.layout import seed_instances
 from lgcaa.tables.spec import TableSpec, build_spec
 from lgcaa.tables.stats import bootstrap_ci
 

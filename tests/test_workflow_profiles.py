@@ -23,7 +23,7 @@ def _dry_run(repo: Path, tmp: Path, profile: str) -> str:
 
 
 def _count(out: str, rule: str) -> int:
-    m = re.search(rf"^{re.escape(rule)}\s+(\d+)$", out, re.M)
+    m = re.search(rf"^{re.escape(rule)}\s+(\d+)$", out, re.MULTILINE)
     return int(m.group(1)) if m else 0
 
 
@@ -36,7 +36,7 @@ def _jobs(out: str) -> list[tuple[str, dict[str, str], dict[str, str]]]:
             continue
         found = {}
         for key in ("wildcards", "resources"):
-            line = re.search(rf"^\s+{key}: (.*)$", block, re.M)
+            line = re.search(rf"^\s+{key}: (.*)$", block, re.MULTILINE)
             found[key] = dict(kv.split("=", 1) for kv in line.group(1).split(", ")) if line else {}
         jobs.append((m.group(1), found["wildcards"], found["resources"]))
     return jobs

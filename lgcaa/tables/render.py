@@ -16,6 +16,7 @@ from lgcaa.metrics.registry import get as metric_spec
 from lgcaa.tables.cells import Cell
 from lgcaa.tables.grid import Grid
 
+
 def fmt(value: float, metric: str) -> str:
     """The value with the metric's registry decimals (PSNR 26.07, SSIM 0.7466)."""
     return f"{value:.{metric_spec(metric).decimals}f}"
