@@ -190,91 +190,77 @@ def _common(cfg: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _table1_entries(cfg: dict[str, Any], t: dict[str, Any]) -> list[Entry]:
+    """Grid entries: every (dataset, method) of `tables.table1`, mapped to the paper's cell where one exists."""
+    entries = []
+    for ds in t.get("datasets", []):
+        _require_dataset(cfg, "table1", ds)
+        pds = _paper_dataset(cfg, ds)
+        for m in t.get("methods", []):
+            pm = paper_method(cfg, m)
+            paper = {"dataset": pds, "method": pm} if pds and pm else None
+            entries.append(_entry(cfg, ds, m, method_label(cfg, m), paper=paper))
+    return entries
+
+
+def _table2_entry(cfg: dict[str, Any], ds: str, pds: str | None, r: dict[str, Any]) -> Entry:
+    label = _row_label(r)
+    paper = {"dataset": pds, "module": r["module"], "variant": r["variant"]} if pds else None
+    return _entry(cfg, ds, r["method"], label, paper=paper, row=(r["module"], label), key=(r["module"], r["variant"]),
+                  group=r["module"])
+
+
+def _table3_entry(cfg: dict[str, Any], ds: str, pds: str | None, r: dict[str, Any]) -> Entry:
+    lw, lp = repr(float(r["lambda_w"])), repr(float(r["lambda_p"]))
+    paper = {"dataset": pds, "lambda_w": lw, "lambda_p": lp} if pds else None
+    return _entry(cfg, ds, r["method"], f"λw={lw}, λp={lp}", paper=paper, row=(lw, lp), key=(lw, lp))
+
+
+_ROW_ENTRY = {"table2": _table2_entry, "table3": _table3_entry}
+
+
+def _rows_entries(cfg: dict[str, Any], name: str, t: dict[str, Any]) -> list[Entry]:
+    """Row entries of Table II/III: one per configured row, on the table's dataset."""
+    if not t:
+        return []
+    ds = _require_dataset(cfg, name, t.get("dataset"))
+    pds = t.get("paper_dataset") or _paper_dataset(cfg, ds)
+    return [_ROW_ENTRY[name](cfg, ds, pds, r) for r in t.get("rows", [])]
+
+
+# name -> (title, layout, row headers, key headers, what an empty table says)
+_TABLES = {
+    "table1": ("Table I", "grid", (), (), "tables.table1 is empty in profile '{profile}'"),
+    "table2": ("Table II: ablations", "rows", ("Module", "Variant"), ("module", "variant"),
+               "tables.table2 is not configured in profile '{profile}': no ablation variant was run"),
+    "table3": ("Table III: loss weights", "rows", ("λ_w", "λ_p"), ("lambda_w", "lambda_p"),
+               "tables.table3 is not configured in profile '{profile}': no λ variant was run"),
+}
+
+
 def build_spec(cfg: dict[str, Any], name: str) -> TableSpec:
     """The `TableSpec` of table `name` ("table1" | "table2" | "table3") for config `cfg`."""
-    tables = cfg.get("tables", {})
-    common = _common(cfg)
+    if name not in _TABLES:
+        raise UserError(f"unknown table {name!r}; known: {', '.join(TABLE_NAMES)}")
+    title, layout, row_headers, key_headers, empty = _TABLES[name]
+    t = cfg.get("tables", {}).get(name, {})
     profile = cfg["profile"]
     if name == "table1":
-        t = tables.get("table1", {})
-        entries = []
-        for ds in t.get("datasets", []):
-            _require_dataset(cfg, "table1", ds)
-            pds = _paper_dataset(cfg, ds)
-            for m in t.get("methods", []):
-                pm = paper_method(cfg, m)
-                paper = {"dataset": pds, "method": pm} if pds and pm else None
-                entries.append(_entry(cfg, ds, m, method_label(cfg, m), paper=paper))
-        return TableSpec(
-            "table1",
-            f"Table I ({profile} profile)",
-            "grid",
-            PAPER_TABLES["table1"].metrics,
-            tuple(entries),
-            note="" if entries else f"tables.table1 is empty in profile '{profile}'",
-            **common,
-            **_tolerance_fields(cfg, "table1"),
-        )
-    if name == "table2":
-        t = tables.get("table2", {})
-        entries = []
-        if t:
-            ds = _require_dataset(cfg, "table2", t.get("dataset"))
-            pds = t.get("paper_dataset") or _paper_dataset(cfg, ds)
-            for r in t.get("rows", []):
-                label = _row_label(r)
-                paper = {"dataset": pds, "module": r["module"], "variant": r["variant"]} if pds else None
-                entries.append(
-                    _entry(
-                        cfg,
-                        ds,
-                        r["method"],
-                        label,
-                        paper=paper,
-                        row=(r["module"], label),
-                        key=(r["module"], r["variant"]),
-                        group=r["module"],
-                    )
-                )
-        return TableSpec(
-            "table2",
-            f"Table II: ablations ({profile} profile)",
-            "rows",
-            tuple(t.get("metrics", PAPER_TABLES["table2"].metrics)),
-            tuple(entries),
-            row_headers=("Module", "Variant"),
-            key_headers=("module", "variant"),
-            note=""
-            if entries
-            else f"tables.table2 is not configured in profile '{profile}': no ablation variant was run",
-            **common,
-            **_tolerance_fields(cfg, "table2"),
-        )
-    if name == "table3":
-        t = tables.get("table3", {})
-        entries = []
-        if t:
-            ds = _require_dataset(cfg, "table3", t.get("dataset"))
-            pds = t.get("paper_dataset") or _paper_dataset(cfg, ds)
-            for r in t.get("rows", []):
-                lw, lp = repr(float(r["lambda_w"])), repr(float(r["lambda_p"]))
-                paper = {"dataset": pds, "lambda_w": lw, "lambda_p": lp} if pds else None
-                entries.append(
-                    _entry(cfg, ds, r["method"], f"λw={lw}, λp={lp}", paper=paper, row=(lw, lp), key=(lw, lp))
-                )
-        return TableSpec(
-            "table3",
-            f"Table III: loss weights ({profile} profile)",
-            "rows",
-            tuple(t.get("metrics", PAPER_TABLES["table3"].metrics)),
-            tuple(entries),
-            row_headers=("λ_w", "λ_p"),
-            key_headers=("lambda_w", "lambda_p"),
-            note="" if entries else f"tables.table3 is not configured in profile '{profile}': no λ variant was run",
-            **common,
-            **_tolerance_fields(cfg, "table3"),
-        )
-    raise UserError(f"unknown table {name!r}; known: {', '.join(TABLE_NAMES)}")
+        entries, metrics = _table1_entries(cfg, t), PAPER_TABLES[name].metrics
+    else:
+        entries, metrics = _rows_entries(cfg, name, t), tuple(t.get("metrics", PAPER_TABLES[name].metrics))
+    return TableSpec(
+        name,
+        f"{title} ({profile} profile)",
+        layout,
+        metrics,
+        tuple(entries),
+        row_headers=row_headers,
+        key_headers=key_headers,
+        note="" if entries else empty.format(profile=profile),
+        **_common(cfg),
+        **_tolerance_fields(cfg, name),
+    )
 
 
 @dataclass(frozen=True)
