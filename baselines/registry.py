@@ -95,6 +95,14 @@ def _dasr(settings: dict[str, Any], threads: int, weights: dict[str, Path]) -> U
     return dasr_upscaler(weights["net_g.pth"], weights["net_p.pth"], settings, threads)
 
 
+def _authors_script(repo: str, commit: str, paper: str, **external: Any) -> dict[str, Any]:
+    """`source` and `external` of a method run by its authors' script: GitHub repository and commit written once."""
+    return {
+        "source": {"repository": f"https://github.com/{repo}", "commit": commit, "paper": paper},
+        "external": ExternalSpec(repository=f"https://github.com/{repo}.git", commit=commit, **external),
+    }
+
+
 def _w(owner: str, name: str, url: str, sha256: str | None = None, size: int | None = None,
        manual: bool = False, note: str = "") -> WeightFile:
     """A baseline's weight file (or folder, `manual`) under the harness cache dir: `baselines/<owner>/<name>`.
@@ -188,10 +196,9 @@ BASELINES: dict[str, Baseline] = {
     "ldm": Baseline(
         name="ldm", family="diffusion", scale=4, paper_label="LDM", requires_gpu=True,
         runs="external: scripts/sr_val_ddim_realsr.py of IceClear/LDM-SRtuning (the LDM x4 SR fine-tuned as StableSR's baseline)",
-        source={"repository": "https://github.com/IceClear/LDM-SRtuning", "commit": "659efe1d6688bfc5ae9c4b398c72cf6e69138a30",
-                "paper": "Rombach et al., CVPR 2022; fine-tuned as in Wang et al., IJCV 2024 (StableSR)"},
-        external=ExternalSpec(
-            repository="https://github.com/IceClear/LDM-SRtuning.git", commit="659efe1d6688bfc5ae9c4b398c72cf6e69138a30",
+        **_authors_script(
+            "IceClear/LDM-SRtuning", "659efe1d6688bfc5ae9c4b398c72cf6e69138a30",
+            "Rombach et al., CVPR 2022; fine-tuned as in Wang et al., IJCV 2024 (StableSR)",
             env_file="ldm.yml", script="scripts/sr_val_ddim_realsr.py", install_checkout=True,
             argv=("{python}", "scripts/sr_val_ddim_realsr.py", "--config", "{config}",
                   "--ckpt", "{w[ldmsr4x_finetune_119.ckpt]}", "--outdir", "{output}", "--skip_grid",
@@ -213,10 +220,8 @@ BASELINES: dict[str, Baseline] = {
     "stablesr": Baseline(
         name="stablesr", family="diffusion", scale=4, paper_label="StableSR", requires_gpu=True,
         runs="external: scripts/sr_val_ddpm_text_T_vqganfin_old.py of IceClear/StableSR (128 -> 512 protocol)",
-        source={"repository": "https://github.com/IceClear/StableSR", "commit": "60cdcb6567aaa1091814552363d064fc0a3f9c79",
-                "paper": "Wang et al., IJCV 2024"},
-        external=ExternalSpec(
-            repository="https://github.com/IceClear/StableSR.git", commit="60cdcb6567aaa1091814552363d064fc0a3f9c79",
+        **_authors_script(
+            "IceClear/StableSR", "60cdcb6567aaa1091814552363d064fc0a3f9c79", "Wang et al., IJCV 2024",
             env_file="stablesr.yml", script="scripts/sr_val_ddpm_text_T_vqganfin_old.py", install_checkout=True,
             argv=("{python}", "scripts/sr_val_ddpm_text_T_vqganfin_old.py",
                   "--config", "configs/stableSRNew/v2-finetune_text_T_512.yaml",
@@ -238,10 +243,8 @@ BASELINES: dict[str, Baseline] = {
     "resshift": Baseline(
         name="resshift", family="diffusion", scale=4, paper_label="ResShift", requires_gpu=True,
         runs="external: inference_resshift.py of zsyOAOA/ResShift (NeurIPS 2023 release, realsrx4, 15 steps)",
-        source={"repository": "https://github.com/zsyOAOA/ResShift", "commit": "09ccbb5d57ce141d6e1d5a75fc436362e36a57d3",
-                "paper": "Yue, Wang & Loy, NeurIPS 2023"},
-        external=ExternalSpec(
-            repository="https://github.com/zsyOAOA/ResShift.git", commit="09ccbb5d57ce141d6e1d5a75fc436362e36a57d3",
+        **_authors_script(
+            "zsyOAOA/ResShift", "09ccbb5d57ce141d6e1d5a75fc436362e36a57d3", "Yue, Wang & Loy, NeurIPS 2023",
             env_file="resshift.yml", script="inference_resshift.py",
             argv=("{python}", "inference_resshift.py", "-i", "{input}", "-o", "{output}", "--task", "{s[task]}",
                   "--chop_size", "{s[chop_size]}", "--seed", "{seed}"),
@@ -258,10 +261,8 @@ BASELINES: dict[str, Baseline] = {
     "pasd": Baseline(
         name="pasd", family="diffusion", scale=4, paper_label="PASD", requires_gpu=True,
         runs="external: test_pasd.py of yangxy/PASD (SD 1.5 + PASD checkpoint-100000)",
-        source={"repository": "https://github.com/yangxy/PASD", "commit": "eed0c45f5abfab30406ab04d73cbbe49246f5e62",
-                "paper": "Yang et al., ECCV 2024"},
-        external=ExternalSpec(
-            repository="https://github.com/yangxy/PASD.git", commit="eed0c45f5abfab30406ab04d73cbbe49246f5e62",
+        **_authors_script(
+            "yangxy/PASD", "eed0c45f5abfab30406ab04d73cbbe49246f5e62", "Yang et al., ECCV 2024",
             env_file="pasd.yml", script="test_pasd.py",
             argv=("{python}", "test_pasd.py", "--pretrained_model_path", "{w[stable-diffusion-v1-5]}",
                   "--pasd_model_path", "{w[checkpoint-100000]}", "--image_path", "{input}", "--output_dir", "{output}",
@@ -288,10 +289,8 @@ BASELINES: dict[str, Baseline] = {
     "seesr": Baseline(
         name="seesr", family="diffusion", scale=4, paper_label="SeeSR", requires_gpu=True,
         runs="external: test_seesr.py of cswry/SeeSR (SD 2.1-base + SeeSR ControlNet + DAPE tags)",
-        source={"repository": "https://github.com/cswry/SeeSR", "commit": "628bb3705d4cf060f9275b37d02db4bcbf677df5",
-                "paper": "Wu et al., CVPR 2024"},
-        external=ExternalSpec(
-            repository="https://github.com/cswry/SeeSR.git", commit="628bb3705d4cf060f9275b37d02db4bcbf677df5",
+        **_authors_script(
+            "cswry/SeeSR", "628bb3705d4cf060f9275b37d02db4bcbf677df5", "Wu et al., CVPR 2024",
             env_file="seesr.yml", script="test_seesr.py",
             argv=("{python}", "test_seesr.py", "--pretrained_model_path", "{w[stable-diffusion-2-1-base]}",
                   "--prompt", "", "--seesr_model_path", "{w[seesr]}", "--ram_ft_path", "{w[DAPE.pth]}",
