@@ -17,6 +17,7 @@ import json
 import sys
 from pathlib import Path
 
+from lgcaa.commands.args import add_config, add_record
 from lgcaa.config import load_config
 from lgcaa.errors import UserError
 from lgcaa.layout import Layout
@@ -27,8 +28,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 
 
 def _record_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--experiment", default="data")
-    p.add_argument("--record", type=Path, default=None, help="write a job record (run.json) here")
+    add_record(p, "data")
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -36,8 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     p = sub.add_parser("build-mini", help="build a mini test set (offline photos) into OUT")
     p.add_argument("--dataset", required=True, help="dataset name (recorded in the manifest, seeds the degradation)")
-    p.add_argument("--config", default=None,
-                   help="profile name or config file: build its dataset DATASET (photos, sizes, LR kind, seed, folder)")
+    add_config(p, "build its dataset DATASET (photos, sizes, LR kind, seed, folder)")
     p.add_argument("--photos", help="without --config: comma-separated photo names (lgcaa.data.photos.PHOTOS)")
     p.add_argument("--hr-size", type=int, help="without --config: HR side in pixels")
     p.add_argument("--scale", type=int, help="without --config: down-scaling factor")

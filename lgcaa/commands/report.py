@@ -12,6 +12,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lgcaa.commands.args import add_config, add_record
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -20,12 +22,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, required=True, help="output JSON")
     p.add_argument("--ui", default="http://127.0.0.1:5000", help="MLflow UI base URL for links")
     p = sub.add_parser("html", help="the self-contained HTML report of a profile")
-    p.add_argument("--config", default=None, help="profile name or config file (default: mini)")
+    add_config(p)
     p.add_argument("--runs", type=Path, default=None, help="runs.json written by lgcaa mlflow-sync")
     p.add_argument("--ui", default="http://127.0.0.1:5000", help="MLflow UI base URL for links")
     p.add_argument("--tables", default="table1,table2,table3", help="tables to include, in order")
-    p.add_argument("--record", type=Path, default=None, help="write a job record (run.json) here")
-    p.add_argument("--experiment", default="report", help="MLflow experiment of the job record")
+    add_record(p, "report")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -15,6 +15,7 @@ import argparse
 import json
 from pathlib import Path
 
+from lgcaa.commands.args import add_config, add_record
 from lgcaa.config import load_config
 from lgcaa.io import write_json, write_text
 from lgcaa.layout import TABLE_SUFFIXES, Layout
@@ -32,10 +33,6 @@ def _name(p: argparse.ArgumentParser) -> None:
     p.add_argument("name", choices=TABLE_NAMES, help="which table")
 
 
-def _config(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--config", default=None, help="profile name or config file (default: mini)")
-
-
 def _paper(p: argparse.ArgumentParser) -> None:
     p.add_argument("--paper", type=Path, default=DEFAULT_DIR, help=f"folder of the paper's tables (default {DEFAULT_DIR})")
 
@@ -44,14 +41,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = sub.add_parser("spec", help="print the table's spec (entries, aggregates) as JSON")
     _name(p)
-    _config(p)
+    add_config(p)
     p = sub.add_parser("render", help="render the table from the evaluator's aggregates into <results>/tables")
     _name(p)
-    _config(p)
+    add_config(p)
     _paper(p)
     p.add_argument("--links", type=Path, default=None, help="JSON {record: MLflow run URL} (lgcaa report links)")
-    p.add_argument("--record", type=Path, default=None, help="write a job record (run.json) here")
-    p.add_argument("--experiment", default="tables", help="MLflow experiment of the job record")
+    add_record(p, "tables")
     p = sub.add_parser("paper", help="print the paper's cells of the table (shape-checked)")
     _name(p)
     _paper(p)

@@ -41,10 +41,6 @@ class DatasetSpec:
 
     name: str
     title: str
-    urls: tuple[str, ...]
-    archive: str | None  # file name of the archive in the download cache
-    archive_sha256: str | None  # None = unpinned (recorded on first fetch, warned about)
-    archive_root: str  # folder inside the archive holding the HR/LR sub-folders
     expected_count: int
     hr_size: int
     lr_size: int
@@ -52,6 +48,10 @@ class DatasetSpec:
     lr: str  # "released": LR ships with the archive | "generated": only by regeneration
     licence: str
     regenerate_config: str  # degradation config (lgcaa.data.degrade.CONFIGS) that regenerates its LR
+    urls: tuple[str, ...] = ()  # where the archive comes from (none: built or regenerated here)
+    archive: str | None = None  # file name of the archive in the download cache
+    archive_sha256: str | None = None  # None = unpinned (recorded on first fetch, warned about)
+    archive_root: str = ""  # folder inside the archive holding the HR/LR sub-folders
     notes: str = ""
     hr_dirs: tuple[str, ...] = HR_DIR_NAMES
     lr_dirs: tuple[str, ...] = LR_DIR_NAMES
@@ -68,7 +68,7 @@ class DatasetSpec:
 def _stablesr(name: str, title: str, root: str, count: int, paper_label: str, notes: str) -> DatasetSpec:
     """A test set of StableSR's archive: 128 px LR, 512 px HR, released LR."""
     return DatasetSpec(
-        name=name, title=title, urls=(STABLESR_ZIP_URL,), archive="StableSR_testsets.zip", archive_sha256=None,
+        name=name, title=title, urls=(STABLESR_ZIP_URL,), archive="StableSR_testsets.zip",
         archive_root=f"StableSR_testsets/{root}", expected_count=count, hr_size=512, lr_size=128, scale=4,
         lr="released", licence=STABLESR_LICENCE, regenerate_config="realesrgan-x4plus", notes=notes,
         paper_label=paper_label,
@@ -95,8 +95,6 @@ DATASETS: dict[str, DatasetSpec] = {
         title="ImageNet-Test (ResShift)",
         urls=(RESSHIFT_IMAGENET_TEST_URL,),
         archive="ResShift_ImageNet-Test.archive",
-        archive_sha256=None,
-        archive_root="",
         expected_count=3000,
         hr_size=256,
         lr_size=64,
@@ -113,10 +111,6 @@ DATASETS: dict[str, DatasetSpec] = {
     "mini": DatasetSpec(
         name="mini",
         title="Mini (packaged photos, offline)",
-        urls=(),
-        archive=None,
-        archive_sha256=None,
-        archive_root="",
         expected_count=8,
         hr_size=256,
         lr_size=64,
