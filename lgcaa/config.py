@@ -20,7 +20,7 @@ from lgcaa.errors import UserError
 from lgcaa.io import check_name
 from lgcaa.metrics.registry import METRICS
 from lgcaa.model.config import DPACM_VARIANTS
-from lgcaa.model.variants import ATTENTION_NAMES
+from lgcaa.model.variants import ATTENTION_VARIANTS
 from lgcaa.tables.paper import PAPER_TABLES
 
 DEFAULT_PROFILE = "mini"
@@ -36,7 +36,7 @@ def registry_enums() -> dict[str, list[str]]:
         "paper-datasets": list(dict.fromkeys(e[0] for e in t1.entries)),
         "paper-methods": list(dict.fromkeys(e[1] for e in t1.entries)),
         "ablation-modules": list(dict.fromkeys(e[1] for e in t2.entries)),
-        "ablation-variants": [*ATTENTION_NAMES, *DPACM_VARIANTS],
+        "ablation-variants": [*ATTENTION_VARIANTS, *DPACM_VARIANTS],
     }
 
 
@@ -61,7 +61,7 @@ def _fill(node: Any, enums: dict[str, list[str]]) -> None:
             _fill(value, enums)
 
 
-@functools.cache
+@functools.cache  # registries are complete once imported; tests that add entries call _schema_text.cache_clear()
 def _schema_text() -> str:
     raw = json.loads(resources.files("lgcaa.profiles").joinpath("schema.json").read_text())
     _fill(raw, registry_enums())

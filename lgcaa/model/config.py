@@ -29,6 +29,7 @@ from lgcaa.model.variants import (
     LGCAA_OUTPUTS,
     default_clamp,
 )
+from lgcaa.model.variants import ATTENTION_VARIANTS as VARIANT_REGISTRY
 
 ATTENTION_VARIANTS = ATTENTION_NAMES  # names come from the registry in lgcaa.model.variants
 DPACM_VARIANTS = ("none", "perceptual", "wasserstein", "dpacm")
@@ -98,7 +99,7 @@ class ModelConfig:
 
     def validate(self, where: str) -> None:
         _enum(self.arch, ARCHS, f"{where}.arch")
-        _enum(self.attention, ATTENTION_VARIANTS, f"{where}.attention")
+        _enum(self.attention, tuple(VARIANT_REGISTRY), f"{where}.attention")  # live: registry additions count
         _enum(self.lgcaa_output, LGCAA_OUTPUTS, f"{where}.lgcaa_output")
         _enum(self.dpacm, DPACM_VARIANTS, f"{where}.dpacm")
         _enum(self.lpips_backbone, LPIPS_BACKBONES, f"{where}.lpips_backbone")

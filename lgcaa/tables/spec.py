@@ -245,8 +245,9 @@ def build_spec(cfg: dict[str, Any], name: str) -> TableSpec:
     title, layout, row_headers, key_headers, empty = _TABLES[name]
     t = cfg.get("tables", {}).get(name, {})
     profile = cfg["profile"]
-    if name == "table1":
-        entries, metrics = _table1_entries(cfg, t), PAPER_TABLES[name].metrics
+    if name == "table1":  # the paper's columns, then any other metric the profile evaluates (a registry addition)
+        paper = PAPER_TABLES[name].metrics
+        entries, metrics = _table1_entries(cfg, t), (*paper, *(m for m in cfg["metrics"] if m not in paper))
     else:
         entries, metrics = _rows_entries(cfg, name, t), tuple(t.get("metrics", PAPER_TABLES[name].metrics))
     return TableSpec(
