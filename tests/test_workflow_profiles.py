@@ -142,7 +142,11 @@ def test_k_seeds_add_instances_of_baselines_and_lgcaa(repo_root, tmp_path):
     from lgcaa.layout import sample_jobs
 
     assert _count(out, "sample") == len(sample_jobs(cfg, seeds=False)) + 2  # + lgcaa@seed1 on each set it samples
-    assert re.search(r"lgcaa sr --method bicubic --dataset mini-bicubic .*--out-dir \S+/bicubic@seed1 .*--seed 1 ", out)
+    assert f"lgcaa sr --config {path} --dataset mini-bicubic --method bicubic@seed1 " in out
+    from lgcaa.layout import find_sr_job  # what that job runs: bicubic with seed 1
+
+    job = find_sr_job(cfg, "mini-bicubic", "bicubic@seed1")
+    assert (job.base, job.seed, job.extra_seed) == ("bicubic", 1, True)
     assert re.search(r"lgcaa sample --run-dir \S+/models/lgcaa --lr-dir \S+/mini-realesrgan/lr --out \S+/lgcaa@seed1 "
                      r"--steps 40 --seed 1 --method lgcaa@seed1 --dataset mini-realesrgan ", out)
     # the profile-seed instance samples with the run's own seed; a step variant is its own job
