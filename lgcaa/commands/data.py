@@ -62,22 +62,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _record_args(p)
 
     p = sub.add_parser("verify", help="re-hash datasets against their manifests (default: all under the data root)")
-    p.add_argument("names", nargs="*")
+    p.add_argument("names", nargs="*", help="datasets to verify (default: every folder with a manifest)")
     _common(p)
 
     p = sub.add_parser("regenerate", help="build a test set whose LR we generate (seeded) from a source's HR")
     p.add_argument("dataset", help="name of the regenerated set (folder under the data root, seeds the LR)")
     p.add_argument("--source", required=True, help="registry dataset whose HR is used")
-    p.add_argument("--lr-kind", default="realesrgan", choices=["realesrgan", "bicubic"])
+    p.add_argument("--lr-kind", default="realesrgan", choices=["realesrgan", "bicubic"], help="how LR is made (default realesrgan)")
     p.add_argument("--degradation", default=None, help="degradation config (default: the source's registry config)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="base seed; each image seeds from it and its name (default 0)")
     _common(p)
     p.add_argument("--hr-source", type=Path, default=None,
                    help="folder of source HR images instead of DATA_ROOT/SOURCE/hr (imagenet-test: ILSVRC2012 val)")
     p.add_argument("--expected-count", type=int, default=0, help="pairs expected (0: the registry's count)")
-    p.add_argument("--workers", type=int, default=1)
-    p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--device", default="cpu")
+    p.add_argument("--workers", type=int, default=1, help="worker processes (results do not depend on it)")
+    p.add_argument("--batch-size", type=int, default=8, help="same-size images degraded per batch (default 8)")
+    p.add_argument("--device", default="cpu", help="torch device (CPU is the byte-identical reference)")
     p.add_argument("--no-dvc", action="store_true", help="do not try the DVC cache/remote first")
     p.add_argument("--compare-out", type=Path, default=None,
                    help="write the regenerated-vs-released LR comparison (JSON) here")
@@ -98,8 +98,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _record_args(p)
 
     p = sub.add_parser("compare", help="per-image PSNR between a regenerated and a released set's LR")
-    p.add_argument("regenerated", type=Path)
-    p.add_argument("released", type=Path)
+    p.add_argument("regenerated", type=Path, help="dataset folder with our regenerated LR")
+    p.add_argument("released", type=Path, help="dataset folder with the released LR")
     p.add_argument("--out", type=Path, default=None, help="write the JSON report here")
 
 
