@@ -131,18 +131,17 @@ def test_sample_cli_single_job_and_profile_plan(run_dir, lr_dir, tmp_path):
     meta = json.loads((tmp_path / "o" / "sample.json").read_text())
     assert meta["steps"] == 2 and meta["color_fix"] == "wavelet" and meta["method"] == "run"
 
-    models = tmp_path / "models"
-    models.mkdir()
-    (models / "main").symlink_to(run_dir, target_is_directory=True)
-    data = tmp_path / "data" / "mini-bicubic"
+    results, data = tmp_path / "results", tmp_path / "data" / "mini-bicubic"
+    (results / "models").mkdir(parents=True)
+    (results / "models" / "main").symlink_to(run_dir, target_is_directory=True)
     data.mkdir(parents=True)
     (data / "lr").symlink_to(lr_dir, target_is_directory=True)
     profile = {**mini_profile(), "model": {**SECTION, "runs": {"main": {"datasets": ["mini-bicubic"], "sample_steps": [2, 3]}}}}
+    profile["paths"] = {"data": str(tmp_path / "data"), "results": str(results)}
     path = tmp_path / "p.json"
     path.write_text(json.dumps(profile))
-    assert cli.main(["sample", "--config", str(path), "--models", str(models), "--data-root", str(tmp_path / "data"),
-                     "--out-root", str(tmp_path / "sr"), "--device", "cpu"]) == 0
-    out = tmp_path / "sr" / "mini-bicubic"
+    assert cli.main(["sample", "--config", str(path), "--device", "cpu"]) == 0  # folders from lgcaa.layout
+    out = results / "sr" / "mini-bicubic"
     assert sorted(p.name for p in out.iterdir()) == ["main", "main-2steps", "main-2steps.run.json", "main.run.json"]
     assert len(list((out / "main-2steps").glob("*.png"))) == 3
     assert json.loads((out / "main" / "sample.json").read_text())["steps"] == 3

@@ -147,9 +147,11 @@ def test_k_seeds_add_instances_of_baselines_and_lgcaa(repo_root, tmp_path):
 
     job = find_sr_job(cfg, "mini-bicubic", "bicubic@seed1")
     assert (job.base, job.seed, job.extra_seed) == ("bicubic", 1, True)
-    assert re.search(r"lgcaa sample --run-dir \S+/models/lgcaa --lr-dir \S+/mini-realesrgan/lr --out \S+/lgcaa@seed1 "
-                     r"--steps 40 --seed 1 --method lgcaa@seed1 --dataset mini-realesrgan ", out)
-    # the profile-seed instance samples with the run's own seed; a step variant is its own job
-    assert re.search(r"lgcaa sample --run-dir \S+/models/lgcaa --lr-dir \S+/mini-realesrgan/lr "
-                     r"--out \S+/lgcaa-30steps --steps 30  --method lgcaa-30steps ", out)
+    assert f"lgcaa sample --config {path} --dataset mini-realesrgan --method lgcaa@seed1 " in out
+    # what the sampling jobs run: the extra seed with seed 1, the profile-seed instance with the run's own seed,
+    # a step variant as its own job
+    jobs = {(j.dataset, j.instance): j for j in sample_jobs(cfg)}
+    assert (jobs[("mini-realesrgan", "lgcaa@seed1")].steps, jobs[("mini-realesrgan", "lgcaa@seed1")].seed) == (40, 1)
+    assert (jobs[("mini-realesrgan", "lgcaa-30steps")].steps, jobs[("mini-realesrgan", "lgcaa-30steps")].seed) == (30, None)
+    assert f"lgcaa sample --config {path} --dataset mini-realesrgan --method lgcaa-30steps " in out
     assert "metrics/mini-realesrgan/lgcaa@seed1/aggregate.json" in out

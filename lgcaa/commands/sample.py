@@ -4,31 +4,37 @@ One job (what the DAG's `sample` rule runs, one per (run, dataset, steps, seed))
   lgcaa sample --run-dir results/models/lgcaa --lr-dir data/mini-realesrgan/lr \
       --out results/sr/mini-realesrgan/lgcaa-30steps --steps 30 [--seed 1] [--color-fix none] \
       [--method lgcaa-30steps --dataset mini-realesrgan --record results/sr/mini-realesrgan/lgcaa-30steps.run.json]
-Every job of a profile (model.runs.*.datasets x sample_steps), in one process:
-  lgcaa sample --config mini --models results/models --data-root data --out-root results/sr [--run NAME ...]
-  -> <out-root>/<dataset>/<method>/*.png and <out-root>/<dataset>/<method>.run.json,
-     method = <run> or <run>-<steps>steps
+Jobs of a profile (lgcaa.layout.sample_jobs: model.runs.*.datasets x sample_steps x seed instances), in one
+process; --run/--dataset/--method narrow them (the DAG's `sample` rule: one --dataset and one --method):
+  lgcaa sample --config mini [--run NAME ...] [--dataset D ...] [--method INSTANCE]
+  -> <results>/sr/<dataset>/<instance>/*.png and <results>/sr/<dataset>/<instance>.run.json,
+     instance = <run> or <run>-<steps>steps, + @seed<s> for an extra seed
 """
 
 from __future__ import annotations
 
 import argparse
+from dataclasses import replace
 from pathlib import Path
+
+from lgcaa.config import load_config
+from lgcaa.errors import UserError
+from lgcaa.io import sha256_file
+from lgcaa.layout import Layout, sample_jobs
+from lgcaa.model.mlflow_log import flatten
+from lgcaa.tracking import write_record
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--run-dir", type=Path, help="a folder written by `lgcaa train` (one job)")
     parser.add_argument("--lr-dir", type=Path, help="folder of LR PNGs (one job)")
     parser.add_argument("--out", type=Path, help="output folder (one job)")
-    parser.add_argument("--config", help="profile: sample every job of its model.runs")
-    parser.add_argument("--models", type=Path, help="with --config: folder holding the run folders")
-    parser.add_argument("--data-root", type=Path, help="with --config: datasets live in <data-root>/<dataset>/lr")
-    parser.add_argument("--out-root", type=Path, help="with --config: outputs go to <out-root>/<dataset>/<method>")
+    parser.add_argument("--config", help="profile name or config file: sample its jobs (folders from lgcaa.layout)")
     parser.add_argument("--run", action="append", default=[], help="with --config: only these runs (repeatable)")
     parser.add_argument("--dataset", action="append", default=None,
                         help="with --config: only these datasets (repeatable); one job: the dataset name recorded")
-    parser.add_argument("--method", help="one job: the method (instance) name recorded, e.g. lgcaa-30steps or lgcaa@seed1 "
-                                         "(default: the run folder's name)")
+    parser.add_argument("--method", help="the method instance, e.g. lgcaa-30steps or lgcaa@seed1: with --config the "
+                                         "job to run; one job: the name recorded (default: the run folder's name)")
     parser.add_argument("--steps", type=int, help="DDPM steps (default: the run's sample.steps)")
     parser.add_argument("--seed", type=int, help="base seed; each image uses a seed derived from it and its name")
     parser.add_argument("--color-fix", choices=["none", "adain", "wavelet"])
@@ -44,12 +50,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--experiment", default="sr", help="MLflow experiment of the job records")
 
 
-def _sample_settings(cfg, args: argparse.Namespace, steps: int | None):
-    from dataclasses import replace
-
+def _sample_settings(cfg, args: argparse.Namespace, steps: int | None, seed: int | None = None):
     over = {
         "steps": steps if steps is not None else args.steps,
-        "seed": args.seed, "color_fix": args.color_fix, "tile": args.tile, "tile_overlap": args.tile_overlap,
+        "seed": seed if seed is not None else args.seed, "color_fix": args.color_fix, "tile": args.tile, "tile_overlap": args.tile_overlap,
         "batch_size": args.batch_size, "precision": args.precision,
     }
     sample = replace(cfg.sample, **{k: v for k, v in over.items() if v is not None})
@@ -57,10 +61,25 @@ def _sample_settings(cfg, args: argparse.Namespace, steps: int | None):
     return sample
 
 
+def _profile_jobs(args: argparse.Namespace) -> list[tuple]:
+    """(run dir, LR dir, out dir, steps, seed, instance, record, dataset) of the profile's jobs that match."""
+    profile = load_config(args.config)
+    layout = Layout.of(profile)
+    jobs = [j for j in sample_jobs(profile)
+            if (not args.run or j.run in args.run) and (args.dataset is None or j.dataset in args.dataset)
+            and (args.method is None or j.instance == args.method)]
+    if not jobs:
+        raise UserError(f"{args.config}: no sampling job of model.runs matches --run {args.run or 'any'} --dataset "
+                        f"{args.dataset or 'any'} --method {args.method or 'any'}")
+    if args.experiment == "sr":
+        args.experiment = f"{profile['profile']}/sr"
+    return [(Path(layout.model_dir(j.run)), Path(layout.lr_dir(j.dataset)), Path(layout.sr_dir(j.dataset, j.instance)),
+             j.steps, j.seed, j.instance, Path(layout.sr_record(j.dataset, j.instance)), j.dataset) for j in jobs]
+
+
 def run(args: argparse.Namespace) -> int:
     import torch
 
-    from lgcaa.errors import UserError
     from lgcaa.model.sampler import load_trained, sample_folder
 
     if args.threads:
@@ -68,47 +87,26 @@ def run(args: argparse.Namespace) -> int:
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     if args.config is None:
         if not (args.run_dir and args.lr_dir and args.out):
-            raise UserError("give --run-dir, --lr-dir and --out (one job) or --config with --models/--data-root/--out-root")
+            raise UserError("give --run-dir, --lr-dir and --out (one job) or --config (jobs of a profile)")
         if args.dataset and len(args.dataset) > 1:
             raise UserError("one job takes one --dataset (the name recorded); use --config for several")
-        jobs = [(args.run_dir, args.lr_dir, args.out, None, args.method, args.record, (args.dataset or [""])[0])]
+        jobs = [(args.run_dir, args.lr_dir, args.out, None, None, args.method, args.record, (args.dataset or [""])[0])]
     else:
-        from lgcaa.config import load_config
-        from lgcaa.layout import RECORD, beside, model_sample_jobs
-
-        if not (args.models and args.data_root and args.out_root):
-            raise UserError("--config needs --models, --data-root and --out-root")
-        profile = load_config(args.config)
-        section = profile.get("model")
-        if section is None:
-            raise UserError(f"{args.config}: the profile has no 'model' section")
-        for job in model_sample_jobs(section, args.run or None, args.dataset):
-            if job.dataset not in profile["datasets"]:
-                raise UserError(f"{args.config}: model.runs.{job.run} samples dataset '{job.dataset}', which is not in 'datasets'")
-        if args.experiment == "sr":
-            args.experiment = f"{profile['profile']}/sr"
-        jobs = [(args.models / j.run, j.lr_dir(args.data_root), j.out_dir(args.out_root), j.steps, j.method,
-                 beside(j.out_dir(args.out_root), RECORD), j.dataset)
-                for j in model_sample_jobs(section, args.run or None, args.dataset)]
+        jobs = _profile_jobs(args)
     cache: dict[tuple[Path, str], tuple] = {}
-    for run_dir, lr_dir, out, steps, method, record_path, dataset in jobs:
+    for run_dir, lr_dir, out, steps, seed, method, record_path, dataset in jobs:
         precision = args.precision or "fp32"
         key = (Path(run_dir), precision)
         if key not in cache:
             cache.clear()  # one model in memory at a time
             cache[key] = load_trained(run_dir, device, precision, args.pretrained, args.dino)
         net, cfg = cache[key]
-        sample = _sample_settings(cfg, args, steps)
-        from lgcaa.io import sha256_file
-
+        sample = _sample_settings(cfg, args, steps, seed)
         weights = Path(run_dir) / "model.safetensors"
         record = sample_folder(net, cfg, lr_dir, out, sample,
                                extra={"run_dir": str(run_dir), "lr_dir": str(lr_dir), "weights_sha256": sha256_file(weights),
                                       "method": method or Path(run_dir).name})
         if record_path is not None:
-            from lgcaa.model.mlflow_log import flatten
-            from lgcaa.tracking import write_record
-
             params = flatten("", {k: v for k, v in record.items() if k not in ("seeds",)}, {})
             write_record(record_path, args.experiment, f"{record['method']}/{dataset or Path(lr_dir).parent.name}",
                          params={**params, "dataset": dataset},

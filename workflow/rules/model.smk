@@ -61,10 +61,9 @@ rule sample:
         images=directory(L.sr_dir("{dataset}", "{method}")),
         record=L.sr_record("{dataset}", "{method}"),
     params:
-        run_dir=lambda wc: L.model_dir(SAMPLE_JOBS[(wc.dataset, wc.method)].run),
+        # not passed (the job reads them from the profile): rerun the job when they change
         steps=lambda wc: SAMPLE_JOBS[(wc.dataset, wc.method)].steps,
-        seed=lambda wc: "" if SAMPLE_JOBS[(wc.dataset, wc.method)].seed is None else f"--seed {SAMPLE_JOBS[(wc.dataset, wc.method)].seed}",
-        lr_dir=L.lr_dir("{dataset}"),
+        seed=lambda wc: str(SAMPLE_JOBS[(wc.dataset, wc.method)].seed),
         experiment=f"{CFG['profile']}/sr",
     threads: _sample_res("cpus_per_task")
     resources:
@@ -75,7 +74,6 @@ rule sample:
     log:
         L.log("model", "sample", "{dataset}", "{method}"),
     shell:
-        "OMP_NUM_THREADS={threads} {LGCAA} sample --run-dir {params.run_dir} --lr-dir {params.lr_dir}"
-        " --out {output.images} --steps {params.steps} {params.seed} --method {wildcards.method}"
-        " --dataset {wildcards.dataset} --experiment {params.experiment} --record {output.record}"
-        " --threads {threads} > {log} 2>&1 " + FAIL
+        "OMP_NUM_THREADS={threads} {LGCAA} sample --config {CONFIG_ARG} --dataset {wildcards.dataset}"
+        " --method {wildcards.method} --experiment {params.experiment} --threads {threads}"
+        " > {log} 2>&1 " + FAIL
