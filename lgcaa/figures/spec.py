@@ -27,6 +27,7 @@ from typing import Any
 
 from lgcaa.errors import UserError
 from lgcaa.layout import Layout, model_sample_jobs, sr_pairs
+from lgcaa.tables.spec import dataset_label, method_label, row_label
 
 PANEL_FIGURES = ("fig4", "fig5", "fig6", "fig7", "fig9")
 CAPTURE_FIGURES = ("fig10", "fig11")
@@ -140,15 +141,11 @@ def _dataset(cfg: dict[str, Any], name: str, ds: Any) -> str:
     return str(ds)
 
 
-def _label(cfg: dict[str, Any], method: str) -> str:
-    return cfg.get("tables", {}).get("labels", {}).get(method, method)
-
-
 def _panel_set(cfg: dict[str, Any], name: str, ds: str, methods: list[str], with_hr: bool) -> PanelSet:
     L = Layout.of(cfg)
     ds = _dataset(cfg, name, ds)
-    return PanelSet(ds, cfg["datasets"][ds].get("label", ds), L.lr_dir(ds), L.hr_dir(ds) if with_hr else "",
-                    tuple((m, _label(cfg, m), L.sr_dir(ds, m)) for m in methods))
+    return PanelSet(ds, dataset_label(cfg, ds), L.lr_dir(ds), L.hr_dir(ds) if with_hr else "",
+                    tuple((m, method_label(cfg, m), L.sr_dir(ds, m)) for m in methods))
 
 
 def _table2_rows(cfg: dict[str, Any]) -> list[dict[str, Any]]:
@@ -172,7 +169,7 @@ def build_panel_figure(cfg: dict[str, Any], name: str) -> PanelFigure:
         ds = e.get("dataset", cfg["tables"]["table2"]["dataset"])
         s = _panel_set(cfg, name, ds, [], True)
         s = PanelSet(s.dataset, s.label, s.lr_dir, s.hr_dir,
-                     tuple((r["method"], r.get("label", r["variant"]), L.sr_dir(s.dataset, r["method"])) for r in rows))
+                     tuple((r["method"], row_label(r), L.sr_dir(s.dataset, r["method"])) for r in rows))
         sets = (s,)
     elif name == "fig4":
         datasets = e.get("datasets", t1.get("datasets", []))
@@ -226,9 +223,9 @@ def build_capture_figure(cfg: dict[str, Any], name: str) -> CaptureFigure | Pane
     runs = []
     for r in rows:
         run, steps = _run_of(cfg, r["method"])  # type: ignore[misc]
-        runs.append(CaptureRun(r.get("label", r["variant"]), run, L.model_dir(run), steps, r["method"]))
+        runs.append(CaptureRun(row_label(r), run, L.model_dir(run), steps, r["method"]))
     return CaptureFigure(
-        name, TITLES[name], str(e.get("note", "")), ds, cfg["datasets"][ds].get("label", ds), L.lr_dir(ds),
+        name, TITLES[name], str(e.get("note", "")), ds, dataset_label(cfg, ds), L.lr_dir(ds),
         L.hr_dir(ds), tuple(runs), images, int(e.get("offset", 0)), int(cfg.get("seed", 0)), L.manifest(ds),
         tuple(dict.fromkeys(L.train_done(r.run) for r in runs)),
     )

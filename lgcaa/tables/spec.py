@@ -161,7 +161,7 @@ def _paper_dataset(cfg: dict[str, Any], dataset: str) -> str | None:
     return mapped[dataset] if dataset in mapped else _registry_paper_label(cfg, dataset)
 
 
-def _row_label(row: dict[str, Any]) -> str:
+def row_label(row: dict[str, Any]) -> str:
     """A Table II row's label: the profile's, else the attention variant's registry label, else the variant."""
     if "label" in row:
         return str(row["label"])
@@ -204,7 +204,7 @@ def _table1_entries(cfg: dict[str, Any], t: dict[str, Any]) -> list[Entry]:
 
 
 def _table2_entry(cfg: dict[str, Any], ds: str, pds: str | None, r: dict[str, Any]) -> Entry:
-    label = _row_label(r)
+    label = row_label(r)
     paper = {"dataset": pds, "module": r["module"], "variant": r["variant"]} if pds else None
     return _entry(cfg, ds, r["method"], label, paper=paper, row=(r["module"], label), key=(r["module"], r["variant"]),
                   group=r["module"])
