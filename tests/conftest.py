@@ -128,7 +128,8 @@ class DagRun:
                               timeout=timeout)
 
     def snakemake(self, *args: str, configfile: str = "config.json") -> subprocess.CompletedProcess:
-        return self.run(sys.executable, "-m", "snakemake", "--cores", "2", "--configfile", configfile, *args)
+        # `--configfile=F` (one value): the flag takes several, so a following target would be read as a file
+        return self.run(sys.executable, "-m", "snakemake", "--cores", "2", f"--configfile={configfile}", *args)
 
     def dvc(self, *args: str) -> subprocess.CompletedProcess:
         return self.run("dvc", *args)
