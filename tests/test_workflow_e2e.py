@@ -49,7 +49,7 @@ def test_every_job_is_an_mlflow_run(dag_run):
     cfg = dag_run.cfg
     runs_map = json.loads(dag_run.path("results/mlflow/runs.json").read_text())
     n_jobs = len(cfg["datasets"]) + 2 * len(sr_pairs(cfg)) + len(model_runs(cfg))  # data + sr + eval + training
-    assert n_jobs == 2 + 2 * (4 + 5) + 1
+    assert n_jobs == 2 + 2 * (4 + 4) + 1  # 2 baselines + lgcaa (2 seeds) on 2 sets
     assert len(runs_map["runs"]) == n_jobs
     client = MlflowClient(runs_map["tracking_uri"])
     runs = client.search_runs([e.experiment_id for e in client.search_experiments()],
