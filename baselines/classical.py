@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import numpy as np
 
+from lgcaa.compat import import_basicsr
+
 
 def bicubic_up(lr: np.ndarray, scale: int) -> np.ndarray:
     """MATLAB `imresize(lr, scale, 'bicubic')` (basicsr's port)."""
-    from lgcaa.compat import import_basicsr
 
     import_basicsr()
     from basicsr.utils.matlab_functions import imresize

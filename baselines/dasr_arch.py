@@ -23,6 +23,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from baselines.rrdbnet import unwrap_state_dict
 from lgcaa.errors import UserError
 
 
@@ -96,7 +97,6 @@ class DegradationPredictor(nn.Module):
 
 def load_dasr(g_path: str | Path, p_path: str | Path) -> tuple[DASRNet, DegradationPredictor]:
     """Both networks in eval mode from the official files; UserError naming the file on a key/shape mismatch."""
-    from baselines.rrdbnet import unwrap_state_dict
 
     nets = (DASRNet(), DegradationPredictor())
     for net, path in zip(nets, (Path(g_path), Path(p_path))):

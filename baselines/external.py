@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from lgcaa.errors import UserError
+from lgcaa.io import read_rgb, write_png, write_text
 
 PRODUCED_SUFFIXES = (".png", ".jpg", ".jpeg")
 
@@ -58,8 +59,6 @@ def render_argv(spec: ExternalSpec, python: str, input_dir: str, output_dir: str
 def patch_config(src: Path, dest: Path, overrides: dict[str, Any]) -> Path:
     """Copy a YAML config with `overrides` ({"a.b.c": value}) applied; every key path must exist."""
     import yaml
-
-    from lgcaa.io import write_text
 
     data = yaml.safe_load(src.read_text())
     for dotted, value in overrides.items():
@@ -113,7 +112,6 @@ def collect_outputs(method: str, produced_dir: Path, lr_files: list[Path], out_d
 
     UserError when any LR image has no output (names listed) or an output is not `scale` x its LR size.
     """
-    from lgcaa.io import read_rgb, write_png
 
     found = {f.name: find_produced(produced_dir, f.name) for f in lr_files}
     absent = sorted(n for n, p in found.items() if p is None)

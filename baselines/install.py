@@ -19,6 +19,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
+from baselines.registry import get
 from lgcaa.errors import UserError
 from lgcaa.weights import manager
 
@@ -110,7 +111,6 @@ def create_env(env_file: Path, prefix: Path, checkout: Path | None) -> Path:
 def setup(name: str, cache: Path) -> dict[str, str]:
     """Checkout + environment + weights for one baseline; returns {step: result}. UserError (one line) naming
     every weight file that is still not verified (manual downloads, unpinned files to pin) and its fix."""
-    from baselines.registry import get
 
     b = get(name)
     done: dict[str, str] = {}

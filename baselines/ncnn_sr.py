@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
+from baselines.tiling import upscale_uint8
 from lgcaa.errors import UserError
 
 # name -> (python package holding the files, file stem)
@@ -66,6 +67,5 @@ class NcnnUpscaler:
 
 def ncnn_upscale(upscaler: NcnnUpscaler, lr: np.ndarray, tile: int = 0, pad: int = 10) -> np.ndarray:
     """(H,W,3) uint8 -> (4H,4W,3) uint8, optionally tiled."""
-    from baselines.tiling import upscale_uint8
 
     return upscale_uint8(upscaler, lr, upscaler.scale, tile, pad)

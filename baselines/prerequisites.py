@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from baselines.install import checkout_dir, env_dir, env_ready
+from baselines.ncnn_sr import model_files
 from lgcaa.errors import UserError
 from lgcaa.weights import manager
 from lgcaa.weights.roots import root_of
@@ -77,8 +78,6 @@ def missing_for(b: Baseline, cache: Path, gpu: bool | None = None, verify: bool 
                            f"lgcaa weights verify {b.name} (delete a corrupt file and fetch it again; pin an "
                            "unrecorded one after checking it)"))
     if b.ncnn_model:
-        from baselines.ncnn_sr import model_files
-
         try:
             model_files(b.name)
         except UserError as exc:

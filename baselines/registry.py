@@ -24,7 +24,11 @@ from typing import Any
 
 import numpy as np
 
+from baselines.classical import bicubic_up, lanczos_up
 from baselines.external import ExternalSpec
+from baselines.ncnn_sr import NcnnUpscaler, ncnn_upscale
+from baselines.torch_sr import dasr_upscaler, rrdbnet_upscaler
+from lgcaa.errors import UserError
 from lgcaa.layout import SrJob
 from lgcaa.weights.manifest import CACHE, WeightFile
 
@@ -59,21 +63,17 @@ REALESRGAN_NOTE = ("precision: inference_realesrgan.py runs fp16 on GPU unless -
 
 
 def _bicubic(settings: dict[str, Any], threads: int, weights: dict[str, Path]) -> Upscaler:
-    from baselines.classical import bicubic_up
 
     return lambda lr: bicubic_up(lr, settings["scale"])
 
 
 def _lanczos(settings: dict[str, Any], threads: int, weights: dict[str, Path]) -> Upscaler:
-    from baselines.classical import lanczos_up
 
     return lambda lr: lanczos_up(lr, settings["scale"])
 
 
 def _ncnn(name: str) -> UpscalerFactory:
     def make(settings: dict[str, Any], threads: int, weights: dict[str, Path]) -> Upscaler:
-        from baselines.ncnn_sr import NcnnUpscaler, ncnn_upscale
-
         net = NcnnUpscaler(name, threads=threads)
         return lambda lr: ncnn_upscale(net, lr, tile=settings["tile"], pad=settings["tile_pad"])
 
@@ -82,15 +82,12 @@ def _ncnn(name: str) -> UpscalerFactory:
 
 def _rrdbnet(weight: str, layout: str, param_key: str | None) -> UpscalerFactory:
     def make(settings: dict[str, Any], threads: int, weights: dict[str, Path]) -> Upscaler:
-        from baselines.torch_sr import rrdbnet_upscaler
-
         return rrdbnet_upscaler(weights[weight], layout, param_key, settings, threads)
 
     return make
 
 
 def _dasr(settings: dict[str, Any], threads: int, weights: dict[str, Path]) -> Upscaler:
-    from baselines.torch_sr import dasr_upscaler
 
     return dasr_upscaler(weights["net_g.pth"], weights["net_p.pth"], settings, threads)
 
@@ -322,7 +319,6 @@ BASELINES: dict[str, Baseline] = {
 
 
 def get(name: str) -> Baseline:
-    from lgcaa.errors import UserError
 
     if name not in BASELINES:
         raise UserError(f"unknown method '{name}'; known: {', '.join(BASELINES)} (lgcaa baselines list)")
@@ -334,7 +330,6 @@ def resolve_settings(name: str, overrides: dict[str, Any] | None = None) -> dict
     method, a value of another type than the default's (an int is taken for a float; a None default takes an
     int), and a `scale` other than the method's own where the method does not take one (`takes_scale`): a x4
     network recorded as scale 3 would misreport the run."""
-    from lgcaa.errors import UserError
 
     b = get(name)
     overrides = overrides or {}

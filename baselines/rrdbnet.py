@@ -14,6 +14,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from lgcaa.compat import import_basicsr
 from lgcaa.errors import UserError
 
 # (pattern, replacement) applied in order to every KAIR key
@@ -48,8 +49,6 @@ def kair_to_basicsr(state: dict[str, Any]) -> dict[str, Any]:
 def load_rrdbnet(path: str | Path, layout: str, param_key: str | None, num_block: int = 23, scale: int = 4):
     """basicsr RRDBNet (eval mode, CPU) holding the checkpoint at `path`; UserError naming the file on mismatch."""
     import torch
-
-    from lgcaa.compat import import_basicsr
 
     import_basicsr()
     from basicsr.archs.rrdbnet_arch import RRDBNet

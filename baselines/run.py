@@ -15,8 +15,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from baselines.external import run_external
+from baselines.imports import load_import, materialize
+from baselines.install import checkout_dir, env_python
+from baselines.ncnn_sr import NCNN_MODELS, model_files
+from baselines.prerequisites import require_runnable
+from baselines.registry import effective_seed, get
 from lgcaa.errors import UserError
-from lgcaa.io import list_images, read_rgb, write_png
+from lgcaa.io import list_images, read_rgb, sha256_file, write_png
 
 
 @dataclass(frozen=True)
@@ -33,8 +39,6 @@ def run_folder(name: str, lr_dir: str | Path, out_dir: str | Path, settings: dic
                weights: dict[str, Path] | None = None) -> dict[str, Any]:
     """Upscale every PNG of `lr_dir` into `out_dir` (same file names) in-process. Returns a summary dict."""
     from tqdm import tqdm
-
-    from baselines.registry import get
 
     method = get(name)
     if method.make_upscaler is None:
@@ -62,9 +66,6 @@ def run_folder(name: str, lr_dir: str | Path, out_dir: str | Path, settings: dic
 
 def run_method(name: str, lr_dir: str | Path, out_dir: str | Path, settings: dict[str, Any], ctx: RunContext) -> dict[str, Any]:
     """Produce `out_dir/<LR name>` for every LR image by the first applicable route (module docstring)."""
-    from baselines.imports import load_import, materialize
-    from baselines.prerequisites import require_runnable
-    from baselines.registry import effective_seed, get
 
     b = get(name)
     inputs, out_dir = _inputs(lr_dir), Path(out_dir)
@@ -80,8 +81,6 @@ def run_method(name: str, lr_dir: str | Path, out_dir: str | Path, settings: dic
         return {**run_folder(name, lr_dir, out_dir, settings, ctx.threads, weights), **used}
     if b.external is None:
         raise UserError(f"'{name}' has neither an in-process runner nor an external script")
-    from baselines.external import run_external
-    from baselines.install import checkout_dir, env_python
 
     summary = run_external(
         name, b.external, inputs, out_dir, settings, effective_seed(settings, ctx.seed),
@@ -97,8 +96,6 @@ def _wheel_model_files(b: Any) -> list[dict[str, str]]:
     """The ncnn model files an `ncnn_model` method loads from its installed wheel, with their sha256."""
     if not b.ncnn_model:
         return []
-    from baselines.ncnn_sr import NCNN_MODELS, model_files
-    from lgcaa.io import sha256_file
 
     package = NCNN_MODELS[b.name][0].replace("_", "-")
     return [{"file": p.name, "path": str(p), "sha256": sha256_file(p), "verified": f"from the installed wheel {package}"}

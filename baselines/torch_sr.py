@@ -13,6 +13,8 @@ from typing import Any
 
 import numpy as np
 
+from baselines.rrdbnet import load_rrdbnet
+from baselines.tiling import upscale_uint8
 from lgcaa.errors import UserError
 
 Upscaler = Callable[[np.ndarray], np.ndarray]
@@ -56,9 +58,6 @@ class TorchNet:
 def rrdbnet_upscaler(weight: Path, layout: str, param_key: str | None, settings: dict[str, Any], threads: int) -> Upscaler:
     import torch
 
-    from baselines.rrdbnet import load_rrdbnet
-    from baselines.tiling import upscale_uint8
-
     torch.set_num_threads(threads)
     device, dtype = torch_device(settings["precision"])
     net = load_rrdbnet(weight, layout, param_key).to(device, dtype)
@@ -71,7 +70,6 @@ def dasr_upscaler(g_weight: Path, p_weight: Path, settings: dict[str, Any], thre
     import torch
 
     from baselines.dasr_arch import load_dasr
-    from baselines.tiling import upscale_uint8
 
     torch.set_num_threads(threads)
     device, dtype = torch_device(settings["precision"])

@@ -13,6 +13,12 @@ import argparse
 import json
 from pathlib import Path
 
+from baselines.imports import import_folder, imports_dir, list_imports, register
+from baselines.install import setup
+from baselines.prerequisites import gpu_available, missing_for, status_label
+from baselines.registry import BASELINES, get
+from lgcaa.weights.roots import cache_dir
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -41,9 +47,6 @@ def run(args: argparse.Namespace) -> int:
 
 def baseline_rows(cache: Path, imports: Path, gpu: bool | None = None) -> list[dict[str, str]]:
     """One row per registered method: name, Table I label, family, runner, status, what is missing."""
-    from baselines.imports import list_imports
-    from baselines.prerequisites import gpu_available, missing_for, status_label
-    from baselines.registry import BASELINES
 
     gpu = gpu_available() if gpu is None else gpu
     imported = list_imports(imports)
@@ -60,8 +63,6 @@ def baseline_rows(cache: Path, imports: Path, gpu: bool | None = None) -> list[d
 
 
 def _list(args: argparse.Namespace) -> int:
-    from baselines.imports import imports_dir
-    from lgcaa.weights.roots import cache_dir
 
     rows = baseline_rows(cache_dir(args.cache_dir), imports_dir(args.imports))
     if args.json:
@@ -83,8 +84,6 @@ def _list(args: argparse.Namespace) -> int:
 def _show(args: argparse.Namespace) -> int:
     import dataclasses
 
-    from baselines.registry import get
-
     b = get(args.name)
     entry = {k: v for k, v in dataclasses.asdict(b).items() if k != "make_upscaler"}
     print(json.dumps(entry, indent=2, default=str))
@@ -92,8 +91,6 @@ def _show(args: argparse.Namespace) -> int:
 
 
 def _import(args: argparse.Namespace) -> int:
-    from baselines.imports import imports_dir, import_folder, register
-    from baselines.registry import get
 
     b = get(args.name)
     lr_dir = args.lr_dir or args.data / args.dataset / "lr"
@@ -105,8 +102,6 @@ def _import(args: argparse.Namespace) -> int:
 
 
 def _setup(args: argparse.Namespace) -> int:
-    from baselines.install import setup
-    from lgcaa.weights.roots import cache_dir
 
     for step, result in setup(args.name, cache_dir(args.cache_dir)).items():
         print(f"{args.name} {step}: {result}")

@@ -19,8 +19,20 @@ from pathlib import Path
 
 from lgcaa.commands.args import add_config, add_record
 from lgcaa.config import load_config
+from lgcaa.data.compare import compare_lr
+from lgcaa.data.dvc import pull_dataset
+from lgcaa.data.fetch import LOCK_NAME, obtain_released, read_lock
+from lgcaa.data.folder import import_lr_folder
+from lgcaa.data.imagenet import resshift_hr, resshift_selection
+from lgcaa.data.manifest import verify_manifest
+from lgcaa.data.mini import build_mini_dataset
+from lgcaa.data.regenerate import hr_from_folder, regenerate_dataset
+from lgcaa.data.registry import DATASETS, get_spec
+from lgcaa.data.subset import make_subset
 from lgcaa.errors import UserError
+from lgcaa.io import inside, write_json
 from lgcaa.layout import Layout
+from lgcaa.tracking import write_record
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -111,7 +123,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _folder(args) -> int:
-    from lgcaa.data.folder import import_lr_folder
 
     out = args.data_root / args.name
     manifest = import_lr_folder(args.lr_dir, out)
@@ -122,7 +133,6 @@ def _folder(args) -> int:
 
 
 def _subset(args) -> int:
-    from lgcaa.data.subset import make_subset
 
     images: int | list[str] = int(args.images) if args.images.isdigit() else [n for n in args.images.split(",") if n]
     out = args.data_root / args.name
@@ -135,8 +145,6 @@ def _subset(args) -> int:
 
 def _write_record(args, params: dict, metrics: dict, artifacts: list[str]) -> None:
     if args.record:
-        from lgcaa.tracking import write_record
-
         name = params.get("dataset", "")
         write_record(args.record, experiment=args.experiment, run_name=f"data:{name}", params=params,
                      metrics=metrics, artifacts=artifacts)
@@ -154,7 +162,6 @@ def _mini_from_profile(args) -> None:
 
 
 def _build_mini(args) -> int:
-    from lgcaa.data.mini import build_mini_dataset
 
     if args.config is not None:
         _mini_from_profile(args)
@@ -171,8 +178,6 @@ def _build_mini(args) -> int:
 
 
 def _list(args) -> int:
-    from lgcaa.data.fetch import LOCK_NAME, read_lock
-    from lgcaa.data.registry import DATASETS
 
     lock = read_lock(args.data_root)
     rows = []
@@ -209,8 +214,6 @@ def _list(args) -> int:
 
 
 def _fetch(args) -> int:
-    from lgcaa.data.fetch import obtain_released
-    from lgcaa.data.registry import get_spec
 
     spec = get_spec(args.name)
     got = obtain_released(spec, args.data_root, args.cache, name=args.as_name, url=args.url, sha256=args.sha256,
@@ -224,8 +227,6 @@ def _fetch(args) -> int:
 
 
 def _verify(args) -> int:
-    from lgcaa.data.manifest import verify_manifest
-    from lgcaa.errors import UserError
 
     names = args.names or sorted(p.parent.name for p in args.data_root.glob("*/manifest.json"))
     if not names:
@@ -237,18 +238,10 @@ def _verify(args) -> int:
 
 
 def _regenerate(args) -> int:
-    from lgcaa.data.compare import compare_lr
-    from lgcaa.data.dvc import pull_dataset
-    from lgcaa.data.manifest import verify_manifest
-    from lgcaa.data.regenerate import hr_from_folder, regenerate_dataset
-    from lgcaa.data.registry import get_spec
-    from lgcaa.io import inside, write_json
 
     spec = get_spec(args.source)
     out = inside(args.data_root, args.dataset, what="dataset name")
     if args.dataset == spec.name:
-        from lgcaa.errors import UserError
-
         raise UserError(f"{args.dataset}: a regenerated set needs its own name (e.g. {spec.name}-regen) so it never "
                         f"overwrites the released {spec.name}")
     config = args.degradation or spec.regenerate_config
@@ -258,16 +251,12 @@ def _regenerate(args) -> int:
     if pulled:
         manifest = verify_manifest(out)
         if manifest["count"] != expected:
-            from lgcaa.errors import UserError
-
             raise UserError(f"{out}: pulled from DVC with {manifest['count']} pairs, expected {expected}; "
                             "delete it and rerun with --no-dvc")
         how = "dvc"
     else:
         print(msg, file=sys.stderr)
         if args.hr_source is not None and spec.name == "imagenet-test":
-            from lgcaa.data.imagenet import resshift_hr, resshift_selection
-
             hr_files, loader = resshift_selection(args.hr_source, count=expected), resshift_hr
         else:
             hr_files, loader = hr_from_folder(args.hr_source or args.data_root / spec.name / "hr"), None
@@ -297,8 +286,6 @@ def _regenerate(args) -> int:
 
 
 def _compare(args) -> int:
-    from lgcaa.data.compare import compare_lr
-    from lgcaa.io import write_json
 
     report = compare_lr(args.regenerated, args.released)
     if args.out:

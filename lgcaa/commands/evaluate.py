@@ -16,7 +16,11 @@ from pathlib import Path
 from lgcaa.config import load_config
 from lgcaa.errors import UserError
 from lgcaa.layout import Layout, sr_pairs
+from lgcaa.metrics.evaluate import DEFAULT_BATCH_PIXELS, evaluate, write_evaluation  # torch, pyiqa
+from lgcaa.metrics.memory import parse_bytes
+from lgcaa.metrics.registry import get
 from lgcaa.metrics.registry import names as metric_names
+from lgcaa.tracking import write_record
 
 DEFAULT_METRICS = ",".join(metric_names())
 
@@ -56,10 +60,6 @@ def resolve_device(device: str) -> str:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    from lgcaa.metrics.evaluate import DEFAULT_BATCH_PIXELS, evaluate, write_evaluation  # torch, pyiqa
-    from lgcaa.metrics.memory import parse_bytes
-    from lgcaa.metrics.registry import get
-
     if args.config is not None:
         _from_profile(args)
     elif args.sr_dir is None or args.hr_dir is None:
@@ -78,8 +78,6 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         write_evaluation(args.out, ev, extra)
         if args.record:
-            from lgcaa.tracking import write_record
-
             ok = {m: s["mean"] for m, s in ev.aggregate["metrics"].items() if s["status"] == "ok"}
             write_record(
                 args.record, experiment=args.experiment, run_name=f"eval:{args.method}:{args.dataset}",

@@ -5,6 +5,9 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lgcaa.io import write_json
+from lgcaa.tracking import sync_records, tracking_uri
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("records", nargs="+", type=Path)
@@ -13,8 +16,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lgcaa.io import write_json
-    from lgcaa.tracking import sync_records, tracking_uri
 
     ids = sync_records(args.records, args.results)
     write_json(args.out, {"tracking_uri": tracking_uri(args.results), "runs": ids})

@@ -27,9 +27,9 @@ from lgcaa.config import cache_dir as profile_cache_dir
 from lgcaa.config import load_config
 from lgcaa.errors import UserError
 from lgcaa.io import check_folder_path, write_json
-from lgcaa.weights.roots import cache_dir
 from lgcaa.layout import SETTINGS, Layout, beside, find_sr_job
 from lgcaa.tracking import write_record
+from lgcaa.weights.roots import cache_dir
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

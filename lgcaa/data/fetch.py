@@ -23,10 +23,12 @@ from pathlib import Path
 from typing import Any
 
 from lgcaa.data.archive import BrokenArchive, extract_tree
+from lgcaa.data.dvc import pull_dataset
 from lgcaa.data.manifest import build_manifest, verify_manifest, write_manifest
 from lgcaa.data.registry import DatasetSpec
+from lgcaa.download import download
 from lgcaa.errors import UserError
-from lgcaa.io import file_lock, harness_made, inside, publish_dir, write_json
+from lgcaa.io import file_lock, harness_made, inside, publish_dir, sha256_file, write_json
 
 LOCK_NAME = "archives.lock.json"
 
@@ -158,7 +160,6 @@ def fetch_archive(spec: DatasetSpec, data_root: Path, cache_dir: Path, url: str 
     recorded yet); the caller records it with `record_digest` once the archive has unpacked into a valid
     dataset, so a corrupt first download is never trusted. The first URL that works wins (others: mirrors).
     """
-    from lgcaa.download import download
 
     urls = (url,) if url else spec.urls
     if not urls:
@@ -184,7 +185,6 @@ def fetch_archive(spec: DatasetSpec, data_root: Path, cache_dir: Path, url: str 
 
 def _manual_archive(spec: DatasetSpec, dest: Path, expected: str | None, source: str) -> tuple[Path, str, str, bool]:
     """A hand-downloaded archive (web-page URL): use it from the cache when present, else say how to get it."""
-    from lgcaa.io import sha256_file
 
     if not dest.is_file():
         raise UserError(
@@ -233,8 +233,6 @@ def obtain_released(spec: DatasetSpec, data_root: str | Path, cache_dir: str | P
                         "replaced -- move it away or fetch under another name (--as)")
     notes = []
     if try_dvc:
-        from lgcaa.data.dvc import pull_dataset
-
         ok, msg = pull_dataset(out)
         notes.append(msg)
         if ok:

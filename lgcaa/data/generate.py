@@ -13,6 +13,10 @@ from typing import Any
 
 import numpy as np
 
+from lgcaa.data.degrade import degrade_batch, image_seed, load_degradation_config, plan_degradation
+from lgcaa.data.mini import bicubic_down
+from lgcaa.io import read_rgb, write_png
+
 LR_KINDS = ("realesrgan", "bicubic")
 
 
@@ -29,21 +33,16 @@ def _to_uint8(t) -> np.ndarray:
 def _run_batch(args: tuple) -> dict[str, dict[str, Any]]:
     """One batch: read HR PNGs, degrade (grouped by size), write LR PNGs; returns {name: plan summary}."""
     paths, lr_dir, dataset, seed, kind, scale, cfg, device = args
-    from lgcaa.io import read_rgb, write_png
 
     lr_dir = Path(lr_dir)
     summaries: dict[str, dict[str, Any]] = {}
     images = {Path(p).stem: read_rgb(p) for p in paths}
     if kind == "bicubic":
-        from lgcaa.data.mini import bicubic_down
-
         for name, img in images.items():
             write_png(lr_dir / f"{name}.png", bicubic_down(img, scale))
             summaries[name] = {"kind": "bicubic-matlab"}
         return summaries
     import torch
-
-    from lgcaa.data.degrade import degrade_batch, image_seed, plan_degradation
 
     by_shape: dict[tuple[int, ...], list[str]] = {}
     for name, img in images.items():
@@ -86,8 +85,6 @@ def generate_lr(
     if kind not in LR_KINDS:
         raise ValueError(f"unknown LR kind {kind!r}; choose from {LR_KINDS}")
     if kind == "realesrgan" and cfg is None:
-        from lgcaa.data.degrade import load_degradation_config
-
         cfg = load_degradation_config()
     paths = sorted((Path(p) for p in hr_paths), key=lambda p: p.name)
     Path(lr_dir).mkdir(parents=True, exist_ok=True)

@@ -11,6 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from lgcaa.compat import import_basicsr
+from lgcaa.data.degrade import degrade_realesrgan, image_seed
 from lgcaa.data.manifest import build_manifest, write_manifest
 from lgcaa.data.photos import PHOTOS, center_crop, load_photo
 from lgcaa.io import atomic_dir, write_png
@@ -20,7 +22,6 @@ LR_KINDS = ("bicubic", "realesrgan")
 
 def bicubic_down(hr: np.ndarray, scale: int) -> np.ndarray:
     """MATLAB-compatible bicubic downscaling with antialiasing: (H,W,3) uint8 -> (H/s,W/s,3) uint8."""
-    from lgcaa.compat import import_basicsr
 
     import_basicsr()
     from basicsr.utils.matlab_functions import imresize
@@ -33,8 +34,6 @@ def bicubic_down(hr: np.ndarray, scale: int) -> np.ndarray:
 def realesrgan_down(hr: np.ndarray, scale: int, seed: int) -> np.ndarray:
     """Seeded Real-ESRGAN second-order degradation: (H,W,3) uint8 -> (H/s,W/s,3) uint8."""
     import torch
-
-    from lgcaa.data.degrade import degrade_realesrgan
 
     t = torch.from_numpy(hr).permute(2, 0, 1).float() / 255.0
     lr = degrade_realesrgan(t, seed=seed, scale=scale)
@@ -53,7 +52,6 @@ def build_mini_dataset(
     out: str | Path, dataset: str, photos: list[str], hr_size: int, scale: int, lr_kind: str, seed: int
 ) -> dict[str, Any]:
     """Build one mini test set into `out` atomically (temp folder, then rename); returns its manifest."""
-    from lgcaa.data.degrade import image_seed
 
     with atomic_dir(out, "manifest.json") as tmp:
         for name in photos:

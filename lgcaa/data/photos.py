@@ -10,6 +10,8 @@ from collections.abc import Callable
 
 import numpy as np
 
+from lgcaa.errors import UserError
+
 
 def _skimage(fn: str) -> Callable[[], np.ndarray]:
     def load() -> np.ndarray:
@@ -64,7 +66,6 @@ PHOTOS: dict[str, tuple[str, Callable[[], np.ndarray]]] = {
 
 def load_photo(name: str) -> np.ndarray:
     """(H,W,3) uint8 RGB of a registered photo."""
-    from lgcaa.errors import UserError
 
     if name not in PHOTOS:
         raise UserError(f"unknown mini photo '{name}'; choose from: {', '.join(PHOTOS)}")

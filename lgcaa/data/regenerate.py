@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from lgcaa.data.degrade import config_digest, load_degradation_config
+from lgcaa.data.generate import generate_lr
 from lgcaa.data.manifest import build_manifest, write_manifest
 from lgcaa.errors import UserError
 from lgcaa.io import atomic_dir, list_images, write_png
@@ -47,8 +49,6 @@ def regenerate_dataset(
         and written as `<stem>.png` (ImageNet JPEGs).
     lr_kind: 'realesrgan' (with degradation `config`) or 'bicubic'.
     """
-    from lgcaa.data.degrade import config_digest, load_degradation_config
-    from lgcaa.data.generate import generate_lr
 
     if expected_count is not None and len(hr_files) != expected_count:
         raise UserError(f"{dataset}: {len(hr_files)} HR images, expected {expected_count}; the source set is "

@@ -14,17 +14,17 @@ from collections.abc import Iterable
 from typing import Any
 
 from lgcaa.errors import UserError
+from lgcaa.metrics.decode import DECODE_PROTOCOL
+from lgcaa.metrics.registry import get
+from lgcaa.weights.manifest import BY_DEST
 
 
 def image_protocol() -> dict[str, Any]:
-    from lgcaa.metrics.decode import DECODE_PROTOCOL
 
     return {**DECODE_PROTOCOL, "crop_border": 0}
 
 
 def protocol(metric_names: Iterable[str], pyiqa_version: str | None = None) -> dict[str, Any]:
-    from lgcaa.metrics.registry import get
-    from lgcaa.weights.manifest import BY_DEST
 
     if pyiqa_version is None:
         from importlib.metadata import version

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from lgcaa.io import atomic_path
+
 
 def basicsr_npz_path() -> Path:
     from importlib import util
@@ -23,8 +25,6 @@ def write_niqe_mat(dest: str | Path) -> Path:
     """Write the pyiqa-format .mat converted from basicsr's npz to `dest` (atomic)."""
     import numpy as np
     import scipy.io
-
-    from lgcaa.io import atomic_path
 
     params = np.load(basicsr_npz_path())
     with atomic_path(dest, suffix=".mat") as tmp:

@@ -14,7 +14,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lgcaa.errors import UserError
+from lgcaa.figures.per_image import load_per_image, to_html
+from lgcaa.figures.render import TITLES as EXTRA_TITLES
+from lgcaa.figures.spec import FIGURES, TITLES
+from lgcaa.layout import Layout
 from lgcaa.report.style import CSS, HEADER_RGB, fragment_of
+from lgcaa.tables.spec import build_spec
 
 __all__ = ["HEADER_RGB", "Figure", "ReportParts", "collect_parts", "render_report"]
 
@@ -110,7 +116,6 @@ def render_report(p: ReportParts) -> str:
 
 
 def _read(path: str, what: str) -> str:
-    from lgcaa.errors import UserError
 
     f = Path(path)
     if not f.is_file():
@@ -119,7 +124,6 @@ def _read(path: str, what: str) -> str:
 
 
 def _figure(layout: Any, name: str, title: str) -> Figure:
-    from lgcaa.errors import UserError
 
     png = Path(layout.figure_file(name, "png"))
     if not png.is_file():
@@ -129,11 +133,6 @@ def _figure(layout: Any, name: str, title: str) -> Figure:
 
 def collect_parts(cfg: dict[str, Any], tables: tuple[str, ...], runs_json: str | None = None, ui: str = "") -> ReportParts:
     """Everything the report shows, read from the profile's results layout."""
-    from lgcaa.figures.per_image import load_per_image, to_html
-    from lgcaa.figures.render import TITLES as EXTRA_TITLES
-    from lgcaa.figures.spec import FIGURES, TITLES
-    from lgcaa.layout import Layout
-    from lgcaa.tables.spec import build_spec
 
     L = Layout.of(cfg)
     parts = ReportParts(profile=cfg["profile"], comparable=bool(cfg.get("comparable_to_paper")))

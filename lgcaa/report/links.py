@@ -9,6 +9,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from lgcaa.errors import UserError
+
 DEFAULT_UI = "http://127.0.0.1:5000"
 
 
@@ -18,7 +20,6 @@ def run_url(base: str, experiment_id: str, run_id: str) -> str:
 
 def mlflow_links(runs_json: str | Path, base: str = DEFAULT_UI) -> dict[str, str]:
     """{record path: URL}; records whose run is not in the store are left out."""
-    from lgcaa.errors import UserError
 
     path = Path(runs_json)
     if not path.is_file():
