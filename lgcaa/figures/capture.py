@@ -55,18 +55,19 @@ def decoded_latents(net) -> Iterator[list[torch.Tensor]]:
         del net.decode  # the instance attribute shadowed the method
 
 
-def _sample(net, cfg, lr: np.ndarray, name: str, steps: int, whole: bool = False) -> torch.Tensor:
-    """The run's own sampling of one image (its seed, steps, tiling, colour fix); `whole`: one tile covering
-    the whole image, so that a captured layer sees the whole image (Fig. 10)."""
+def _sample(net, cfg, lrs: list[np.ndarray], names: list[str], steps: int, whole: bool = False) -> torch.Tensor:
+    """The run's own sampling of same-size images as one batch (their seeds, steps, tiling, colour fix);
+    `whole`: one tile covering the whole image, so that a captured layer sees all of it (Fig. 10)."""
     from lgcaa.model.sampler import image_seed, super_resolve
 
     s = cfg.sample
     tile = s.tile or cfg.train.hr_size
     if whole:
         multiple = net.cfg.preset.pixel_multiple
-        side = max(lr.shape[:2]) * cfg.train.scale
+        side = max(lrs[0].shape[:2]) * cfg.train.scale
         tile = max(tile, -(-side // multiple) * multiple)
-    return super_resolve(net, _tensor(lr), cfg.train.scale, [image_seed(s.seed, name)], steps, tile,
+    batch = torch.cat([_tensor(lr) for lr in lrs])
+    return super_resolve(net, batch, cfg.train.scale, [image_seed(s.seed, n) for n in names], steps, tile,
                          s.tile_overlap, s.color_fix)
 
 
@@ -75,17 +76,19 @@ def capture_latents(run: CaptureRun, lr_dir: str, hr_dir: str, names: list[str])
     from lgcaa.io import read_rgb
 
     net, cfg = _load(run)
+    groups: dict[tuple[int, ...], list[str]] = {}
+    lrs = {n: read_rgb(Path(lr_dir) / n) for n in names}
+    for n in names:  # one batch per image size, like the sample job
+        groups.setdefault(lrs[n].shape, []).append(n)
     pred, init = [], []
     with torch.no_grad():
-        for name in names:
-            lr, hr = read_rgb(Path(lr_dir) / name), read_rgb(Path(hr_dir) / name)
+        for group in groups.values():
             with decoded_latents(net) as seen:
-                _sample(net, cfg, lr, name, run.steps)
-            hr_t = _tensor(hr)
-            lat_shape = seen[-1].shape
-            z0 = net.encode(hr_t, torch.zeros(lat_shape)).float().cpu()
-            pred.append(seen[-1][0].flatten(1))  # (C, h*w)
-            init.append(z0[0].flatten(1))
+                _sample(net, cfg, [lrs[n] for n in group], group, run.steps)
+            hr = torch.cat([_tensor(read_rgb(Path(hr_dir) / n)) for n in group])
+            z0 = net.encode(hr, torch.zeros(seen[-1].shape)).float().cpu()
+            pred += [x.flatten(1) for x in seen[-1]]  # (C, h*w) per image
+            init += [x.flatten(1) for x in z0]
     return LatentPair(run.label, run.run, torch.cat(pred, 1).numpy(), torch.cat(init, 1).numpy())
 
 
@@ -128,7 +131,7 @@ def capture_attention(run: CaptureRun, lr_dir: str, name: str) -> AttentionCaptu
                         "Fig. 10 needs the full LGCAA run (tables.table2 row LGCAA/lgcaa)")
     try:
         with torch.no_grad():
-            sr = _sample(net, cfg, lr, name, run.steps, whole=True)
+            sr = _sample(net, cfg, [lr], [name], run.steps, whole=True)
     finally:
         set_capture(net.unet, None)
     sched = scheduler_from_config(net.scheduler_config)

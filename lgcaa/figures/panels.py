@@ -127,7 +127,7 @@ def compare_row(s: PanelSet, name: str, crop_size: int, min_lr_fit: float, thumb
     width = max(2, size_hw[0] // 128)
     overview = thumbnail(draw_box(ref, y, x, size, width), thumb)
     label = "HR" if hr is not None else f"LR (bicubic ×{scale})"
-    return Row(s.dataset, s.label, name, (y, x, size), score, overview, f"{label}, crop ({x}, {y}) {size}²", tiles, notes)
+    return Row(s.dataset, s.label, name, (y, x, size), score, overview, f"{label}\ncrop ({x}, {y}) {size}²", tiles, notes)
 
 
 def rows_for(fig: PanelFigure, lpips: LpipsFn | None = None) -> list[Row]:

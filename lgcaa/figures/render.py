@@ -47,7 +47,8 @@ def _panels(cfg: dict[str, Any], spec: PanelFigure, out: dict[str, str]) -> dict
     scored = "PSNR (Y of YCbCr) and LPIPS of each crop against the HR crop" if lpips else \
         "PSNR (Y of YCbCr) of each crop against the HR crop"
     footer = [scored if any(s.hr_dir for s in spec.sets) else "LR-only inputs: no HR shown, no crop scored",
-              "Crop: the window with the most HR structure where the methods that produce real images disagree most"]
+              "Crop: the window with the most structure (HR; the upsampled LR when there is no HR) where the methods "
+              "that produce real images disagree most"]
     footer += [n for n in (lp_note,) if n] + excluded_notes(rows, spec.min_lr_fit)
     footer += list(dict.fromkeys(n for r in rows for n in r.notes))
     _write(draw.panel_grid(spec.title, spec.note, rows, footer, profile), to_csv(spec, rows), out)

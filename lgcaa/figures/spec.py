@@ -10,7 +10,8 @@ the figure's rule depends on:
     fig7   {"dataset": D, "methods": [...]}             crops with HR (the paper: ImageNet-Test)
     fig9   {"dataset": D}                               the DPACM rows of Table II side by side
     fig10  {"dataset": D, "image": NAME}                local / global stage outputs of the full LGCAA run
-    fig11  {"dataset": D, "images": N}                  predicted vs initial latents of the DPACM rows' runs
+    fig11  {"dataset": D, "images": N, "variants": [...]}  predicted vs initial latents of the DPACM rows' runs
+                                                        (default: every DPACM row; e.g. ["none", "dpacm"])
     (Fig. 8 is `tables.curves`, see lgcaa.figures.curve)
 
 Any figure entry may also set `images` (a count, or a list of file names), `offset` (skip the first images),
@@ -209,8 +210,8 @@ def build_capture_figure(cfg: dict[str, Any], name: str) -> CaptureFigure | Pane
         why = "Table II has no full LGCAA row (module LGCAA, variant lgcaa)"
         images: int | tuple[str, ...] = (str(e["image"]),) if "image" in e else 1
     else:
-        rows = [r for r in rows if r["module"] == "DPACM"]
-        why = "Table II has no DPACM rows"
+        rows = [r for r in rows if r["module"] == "DPACM" and r["variant"] in e.get("variants", [r["variant"]])]
+        why = "Table II has no DPACM rows" + (f" among {e['variants']}" if "variants" in e else "")
         images = _images(e) if "images" in cfg.get("figures", {}).get(name, {}) else 2
     if not rows:
         return _not_configured(name, why, cfg)
