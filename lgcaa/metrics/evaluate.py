@@ -32,7 +32,7 @@ from typing import Any
 from lgcaa.errors import UserError
 from lgcaa.io import list_images, write_json, write_text
 from lgcaa.metrics.fid import fid_features, frechet_from_features
-from lgcaa.metrics.memory import plan_workers
+from lgcaa.metrics.memory import available_bytes, plan_workers
 from lgcaa.metrics.tiled import TILE_PIXELS
 
 DEFAULT_BATCH_PIXELS = 4 * 512 * 512  # 4 images of 512² per forward; 16 of 256²
@@ -122,7 +122,8 @@ def evaluate(sr_dir: str | Path, hr_dir: str | Path, metric_names: list[str], de
              batch_pixels: int = DEFAULT_BATCH_PIXELS, workers: int | None = None,
              max_memory: int | None = None) -> Evaluation:
     """Score every SR/HR pair with every available metric; see the module docstring. `max_memory`: bytes the
-    workers may use (default: what is available, `lgcaa.metrics.memory.available_bytes`).
+    workers may use (e.g. the job's allocation; never more than `lgcaa.metrics.memory.available_bytes`, the
+    default).
 
     Parallelism: `workers` threads each take a chunk (same-size images, <= batch_pixels), decode it and run
     every metric on it. On CPU torch's intra-op threads are set to 1 meanwhile (one core per worker; restored
@@ -158,8 +159,9 @@ def evaluate(sr_dir: str | Path, hr_dir: str | Path, metric_names: list[str], de
     n_workers = max(1, workers or default_workers(device))
     plan = chunks(sizes, batch_pixels, n_workers)
     on_host = [] if str(device).startswith("cuda") else runnable  # on a GPU the host holds the decoded images only
+    budget = min(max_memory, available_bytes()) if max_memory else None  # a job's allocation, if less is free
     n_workers, memory_estimate = plan_workers([(str(sr_dir / b[0]), *sizes[b[0]], len(b)) for b in plan], on_host,
-                                              min(n_workers, len(plan)), max_memory)
+                                              min(n_workers, len(plan)), budget)
 
     t0 = time.perf_counter()
     models = {m: get_model(m, device) for m in runnable}

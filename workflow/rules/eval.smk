@@ -30,5 +30,5 @@ rule evaluate:
         L.log("eval", "{dataset}", "{method}"),
     shell:
         "OMP_NUM_THREADS={threads} {LGCAA} eval --config {CONFIG_ARG} --dataset {wildcards.dataset}"
-        " --method {wildcards.method} --device cpu --experiment {params.experiment} --record {output.record}"
-        " > {log} 2>&1 " + FAIL
+        " --method {wildcards.method} --device cpu --max-memory {resources.mem_mb}M"  # the job's allocation
+        " --experiment {params.experiment} --record {output.record} > {log} 2>&1 " + FAIL
