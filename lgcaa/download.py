@@ -175,7 +175,7 @@ class _UnknownLength(Exception):
 class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
     """Follow redirects to http(s) URLs only (urllib's default also follows ftp)."""
 
-    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: ANN001 -- urllib's signature
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
         scheme = urllib.parse.urlsplit(urllib.parse.urljoin(req.full_url, newurl)).scheme.lower()
         if scheme not in ("http", "https"):
             raise urllib.error.HTTPError(req.full_url, code, f"redirect to a {scheme}: URL ({newurl}) refused",

@@ -26,6 +26,7 @@ from lgcaa.weights.roots import path_of as weight_path
 from lgcaa.errors import UserError
 from lgcaa.io import read_rgb, write_png
 from lgcaa.weights import manager
+from lgcaa.weights.roots import path_of as weight_path
 
 DIFFUSION = ["ldm", "stablesr", "resshift", "pasd", "seesr"]
 

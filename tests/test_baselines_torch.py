@@ -174,10 +174,9 @@ def test_bsrgan_runs_in_process_through_run_method(tmp_path, kair_file, monkeypa
     import dataclasses
 
     from baselines.registry import BASELINES, get, resolve_settings
-    from lgcaa.io import sha256_file
     from baselines.run import RunContext, run_method
+    from lgcaa.io import read_rgb, sha256_file, write_png
     from lgcaa.weights.roots import path_of as weight_path
-    from lgcaa.io import read_rgb, write_png
 
     b = get("bsrgan")
     w = dataclasses.replace(b.weights[0], sha256=sha256_file(kair_file[0]), size=None)

@@ -65,9 +65,8 @@ def test_evaluator_takes_the_strip_path_for_large_images_with_the_same_rows(tmp_
 
 def test_cost_estimate_and_worker_sizing():
     from lgcaa.metrics.memory import chunk_bytes, metric_bytes, plan_workers
-    from lgcaa.metrics.tiled import TILE_PIXELS
-
     from lgcaa.metrics.registry import get
+    from lgcaa.metrics.tiled import TILE_PIXELS
 
     rate = get("ssim").bytes_per_pixel
     assert metric_bytes("ssim", 512, 512) == rate * 512 * 512  # whole-image forward below TILE_PIXELS

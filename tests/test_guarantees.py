@@ -98,9 +98,9 @@ def test_01_atomic_publish_never_removes_a_folder_it_did_not_make(tmp_path):
     foreign = tmp_path / "out"
     foreign.mkdir()
     (foreign / "precious.txt").write_text("keep me")
-    with pytest.raises(UserError, match=r"not made by the harness \(no manifest.json\).*never removes"):
-        with atomic_dir(foreign, "manifest.json") as tmp:
-            (tmp / "manifest.json").write_text("{}")
+    with pytest.raises(UserError, match=r"not made by the harness \(no manifest.json\).*never removes"), \
+            atomic_dir(foreign, "manifest.json") as tmp:
+        (tmp / "manifest.json").write_text("{}")
     staging = tmp_path / "staging"
     staging.mkdir()
     (staging / "manifest.json").write_text("{}")
@@ -260,12 +260,11 @@ def test_04_sr_refuses_a_different_file_and_records_the_digest_it_used(tmp_path,
     import dataclasses
 
     import torch
+    from test_baselines_torch import kair_state
 
     from baselines.registry import BASELINES
     from lgcaa.io import sha256_file
     from lgcaa.weights.roots import path_of
-
-    from test_baselines_torch import kair_state
 
     cache, lr = tmp_path / "cache", _lr_set(tmp_path / "lr", 1)
     weight = path_of(BASELINES["bsrgan"].weights[0], cache)
@@ -414,7 +413,7 @@ def test_09_niqe_undefined_on_a_flat_image_is_reported_and_the_rest_scored(tmp_p
     assert niqe["status"] == "ok" and niqe["n"] == 1 and niqe["undefined"]["images"] == ["flat.png"]
     assert "without texture" in niqe["undefined"]["reason"]
     only_photo = evaluate(tmp_path / "sr", tmp_path / "hr", ["niqe"], workers=1)  # same value as alone
-    assert niqe["mean"] == [v for n, m, v in only_photo.rows if n == "photo.png"][0]
+    assert niqe["mean"] == next(v for n, m, v in only_photo.rows if n == "photo.png")
     assert [(n, m) for n, m, _ in ev.rows if m == "niqe"] == [("photo.png", "niqe")]
 
 

@@ -16,7 +16,7 @@ from lgcaa.weights import manager
 from lgcaa.weights.manifest import BY_DEST
 from lgcaa.weights.roots import hub_dir
 
-__all__ = ["hub_dir", "ensure_offline_weights", "missing_reason", "verified_paths"]
+__all__ = ["ensure_offline_weights", "hub_dir", "missing_reason", "verified_paths"]
 
 
 def ensure_offline_weights(spec: MetricSpec) -> None:

@@ -306,7 +306,7 @@ def score_batch(m: str, model: Any, spec: Any, sr_t: Any, hr_t: Any, names: list
         return [_one(m, model, spec, sr_t[i:i + 1], hr_t[i:i + 1], names[i], sr_dir) for i in range(len(names))]
     try:
         out = _call(model, spec, sr_t, hr_t)
-    except Exception:
+    except Exception:  # noqa: BLE001 -- retried image by image: names the culprit, or marks undefined images
         return [_one(m, model, spec, sr_t[i:i + 1], hr_t[i:i + 1], names[i], sr_dir) for i in range(len(names))]
     if out.numel() != len(names):
         raise MetricError(f"metric {m} returned {out.numel()} values for a batch of {len(names)} images "

@@ -6,16 +6,23 @@ measured on CPU (`lgcaa bench eval-memory --calibrate`: `ru_maxrss` around one f
 one intra-op thread) and kept in the metric registry (`bytes_per_pixel`, `tiled_bytes_per_pixel`):
 
 - decoding a pair for scoring: uint8 SR + HR and their float32 (B,3,H,W) tensors: DECODE_BYTES_PER_PIXEL;
-- a metric's whole-image forward: `bytes_per_pixel` x pixels;
+- a metric's whole-image forward: `bytes_per_pixel` x pixels + `bytes_per_image` (MANIQA's crops, FID's
+  299x299 copies, the networks' fixed activations);
 - a metric with a strip-wise forward (lgcaa.metrics.tiled) on an image over TILE_PIXELS: `tiled_bytes_per_pixel`
   x pixels (what it keeps for the whole image) + one strip with its halo at `bytes_per_pixel`.
 
-A metric without a measured cost is counted at the largest measured rate (UNMEASURED_BYTES_PER_PIXEL): the
-weight-bound metrics could not be measured here (their weights are not on this machine).
+A metric without a measured cost (CLIPIQA: its JIT RN50 cannot be rebuilt with random weights here) is counted
+at the largest measured rate (UNMEASURED_BYTES_PER_PIXEL).
 
-Measured (2 cores, torch 2.14 CPU, pyiqa 0.1.16; whole-image B/px at 1000^2 / 2000^2; strip-wise slope between
-2000^2 and 3000^2): PSNR 44 / 26, SSIM 1052 / 1056 (strip-wise 15 B/px + ~256 MB), NIQE 409 / 397 (strip-wise
-82 B/px). The registry holds these rounded up.
+Measured (2 cores, torch 2.14 CPU, pyiqa 0.1.16, one intra-op thread, peak RSS reset before the forward):
+- offline metrics, `lgcaa bench eval-memory --calibrate` (B/px at 1000^2 / 2000^2; strip-wise slope between
+  2000^2 and 3000^2): PSNR 44 / 26, SSIM 1052 / 1056 (strip-wise 15 B/px + ~256 MB), NIQE 409 / 397
+  (strip-wise 82 B/px);
+- weight-bound metrics with random weights of their real architectures (the same tensors, so the same memory;
+  built as tests/test_metrics_plumbing.py does), peak bytes at 256^2 / 512^2 / 1024^2: LPIPS 45 / 95 / 288 MB,
+  DISTS 73 / 452 / 1604 MB; at 512^2 / 1024^2: MUSIQ 171 / 369 MB, MANIQA 2311 / 2336 MB (its crops: a fixed
+  cost), FID 41 / 29 MB (299x299 copies).
+The registry's `bytes_per_pixel` / `bytes_per_image` are chosen to cover every measurement.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from lgcaa.metrics.registry import METRICS
 from lgcaa.metrics.tiled import NIQE_BLOCK, NIQE_RESIZE_HALO, TILE_PIXELS, strip_rows
 
 DECODE_BYTES_PER_PIXEL = 30  # 3 + 3 (uint8 SR, HR) + 12 + 12 (float32 tensors)
-UNMEASURED_BYTES_PER_PIXEL = max(s.bytes_per_pixel or 0 for s in METRICS.values())
+UNMEASURED_BYTES_PER_PIXEL = max(s.bytes_per_pixel or 0 for s in METRICS.values())  # CLIPIQA (JIT RN50)
 TILE_BLOCK = {"niqe": NIQE_BLOCK}  # strip heights are multiples of the metric's block
 STRIP_HALO = NIQE_RESIZE_HALO  # rows a strip reads beyond its own, per side (the largest halo)
 HEADROOM = 0.85  # share of the available memory the workers may plan to use
@@ -38,11 +45,11 @@ MEMORY_ENV = "LGCAA_EVAL_MEMORY"  # bytes the evaluator may use (e.g. a cluster 
 def metric_bytes(metric: str, h: int, w: int, batch: int = 1) -> int:
     """Peak bytes of `metric`'s forward on a batch of `batch` images of h x w pixels."""
     spec = METRICS[metric]
-    whole = spec.bytes_per_pixel or UNMEASURED_BYTES_PER_PIXEL
+    whole = UNMEASURED_BYTES_PER_PIXEL if spec.bytes_per_pixel is None else spec.bytes_per_pixel
     if spec.tiled is not None and h * w > TILE_PIXELS:
         strip = (strip_rows(w, TILE_BLOCK.get(metric, 1)) + 2 * STRIP_HALO) * w
         return batch * ((spec.tiled_bytes_per_pixel or whole) * h * w + whole * min(h * w, strip))
-    return batch * whole * h * w
+    return batch * (whole * h * w + spec.bytes_per_image)
 
 
 def chunk_bytes(h: int, w: int, batch: int, metrics: list[str]) -> int:

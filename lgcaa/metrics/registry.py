@@ -74,9 +74,11 @@ class MetricSpec:
     thread_safe: bool = True  # forward may run concurrently from evaluator worker threads (else serialised)
     build_options: Callable[[MetricSpec, Path], dict[str, Any]] = constructor_options  # (spec, hub dir) -> kwargs
     build_context: Callable[[], contextlib.AbstractContextManager[Any]] = contextlib.nullcontext  # around the build
-    # memory (lgcaa.metrics.memory): peak bytes per pixel of one image in the whole-image forward, measured
-    # (`lgcaa bench eval-memory --calibrate`); None = not measured (counted at the largest measured rate)
+    # memory (lgcaa.metrics.memory): peak bytes of the whole-image forward per image pixel and per image (fixed
+    # part: crops, resized copies), measured (lgcaa/metrics/memory.py says how); None = not measured (counted at
+    # the largest measured rate)
     bytes_per_pixel: int | None = None
+    bytes_per_image: int = 0
     # strip-wise forward (model, sr, hr) -> (B,) for images over lgcaa.metrics.tiled.TILE_PIXELS, bitwise equal
     # to the whole-image one, and its measured cost: bytes per image pixel + one strip at `bytes_per_pixel`
     tiled: Callable[[Any, Any, Any], Any] | None = None
@@ -111,12 +113,14 @@ METRICS: dict[str, MetricSpec] = {
     ),
     "lpips": MetricSpec(
         "lpips", "lpips", {"net": "alex", "version": "0.1"}, "FR", True, "LPIPS", tolerance=0.02,
+        bytes_per_pixel=280, bytes_per_image=30 << 20,
         weights=("checkpoints/alexnet-owt-7be5be79.pth", "pyiqa/LPIPS_v0.1_alex-df73285e.pth"),
         generated_offline=("pyiqa/LPIPS_v0.1_alex-df73285e.pth",),
         notes=["linear heads copied offline from the lpips wheel (same sha256); AlexNet trunk must be fetched"],
     ),
     "musiq": MetricSpec(
         "musiq", "musiq", {"pretrained": "koniq10k"}, "NR", False, "MUSIQ", tolerance=2.0, decimals=2,
+        bytes_per_pixel=260, bytes_per_image=110 << 20,
         weights=("pyiqa/musiq_koniq_ckpt-e95806b9.pth",),
     ),
     "clipiqa": MetricSpec(
@@ -126,10 +130,12 @@ METRICS: dict[str, MetricSpec] = {
     ),
     "dists": MetricSpec(
         "dists", "dists", {}, "FR", True, "DISTS", tolerance=0.02,
+        bytes_per_pixel=1760,
         weights=("checkpoints/vgg16-397923af.pth", "pyiqa/DISTS_weights-f5e65c96.pth"),
     ),
     "fid": MetricSpec(
         "fid", "fid", {"mode": "clean"}, "SET", True, "FID", tolerance=5.0, decimals=2,
+        bytes_per_pixel=0, bytes_per_image=45 << 20,
         weights=("pyiqa/pt_inception-2015-12-05-6726825d.pth",), build_options=_set_metric_options,
         notes=["SR folder vs HR folder; comparable only at equal image counts",
                "clean-fid resize: per channel, PIL bicubic on float32 to 299x299, then (x-128)/128"],
@@ -146,6 +152,7 @@ METRICS: dict[str, MetricSpec] = {
     ),
     "maniqa": MetricSpec(
         "maniqa", "maniqa-pipal", {}, "NR", False, "MANIQA", tolerance=0.03,
+        bytes_per_pixel=40, bytes_per_image=2300 << 20,
         weights=("pyiqa/MANIQA_PIPAL-ae6d356b.pth",), thread_safe=False,  # ViT features pass through a shared hook list
         build_context=_vit_without_imagenet_download,
         notes=["maniqa-pipal: plain 'maniqa' changed meaning across pyiqa versions",

@@ -41,7 +41,7 @@ USER_PIN = "pinned by the user (lgcaa weights pin)"
 # inspect() states
 MISSING, PRESENT, OK, CORRUPT, UNRECORDED = "missing", "present", "ok", "corrupt", "unrecorded"
 
-__all__ = ["hub_dir", "inspect", "fetch", "pin", "verify_for_use", "require_verified", "FileState"]
+__all__ = ["FileState", "fetch", "hub_dir", "inspect", "pin", "require_verified", "verify_for_use"]
 
 
 @dataclass(frozen=True)
