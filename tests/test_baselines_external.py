@@ -22,7 +22,6 @@ from baselines.install import ENV_MARKER, checkout_dir, env_dir
 from baselines.registry import BASELINES, get, resolve_settings
 from baselines.run import RunContext, run_method
 from baselines.status import read_missing
-from lgcaa.weights.roots import path_of as weight_path
 from lgcaa.errors import UserError
 from lgcaa.io import read_rgb, write_png
 from lgcaa.weights import manager
