@@ -176,10 +176,12 @@ def test_every_pair_of_variants_differs_at_init():
 
 
 def test_residual_reading_coincides_at_init():
-    """`lgcaa_output: residual` (Y = G + MLP(LN(G)), MLP at zero): lgcaa == no-norm at init. That the pair
-    separates after a few training steps is tested on the tiny model (test_model_attention_numerics.py)."""
+    """`lgcaa_output: residual` (Y = G + MLP(LN(G)), MLP at zero): lgcaa == no-norm and global == standard at
+    init. That the pairs separate after a few training steps is tested on the tiny model
+    (test_model_attention_numerics.py)."""
     outs = _init_outputs(torch.randn(1, 64, 32), (8, 8), output="residual")
     assert torch.equal(outs["lgcaa"], outs["local+global-no-norm"])
+    assert torch.allclose(outs["global"], outs["standard"], atol=1e-6)
 
 
 def test_clamp_acts_on_the_output_path():

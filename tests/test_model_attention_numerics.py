@@ -46,8 +46,8 @@ def train_steps(net, steps: int, precision: str = "fp32", spike_at: int | None =
     params = [p for p in net.parameters() if p.requires_grad]
     opt = torch.optim.Adam(params, lr=lr)
     scaler = torch.amp.GradScaler("cpu") if precision == "fp16" else None
-    proc = next(m for m in net.unet.modules() if isinstance(m, LGCAAProcessor))
-    out_proj = proc.global_out if proc.variant.local else None
+    proc = next((m for m in net.unet.modules() if isinstance(m, LGCAAProcessor)), None)
+    out_proj = proc.global_out if proc is not None and proc.variant.local and proc.variant.global_ else None
 
     def spike(_m, _inp, out):
         out = out.clone()
@@ -88,18 +88,22 @@ def test_every_pair_of_variants_differs_at_init_in_the_tiny_model():
         assert diff > 1e-4, f"{a} vs {b}: max |diff| = {diff}"
 
 
-def test_residual_reading_pair_separates_after_training_steps():
-    """With `lgcaa_output: residual` the full module and `local+global-no-norm` coincide at init (the norm sits
-    on the MLP branch, whose last layer is zero); three Adam steps on the same batches separate them."""
+def test_residual_reading_pairs_separate_after_training_steps():
+    """With `lgcaa_output: residual` two pairs coincide at init: the full module and `local+global-no-norm` (the
+    norm sits on the MLP branch, whose last layer is zero), and `global` and `standard` (the global stage with
+    the layer's own projections is its attention, the clamp at 4 does not act). Three Adam steps on the same
+    batches separate both."""
     nets = {name: build_network(tiny(attention=name, lgcaa_output="residual"))
-            for name in ("lgcaa", "local+global-no-norm")}
+            for name in ("lgcaa", "local+global-no-norm", "global", "standard")}
     before = {n: unet_prediction(net) for n, net in nets.items()}
     assert torch.equal(before["lgcaa"], before["local+global-no-norm"])
+    assert torch.allclose(before["global"], before["standard"], atol=1e-6)
     for net in nets.values():
         net.train()
         train_steps(net, 3)
     after = {n: unet_prediction(net.eval()) for n, net in nets.items()}
     assert (after["lgcaa"] - after["local+global-no-norm"]).abs().max() > 1e-4
+    assert (after["global"] - after["standard"]).abs().max() > 1e-4
 
 
 @pytest.mark.parametrize("precision", list(DTYPES))
@@ -117,3 +121,12 @@ def test_without_the_clamp_the_spike_poisons_training():
     net = build_network(tiny(attention="lgcaa", clamp=float("inf"))).train()
     history = train_steps(net, 2, "fp32", spike_at=1)
     assert history[1]["mse"] != history[1]["mse"]
+
+
+def test_ablation_rows_share_every_initial_weight_but_the_attention():
+    """Variants consume different amounts of RNG while their processors are built; the DINO projection and the
+    DPACM conv (and everything else outside the LGCAA processors) must still start identical."""
+    nets = {n: build_network(tiny(attention=n, dpacm="dpacm")) for n in ("standard", "lgcaa")}
+    states = {n: {k: v for k, v in net.state_dict().items() if ".processor." not in k} for n, net in nets.items()}
+    assert states["standard"].keys() == states["lgcaa"].keys()
+    assert all(torch.equal(states["standard"][k], states["lgcaa"][k]) for k in states["standard"])

@@ -184,11 +184,14 @@ def build_network(cfg: ModelConfig, with_losses: bool = True) -> LGCAANet:
     preset = cfg.preset
     bb = build_backbone(preset, cfg.pretrained, cfg.init_seed)
     vit = build_vit(preset.dino, cfg.dino, cfg.init_seed)
+    # one seed per added module: the Table II/III rows then share every initial weight but the one they vary
     with seeded_init(cfg.init_seed + 3):
         install_attention(bb.unet, cfg.attention, **cfg.attention_settings())
         install_attention(bb.controlnet, cfg.attention if cfg.attention_in_controlnet else "standard",
                           **cfg.attention_settings())
+    with seeded_init(cfg.init_seed + 4):
         condition = DinoCondition(vit, bb.unet.config.cross_attention_dim)
+    with seeded_init(cfg.init_seed + 5):
         dpacm_proj = DPACMProjection(preset.controlnet_embedding_channels[-1]) if cfg.dpacm != "none" else None
     lpips_model = build_lpips(cfg.lpips_backbone, cfg.init_seed) if with_losses and cfg.uses_perceptual else None
     net = LGCAANet(cfg, bb.unet, bb.vae, bb.controlnet, condition, dpacm_proj, lpips_model,
