@@ -62,14 +62,14 @@ def train_steps(net, steps: int, precision: str = "fp32", spike_at: int | None =
         auto = torch.autocast("cpu", dtype=dtype) if precision != "fp32" else contextlib.nullcontext()
         with auto:
             terms = net(*batch(seed=step))
-        if handle is not None:
-            handle.remove()
         history.append({k: float(v.detach()) for k, v in terms.items()})
         if scaler is not None:
             scaler.scale(terms["total"]).backward()
             scaler.unscale_(opt)
         else:
             terms["total"].backward()
+        if handle is not None:  # after backward: checkpointed regions recompute with the spike too
+            handle.remove()
         history[-1]["grads_finite"] = all(torch.isfinite(p.grad).all() for p in params if p.grad is not None)
         if scaler is not None:
             scaler.step(opt)

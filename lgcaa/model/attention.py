@@ -119,21 +119,27 @@ def token_grid(n_tokens: int, spatial_hw: tuple[int, int] | None) -> tuple[int, 
     return h, w
 
 
+def window_layout(batch: int, grid: tuple[int, int], window: int) -> tuple[int, ...]:
+    """(b, h, w, wh, ww, hp, wp): window sides (a grid side smaller than `window` uses the whole side) and the
+    padded grid."""
+    h, w = grid
+    wh, ww = min(window, h), min(window, w)
+    return batch, h, w, wh, ww, h + (-h) % wh, w + (-w) % ww
+
+
 def window_order(x: torch.Tensor, grid: tuple[int, int], window: int) -> tuple[torch.Tensor, tuple[int, ...]]:
     """(B, N, C) row-major tokens -> (B * nW, L, C) tokens grouped by window (zero-padded), plus the layout.
 
     A grid side smaller than `window` uses the whole side; sides that do not divide are padded.
     """
     b, _, c = x.shape
-    h, w = grid
-    wh, ww = min(window, h), min(window, w)
-    ph, pw = (-h) % wh, (-w) % ww
-    hp, wp = h + ph, w + pw
+    layout = window_layout(b, grid, window)
+    _, h, w, wh, ww, hp, wp = layout
     x = x.reshape(b, h, w, c)
-    if ph or pw:
-        x = F.pad(x, (0, 0, 0, pw, 0, ph))
+    if (hp, wp) != (h, w):
+        x = F.pad(x, (0, 0, 0, wp - w, 0, hp - h))
     x = x.reshape(b, hp // wh, wh, wp // ww, ww, c).permute(0, 1, 3, 2, 4, 5)
-    return x.reshape(b * (hp // wh) * (wp // ww), wh * ww, c), (b, h, w, wh, ww, hp, wp)
+    return x.reshape(b * (hp // wh) * (wp // ww), wh * ww, c), layout
 
 
 def window_restore(x: torch.Tensor, layout: tuple[int, ...]) -> torch.Tensor:
@@ -174,11 +180,34 @@ def window_ids(grid: tuple[int, int], window: int, device: torch.device | None =
 # ----------------------------------------------------------------------------------------------------------
 
 
+class _RMSNormalize(torch.autograd.Function):
+    """y = x / sqrt(mean(x², -1) + eps) without a gain, forward through the fused kernel; backward keeps only
+    y (which SDPA saves anyway) and 1/rms, so the un-normalised Q, K are freed right after the forward."""
+
+    @staticmethod
+    def forward(ctx, x: torch.Tensor, eps: float) -> torch.Tensor:  # type: ignore[override]
+        y, rstd = torch.ops.aten._fused_rms_norm(x, [x.shape[-1]], None, eps)
+        ctx.save_for_backward(y, rstd)
+        return y
+
+    @staticmethod
+    def backward(ctx, grad: torch.Tensor):  # type: ignore[override]
+        y, rstd = ctx.saved_tensors
+        g, yf = grad.float(), y.float()
+        dx = rstd.float() * (g - yf * (g * yf).mean(-1, keepdim=True))
+        return dx.to(grad.dtype), None
+
+
+_FUSED_RMS = hasattr(torch.ops.aten, "_fused_rms_norm")
+
+
 def rms_normalize(x: torch.Tensor, eps: float = RMS_EPS) -> torch.Tensor:
     """Scale each head vector (last dim) to unit RMS (norm sqrt(d)), so q̂·k̂/sqrt(d) lies in [-sqrt(d), sqrt(d)].
 
-    `F.rms_norm` without a weight: one fused kernel (float32 accumulation for half inputs), autograd built in.
-    """
+    The fused RMS-norm kernel (`F.rms_norm`'s; float32 accumulation for half inputs). While training, a
+    backward that keeps only the output (see `_RMSNormalize`)."""
+    if x.requires_grad and _FUSED_RMS:
+        return _RMSNormalize.apply(x, eps)
     return F.rms_norm(x, (x.shape[-1],), eps=eps)
 
 
@@ -281,26 +310,28 @@ class LGCAAProcessor(nn.Module):
             return self.global_q, self.global_k, self.global_v, self.global_out
         return attn.to_q, attn.to_k, attn.to_v, attn.to_out[0]
 
-    def _local(self, attn: Attention, xw: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-        """(B*nW, L, C) window-major tokens -> Z: attention inside each window with unit-RMS Q, K."""
-        q, k, v = _qkv(xw, attn.to_q, attn.to_k, attn.to_v)
-        q, k, v = rms_normalize(_heads(q, self.heads)), rms_normalize(_heads(k, self.heads)), _heads(v, self.heads)
+    def _local(self, attn: Attention, x: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
+        """(B, N, C) row-major tokens -> Z as (B*nW, L, C) window-major tokens: attention inside each window
+        with unit-RMS Q, K. Reordering happens inside, so checkpointing keeps only x (which the caller keeps)."""
+        xw, layout = window_order(x, grid, self.window)
+        mask = window_key_mask(layout, x.device)
+        # separate projections (not `_qkv`): un-normalised Q, K are then separate tensors, freed after the norm
+        q, k, v = (_heads(f(xw), self.heads) for f in (attn.to_q, attn.to_k, attn.to_v))
+        q, k = rms_normalize(q), rms_normalize(k)
         out = _merge(F.scaled_dot_product_attention(q, k, v, attn_mask=mask))
         z = self.local_norm(attn.to_out[1](attn.to_out[0](out)))
         if self.capture is not None:
             self._emit("local", z, q, k)
         return z
 
-    def _global(self, attn: Attention, z: torch.Tensor) -> torch.Tensor:
-        """(B, N, C) tokens in any fixed order -> G = clamp(attention over all tokens)."""
-        to_q, to_k, to_v, to_out = self._global_projections(attn)
-        q, k, v = (_heads(t, self.heads) for t in _qkv(z, to_q, to_k, to_v))
-        g = clamp_values(to_out(_merge(F.scaled_dot_product_attention(q, k, v))), self.clamp)
-        if self.capture is not None:
-            self._emit("global", g, q, k)
-        return g
-
-    def _output(self, g: torch.Tensor) -> torch.Tensor:
+    def _back(self, attn: Attention, h: torch.Tensor) -> torch.Tensor:
+        """Everything after it: merge heads, out-projection, clamp -> G; LayerNorm -> U; MLP -> Y. `h` is the
+        global attention product (B, heads, N, d), or Z (B, N, C) without a global stage."""
+        g = h
+        if self.variant.global_:
+            g = clamp_values(self._global_projections(attn)[3](_merge(h)), self.clamp)
+            if self.capture is not None:
+                self._emit("global", g, *self._global_qk)
         u = self.post_norm(g)
         y = (u if self.output == "mlp" else g) + self.mlp(u)
         if self.capture is not None:
@@ -308,8 +339,10 @@ class LGCAAProcessor(nn.Module):
         return y
 
     def _run(self, fn, *args):
-        """Activation checkpointing of the cheap, activation-heavy stages while training: their inputs are
-        kept, everything else is recomputed in backward (keeps memory near plain self-attention)."""
+        """Activation checkpointing while training: the local stage and everything after the global attention
+        product keep only their inputs, which are kept anyway (the processor's input x; the product, which SDPA
+        saves), and are recomputed in backward. The global projections stay outside: recomputing them would put
+        their output beside dq, dk, dv during backward and raise the peak."""
         if self.checkpointing and torch.is_grad_enabled():
             from torch.utils.checkpoint import checkpoint
 
@@ -318,21 +351,24 @@ class LGCAAProcessor(nn.Module):
 
     def _forward(self, attn: Attention, x: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
         b, n, c = x.shape
-        layout = None
-        h = x
+        h, layout, keep = x, None, False
         if self.variant.local:
-            xw, layout = window_order(x, grid, self.window)
+            layout = window_layout(b, grid, self.window)
+            # window-major order is kept through the global stage and the MLP; padding tokens must not take
+            # part in global attention, so padded grids return to row-major order after the local stage
+            keep = not is_padded(layout)
             if self.capture is not None:
                 self._layout = layout
-            h = self._run(self._local, attn, xw, window_key_mask(layout, x.device))
-            if is_padded(layout):  # padding tokens must not take part in global attention
-                h, layout = window_restore(h, layout), None
-            else:  # window-major order is kept through the global stage and the MLP
-                h = h.reshape(b, n, c)
+            z = self._run(self._local, attn, x, grid)
+            h = z.reshape(b, n, c) if keep else window_restore(z, layout)
         if self.variant.global_:
-            h = self._global(attn, h)
-        y = self._run(self._output, h)
-        return y if layout is None else window_restore(y.reshape(-1, layout[3] * layout[4], c), layout)
+            to_q, to_k, to_v, _ = self._global_projections(attn)
+            q, k, v = (_heads(t, self.heads) for t in _qkv(h, to_q, to_k, to_v))
+            if self.capture is not None:
+                self._global_qk = (q, k)
+            h = F.scaled_dot_product_attention(q, k, v)
+        y = self._run(self._back, attn, h)
+        return window_restore(y.reshape(-1, layout[3] * layout[4], c), layout) if keep else y
 
     def __call__(  # type: ignore[override]  (diffusers calls processors directly, like IPAdapterAttnProcessor2_0)
         self,
@@ -371,8 +407,8 @@ class LGCAAProcessor(nn.Module):
         if layout is None:
             return t
         b, c = layout[0], t.shape[-1]
-        if t.shape[0] == b and is_padded(layout):  # already restored (padded grids leave window order early)
-            return t
+        if is_padded(layout) and t.shape[0] == b and t.shape[1] == layout[1] * layout[2]:
+            return t  # already restored (padded grids leave window order after the local stage)
         return window_restore(t.reshape(-1, layout[3] * layout[4], c), layout)
 
     def _emit(self, stage: str, out: torch.Tensor, q: torch.Tensor | None = None,
