@@ -65,3 +65,31 @@ def test_bench_activations_json():
     assert 0 < g["p50"] <= g["p99"] <= g["p99.99"] <= g["max"] and g["nonfinite"] == 0
     assert out["recommended_clamp"] == recommended_clamp(g["max"], 2.0) >= 2 * g["max"]
     assert recommended_clamp(1.08, 2.0) == 4.0 and recommended_clamp(3.0, 2.0) == 8.0
+
+
+@pytest.mark.parametrize("flags", [[], ["--device", "cpu", "--tiny"]])
+def test_gpu_script_commands_parse(repo_root, flags):
+    """docs/bench/gpu.sh lists benches whose arguments the CLI accepts (GPU and CPU dry-run sets)."""
+    import shlex
+    import subprocess
+
+    from lgcaa.bench.attention import MODES
+
+    out = subprocess.run(["bash", str(repo_root / "docs/bench/gpu.sh"), "--print", *flags], capture_output=True,
+                         text=True, check=True, env={"PATH": "/usr/bin:/bin", "SD2_BASE": "/w/sd2", "DINO": "/w/dino"}).stdout
+    lines = [line for line in out.splitlines() if line.strip()]
+    names = {line.split(":")[0] for line in lines}
+    expected = {"train-step", "sample", "metrics", "activations", "attention"}
+    assert {n.split("-")[0] if not n.startswith("train-step") else "train-step" for n in names} == expected
+    for line in lines:
+        argv = shlex.split(line.split(" -m lgcaa ", 1)[1])
+        args = cli.build_parser(argv).parse_args(argv)
+        assert args.command == "bench"
+        if args.bench == "attention":
+            assert set(args.modes.split(",")) <= set(MODES)
+        if args.bench == "metrics":
+            assert args.random_init
+    if not flags:  # the four SD2-base attention shapes x batches of issue 16, real weights for the clamp when given
+        shapes = {(a.split("--tokens ")[1].split()[0], a.split("--batch ")[1].split()[0]) for a in lines if " attention " in a}
+        assert {("4096", "1"), ("4096", "8"), ("1024", "1"), ("1024", "8")} <= shapes
+        assert any("activations" in a and "--pretrained /w/sd2 --dino /w/dino" in a for a in lines)

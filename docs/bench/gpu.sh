@@ -4,14 +4,14 @@
 # device tool's $OUT is set, into $OUT (which comes back).
 #
 #   bash docs/bench/gpu.sh                      # on the GPU machine (device cuda, bf16, SD2-base shapes)
-#   bash docs/bench/gpu.sh --device cpu --tiny  # dry run of every step at toy sizes (CPU, ~5 min on 2 cores)
+#   bash docs/bench/gpu.sh --device cpu --tiny  # dry run of every step at toy sizes (CPU, ~15 min on 2 loaded cores)
 #   bash docs/bench/gpu.sh --print              # list the commands only
 #   bash docs/bench/gpu.sh --fetch-wheels       # where PyPI is reachable: download the missing packages into .whl/
 #
 # The GPU machine has no internet. Its python3 holds torch, transformers, timm, scikit-image, scikit-learn,
 # scipy, accelerate (docs/bench/README.md); what the harness needs beyond that travels as wheels in .whl/
 # (`--fetch-wheels` here, then the device call carries ".whl"); this script installs them into /tmp/site
-# first. Benches run in priority order under one deadline (DEADLINE_S, default 540 s); a bench that would
+# first. Benches run in priority order under one deadline (DEADLINE_S, default 540 s; 2400 s with --tiny); a bench that would
 # start after it is recorded as skipped, a bench that fails is recorded with its exit code and log tail.
 # Clamp-bound measurement with real weights: set SD2_BASE (diffusers folder) and DINO (ViT folder) to local
 # copies; otherwise the activations bench measures the SD2-base-shaped model at random init.
@@ -60,7 +60,7 @@ export PYTHONUNBUFFERED=1 MPLBACKEND=Agg
 
 STAMP="$(date -u +%Y%m%dT%H%M%SZ)"
 DEST="$ROOT/docs/bench/runs/$STAMP"
-DEADLINE_S="${DEADLINE_S:-540}"
+DEADLINE_S="${DEADLINE_S:-$([ "$TINY" = 1 ] && echo 2400 || echo 540)}"  # CPU dry run: FID's sqrtm is slow
 START=$(date +%s)
 
 # name|arguments of `lgcaa bench`, in priority order
@@ -105,7 +105,7 @@ mkdir -p "$DEST/parts"
 LOG="$DEST/gpu-bench.log"
 {
   echo "gpu.sh $STAMP device=$DEVICE tiny=$TINY deadline=${DEADLINE_S}s"
-  nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv 2>&1 | head -3
+  command -v nvidia-smi >/dev/null && nvidia-smi --query-gpu=name,driver_version,memory.total --format=csv | head -3
   "$PY" -c "import sys, torch; print('python', sys.version.split()[0], 'torch', torch.__version__, 'cuda', torch.version.cuda)"
 } > "$LOG" 2>&1
 
@@ -158,10 +158,11 @@ try:
     env["nvidia_smi"] = smi.stdout.strip()
 except (OSError, subprocess.SubprocessError):
     env["nvidia_smi"] = None
-for pkg in ("diffusers", "transformers", "pyiqa", "lpips", "timm"):
+from importlib import metadata
+for pkg in ("diffusers", "transformers", "pyiqa", "lpips", "timm", "accelerate"):
     try:
-        env[pkg] = __import__(pkg).__version__
-    except Exception:  # noqa: BLE001
+        env[pkg] = metadata.version(pkg)
+    except metadata.PackageNotFoundError:
         env[pkg] = None
 parts = {p.stem: json.loads(p.read_text()) for p in sorted((dest / "parts").glob("*.json"))}
 summary = {}

@@ -26,11 +26,12 @@ full module.
 Fast path (the processor) vs reference path (`reference_forward`, the equations written out: separate
 projections, explicit softmax, a dense window mask): equal within `FAST_PATH_ATOL` in float32 (tests). The
 fast path runs in window-major token order from the first projection to the last MLP layer (global attention,
-LayerNorm and MLP do not depend on token order), so the tokens are permuted once in and once out; the three
-projections of each stage are one matmul; Q/K normalisation is `F.rms_norm`; all attention products are
-`F.scaled_dot_product_attention`. Switches: `checkpointing` (the local stage and the output MLP are
-recomputed in backward; on by default), `compile` (`torch.compile` of the processor's forward). While
-training, the clamp keeps only its output for backward, which the following LayerNorm keeps anyway.
+LayerNorm and MLP do not depend on token order), so the tokens are permuted once in and once out; the global
+stage's three projections are one matmul; Q/K normalisation is the fused RMS-norm kernel with a backward that
+keeps only its output; all attention products are `F.scaled_dot_product_attention`. Switches:
+`checkpointing` (training: the local stage, and everything after the global attention product, are
+recomputed in backward, keeping only inputs that are kept anyway; on by default), `compile`
+(`torch.compile` of the processor's forward). The clamp keeps only its output for backward.
 
 Capture hook (Fig. 10, no cost when unset): `set_capture(model, fn)` makes every LGCAA processor call
 `fn(layer, stage, record)` with stage "local" / "global" / "output" and record = {"output": (B, N, C)
