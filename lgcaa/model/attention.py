@@ -268,7 +268,8 @@ class LGCAAProcessor(nn.Module):
     Built from the `Attention` it replaces: `dim` = query width, heads and head width as that layer.
     clamp: bound of the global stage's values (None: SD2-base's measured bound, `variants.CLAMP_BOUNDS`).
     output: "mlp" (Y = U + MLP(U), U = LayerNorm(G)) or "residual" (Y = G + MLP(U)); see the module docstring.
-    checkpointing: recompute the local stage and the output MLP in backward (training only).
+    checkpointing: recompute the local stage, and everything after the global attention product, in backward
+        (training only).
     compile: run the forward through `torch.compile` (built on first call).
     """
 
@@ -305,7 +306,7 @@ class LGCAAProcessor(nn.Module):
         self.compile = compile
         self._compiled: Callable[..., torch.Tensor] | None = None
 
-    # -- stages (window-major tokens throughout) ---------------------------------------------------------
+    # -- stages (window-major tokens from the local stage to the MLP) ------------------------------------
     def _global_projections(self, attn: Attention) -> tuple[nn.Linear, nn.Linear, nn.Linear, nn.Linear]:
         if self.variant.local:
             return self.global_q, self.global_k, self.global_v, self.global_out
@@ -326,8 +327,8 @@ class LGCAAProcessor(nn.Module):
         return z
 
     def _back(self, attn: Attention, h: torch.Tensor) -> torch.Tensor:
-        """Everything after it: merge heads, out-projection, clamp -> G; LayerNorm -> U; MLP -> Y. `h` is the
-        global attention product (B, heads, N, d), or Z (B, N, C) without a global stage."""
+        """Everything after the global attention product: merge heads, out-projection, clamp -> G; LayerNorm
+        -> U; MLP -> Y. `h` is that product (B, heads, N, d), or Z (B, N, C) without a global stage."""
         g = h
         if self.variant.global_:
             g = clamp_values(self._global_projections(attn)[3](_merge(h)), self.clamp)
