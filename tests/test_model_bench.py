@@ -93,3 +93,24 @@ def test_gpu_script_commands_parse(repo_root, flags):
         shapes = {(a.split("--tokens ")[1].split()[0], a.split("--batch ")[1].split()[0]) for a in lines if " attention " in a}
         assert {("4096", "1"), ("4096", "8"), ("1024", "1"), ("1024", "8")} <= shapes
         assert any("activations" in a and "--pretrained /w/sd2 --dino /w/dino" in a for a in lines)
+
+
+def test_metrics_random_init_builds_all_nine_without_files(tmp_path, monkeypatch):
+    """`lgcaa bench metrics --random-init`: every metric network is built with its real shape from an empty
+    weights folder (nothing read, nothing downloaded: downloads raise), so GPU scoring can be timed offline."""
+    import torch
+
+    from lgcaa.bench.metrics import CLIP_RN50, random_weights
+    from lgcaa.metrics.build import build_metric
+    from lgcaa.metrics.registry import METRICS
+
+    monkeypatch.setattr(torch.hub, "get_dir", lambda: str(tmp_path / "hub"))
+    built = {}
+    with random_weights():
+        for name in METRICS:
+            built[name] = build_metric(name, "cpu")
+    assert set(built) == set(METRICS) and len(built) == 9
+    clip = built["clipiqa"].net.clip_model[0]
+    assert clip.visual.attnpool.c_proj.out_features == CLIP_RN50["embed_dim"]
+    n_params = {n: sum(p.numel() for p in m.parameters()) for n, m in built.items()}
+    assert n_params["lpips"] == 2470848 and n_params["maniqa"] > 1e8  # AlexNet trunk + heads; ViT-B/8 + heads

@@ -81,6 +81,7 @@ def random_weights() -> Iterator[None]:
     from torch.nn.modules.module import _IncompatibleKeys
 
     import lgcaa.metrics.availability as availability
+    import lgcaa.metrics.build as build
 
     def no_load(*_args: Any, **_kwargs: Any) -> None:
         return None
@@ -111,6 +112,7 @@ def random_weights() -> Iterator[None]:
         mock.patch.object(timm, "create_model", create_model),
         mock.patch.object(scipy.io, "loadmat", loadmat),
         mock.patch.object(availability, "missing_reason", lambda *_a, **_k: None),
+        mock.patch.object(build, "missing_reason", lambda *_a, **_k: None),
         mock.patch("pyiqa.archs.clipiqa_arch.load", random_clip),
     ]
     for name, module in list(sys.modules.items()):
