@@ -70,7 +70,12 @@ def test_gradient_accumulation_matches_the_full_batch(tmp_path):
     train(cfg(steps=3, micro_batch=1), tmp_path / "acc", cpu=True, preview_count=0, log=lambda s: None)
     one, acc = curve(tmp_path / "one"), curve(tmp_path / "acc")
     for a, b in zip(one, acc):
-        assert a[0] == b[0] and a[1:] == pytest.approx(b[1:], rel=1e-5, abs=1e-7)
+        # losses to float rounding; the gradient norm looser: Adam's first steps move every parameter by about
+        # ±lr whatever its gradient's size, so gradient elements at rounding level (seen in the conditioning
+        # network and the DPACM conv, whose signs differ between one batch of 2 and two of 1) move apart by
+        # 2·lr, and the next gradient norm by ~1e-4 relative
+        assert a[0] == b[0] and a[1:5] == pytest.approx(b[1:5], rel=1e-5, abs=1e-7)
+        assert a[5] == pytest.approx(b[5], rel=1e-3)
     assert json.loads((tmp_path / "acc" / "train.json").read_text())["accumulation"] == 2
 
 
