@@ -23,6 +23,7 @@ from baselines.prerequisites import require_runnable
 from baselines.registry import effective_seed, get
 from lgcaa.errors import UserError
 from lgcaa.io import list_images, read_rgb, sha256_file, write_png
+from lgcaa.progress import track
 
 
 @dataclass(frozen=True)
@@ -38,7 +39,6 @@ class RunContext:
 def run_folder(name: str, lr_dir: str | Path, out_dir: str | Path, settings: dict[str, Any], threads: int = 1,
                weights: dict[str, Path] | None = None) -> dict[str, Any]:
     """Upscale every PNG of `lr_dir` into `out_dir` (same file names) in-process. Returns a summary dict."""
-    from tqdm import tqdm
 
     method = get(name)
     if method.make_upscaler is None:
@@ -48,7 +48,7 @@ def run_folder(name: str, lr_dir: str | Path, out_dir: str | Path, settings: dic
     upscale = method.make_upscaler(settings, threads, weights or {})
     scale = settings.get("scale", method.scale)
     t0, done = time.perf_counter(), 0
-    for path in tqdm(inputs, desc=name, mininterval=5):
+    for path in track(inputs, f"sr {name} on {lr_dir}", unit="images"):
         dest = out_dir / path.name
         if dest.exists():
             continue

@@ -8,3 +8,7 @@ every results path, method instance and job plan comes from `layout`.
 """
 
 __version__ = "0.1.0"
+
+from lgcaa.compat import quiet_unused_libraries
+
+quiet_unused_libraries()

@@ -1,5 +1,11 @@
 """The one place that patches third-party import problems. Call `import_basicsr()` instead of `import basicsr`.
 
+bitsandbytes: pyiqa 0.1.16 requires it (on every platform but macOS), so it is installed although the harness
+never uses it; diffusers' quantizer module imports it whenever it is installed, and its CPU backend then logs
+"Failed to load CPU gemm_4bit_forward from kernels-community" (an optional `kernels` package) at WARNING level,
+the first line of every training log. `quiet_unused_libraries()` — called when `lgcaa` is imported — raises
+that logger's threshold to ERROR; real errors still show.
+
 basicsr 1.4.2 (latest release) imports `torchvision.transforms.functional_tensor`, which torchvision
 removed in 0.17; upstream fixed this after the release. The module's only use in basicsr
 (`rgb_to_grayscale` in basicsr/data/degradations.py) is also in `torchvision.transforms.functional`,
@@ -8,8 +14,17 @@ so aliasing the old name to the new module before basicsr is imported is suffici
 
 from __future__ import annotations
 
+import logging
 import sys
 from types import ModuleType
+
+UNUSED_LIBRARY_LOGGERS = ("bitsandbytes",)
+
+
+def quiet_unused_libraries() -> None:
+    """Silence import-time warnings of libraries our dependencies pull in but we never call (see above)."""
+    for name in UNUSED_LIBRARY_LOGGERS:
+        logging.getLogger(name).setLevel(logging.ERROR)
 
 
 def import_basicsr() -> ModuleType:

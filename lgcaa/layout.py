@@ -133,6 +133,14 @@ class Layout:
     def table_record(self, table: str) -> str:
         return f"{self.results}/tables/{table}{RECORD}"
 
+    def headline_dir(self) -> str:
+        """The compact metrics `dvc metrics show` prints (dvc.yaml declares `results/headline`)."""
+        return f"{self.results}/headline"
+
+    def data_dvc_cache(self) -> str:
+        """Outcome of the step that commits a rebuilt data folder to DVC's cache."""
+        return f"{self.results}/data/dvc-cache.json"
+
     def report_dir(self) -> str:
         return f"{self.results}/report"
 

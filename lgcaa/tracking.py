@@ -1,23 +1,53 @@
-"""Job records and MLflow.
+"""Job records and their provenance; MLflow as a faithful mirror of them.
 
-Jobs never talk to MLflow directly: each writes a small `run.json` record next to its outputs (params,
-metrics, artifact paths). One `lgcaa mlflow-sync` job at the end of the DAG logs every record into the
-sqlite-backed MLflow store, idempotently (a record already logged, same content hash, is skipped). This
-keeps parallel jobs free of sqlite write contention and makes MLflow a faithful mirror of the files.
+Jobs never talk to MLflow directly: each writes a small `run.json` record next to its outputs with
+  - params, metrics, artifacts (files), tags, as before;
+  - `provenance`: the git commit and dirty flag of the code that ran, the command line, the job's real start and
+    end time (unix seconds), the host, and — when the job runs for a profile — the profile name, the sha256 of
+    its validated config and the metric protocol lock (`provenance_env`, set by the DAG for every job);
+  - `inputs`: the folders it read or wrote (LR, HR, SR, a dataset manifest), each with a content digest computed
+    once, when the record is written (`lgcaa.data.manifest.folder_digest`: the sha256 of `sha256sum *.png`);
+  - optionally `history` (a training run's metrics.jsonl: every logged step) and `links` (checkpoints and
+    weights left where they are, with their sha256).
+One `lgcaa mlflow-sync` job at the end of the DAG logs every record into the sqlite store, idempotently (a record
+already logged, same content hash, is skipped). That keeps parallel jobs free of sqlite write contention.
+
+In MLflow each record becomes a run of experiment `<profile>/<stage>` whose start and end are the job's, nested
+under one parent run per sync, named by the DAG target and time. Provenance lands in MLflow's own tags
+(`mlflow.source.git.commit`, `mlflow.source.name` = the command line), in `lgcaa.*` tags and in the run's
+description (`mlflow.note.content`, shown at the top of the run page). Artifact locations are stored relative
+to the project folder when the results folder is given relative to it, so a moved or copied tree keeps working
+(start `mlflow ui` in the project folder, as the README says). The empty "Default" experiment MLflow creates is
+deleted.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import math
+import os
 import platform
+import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from lgcaa.io import file_lock, write_json
+from lgcaa.io import file_lock, sha256_file, write_json
+from lgcaa.job import adopt, command_line, context, git_state, job_started
 
 RECORD_NAME = "run.json"
 VERSIONED_PACKAGES = ("lgcaa-harness", "torch", "pyiqa", "basicsr", "diffusers", "ncnn", "numpy", "pillow")
+
+# Provenance the DAG hands to every job through the environment (not params: provenance must not rerun jobs).
+ENV_PROFILE = "LGCAA_PROFILE"
+ENV_CONFIG_SHA256 = "LGCAA_CONFIG_SHA256"
+ENV_LOCK = "LGCAA_PROTOCOL_LOCK"
+ENV_TARGET = "LGCAA_DAG_TARGET"
+ENV_DAG_STARTED = "LGCAA_DAG_STARTED"
+
+
+# ------------------------------------------------------------------------------------------------ provenance
 
 
 def versions() -> dict[str, str]:
@@ -32,6 +62,82 @@ def versions() -> dict[str, str]:
     return out
 
 
+def experiment_name(stage: str, given: str | None = None) -> str:
+    """MLflow experiment of a job record: `given`, else `<profile>/<stage>` (the DAG's profile, or "adhoc" for a
+    command run by hand without one)."""
+    return given or f"{context(ENV_PROFILE) or 'adhoc'}/{stage}"
+
+
+def config_sha256(cfg: dict[str, Any]) -> str:
+    """sha256 of the validated profile config (canonical JSON)."""
+    return hashlib.sha256(json.dumps(cfg, sort_keys=True, separators=(",", ":"), default=str).encode()).hexdigest()
+
+
+def provenance_env(cfg: dict[str, Any], lock: str, target: str = "") -> dict[str, str]:
+    """The environment the DAG (workflow/rules/common.smk) gives every job: profile, config digest, lock."""
+    env = {ENV_PROFILE: str(cfg.get("profile", "")), ENV_CONFIG_SHA256: config_sha256(cfg), ENV_LOCK: lock}
+    if target:
+        env[ENV_TARGET] = target
+    env.setdefault(ENV_DAG_STARTED, os.environ.get(ENV_DAG_STARTED) or f"{time.time():.3f}")
+    return env
+
+
+def adopt_profile(cfg: dict[str, Any], lock: str | None = None) -> None:
+    """For a command run by hand with --config: record that profile unless the DAG already set one."""
+    adopt({k: v for k, v in provenance_env(cfg, lock or "").items() if k != ENV_DAG_STARTED})
+
+
+def provenance(started: float | None = None) -> dict[str, Any]:
+    git = git_state()
+    return {
+        "git_commit": git["commit"],
+        "git_dirty": git["dirty"],
+        "git_describe": git["describe"],
+        "command": command_line(),
+        "started": round(started if started is not None else job_started(), 3),
+        "ended": round(time.time(), 3),
+        "host": platform.node(),
+        "profile": context(ENV_PROFILE),
+        "config_sha256": context(ENV_CONFIG_SHA256),
+        "protocol_lock": context(ENV_LOCK),
+    }
+
+
+# ------------------------------------------------------------------------------------------------ inputs
+
+
+def dataset_input(name: str, path: str | Path, context: str, digest: dict[str, Any] | None = None) -> dict[str, Any]:
+    """A dataset the job read or wrote, with its content digest (computed now, once, unless the job already has
+    it: `digest` = {"sha256", "files", "from"}).
+
+    `path`: a folder of images (digest of its PNGs) or a dataset's manifest.json (digest of every file it lists,
+    i.e. `sha256sum hr/*.png lr/*.png | sha256sum` in the dataset folder)."""
+    from lgcaa.data.manifest import folder_digest, listing_digest
+
+    path = Path(path)
+    if digest is not None:
+        pass
+    elif path.name == "manifest.json":
+        files = json.loads(path.read_text()).get("files", {})
+        digest = {"sha256": listing_digest({k: v["sha256"] for k, v in files.items()}), "files": len(files),
+                  "from": "manifest"}
+    else:
+        digest = folder_digest(path)
+    return {"name": name, "path": str(path), "context": context, **digest}
+
+
+def weight_digest(path: str | Path, pinned: str | None = None) -> str:
+    """sha256 of a weight file: the pinned value when the file was verified against it on fetch, else hashed
+    ("folder" for a weights folder without a pin, "absent" when nothing is there)."""
+    path = Path(path)
+    if pinned:
+        return pinned
+    return sha256_file(path) if path.is_file() else ("folder" if path.is_dir() else "absent")
+
+
+# ------------------------------------------------------------------------------------------------ records
+
+
 def write_record(
     dest: str | Path,
     experiment: str,
@@ -40,21 +146,28 @@ def write_record(
     metrics: dict[str, float] | None = None,
     artifacts: list[str] | None = None,
     tags: dict[str, str] | None = None,
-    inputs: list[dict[str, str]] | None = None,
+    inputs: list[dict[str, Any]] | None = None,
+    *,
+    started: float | None = None,
+    history: str | Path | None = None,
+    links: dict[str, str] | None = None,
 ) -> Path:
-    """Write a job record. `artifacts` are paths (files) relative to the working directory. `inputs` are
-    datasets the job read, each {"name", "source" (its manifest.json), "context"}, logged with MLflow's
-    `log_inputs`."""
-    record = {
+    """Write a job record (see the module docstring). `artifacts` are files relative to the working directory;
+    `inputs` come from `dataset_input`; `started` defaults to the job's start (`note_command`)."""
+    record: dict[str, Any] = {
         "experiment": experiment,
         "run_name": run_name,
         "params": {**params, **{f"version.{k}": v for k, v in versions().items()}},
         "metrics": metrics or {},
         "artifacts": artifacts or [],
         "tags": tags or {},
+        "inputs": inputs or [],
+        "provenance": provenance(started),
     }
-    if inputs:
-        record["inputs"] = inputs
+    if history is not None:
+        record["history"] = str(history)
+    if links:
+        record["links"] = links
     write_json(dest, record)
     return Path(dest)
 
@@ -65,7 +178,10 @@ def record_key(record: dict[str, Any], path: str | Path) -> str:
 
 
 def tracking_uri(results_dir: str | Path) -> str:
-    return f"sqlite:///{Path(results_dir).resolve() / 'mlflow.db'}"
+    """sqlite URI of the store; relative (to the project folder, where jobs and `mlflow ui` run) when
+    `results_dir` is."""
+    p = Path(results_dir)
+    return f"sqlite:///{p.as_posix() if not p.is_absolute() else p}/mlflow.db"
 
 
 def open_store(results_dir: str | Path) -> Any:
@@ -83,82 +199,215 @@ def open_store(results_dir: str | Path) -> Any:
 
 
 def artifact_root(results_dir: str | Path) -> str:
-    return (Path(results_dir).resolve() / "mlflow-artifacts").as_uri()
+    return (Path(results_dir) / "mlflow-artifacts").as_posix()
 
 
-def record_inputs(record: dict[str, Any]) -> list[dict[str, str]]:
-    """The datasets of a record: its explicit "inputs", else any dataset manifest among its artifacts."""
+def read_history(path: str | Path, started: float) -> list[tuple[str, float, int, int]]:
+    """(metric, value, timestamp ms, step) for every finite number of every line of a metrics.jsonl.
+
+    Lines carry "step" and, from trainers that record it, "time" (unix seconds); without it the time is
+    reconstructed from `started` and the lines' seconds_per_step."""
+    out = []
+    clock = started
+    for line in Path(path).read_text().splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        clock += float(row.get("seconds_per_step", 0.0) or 0.0)
+        ts = int(1000 * float(row.get("time", clock)))
+        for k, v in row.items():
+            if k in ("step", "time") or isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                continue
+            out.append((k, float(v), ts, int(row["step"])))
+    return out
+
+
+def describe(record: dict[str, Any]) -> str:
+    """The run's description (markdown, shown at the top of its MLflow page): what ran, on what, from which code."""
+    p = record.get("provenance", {})
+    lines = [f"**Command** `{p.get('command', '?')}`", ""]
+    dirty = {True: "**dirty** (uncommitted changes)", False: "clean", None: "unknown"}[p.get("git_dirty")]
+    lines.append(f"**Code** git `{p.get('git_commit', 'unknown')}`, {dirty}")
+    if p.get("profile"):
+        lines.append(f"**Profile** `{p['profile']}` (config sha256 `{p.get('config_sha256', '')[:16]}`)")
+    if p.get("protocol_lock"):
+        lines.append(f"**Protocol lock** `{p['protocol_lock']}`")
+    if "started" in p:
+        t0, t1 = p["started"], p["ended"]
+        lines.append(f"**Job** {_iso(t0)} → {_iso(t1)} ({t1 - t0:.1f} s) on `{p.get('host', '?')}`")
+    lines = [ln + "  " for ln in lines]  # markdown line breaks
     if record.get("inputs"):
-        return list(record["inputs"])
-    return [{"name": record["params"].get("dataset", Path(a).parent.name), "source": a, "context": "build"}
-            for a in record.get("artifacts", []) if Path(a).name == "manifest.json"]
+        lines += ["", "| dataset | role | images | sha256 (of `sha256sum *.png`) | path |", "|---|---|---:|---|---|"]
+        lines += [f"| {i['name']} | {i['context']} | {i.get('files', '')} | `{i.get('sha256', '')}` | `{i['path']}` |"
+                  for i in record["inputs"]]
+    weights = {k: v for k, v in record.get("params", {}).items() if "sha256" in k and k.startswith("weights")}
+    links = record.get("links", {})
+    if weights or links:
+        lines += ["", "| weights / checkpoints | |", "|---|---|"]
+        lines += [f"| {k} | `{v}` |" for k, v in sorted(weights.items())]
+        lines += [f"| {k} | `{v}` |" for k, v in sorted(links.items())]
+    return "\n".join(lines)
 
 
-def log_dataset_inputs(run_id: str, inputs: list[dict[str, str]]) -> None:
-    """Log each dataset manifest as an MLflow dataset input of run `run_id` (digest = its sha256).
-
-    Uses the current tracking URI (set by the caller)."""
-    import warnings
-
-    import mlflow
-    from mlflow.data.dataset_source_registry import resolve_dataset_source
-    from mlflow.data.meta_dataset import MetaDataset
-
-    from lgcaa.io import sha256_file
-
-    present = [i for i in inputs if Path(i["source"]).is_file()]
-    if not present:
-        return
-    with mlflow.start_run(run_id=run_id):
-        for item in present:
-            src = Path(item["source"])
-            with warnings.catch_warnings():  # "can be interpreted in multiple ways": both are the local file
-                warnings.simplefilter("ignore", UserWarning)
-                source = resolve_dataset_source(src.resolve().as_uri())
-            ds = MetaDataset(source, name=item["name"], digest=sha256_file(src)[:16])
-            mlflow.log_input(ds, context=item.get("context", "input"))
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t).astimezone().isoformat(timespec="seconds")
 
 
-def sync_records(record_paths: list[str | Path], results_dir: str | Path, parent_name: str = "dag") -> dict[str, Any]:
+# ------------------------------------------------------------------------------------------------ MLflow
+
+
+class _Store:
+    """Experiments and per-experiment parent runs of one sync."""
+
+    def __init__(self, results_dir: str | Path, parent_name: str | None):
+        from mlflow.tracking import MlflowClient
+
+        self.results_dir = Path(results_dir)
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        self.uri = tracking_uri(results_dir)
+        self.client = MlflowClient(self.uri)
+        self.parent_name = parent_name
+        self.experiments: dict[str, str] = {}
+        self.parents: dict[str, str] = {}
+
+    def experiment(self, name: str) -> str:
+        if name not in self.experiments:
+            exp = self.client.get_experiment_by_name(name)
+            if exp is None:
+                location = f"{artifact_root(self.results_dir)}/{name}"
+                # the experiment kind makes MLflow 3's UI open it on the classic Runs view, not on GenAI traces
+                exp_id = self.client.create_experiment(name, artifact_location=location,
+                                                       tags={"mlflow.experimentKind": "custom_model_development"})
+                if not Path(location).is_absolute():
+                    self._keep_relative(exp_id, location)
+            else:
+                exp_id = exp.experiment_id
+            self.experiments[name] = exp_id
+        return self.experiments[name]
+
+    def _keep_relative(self, exp_id: str, location: str) -> None:
+        """MLflow resolves a relative artifact location against the current folder when it creates an
+        experiment; store it as given (relative to the project folder) so the tree can move. Runs created
+        afterwards inherit it; the client and `mlflow ui` resolve it against their working folder."""
+        import sqlite3
+
+        with sqlite3.connect(self.results_dir / "mlflow.db") as db:
+            db.execute("UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?", (location, int(exp_id)))
+
+    def parent(self, exp_id: str, records: list[dict[str, Any]]) -> str:
+        if exp_id not in self.parents:
+            started = min(r["provenance"]["started"] for r in records)
+            dag_started = float(os.environ.get(ENV_DAG_STARTED) or started)
+            name = self.parent_name or f"{os.environ.get(ENV_TARGET) or 'dag'} {_iso(dag_started)[:16].replace('T', ' ')}"
+            prov = records[0]["provenance"]
+            tags = {"lgcaa.kind": "dag-invocation", "mlflow.source.git.commit": prov["git_commit"],
+                    "lgcaa.profile": prov.get("profile", ""), "lgcaa.config_sha256": prov.get("config_sha256", "")}
+            run = self.client.create_run(exp_id, run_name=name, start_time=int(1000 * min(started, dag_started)),
+                                         tags={k: v for k, v in tags.items() if v})
+            self.parents[exp_id] = run.info.run_id
+        return self.parents[exp_id]
+
+    def close(self, ended: dict[str, float]) -> None:
+        for exp_id, rid in self.parents.items():
+            self.client.set_terminated(rid, end_time=int(1000 * ended[exp_id]))
+        default = self.client.get_experiment("0")
+        if default is not None and default.lifecycle_stage == "active" and not self.client.search_runs(["0"], max_results=1):
+            self.client.delete_experiment("0")  # MLflow's empty "Default" experiment
+
+
+def run_tags(record: dict[str, Any], path: str, key: str, parent_id: str) -> dict[str, str]:
+    p = record["provenance"]
+    tags = {
+        **{k: str(v) for k, v in record.get("tags", {}).items()},
+        "lgcaa.record_key": key,
+        "lgcaa.record": path,
+        "mlflow.parentRunId": parent_id,
+        "mlflow.source.type": "JOB",
+        "mlflow.source.name": p["command"][:5000],
+        "mlflow.source.git.commit": p["git_commit"],
+        "mlflow.note.content": describe(record)[:50000],
+        "lgcaa.git_commit": p["git_commit"],
+        "lgcaa.git_dirty": str(p["git_dirty"]).lower(),
+        "lgcaa.command": p["command"][:5000],
+        "lgcaa.host": p.get("host", ""),
+        "lgcaa.profile": p.get("profile", ""),
+        "lgcaa.config_sha256": p.get("config_sha256", ""),
+    }
+    if p.get("protocol_lock"):  # the profile's lock when the job ran; "lgcaa.lock" is a result's own lock
+        tags["lgcaa.protocol_lock"] = p["protocol_lock"]
+        tags.setdefault("lgcaa.lock", p["protocol_lock"])
+    tags.update({f"lgcaa.link.{k}": v for k, v in record.get("links", {}).items()})
+    return {k: v for k, v in tags.items() if v != ""}
+
+
+def _log_run(store: _Store, exp_id: str, parent_id: str, record: dict[str, Any], path: str, key: str) -> str:
+    from mlflow.entities import Dataset, DatasetInput, InputTag, Metric, Param
+
+    client, p = store.client, record["provenance"]
+    t0, t1 = int(1000 * p["started"]), int(1000 * p["ended"])
+    run = client.create_run(exp_id, run_name=record["run_name"], start_time=t0,
+                            tags=run_tags(record, path, key, parent_id))
+    rid = run.info.run_id
+    params = [Param(k, str(v)[:6000]) for k, v in record["params"].items()]
+    history = read_history(record["history"], p["started"]) if record.get("history") and Path(record["history"]).is_file() else []
+    in_history = {name for name, *_ in history}
+    metrics = [Metric(name, v, ts, step) for name, v, ts, step in history]
+    metrics += [Metric(k, float(v), t1, 0) for k, v in record["metrics"].items()
+                if k not in in_history and isinstance(v, (int, float)) and math.isfinite(float(v))]
+    for i in range(0, len(params), 100):
+        client.log_batch(rid, params=params[i:i + 100])
+    for i in range(0, len(metrics), 1000):
+        client.log_batch(rid, metrics=metrics[i:i + 1000])
+    datasets = [
+        DatasetInput(
+            Dataset(name=i["name"], digest=i["sha256"][:16], source_type="local",
+                    source=json.dumps({"uri": i["path"]}),
+                    profile=json.dumps({"sha256": i["sha256"], "images": i.get("files"), "digest_of": i.get("from")})),
+            tags=[InputTag("mlflow.data.context", i["context"])],
+        )
+        for i in record.get("inputs", []) if i.get("sha256")
+    ]
+    if datasets:
+        client.log_inputs(rid, datasets=datasets)
+    for art in record["artifacts"]:
+        if Path(art).is_file():
+            client.log_artifact(rid, art)
+    client.set_terminated(rid, end_time=t1)
+    return rid
+
+
+def sync_records(record_paths: list[str | Path], results_dir: str | Path, parent_name: str | None = None) -> dict[str, str]:
     """Log every record into MLflow (sqlite under results_dir); returns {record path: run id}.
 
-    Runs are nested under one parent run per sync (per DAG invocation) in each experiment; a record whose
-    key is already present in the store is not logged again (its existing run id is returned).
-    """
-    import mlflow
+    Runs are nested under one parent run per sync (per DAG invocation) in each experiment; a record whose key is
+    already in the store is not logged again (its existing run id is returned). Syncs are serialised with the
+    store's file lock (`open_store`): two at once would race creating the schema, an experiment or a parent run."""
+    Path(results_dir).mkdir(parents=True, exist_ok=True)
+    with file_lock(Path(results_dir).resolve() / ".mlflow.db.lock"):
+        return _sync(record_paths, _Store(results_dir, parent_name))
 
-    uri = tracking_uri(results_dir)
-    mlflow.set_tracking_uri(uri)
-    client = open_store(results_dir)
+
+def _sync(record_paths: list[str | Path], store: _Store) -> dict[str, str]:
+    loaded = [(path, json.loads(Path(path).read_text())) for path in sorted(map(str, record_paths))]
+    for path, record in loaded:  # a record written before provenance existed: its file time stands in
+        mtime = Path(path).stat().st_mtime
+        record.setdefault("provenance", {"git_commit": "unknown", "git_dirty": None, "command": "unknown",
+                                         "started": mtime, "ended": mtime})
     run_ids: dict[str, str] = {}
-    parents: dict[str, str] = {}
-    for path in sorted(map(str, record_paths)):
-        record = json.loads(Path(path).read_text())
+    todo: dict[str, list[tuple[str, dict[str, Any], str]]] = {}
+    for path, record in loaded:
         key = record_key(record, path)
-        exp_name = record["experiment"]
-        exp = client.get_experiment_by_name(exp_name)
-        exp_id = exp.experiment_id if exp else client.create_experiment(exp_name, artifact_location=f"{artifact_root(results_dir)}/{exp_name}")
-        found = client.search_runs([exp_id], filter_string=f"tags.`lgcaa.record_key` = '{key}'", max_results=1)
+        exp_id = store.experiment(record["experiment"])
+        found = store.client.search_runs([exp_id], filter_string=f"tags.`lgcaa.record_key` = '{key}'", max_results=1)
         if found:
             run_ids[path] = found[0].info.run_id
-            continue
-        if exp_id not in parents:
-            parent = client.create_run(exp_id, run_name=parent_name, tags={"lgcaa.kind": "dag-invocation"})
-            client.set_terminated(parent.info.run_id)
-            parents[exp_id] = parent.info.run_id
-        run = client.create_run(
-            exp_id, run_name=record["run_name"],
-            tags={**record["tags"], "lgcaa.record_key": key, "lgcaa.record": path, "mlflow.parentRunId": parents[exp_id]},
-        )
-        rid = run.info.run_id
-        for k, v in record["params"].items():
-            client.log_param(rid, k, str(v)[:6000])
-        for k, v in record["metrics"].items():
-            client.log_metric(rid, k, float(v))
-        for art in record["artifacts"]:
-            if Path(art).is_file():
-                client.log_artifact(rid, art)
-        log_dataset_inputs(rid, record_inputs(record))
-        client.set_terminated(rid)
-        run_ids[path] = rid
+        else:
+            todo.setdefault(exp_id, []).append((path, record, key))
+    ended: dict[str, float] = {}
+    for exp_id, items in todo.items():
+        parent = store.parent(exp_id, [r for _, r, _ in items])
+        for path, record, key in items:
+            run_ids[path] = _log_run(store, exp_id, parent, record, path, key)
+        ended[exp_id] = max(r["provenance"]["ended"] for _, r, _ in items)
+    store.close(ended)
     return run_ids

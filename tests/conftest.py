@@ -48,7 +48,7 @@ def one_torch_thread():
 # The one end-to-end DAG run
 # --------------------------------------------------------------------------------------------------------
 
-DAG_FILES = ("Snakefile", "dvc.yaml", "params.yaml")  # copied with workflow/ and results/paper/
+DAG_FILES = ("Snakefile", "dvc.yaml", "params.yaml", ".dvcignore")  # copied with workflow/ and results/paper/
 
 
 def dag_config() -> dict[str, Any]:

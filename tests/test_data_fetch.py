@@ -226,8 +226,19 @@ def test_cli_fetch_verify_list(server, tmp_path, capsys):
     listing = json.loads(capsys.readouterr().out)
     rows = {r["name"]: r for r in listing["registry"]}
     assert set(rows) == {"div2k-val", "realsr", "drealsr", "imagenet-test", "mini"}
-    assert listing["on_disk"] == {"realsr": {"pairs": 3, "lr": "released"}}
-    assert rows["realsr"]["on_disk"] == "3 pairs" and rows["realsr"]["digest"] == "recorded"
+    assert listing["on_disk"] == {"realsr": {"pairs": 3, "lr": "released", "from": "realsr"}}
+    assert rows["realsr"]["on_disk"] == "realsr (3 pairs)" and rows["realsr"]["digest"] == "recorded"
+    assert rows["mini"]["on_disk"] == "absent"
+    # a set built by `lgcaa data build-mini` under the profile's name counts as the registry's mini entry
+    (data / "mini-bicubic").mkdir()
+    (data / "mini-bicubic/manifest.json").write_text(json.dumps(
+        {"dataset": "mini-bicubic", "count": 2, "files": {}, "lr_kind": "bicubic", "crop": "centre",
+         "provenance": {"astronaut": "skimage"}}))
+    assert main(["data", "list", "--json", "--data-root", str(data)]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out)["registry"]}
+    assert rows["mini"]["on_disk"] == "mini-bicubic (2 pairs)" and rows["realsr"]["on_disk"] == "realsr (3 pairs)"
+    (data / "mini-bicubic/manifest.json").unlink()
+    (data / "mini-bicubic").rmdir()
     assert rows["div2k-val"]["on_disk"] == "absent" and rows["div2k-val"]["pairs"] == 3000
     (data / "realsr/lr/a.png").write_bytes(b"x")
     assert main(["data", "verify", "realsr", "--data-root", str(data)]) == 2

@@ -182,3 +182,24 @@ def test_rebuilt_mini_sets_match_the_repository_data_dvc(tmp_path):
         "rebuilt mini data differs from data.dvc; if the mini profile or the degradation changed on purpose, "
         "rebuild data/ (snakemake --forcerun data_mini ...) and run `dvc add data`"
     )
+
+
+def test_rebuilt_data_is_committed_to_the_dvc_cache_so_status_is_clean(dvc_repo):
+    """A fresh clone has data.dvc but no cache; the DAG rebuilds data/ byte-identically; its dvc-cache step makes
+    `dvc status` clean. A data folder that differs from data.dvc is left alone with the command to run."""
+    from lgcaa.data.dvc import cache_if_identical
+
+    _make_dataset(dvc_repo / "data")
+    _dvc(dvc_repo, "add", "data")
+    shutil.rmtree(dvc_repo / ".dvc/cache")  # as on a fresh clone, after the DAG rebuilt data/
+    recorded = (dvc_repo / "data.dvc").read_bytes()
+    assert "not in cache" in _dvc(dvc_repo, "status", "data.dvc").stdout
+    outcome = cache_if_identical(dvc_repo / "data")
+    assert outcome["status"] == "cached", outcome
+    assert "up to date" in _dvc(dvc_repo, "status", "data.dvc").stdout
+    assert (dvc_repo / "data.dvc").read_bytes() == recorded
+    assert cache_if_identical(dvc_repo / "data")["status"] == "up-to-date"
+    (dvc_repo / "data/realsr/extra.txt").write_text("not recorded")
+    outcome = cache_if_identical(dvc_repo / "data")
+    assert outcome["status"] == "modified" and "dvc add" in outcome["message"]
+    assert (dvc_repo / "data.dvc").read_bytes() == recorded

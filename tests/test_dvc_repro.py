@@ -9,6 +9,8 @@ import time
 
 import pytest
 
+from lgcaa.tables.export import HEADLINE_METRICS
+
 pytestmark = pytest.mark.slow
 
 
@@ -43,7 +45,14 @@ def test_dvc_repro_builds_tables_curve_and_report(dag_run):
 def test_dvc_metrics_and_plots_show(dag_run, tmp_path):
     out = dag_run.dvc("metrics", "show")
     assert out.returncode == 0, out.stderr
-    assert "mini-bicubic.bicubic.psnr" in out.stdout and "compare.not comparable" in out.stdout
+    lines = out.stdout.splitlines()
+    header = lines[0].split()
+    # the compact view: one column per headline metric that was scored, and the claims' verdict counts
+    assert header[0] == "Path" and {"psnr", "ssim", "claims"} <= set(header) <= {"Path", "claims", *HEADLINE_METRICS}
+    assert "results/headline/claims/supported.json" in {ln.split()[0] for ln in lines}
+    assert any(ln.startswith("results/headline/mini-bicubic/bicubic.json") for ln in lines)
+    assert not any("snakemake_timestamp" in ln for ln in lines)  # Snakemake's marker is .dvcignore'd
+    assert max(map(len, lines)) <= 120
     plots = dag_run.dvc("plots", "show", "-o", str(tmp_path / "plots_html"))
     assert plots.returncode == 0, plots.stderr
     page = (tmp_path / "plots_html" / "index.html").read_text()

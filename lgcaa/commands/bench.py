@@ -21,14 +21,18 @@ BENCHES: dict[str, str] = {
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="bench", metavar="NAME", required=True)
     for name, module in BENCHES.items():
-        sp = sub.add_parser(name)
-        sp.set_defaults(_bench_module=module)
         try:
-            importlib.import_module(module).add_arguments(sp)
+            mod = importlib.import_module(module)
         except ModuleNotFoundError as exc:
             if exc.name != module:
                 raise
-            sp.description = "(not implemented yet)"
+            sub.add_parser(name, help="(not implemented yet)", description="(not implemented yet)")
+            continue
+        summary = (mod.__doc__ or name).strip().split("\n\n")[0].replace("\n", " ")
+        summary = summary.split(": ", 1)[-1] if summary.startswith("`") else summary  # drop the `lgcaa bench X` prefix
+        sp = sub.add_parser(name, help=summary, description=summary)
+        sp.set_defaults(_bench_module=module)
+        mod.add_arguments(sp)
 
 
 def run(args: argparse.Namespace) -> int:

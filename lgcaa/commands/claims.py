@@ -22,7 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         if name == "evaluate":
             p.add_argument("--config", default=None, help="profile name or config file (default: mini)")
             p.add_argument("--record", default=None, help="write a job record (run.json) here")
-            p.add_argument("--experiment", default="claims", help="MLflow experiment of the job record")
+            p.add_argument("--experiment", default=None,
+                           help="MLflow experiment of the job record (default: <profile>/claims)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -61,9 +62,9 @@ def run(args: argparse.Namespace) -> int:
     c = counts(results)
     print(", ".join(f"{n} {v}" for v, n in c.items() if n))
     if args.record:
-        from lgcaa.tracking import write_record
+        from lgcaa.tracking import experiment_name, write_record
 
-        write_record(args.record, experiment=args.experiment, run_name="claims:§IV",
+        write_record(args.record, experiment=experiment_name("claims", args.experiment), run_name="claims:§IV",
                      params={"profile": cfg["profile"], "claims_file": str(args.claims), "n_boot": boot["n"],
                              "alpha": boot["alpha"], **record_params(results)},
                      metrics=record_metrics(results), artifacts=list(out.values()))

@@ -32,7 +32,7 @@ from lgcaa.data.subset import make_subset
 from lgcaa.errors import UserError
 from lgcaa.io import inside, write_json
 from lgcaa.layout import Layout
-from lgcaa.tracking import write_record
+from lgcaa.tracking import dataset_input, experiment_name, write_record
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -109,6 +109,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     _common(p)
     _record_args(p)
 
+    p = sub.add_parser("dvc-cache", help="(DAG step) commit a rebuilt data folder to DVC's cache when it equals "
+                                         "what its .dvc file records")
+    _common(p)
+    p.add_argument("--out", type=Path, default=None, help="write the outcome (JSON) here")
+
     p = sub.add_parser("compare", help="per-image PSNR between a regenerated and a released set's LR")
     p.add_argument("regenerated", type=Path, help="dataset folder with our regenerated LR")
     p.add_argument("released", type=Path, help="dataset folder with the released LR")
@@ -119,6 +124,7 @@ def run(args: argparse.Namespace) -> int:
     return {
         "build-mini": _build_mini, "list": _list, "fetch": _fetch, "verify": _verify,
         "regenerate": _regenerate, "compare": _compare, "subset": _subset, "folder": _folder,
+        "dvc-cache": _dvc_cache,
     }[args.action](args)
 
 
@@ -144,10 +150,14 @@ def _subset(args) -> int:
 
 
 def _write_record(args, params: dict, metrics: dict, artifacts: list[str]) -> None:
+    """The job record of a data step; the dataset it made (artifacts[0] is its manifest) is logged as two
+    MLflow datasets, its hr/ and lr/ folders, with their content digests (from the manifest)."""
     if args.record:
         name = params.get("dataset", "")
-        write_record(args.record, experiment=args.experiment, run_name=f"data:{name}", params=params,
-                     metrics=metrics, artifacts=artifacts)
+        folder = Path(artifacts[0]).parent
+        inputs = [dataset_input(f"{name}/{sub}", folder / sub, "output") for sub in ("hr", "lr") if (folder / sub).is_dir()]
+        write_record(args.record, experiment=experiment_name("data", args.experiment), run_name=f"data:{name}",
+                     params=params, metrics=metrics, artifacts=artifacts, inputs=inputs)
 
 
 def _mini_from_profile(args) -> None:
@@ -180,22 +190,23 @@ def _build_mini(args) -> int:
 def _list(args) -> int:
 
     lock = read_lock(args.data_root)
+    local = {}
+    for m in sorted(args.data_root.glob("*/manifest.json")):
+        info = json.loads(m.read_text())
+        local[m.parent.name] = {"pairs": info.get("count"), "lr": info.get("lr_kind", "?"),
+                                "from": registry_source(info, m.parent.name)}
     rows = []
     for spec in DATASETS.values():
-        manifest = args.data_root / spec.name / "manifest.json"
-        count = json.loads(manifest.read_text()).get("count") if manifest.is_file() else None
+        # a registry entry is on disk as every folder made from it (the mini entry as mini-bicubic, ...)
+        made = [f"{name} ({info['pairs']} pairs)" for name, info in local.items() if info["from"] == spec.name]
         digest = "pinned" if spec.pinned else ("recorded" if spec.archive in lock else "unpinned")
         rows.append({
             "name": spec.name, "title": spec.title, "pairs": spec.expected_count,
             "sizes": f"{spec.lr_size}->{spec.hr_size} x{spec.scale}", "lr": spec.lr,
             "archive": spec.archive or "-", "digest": digest if spec.archive else "-",
-            "on_disk": f"{count} pairs" if count is not None else "absent",
+            "on_disk": ", ".join(made) or "absent",
             "url": spec.urls[0] if spec.urls else "none (see notes)", "licence": spec.licence, "notes": spec.notes,
         })
-    local = {}
-    for m in sorted(args.data_root.glob("*/manifest.json")):
-        info = json.loads(m.read_text())
-        local[m.parent.name] = {"pairs": info.get("count"), "lr": info.get("lr_kind", "?")}
     if args.json:
         print(json.dumps({"registry": rows, "on_disk": local}, indent=2))
         return 0
@@ -208,9 +219,18 @@ def _list(args) -> int:
         if not DATASETS[r["name"]].urls:
             print(f"\n{r['name']}: {r['notes']}")
     print(f"\non disk under {args.data_root}/ (archive digests: {args.data_root / LOCK_NAME}):")
-    for name, info in local.items() or [("(none)", {"pairs": "-", "lr": "-"})]:
-        print(f"  {name}: {info['pairs']} pairs, LR {info['lr']}")
+    for name, info in local.items() or [("(none)", {"pairs": "-", "lr": "-", "from": "-"})]:
+        print(f"  {name}: {info['pairs']} pairs, LR {info['lr']}, from registry entry '{info['from']}'")
     return 0
+
+
+def registry_source(manifest: dict, folder: str) -> str:
+    """The registry entry a dataset folder was made from: recorded by fetch/regenerate ("source"), the mini entry
+    for sets built by `build-mini` (centre crops of the packaged photos), else the folder's own name."""
+    source = manifest.get("source")
+    if isinstance(source, dict) and source.get("registry"):
+        return source["registry"]
+    return "mini" if manifest.get("crop") == "centre" and "provenance" in manifest else folder
 
 
 def _fetch(args) -> int:
@@ -256,6 +276,7 @@ def _regenerate(args) -> int:
         how = "dvc"
     else:
         print(msg, file=sys.stderr)
+        print(f"next: regenerating {out}'s LR from {spec.name}'s HR (seed {args.seed})", file=sys.stderr)
         if args.hr_source is not None and spec.name == "imagenet-test":
             hr_files, loader = resshift_selection(args.hr_source, count=expected), resshift_hr
         else:
@@ -292,4 +313,15 @@ def _compare(args) -> int:
         write_json(args.out, report)
     summary = {k: v for k, v in report.items() if k != "per_image"}
     print(json.dumps(summary, indent=2))
+    return 0
+
+
+def _dvc_cache(args) -> int:
+    from lgcaa.data.dvc import cache_if_identical
+    from lgcaa.io import write_json
+
+    outcome = cache_if_identical(args.data_root)
+    if args.out:
+        write_json(args.out, outcome)
+    print(outcome["message"])
     return 0

@@ -20,7 +20,8 @@ from lgcaa.metrics.evaluate import DEFAULT_BATCH_PIXELS, evaluate, write_evaluat
 from lgcaa.metrics.memory import parse_bytes
 from lgcaa.metrics.registry import get
 from lgcaa.metrics.registry import names as metric_names
-from lgcaa.tracking import write_record
+from lgcaa.progress import Progress
+from lgcaa.tracking import dataset_input, experiment_name, write_record
 
 DEFAULT_METRICS = ",".join(metric_names())
 
@@ -45,8 +46,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--method", default="", help="method instance (recorded; with --config: which job)")
     parser.add_argument("--expected-count", type=int, default=None,
                         help="images the dataset should have; stored in the aggregate, checked by `lgcaa table`")
-    parser.add_argument("--experiment", default="eval", help="MLflow experiment of the job record")
-    parser.add_argument("--record", type=Path, default=None, help="write a job record (run.json) here")
+    parser.add_argument("--experiment", default=None, help="MLflow experiment of the job record (default: <profile>/eval)")
+    parser.add_argument("--record", type=Path, default=None, help="write a job record (run.json) here for `lgcaa mlflow-sync`")
 
 
 def resolve_device(device: str) -> str:
@@ -70,24 +71,30 @@ def run(args: argparse.Namespace) -> int:
     for m in metrics:
         get(m)  # unknown names fail before any work
     device = resolve_device(args.device)
-    ev = evaluate(args.sr_dir, args.hr_dir, metrics, device=device,
-                  batch_pixels=args.batch_pixels or DEFAULT_BATCH_PIXELS, workers=args.workers,
-                  max_memory=parse_bytes(args.max_memory) if args.max_memory else None)
+    label = f"eval {args.method or args.sr_dir.name} on {args.dataset or args.hr_dir.parent.name}"
+    with Progress(label, unit="scores") as bar:
+        ev = evaluate(args.sr_dir, args.hr_dir, metrics, device=device,
+                      batch_pixels=args.batch_pixels or DEFAULT_BATCH_PIXELS, workers=args.workers,
+                      max_memory=parse_bytes(args.max_memory) if args.max_memory else None, progress=bar)
     extra = {"dataset": args.dataset, "method": args.method, "sr_dir": str(args.sr_dir), "hr_dir": str(args.hr_dir),
              "expected_count": args.expected_count}
     if args.out:
         write_evaluation(args.out, ev, extra)
         if args.record:
             ok = {m: s["mean"] for m, s in ev.aggregate["metrics"].items() if s["status"] == "ok"}
+            dataset = args.dataset or args.hr_dir.parent.name
+            inputs = [dataset_input(f"{dataset}/sr/{args.method or args.sr_dir.name}", args.sr_dir, "sr", ev.digests["sr"]),
+                      dataset_input(f"{dataset}/hr", args.hr_dir, "hr", ev.digests["hr"])]
             write_record(
-                args.record, experiment=args.experiment, run_name=f"eval:{args.method}:{args.dataset}",
+                args.record, experiment=experiment_name("eval", args.experiment),
+                run_name=f"eval:{args.method}:{args.dataset}",
                 params={"method": args.method, "dataset": args.dataset, "lock": ev.aggregate["lock"],
                         "n_images": ev.aggregate["n_images"], "metrics": ",".join(metrics), "device": device,
-                        "images_sha256": ev.aggregate["images_sha256"],
                         **{f"missing.{m}": s["reason"] for m, s in ev.aggregate["metrics"].items() if s["status"] != "ok"}},
                 metrics={**ok, "eval_seconds": round(ev.timing["total_s"], 3)},
                 artifacts=[str(args.out / "per_image.csv"), str(args.out / "aggregate.json"), str(args.out / "lock.json")],
                 tags={"lgcaa.lock": ev.aggregate["lock"]},
+                inputs=inputs,
             )
     for m, s in ev.aggregate["metrics"].items():
         print(f"{m:8s} " + (f"{s['mean']:.4f}" if s["status"] == "ok" else f"missing: {s['reason']} (fix: {s['fix']})"))

@@ -22,7 +22,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("name", choices=NAMES, help="which figure")
     p.add_argument("--config", default=None, help="profile name or config file (default: mini)")
     p.add_argument("--record", default=None, help="write a job record (run.json) here")
-    p.add_argument("--experiment", default="figures", help="MLflow experiment of the job record")
+    p.add_argument("--experiment", default=None,
+                   help="MLflow experiment of the job record (default: <profile>/figures)")
     p = sub.add_parser("spec", help="print what a figure shows in a profile (JSON)")
     p.add_argument("name", choices=NAMES, help="which figure")
     p.add_argument("--config", default=None, help="profile name or config file (default: mini)")
@@ -54,10 +55,10 @@ def run(args: argparse.Namespace) -> int:
     files = paths(cfg, args.name)
     print(f"{args.name}: {files['png']} ({'drawn' if params.get('drawn') else 'message only'})")
     if args.record:
-        from lgcaa.tracking import write_record
+        from lgcaa.tracking import experiment_name, write_record
 
-        write_record(args.record, experiment=args.experiment, run_name=f"figure:{args.name}",
-                     params={k: v for k, v in params.items() if not isinstance(v, float)},
+        write_record(args.record, experiment=experiment_name("figures", args.experiment),
+                     run_name=f"figure:{args.name}", params={k: v for k, v in params.items() if not isinstance(v, float)},
                      metrics={k: v for k, v in params.items() if isinstance(v, float)},
                      artifacts=list(files.values()))
     return 0

@@ -10,7 +10,7 @@ from lgcaa.tracking import sync_records, tracking_uri
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("records", nargs="+", type=Path)
+    parser.add_argument("records", nargs="+", type=Path, help="job records (run.json files) written by the DAG's jobs")
     parser.add_argument("--results", type=Path, required=True, help="results folder holding mlflow.db")
     parser.add_argument("--out", type=Path, required=True, help="JSON map record -> MLflow run id")
 

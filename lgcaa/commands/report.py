@@ -13,6 +13,7 @@ import argparse
 from pathlib import Path
 
 from lgcaa.commands.args import add_config, add_record
+from lgcaa.report.links import DEFAULT_UI
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -20,11 +21,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("links", help="record path -> MLflow run URL (JSON) for the tables' links")
     p.add_argument("--runs", type=Path, required=True, help="runs.json written by lgcaa mlflow-sync")
     p.add_argument("--out", type=Path, required=True, help="output JSON")
-    p.add_argument("--ui", default="http://127.0.0.1:5000", help="MLflow UI base URL for links")
+    p.add_argument("--ui", default=DEFAULT_UI, help=f"MLflow UI base URL for links (default {DEFAULT_UI})")
     p = sub.add_parser("html", help="the self-contained HTML report of a profile")
     add_config(p)
     p.add_argument("--runs", type=Path, default=None, help="runs.json written by lgcaa mlflow-sync")
-    p.add_argument("--ui", default="http://127.0.0.1:5000", help="MLflow UI base URL for links")
+    p.add_argument("--ui", default=DEFAULT_UI, help=f"MLflow UI base URL for links (default {DEFAULT_UI})")
     p.add_argument("--tables", default="table1,table2,table3", help="tables to include, in order")
     add_record(p, "report")
 
@@ -51,16 +52,16 @@ def run(args: argparse.Namespace) -> int:
     write_text(out, render_report(parts))
     print(f"{out}: {out.stat().st_size // 1024} KiB, {len(parts.figures)} figures")
     if args.record:
-        from lgcaa.tracking import write_record
+        from lgcaa.tracking import dataset_input, experiment_name, write_record
 
         L = Layout.of(cfg)
         datasets = list(cfg["datasets"])
         write_record(
             args.record,
-            experiment=args.experiment,
+            experiment=experiment_name("report", args.experiment),
             run_name="report:html",
             params={"profile": cfg["profile"], "tables": ",".join(names), "figures": len(parts.figures)},
             artifacts=[str(out)],
-            inputs=[{"name": d, "source": L.manifest(d), "context": "report"} for d in datasets],
+            inputs=[dataset_input(d, L.manifest(d), "report") for d in datasets if Path(L.manifest(d)).is_file()],
         )
     return 0

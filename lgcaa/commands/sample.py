@@ -14,6 +14,7 @@ process; --run/--dataset/--method narrow them (the DAG's `sample` rule: one --da
 from __future__ import annotations
 
 import argparse
+import time
 from dataclasses import replace
 from pathlib import Path
 
@@ -22,7 +23,7 @@ from lgcaa.errors import UserError
 from lgcaa.io import sha256_file
 from lgcaa.layout import Layout, sample_jobs
 from lgcaa.model.mlflow_log import flatten
-from lgcaa.tracking import write_record
+from lgcaa.tracking import adopt_profile, dataset_input, experiment_name, write_record
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -37,17 +38,18 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                                          "job to run; one job: the name recorded (default: the run folder's name)")
     parser.add_argument("--steps", type=int, help="DDPM steps (default: the run's sample.steps)")
     parser.add_argument("--seed", type=int, help="base seed; each image uses a seed derived from it and its name")
-    parser.add_argument("--color-fix", choices=["none", "adain", "wavelet"])
+    parser.add_argument("--color-fix", choices=["none", "adain", "wavelet"],
+                        help="colour correction of the output towards the LR (default: the run's sample.color_fix)")
     parser.add_argument("--tile", type=int, help="tile size in output pixels (default: training crop size)")
-    parser.add_argument("--tile-overlap", type=int)
-    parser.add_argument("--batch-size", type=int)
-    parser.add_argument("--precision", choices=["fp32", "fp16", "bf16"])
+    parser.add_argument("--tile-overlap", type=int, help="overlap of neighbouring tiles in output pixels")
+    parser.add_argument("--batch-size", type=int, help="images (of the same size) sampled together")
+    parser.add_argument("--precision", choices=["fp32", "fp16", "bf16"], help="weights/activations dtype (default fp32)")
     parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 (default: cuda if available)")
     parser.add_argument("--pretrained", help="override the SD2-base folder/hub id recorded in the run")
     parser.add_argument("--dino", help="override the DINO folder/hub id recorded in the run")
     parser.add_argument("--threads", type=int, help="torch intra-op CPU threads (Snakemake: pass {threads})")
-    parser.add_argument("--record", type=Path, help="one job: write a job record (run.json) here")
-    parser.add_argument("--experiment", default="sr", help="MLflow experiment of the job records")
+    parser.add_argument("--record", type=Path, help="one job: write a job record (run.json) here for `lgcaa mlflow-sync`")
+    parser.add_argument("--experiment", default=None, help="MLflow experiment of the job records (default: <profile>/sr)")
 
 
 def _sample_settings(cfg, args: argparse.Namespace, steps: int | None, seed: int | None = None):
@@ -71,8 +73,7 @@ def _profile_jobs(args: argparse.Namespace) -> list[tuple]:
     if not jobs:
         raise UserError(f"{args.config}: no sampling job of model.runs matches --run {args.run or 'any'} --dataset "
                         f"{args.dataset or 'any'} --method {args.method or 'any'}")
-    if args.experiment == "sr":
-        args.experiment = f"{profile['profile']}/sr"
+    adopt_profile(profile)  # provenance (and the <profile>/sr experiment) of a run by hand
     return [(Path(layout.model_dir(j.run)), Path(layout.lr_dir(j.dataset)), Path(layout.sr_dir(j.dataset, j.instance)),
              j.steps, j.seed, j.instance, Path(layout.sr_record(j.dataset, j.instance)), j.dataset) for j in jobs]
 
@@ -95,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
         jobs = _profile_jobs(args)
     cache: dict[tuple[Path, str], tuple] = {}
     for run_dir, lr_dir, out, steps, seed, method, record_path, dataset in jobs:
+        started = time.time()
         precision = args.precision or "fp32"
         key = (Path(run_dir), precision)
         if key not in cache:
@@ -108,10 +110,15 @@ def run(args: argparse.Namespace) -> int:
                                       "method": method or Path(run_dir).name})
         if record_path is not None:
             params = flatten("", {k: v for k, v in record.items() if k not in ("seeds",)}, {})
-            write_record(record_path, args.experiment, f"{record['method']}/{dataset or Path(lr_dir).parent.name}",
+            dataset = dataset or Path(lr_dir).parent.name
+            write_record(record_path, experiment_name("sr", args.experiment), f"sample:{record['method']}:{dataset}",
                          params={**params, "dataset": dataset},
-                         metrics={"seconds_per_image": record["seconds_per_image"]},
+                         metrics={"seconds_per_image": record["seconds_per_image"], "seconds": record["seconds"]},
                          artifacts=[str(out / "sample.json")],
-                         tags={"method": record["method"], "lpips_backbone": record["lpips_backbone"]})
+                         tags={"method": record["method"], "lpips_backbone": record["lpips_backbone"]},
+                         inputs=[dataset_input(f"{dataset}/lr", lr_dir, "lr"),
+                                 dataset_input(f"{dataset}/sr/{Path(out).name}", out, "sr")],
+                         started=started if len(jobs) > 1 else None,  # one job: the whole process
+                         links={"weights": str(weights)})
         print(f"{out}: {record['images']} images, {sample.steps} steps, {record['seconds']} s")
     return 0

@@ -28,7 +28,7 @@ from lgcaa.config import load_config
 from lgcaa.errors import UserError
 from lgcaa.io import check_folder_path, write_json
 from lgcaa.layout import SETTINGS, Layout, beside, find_sr_job
-from lgcaa.tracking import write_record
+from lgcaa.tracking import dataset_input, experiment_name, write_record
 from lgcaa.weights.roots import cache_dir
 
 
@@ -48,8 +48,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--imports", type=Path, default=None,
                         help="without --config: imported outputs (default $LGCAA_IMPORTS_DIR or results/imports)")
     parser.add_argument("--threads", type=int, default=1, help="CPU threads of the method (Snakemake: {threads})")
-    parser.add_argument("--experiment", default="sr", help="MLflow experiment of the job record")
-    parser.add_argument("--record", type=Path, default=None, help="write a job record (run.json) here")
+    parser.add_argument("--experiment", default=None, help="MLflow experiment of the job record (default: <profile>/sr)")
+    parser.add_argument("--record", type=Path, default=None, help="write a job record (run.json) here for `lgcaa mlflow-sync`")
 
 
 @dataclass(frozen=True)
@@ -110,10 +110,14 @@ def run(args: argparse.Namespace) -> int:
             params["command"] = " ".join(summary["command"])
         if "import" in summary:
             params.update({f"import.{k}": v for k, v in summary["import"].items()})
+        params.update({f"weights.{w['file']}.sha256": w["sha256"] for w in summary.get("weights", [])})
+        dataset = r.dataset or r.lr_dir.parent.name
         write_record(
-            args.record, experiment=args.experiment, run_name=f"sr:{r.instance}:{r.dataset}", params=params,
+            args.record, experiment=experiment_name("sr", args.experiment), run_name=f"sr:{r.instance}:{r.dataset}",
+            params=params,
             metrics={k: v for k, v in summary.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
             artifacts=[str(settings_file)],
+            inputs=[dataset_input(f"{dataset}/lr", r.lr_dir, "lr"), dataset_input(f"{dataset}/sr/{r.instance}", r.out_dir, "sr")],
         )
     print(f"{r.out_dir}: {summary['n_images']} images ({summary['runner']}, {summary['n_computed']} computed, "
           f"{summary['seconds']:.1f}s)")

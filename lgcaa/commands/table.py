@@ -3,6 +3,7 @@
   lgcaa table spec NAME [--config PROFILE_OR_FILE]      the table's spec (entries, aggregates) as JSON
   lgcaa table render NAME [--config PROFILE_OR_FILE]    render from the evaluator's aggregates
   lgcaa table paper NAME [--paper DIR]                  the paper's cells of the table (checked)
+  lgcaa table headline [--config PROFILE_OR_FILE]       the compact metrics `dvc metrics show` prints
 
 `render` writes <results>/tables/NAME.{csv,md,tex,html,long.csv,compare.csv,compare.md,compare.html,
 metrics.json} (lgcaa.layout) from the profile's spec (lgcaa.tables.spec.build_spec); with --record it also
@@ -17,7 +18,8 @@ from pathlib import Path
 
 from lgcaa.commands.args import add_config, add_record
 from lgcaa.config import load_config
-from lgcaa.io import write_json, write_text
+from lgcaa.errors import UserError
+from lgcaa.io import atomic_dir, write_json, write_text
 from lgcaa.layout import TABLE_SUFFIXES, Layout
 from lgcaa.report.style import standalone
 from lgcaa.tables import compare, export
@@ -26,7 +28,7 @@ from lgcaa.tables.cells import load_table
 from lgcaa.tables.grid import build_grid
 from lgcaa.tables.paper import DEFAULT_DIR, PAPER_TABLES, load_paper
 from lgcaa.tables.spec import TABLE_NAMES, TableSpec, build_spec
-from lgcaa.tracking import write_record
+from lgcaa.tracking import experiment_name, write_record
 
 
 def _name(p: argparse.ArgumentParser) -> None:
@@ -47,15 +49,40 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config(p)
     _paper(p)
     p.add_argument("--links", type=Path, default=None, help="JSON {record: MLflow run URL} (lgcaa report links)")
-    add_record(p, "tables")
+    add_record(p, "report")
     p = sub.add_parser("paper", help="print the paper's cells of the table (shape-checked)")
     _name(p)
     _paper(p)
+    p = sub.add_parser("headline", help="write <results>/headline/: Table I's headline cells per dataset and method "
+                                        "and the claims' verdict counts, the compact view `dvc metrics show` prints")
+    add_config(p)
+
+
+def headline(cfg: dict) -> Path:
+    """Write the compact DVC metrics of a profile from its Table I metrics and (when evaluated) its claims."""
+    import csv
+    import io
+
+    layout = Layout.of(cfg)
+    table1 = Path(layout.table_file("table1", "metrics.json"))
+    if not table1.is_file():
+        raise UserError(f"{table1}: not found; render Table I first (lgcaa table render table1)")
+    claims_csv = Path(layout.claims_file("csv"))
+    claims = list(csv.DictReader(io.StringIO(claims_csv.read_text()))) if claims_csv.is_file() else None
+    out = Path(layout.headline_dir())
+    files = export.headline_files(json.loads(table1.read_text()), claims)
+    with atomic_dir(out) as tmp:
+        for rel, content in files.items():
+            write_json(tmp / rel, content)
+    return out
 
 
 def run(args: argparse.Namespace) -> int:
     if args.action == "spec":
         print(build_spec(load_config(args.config), args.name).to_json())
+    elif args.action == "headline":
+        out = headline(load_config(args.config))
+        print(f"{out}: {sum(1 for _ in out.rglob('*.json'))} metric files for `dvc metrics show`")
     elif args.action == "paper":
         df = load_paper(args.name, args.paper)
         print(df.drop(columns=["note"]).to_string(index=False))
@@ -95,7 +122,7 @@ def render(spec: TableSpec, layout: Layout, paper_dir: Path, links_json: Path | 
     if record:
         write_record(
             record,
-            experiment=experiment,
+            experiment=experiment_name("report", experiment),
             run_name=f"table:{name}",
             params={
                 "table": name,

@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from lgcaa.tracking import adopt_profile, experiment_name
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--config", default="mini", help="profile name or config file (default: mini)")
@@ -39,6 +41,7 @@ def run(args: argparse.Namespace) -> int:
 
         torch.set_num_threads(args.threads)
     profile = load_config(args.config)
+    adopt_profile(profile)
     section = profile.get("model")
     if section is None:
         raise UserError(f"{args.config}: the profile has no 'model' section; add one (see lgcaa/model/config.py)")
@@ -51,5 +54,5 @@ def run(args: argparse.Namespace) -> int:
             cfg = config_from_dict(apply_overrides(cfg.to_dict(), args.set), where=f"{args.config} --set")
         run_dir = args.out if args.out is not None else args.out_root / (name or "base")
         train(cfg, run_dir, run_name=name or run_dir.name, mlflow_uri=args.mlflow_uri, cpu=args.cpu,
-              preview_count=args.preview)
+              preview_count=args.preview, experiment=experiment_name("train"))
     return 0

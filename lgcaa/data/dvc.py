@@ -73,7 +73,7 @@ def _pull(out: Path) -> tuple[bool, str]:
     try:
         found = tracked_in_dvc(out)
     except Exception as exc:  # noqa: BLE001 -- any DVC config/remote/.dir problem: report, caller falls back
-        return False, f"dvc: cannot read the tracked listing ({exc.__class__.__name__}: {exc})"
+        return False, explain_failure(exc, repo_root(out.resolve().parent))
     if found is None:
         return False, f"dvc: {out} is not recorded in the workspace's .dvc files (data.dvc)"
     root, rel = found
@@ -96,3 +96,77 @@ def _pull(out: Path) -> tuple[bool, str]:
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return True, f"dvc: {rel} materialised from the DVC cache/remote"
+
+
+def remote_description(root: Path) -> str:
+    """'remote "storage" (../../lgcaa-dvc-storage, not found)' for the default remote, or 'no default remote'."""
+    import configparser
+
+    cfg = configparser.ConfigParser()
+    cfg.read([root / ".dvc" / "config", root / ".dvc" / "config.local"])
+    name = cfg.get("core", "remote", fallback="").strip()
+    if not name:
+        return "no default remote configured (dvc remote add -d NAME URL)"
+    section = next((s for s in (f"'remote \"{name}\"'", f'remote "{name}"') if cfg.has_section(s)), None)
+    url = cfg.get(section, "url", fallback="?").strip() if section else "?"
+    if "://" not in url:
+        where = (root / ".dvc" / url).resolve() if not Path(url).is_absolute() else Path(url)
+        return f'remote "{name}" ({url} = {where}, ' + ("present)" if where.exists() else "not found)")
+    return f'remote "{name}" ({url})'
+
+
+def explain_failure(exc: Exception, root: Path | None) -> str:
+    """One plain sentence for a DVC failure while reading data.dvc's listing (the usual one offline:
+    DataIndexDirError = the listing of data/ is neither in the local DVC cache nor on a reachable remote)."""
+    if root is None:
+        return "dvc: no DVC repository above the data folder"
+    if exc.__class__.__name__ == "DataIndexDirError":
+        return (f"dvc: data.dvc records data/, but its file listing is not in the local DVC cache and no DVC remote "
+                f"could provide it ({remote_description(root)}); not using DVC for this dataset")
+    return f"dvc: cannot read what data.dvc records ({exc.__class__.__name__}: {exc}); not using DVC for this dataset"
+
+
+def tracking_file(root: Path, folder: Path) -> Path | None:
+    """The `.dvc` file at the top of the repository whose single out is `folder` (e.g. data.dvc for data/)."""
+    import yaml
+
+    for dvcfile in sorted(p for p in root.glob("*.dvc") if p.is_file()):
+        outs = (yaml.safe_load(dvcfile.read_text()) or {}).get("outs", [])
+        if any((root / o.get("path", "")).resolve() == folder.resolve() for o in outs):
+            return dvcfile
+    return None
+
+
+def cache_if_identical(data_root: str | Path) -> dict[str, str]:
+    """Leave DVC's cache consistent with a data folder the DAG rebuilt: when `data_root` equals what its `.dvc`
+    file records (datasets rebuilt byte-identically, as the mini sets are), commit it to the local cache, so that
+    `dvc status` on a fresh clone does not report `not in cache`. A folder that differs is left alone and the
+    message says what to run. Returns {"status", "message"}; never raises for DVC problems."""
+    data_root = Path(data_root)
+    root = repo_root(data_root.resolve().parent) if data_root.exists() else None
+    if root is None:
+        return {"status": "no-dvc", "message": f"{data_root}: not inside a DVC repository; nothing to do"}
+    dvcfile = tracking_file(root, data_root)
+    if dvcfile is None:
+        return {"status": "untracked", "message": f"{data_root}: no .dvc file in {root} tracks it; nothing to do"}
+    rel = dvcfile.relative_to(root).as_posix()
+    try:
+        with _serialised(root), contextlib.chdir(root):  # DVC resolves outputs against the working folder
+            from dvc.repo import Repo
+
+            with Repo(str(root)) as repo:
+                changes = repo.status(targets=[rel])
+                states = {state for entry in changes.get(rel, []) if isinstance(entry, dict)
+                          for outs in entry.values() if isinstance(outs, dict) for state in outs.values()}
+                if not changes:
+                    return {"status": "up-to-date", "message": f"{rel}: data and DVC cache agree"}
+                if states != {"not in cache"}:
+                    return {"status": "modified", "message": (
+                        f"{rel}: {data_root} differs from what {rel} records ({', '.join(sorted(states))}); left "
+                        f"as is. To record the new state: dvc add {data_root.as_posix()} && git add {rel}")}
+                repo.commit(rel, force=True)
+    except Exception as exc:  # noqa: BLE001 -- DVC raises many types; the DAG goes on without the cache
+        return {"status": "failed", "message": f"{rel}: could not update the DVC cache ({exc.__class__.__name__}: "
+                                               f"{exc}); run `dvc commit {rel}` by hand"}
+    return {"status": "cached", "message": f"{rel}: {data_root} equals the recorded version; committed it to the "
+                                           "local DVC cache (dvc status is clean, dvc push can share it)"}

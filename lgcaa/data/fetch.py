@@ -29,6 +29,7 @@ from lgcaa.data.registry import DatasetSpec
 from lgcaa.download import download
 from lgcaa.errors import UserError
 from lgcaa.io import file_lock, harness_made, inside, publish_dir, sha256_file, write_json
+from lgcaa.progress import byte_progress
 
 LOCK_NAME = "archives.lock.json"
 
@@ -172,7 +173,8 @@ def fetch_archive(spec: DatasetSpec, data_root: Path, cache_dir: Path, url: str 
     errors = []
     for used in urls:
         try:
-            digest = download(used, dest, sha256=expected, size=spec.archive_size if spec.pinned else None)
+            digest = download(used, dest, sha256=expected, size=spec.archive_size if spec.pinned else None,
+                              progress=byte_progress(f"download {dest.name}"))
             break
         except UserError as exc:
             errors.append(f"{exc} [expected digest from: {source}]" if expected else str(exc))
@@ -242,6 +244,9 @@ def obtain_released(spec: DatasetSpec, data_root: str | Path, cache_dir: str | P
             notes.append(f"{out}: pulled from DVC but it does not verify ({why}); fetching from the source instead")
     for note in notes:
         print(note, file=sys.stderr)
+    if notes:
+        print(f"next: fetching {spec.name}'s archive from its source (download cache {cache_dir / 'downloads'})",
+              file=sys.stderr)
     archive, digest, used, checked = fetch_archive(spec, data_root, cache_dir, url, sha256)
     extra = {
         "source": {"registry": spec.name, "url": used, "archive": archive.name,

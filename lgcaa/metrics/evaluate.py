@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import contextlib
 import csv
-import hashlib
 import io
 import math
 import time
@@ -29,11 +28,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from lgcaa.data.manifest import folder_digest
 from lgcaa.errors import UserError
 from lgcaa.io import list_images, write_json, write_text
 from lgcaa.metrics.fid import fid_features, frechet_from_features
 from lgcaa.metrics.memory import available_bytes, plan_workers
 from lgcaa.metrics.tiled import TILE_PIXELS
+from lgcaa.progress import Progress
 
 DEFAULT_BATCH_PIXELS = 4 * 512 * 512  # 4 images of 512² per forward; 16 of 256²
 
@@ -47,6 +48,7 @@ class Evaluation:
     rows: list[tuple[str, str, float]]  # (image, metric, value), images sorted, metrics in request order
     aggregate: dict[str, Any]
     timing: dict[str, Any] = field(default_factory=dict)  # seconds; not written to aggregate.json (not reproducible)
+    digests: dict[str, dict[str, Any]] = field(default_factory=dict)  # {"sr"|"hr": folder_digest(...)}
 
 
 def paired_names(sr_dir: str | Path, hr_dir: str | Path) -> list[str]:
@@ -120,10 +122,12 @@ class _Chunk:
 
 def evaluate(sr_dir: str | Path, hr_dir: str | Path, metric_names: list[str], device: str = "cpu",
              batch_pixels: int = DEFAULT_BATCH_PIXELS, workers: int | None = None,
-             max_memory: int | None = None) -> Evaluation:
+             max_memory: int | None = None, progress: Progress | None = None) -> Evaluation:
     """Score every SR/HR pair with every available metric; see the module docstring. `max_memory`: bytes the
     workers may use (e.g. the job's allocation; never more than `lgcaa.metrics.memory.available_bytes`, the
     default).
+
+    `progress` (optional) counts image x metric scores as they finish (lgcaa.progress).
 
     Parallelism: `workers` threads each take a chunk (same-size images, <= batch_pixels), decode it and run
     every metric on it. On CPU torch's intra-op threads are set to 1 meanwhile (one core per worker; restored
@@ -164,11 +168,15 @@ def evaluate(sr_dir: str | Path, hr_dir: str | Path, metric_names: list[str], de
                                               min(n_workers, len(plan)), budget)
 
     t0 = time.perf_counter()
+    if progress is not None:
+        progress.note(f"{len(names)} image pairs; building {', '.join(runnable) or 'no'} metric model(s) on {device}")
     models = {m: get_model(m, device) for m in runnable}
     build_s = time.perf_counter() - t0
     device_lock = threading.Lock() if str(device).startswith("cuda") else None
     locks = {m: device_lock or (threading.Lock() if not specs[m].thread_safe else None) for m in runnable}
-    job = _ChunkJob(sr_dir, hr_dir, device, runnable, specs, models, locks)
+    job = _ChunkJob(sr_dir, hr_dir, device, runnable, specs, models, locks, progress)
+    if progress is not None:
+        progress.start(len(names) * len(runnable))
     with _intra_op_threads(None if str(device).startswith("cuda") else 1):
         if n_workers == 1:
             results = [job(b) for b in plan]
@@ -195,9 +203,12 @@ def evaluate(sr_dir: str | Path, hr_dir: str | Path, metric_names: list[str], de
         else:
             status[m] = _per_image_status(m, specs[m], {n: values[(n, m)] for n in names})
     proto = protocol(metric_names)
+    digests = {"sr": folder_digest(sr_dir), "hr": folder_digest(hr_dir)}
     aggregate = {
         "n_images": len(names),
-        "images_sha256": hashlib.sha256("\n".join(names).encode()).hexdigest()[:16],
+        # content digests of the scored folders (lgcaa.data.manifest.folder_digest: sha256 of `sha256sum *.png`)
+        "sr_sha256": digests["sr"]["sha256"],
+        "hr_sha256": digests["hr"]["sha256"],
         "lock": lock_hash(proto),
         "protocol": proto,
         "metrics": {m: status[m] for m in metric_names},
@@ -214,7 +225,7 @@ def evaluate(sr_dir: str | Path, hr_dir: str | Path, metric_names: list[str], de
         # over the workers
         "forward_wall_s": forward_total if str(device).startswith("cuda") else forward_total / n_workers,
     }
-    return Evaluation(rows=rows, aggregate=aggregate, timing=timing)
+    return Evaluation(rows=rows, aggregate=aggregate, timing=timing, digests=digests)
 
 
 def _per_image_status(m: str, spec: Any, values: dict[str, float]) -> dict[str, Any]:
@@ -242,6 +253,7 @@ class _ChunkJob:
     specs: dict[str, Any]
     models: dict[str, Any]
     locks: dict[str, Any]
+    progress: Progress | None = None
 
     def __call__(self, batch: list[str]) -> _Chunk:
         import contextlib
@@ -277,6 +289,8 @@ class _ChunkJob:
                         values.update({(n, m): v for n, v in zip(batch, vals)})
                     _sync(self.device)
                     forward_s[m] += time.perf_counter() - t0
+                if self.progress is not None:
+                    self.progress.update(len(batch))
         return _Chunk(values, fid, decode_s, to_device_s, forward_s)
 
 

@@ -22,6 +22,7 @@ import torch.nn.functional as F
 
 from lgcaa.errors import UserError
 from lgcaa.model.config import LGCAAConfig, SampleConfig, config_from_dict
+from lgcaa.progress import Progress
 
 PRECISION_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
@@ -173,7 +174,8 @@ def sample_folder(net, cfg: LGCAAConfig, lr_dir: Path, out_dir: Path, sample: Sa
         img = read_rgb(p)
         by_size.setdefault(img.shape, []).append((p, img))
     start = time.perf_counter()
-    with atomic_dir(out_dir, "sample.json") as tmp:
+    label = f"sample {(extra or {}).get('method', 'lgcaa')} on {lr_dir} ({sample.steps} steps)"
+    with atomic_dir(out_dir, "sample.json") as tmp, Progress(label, len(files), "images") as bar:
         for group in by_size.values():
             for i in range(0, len(group), sample.batch_size):
                 chunk = group[i : i + sample.batch_size]
@@ -182,6 +184,7 @@ def sample_folder(net, cfg: LGCAAConfig, lr_dir: Path, out_dir: Path, sample: Sa
                                    sample.tile_overlap, sample.color_fix)
                 for (p, _), img in zip(chunk, sr):
                     write_png(tmp / p.name, to_uint8(img))
+                bar.update(len(chunk))
         elapsed = time.perf_counter() - start
         record = {
             "images": len(files),

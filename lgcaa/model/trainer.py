@@ -32,7 +32,7 @@ from typing import Any
 import torch
 
 from lgcaa.errors import UserError
-from lgcaa.io import write_json, write_png
+from lgcaa.io import sha256_file, write_json, write_png
 from lgcaa.model.checkpoint import (
     fingerprint,
     latest_checkpoint,
@@ -42,10 +42,11 @@ from lgcaa.model.checkpoint import (
     write_config,
 )
 from lgcaa.model.config import LGCAAConfig
-from lgcaa.model.data import TrainPairs, micro_batches, sample_noise
+from lgcaa.model.data import TrainPairs, micro_batches, sample_noise, training_data_input
 from lgcaa.model.mlflow_log import MlflowRun, flatten
 from lgcaa.model.network import build_network, count_parameters, upsample_lr
 from lgcaa.model.sampler import super_resolve, to_uint8
+from lgcaa.progress import Progress
 from lgcaa.tracking import write_record
 
 WEIGHT_DTYPES = {"no": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
@@ -137,6 +138,8 @@ class Session:
     base_fp: str | None
     tracker: MlflowRun | None = None
     last: dict[str, float] = field(default_factory=dict)
+    experiment: str = "adhoc/train"  # MLflow experiment of the job record (and of the live run)
+    started: float = field(default_factory=time.time)  # unix time the job started (the record's start)
 
     @property
     def world(self) -> int:
@@ -278,7 +281,7 @@ def record_step(s: Session, done: int, end: int, sums: dict[str, float], grad_no
     due = done % tc.log_every == 0 or done == end
     if s.main:
         with s.metrics_path.open("a") as fh:
-            fh.write(json.dumps({"step": done, **s.last}, sort_keys=True) + "\n")
+            fh.write(json.dumps({"step": done, "time": round(time.time(), 3), **s.last}, sort_keys=True) + "\n")
         if s.tracker and due:
             s.tracker.log_metrics({k: v for k, v in s.last.items() if math.isfinite(v)}, done)
         if due:
@@ -317,12 +320,16 @@ def finish(s: Session, pairs: TrainPairs, seconds: float, preview_count: int | N
             "lpips_backbone": lpips_backbone,
             "parameters": count_parameters(model),
         })
+        weights = s.run_dir / "model.safetensors"
         write_record(
-            s.run_dir / "run.json", "lgcaa-train", s.run_name,
-            params=flatten("", {**s.cfg.to_dict(), **s.derived()}, {}),
-            metrics={k: v for k, v in s.last.items() if math.isfinite(v)},
+            s.run_dir / "run.json", s.experiment, s.run_name,
+            params={**flatten("", {**s.cfg.to_dict(), **s.derived()}, {}), "weights.model.sha256": sha256_file(weights)},
+            metrics={**{k: v for k, v in s.last.items() if math.isfinite(v)}, "seconds": summary["seconds"]},
             artifacts=[str(p) for p in (s.metrics_path, sample_png) if p],
             tags={"lpips_backbone": lpips_backbone, "arch": s.cfg.model.arch},
+            inputs=[training_data_input(tc)],
+            started=s.started, history=s.metrics_path,  # every logged step becomes MLflow metric history
+            links={"weights": str(weights), "checkpoints": str(s.run_dir / "checkpoints")},
         )
         write_json(s.run_dir / "train.json", summary)
     s.accelerator.wait_for_everyone()
@@ -331,17 +338,20 @@ def finish(s: Session, pairs: TrainPairs, seconds: float, preview_count: int | N
 
 def train(cfg: LGCAAConfig, run_dir: str | Path, *, run_name: str | None = None, mlflow_uri: str | None = None,
           cpu: bool = False, stop_after: int | None = None, preview_count: int | None = None,
-          log: Callable[[str], None] = print) -> dict[str, Any]:
+          log: Callable[[str], None] = print, experiment: str = "adhoc/train") -> dict[str, Any]:
     """Train (or resume) the run in `run_dir`. `stop_after`: return after that many optimizer steps as if
     killed (the checkpoints written so far stay). `preview_count` overrides train.preview_images.
+    `experiment`: MLflow experiment of the job record (and of the live run with `mlflow_uri`).
     Returns the summary written to train.json."""
+    started = time.time()
     run_dir = Path(run_dir)
     s = setup(cfg, run_dir, run_name or run_dir.name, cpu)
+    s.experiment, s.started = experiment, started
     start = resume(s, log)
     if isinstance(start, dict):
         return start
     if mlflow_uri and s.main:
-        s.tracker = MlflowRun(mlflow_uri, "lgcaa-train", s.run_name, run_dir,
+        s.tracker = MlflowRun(mlflow_uri, s.experiment, s.run_name, run_dir,
                               {**cfg.to_dict(), "derived": {**s.derived(), "source": s.model.source}})
     tc = cfg.train
     pairs = TrainPairs(tc)
@@ -351,10 +361,15 @@ def train(cfg: LGCAAConfig, run_dir: str | Path, *, run_name: str | None = None,
         torch.cuda.reset_peak_memory_stats(s.device)
     s.net.train()
     wall0 = time.perf_counter()
+    bar = Progress(f"train {s.run_name}", tc.steps, "steps", initial=start) if s.main else None
     for step in range(start, end):
         t0 = time.perf_counter()
         sums, grad_norm = train_step(s, batches, step)
         record_step(s, step + 1, end, sums, grad_norm, time.perf_counter() - t0, log)
+        if bar is not None:
+            bar.update()
+    if bar is not None:
+        bar.close()
     if end < tc.steps:  # simulated kill (tests) or partial budget
         return {"run_dir": str(run_dir), "step": end, "finished": False}
     return finish(s, pairs, time.perf_counter() - wall0, preview_count)

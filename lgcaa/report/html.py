@@ -70,6 +70,15 @@ def _figure_html(f: Figure) -> str:
             "</figure>")
 
 
+def mlflow_ui_command(tracking_uri: str, ui_url: str) -> str:
+    """The `mlflow ui` command serving `tracking_uri` at the host and port of `ui_url`."""
+    from urllib.parse import urlsplit
+
+    url = urlsplit(ui_url)
+    port = url.port or (443 if url.scheme == "https" else 80)
+    return f"mlflow ui --backend-store-uri {tracking_uri} --host {url.hostname or '127.0.0.1'} --port {port}"
+
+
 def render_report(p: ReportParts) -> str:
     e = html.escape
     out = [
@@ -90,9 +99,10 @@ def render_report(p: ReportParts) -> str:
     out.append('<nav class="toc">' + "".join(f'<a href="#{a}">{t}</a>' for a, t in toc) + "</nav>")
     if p.ui_url:
         out.append(
-            f'<p class="note">Each number links to the MLflow run of its evaluation. Start the UI from the project '
-            f"folder with <code>mlflow ui --backend-store-uri {e(p.tracking_uri)} --host 127.0.0.1 --port 5000</code> "
-            f"(links point to {e(p.ui_url)}).</p>"
+            f'<p class="note">Each number links to the MLflow run of its evaluation. Start the UI in the project '
+            f"folder with <code>{e(mlflow_ui_command(p.tracking_uri, p.ui_url))}</code> (links point to "
+            f"{e(p.ui_url)}; set <code>report.mlflow_ui</code> in the profile to use another address). MLflow 3 "
+            "opens on its GenAI view: choose an experiment, then the <i>Runs</i> tab.</p>"
         )
     out.append('<h2 id="claims">The paper\'s claims (§IV) on these numbers</h2>')
     out.append(p.claims or '<p class="note">No claims evaluated.</p>')

@@ -2,8 +2,8 @@
 
 The long CSV carries everything the displayed tables leave out: per-seed means, the seed t-interval, the
 bootstrap-over-images interval, N and its flag, the rank mark, the missing reason, the lock and the job
-records. The headline JSON (`dvc metrics show`) holds the means of the cells that are ok, and the compare
-verdict counts.
+records. The headline JSON (NAME.metrics.json) holds the means of the cells that are ok, and the compare
+verdict counts; `headline_files` turns Table I's into the compact view `dvc metrics show` prints.
 """
 
 from __future__ import annotations
@@ -104,4 +104,44 @@ def headline(t: LoadedTable, verdicts: dict[str, int] | None = None) -> dict[str
                 out.setdefault(e.dataset, {}).setdefault(e.method, {})[metric] = round(c.mean, 6)
     if verdicts is not None:
         out["compare"] = verdicts
+    return out
+
+
+# ------------------------------------------------------------------------------- compact DVC metrics (headline)
+
+VERDICTS = ("supported", "refuted", "inconclusive")
+# The columns of the compact view: the two fidelity metrics the paper's main claims rest on, the two full-reference
+# perceptual metrics (LPIPS is Fig. 8's axis) and NIQE, the no-reference metric that runs offline. The full nine
+# stay in the tables; five keep `dvc metrics show` within 120 columns.
+HEADLINE_METRICS = ("psnr", "ssim", "lpips", "dists", "niqe")
+
+
+def verdict_counts(claims: Any) -> dict[str, int]:
+    """{verdict: count} from a claims result: a list of claims, or {"claims": [...]}, each with a "verdict"."""
+    items = claims.get("claims", []) if isinstance(claims, dict) else claims
+    counts = {v: 0 for v in VERDICTS}
+    for c in items:
+        verdict = str(c.get("verdict", "")).lower()
+        counts[verdict] = counts.get(verdict, 0) + 1
+    return counts
+
+
+def headline_files(headline_json: dict[str, Any], claims: Any = None, digits: int = 4,
+                   metrics: tuple[str, ...] = HEADLINE_METRICS) -> dict[str, dict[str, Any]]:
+    """The compact metrics `dvc metrics show` prints: {relative path: content}.
+
+    One `<dataset>/<method>.json` per Table I row ({metric: mean} for the headline metrics that are ok, `digits`
+    decimals) and, when claims were evaluated, one `claims/<verdict>.json` ({"claims": count}) per verdict. DVC
+    prints one row per file and one column per key, so this reads as a long table — rows dataset/method, columns
+    metrics — instead of one ~67-column row per table."""
+    out: dict[str, dict[str, Any]] = {}
+    for dataset, methods in headline_json.items():
+        if dataset == "compare" or not isinstance(methods, dict):
+            continue
+        for method, values in methods.items():
+            kept = {m: round(float(values[m]), digits) for m in metrics if m in values}
+            if kept:
+                out[f"{dataset}/{method}.json"] = kept
+    if claims is not None:
+        out.update({f"claims/{v.replace(' ', '-')}.json": {"claims": n} for v, n in verdict_counts(claims).items()})
     return out

@@ -1,7 +1,7 @@
 """Render a `Grid` as CSV, Markdown, LaTeX (booktabs) or an HTML fragment.
 
 All four show the same cells: the mean, "± half-width" when k > 1 seeds, best in bold and second
-underlined, missing cells as "missing" with a numbered note (reason and fix), and cells with a flagged
+underlined (in Markdown: in _italics_, which every Markdown viewer renders), missing cells as "missing" with a numbered note (reason and fix), and cells with a flagged
 image count with a note. The footer (protocol lock, N, seeds, comparability) goes under every table.
 """
 
@@ -101,13 +101,13 @@ def to_markdown(grid: Grid) -> str:
         if mark == "best":
             s = f"**{s}**"
         elif mark == "second":
-            s = f"<u>{s}</u>"
+            s = f"_{s}_"  # markdown-native (an HTML <u> shows literally in MLflow's artifact viewer and plain text)
         return s + "".join(f"[^{i}]" for i in refs)
 
     body = _walk(grid, on_cell, notes)
     lines = [
         (
-            f"**{grid.title}** — best in **bold**, second <u>underlined</u> "
+            f"**{grid.title}** — best in **bold**, second in _italics_ "
             "(by each metric's direction: ↑ higher is better, ↓ lower is better)."
         ),
         "",

@@ -1,5 +1,6 @@
 # Config resolution and input functions. No logic beyond unpacking the validated config.
 import json
+import os
 import re
 import sys
 from pathlib import Path
@@ -27,6 +28,19 @@ else:
     if load_config(CONFIG_ARG) != CFG:
         raise UserError(f"{CONFIG_ARG}: --config overrides (or several --configfile) on top of this file would not "
                         "reach the jobs, which read the file; write the settings into one config file")
+
+# Provenance every job record carries (lgcaa.tracking): profile, config digest, protocol lock, the DAG target.
+# Handed over in the environment, not as params, so that provenance never makes Snakemake rerun a job.
+from lgcaa.metrics.lock import lock_hash, protocol
+from lgcaa.tracking import ENV_TARGET, provenance_env
+
+os.environ.update(provenance_env(CFG, lock_hash(protocol(CFG["metrics"]))))
+
+
+onstart:
+    # the targets are known once the DAG is built; MLflow names each sync's parent run by them and the start time
+    os.environ[ENV_TARGET] = " ".join(sorted(map(str, workflow.dag_settings.targets))) or "all"
+
 
 PY = sys.executable
 LGCAA = f"{PY} -m lgcaa"

@@ -189,3 +189,20 @@ rule data_folder:
     shell:
         "{LGCAA} data folder {wildcards.dataset} --lr-dir {params.lr_dir:q} --data-root {params.data_root}"
         " --experiment {params.experiment} --record {output.record} > {log} 2>&1 " + FAIL
+
+
+rule data_dvc_cache:
+    # After the data step: when data/ equals what data.dvc records (the mini sets are rebuilt byte-identically),
+    # commit it to DVC's local cache so that `dvc status` is clean; otherwise the log says what to run.
+    input:
+        [L.manifest(d) for d in DATASETS],
+    output:
+        L.data_dvc_cache(),
+    params:
+        data_root=DATA,
+    resources:
+        **LIGHT_RES,
+    log:
+        L.log("data", "dvc-cache"),
+    shell:
+        "{LGCAA} data dvc-cache --data-root {params.data_root} --out {output} > {log} 2>&1 " + FAIL

@@ -46,5 +46,7 @@ rule tables:
     input:
         [f for name in TABLE_NAMES for f in TABLE_FILES[name]],
         rules.figures.input,
+        HEADLINE_DIR,
+        rules.data_dvc_cache.output,
         L.report_file("index.html"),
         L.mlflow_file("published"),

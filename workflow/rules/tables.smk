@@ -12,6 +12,7 @@ TABLES_DIR = L.tables_dir()
 # checkout (results included) is the same job to Snakemake and reruns nothing
 PAPER = os.path.relpath(os.path.join(workflow.basedir, "results", "paper"))
 MLFLOW_UI = CFG.get("report", {}).get("mlflow_ui", "http://127.0.0.1:5000")
+HEADLINE_DIR = L.headline_dir()  # declared as the DVC metrics in dvc.yaml
 TABLE_FILES = {name: L.table_files(name) for name in TABLE_NAMES}
 
 
@@ -68,6 +69,23 @@ rule table:
     shell:
         "{LGCAA} table render {wildcards.table} --config {CONFIG_ARG}"
         " --paper {params.paper} --links {input.links} --record {output.record} --experiment {params.experiment}"
+        " > {log} 2>&1 " + FAIL
+
+
+rule headline:
+    # The compact metrics `dvc metrics show` prints: one small JSON per Table I dataset and method, and the number of
+    # the paper's claims per verdict (rule claims, workflow/rules/figures.smk).
+    input:
+        table=L.table_file("table1", "metrics.json"),
+        claims=L.claims_file("csv"),
+    output:
+        directory(HEADLINE_DIR),
+    resources:
+        **LIGHT_RES,
+    log:
+        L.log("tables", "headline"),
+    shell:
+        "{LGCAA} table headline table1 --metrics-json {input.table} --claims {input.claims} --out-dir {output}"
         " > {log} 2>&1 " + FAIL
 
 
