@@ -85,8 +85,7 @@ rule headline:
     log:
         L.log("tables", "headline"),
     shell:
-        "{LGCAA} table headline table1 --metrics-json {input.table} --claims {input.claims} --out-dir {output}"
-        " > {log} 2>&1 " + FAIL
+        "{LGCAA} table headline --config {CONFIG_ARG} > {log} 2>&1 " + FAIL
 
 
 rule table1:
