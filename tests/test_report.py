@@ -226,7 +226,8 @@ def test_numbers_link_to_mlflow_runs_and_datasets_are_logged_as_inputs(tmp_path,
     client = MlflowClient(tracking_uri(results))
     for rec in (data_rec, eval_rec):
         run = client.get_run(ids[str(rec)])
-        assert links[str(rec)] == f"http://127.0.0.1:8765/#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}"
+        assert links[str(rec)] == (f"http://127.0.0.1:8765/#/experiments/{run.info.experiment_id}/runs/{run.info.run_id}"
+                                   "?workflowType=machine_learning")
         (inp,) = run.inputs.dataset_inputs
         assert inp.dataset.name.startswith("ds-a")
         assert run.data.tags["mlflow.parentRunId"]  # nested under the sync's parent run

@@ -102,7 +102,8 @@ def render_report(p: ReportParts) -> str:
             f'<p class="note">Each number links to the MLflow run of its evaluation. Start the UI in the project '
             f"folder with <code>{e(mlflow_ui_command(p.tracking_uri, p.ui_url))}</code> (links point to "
             f"{e(p.ui_url)}; set <code>report.mlflow_ui</code> in the profile to use another address). MLflow 3 "
-            "opens on its GenAI view: choose an experiment, then the <i>Runs</i> tab.</p>"
+            "opens on its GenAI view: choose <i>Model training</i> at the top left for the runs, metrics and datasets "
+            "(the links open there).</p>"
         )
     out.append('<h2 id="claims">The paper\'s claims (§IV) on these numbers</h2>')
     out.append(p.claims or '<p class="note">No claims evaluated.</p>')

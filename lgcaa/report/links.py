@@ -15,7 +15,9 @@ DEFAULT_UI = "http://127.0.0.1:5000"
 
 
 def run_url(base: str, experiment_id: str, run_id: str) -> str:
-    return f"{base.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}"
+    """The run's page; `workflowType=machine_learning` opens MLflow 3's UI in its "Model training" mode (runs,
+    metrics, datasets) instead of its default GenAI mode."""
+    return f"{base.rstrip('/')}/#/experiments/{experiment_id}/runs/{run_id}?workflowType=machine_learning"
 
 
 def mlflow_links(runs_json: str | Path, base: str = DEFAULT_UI) -> dict[str, str]:
