@@ -58,6 +58,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_config(p)
 
 
+HEADLINE_RECORD = ".headline.json"  # marks the folder as the harness's (lgcaa.io.publish_dir); .dvcignore hides it
+
+
 def headline(cfg: dict) -> Path:
     """Write the compact DVC metrics of a profile from its Table I metrics and (when evaluated) its claims."""
     import csv
@@ -71,9 +74,10 @@ def headline(cfg: dict) -> Path:
     claims = list(csv.DictReader(io.StringIO(claims_csv.read_text()))) if claims_csv.is_file() else None
     out = Path(layout.headline_dir())
     files = export.headline_files(json.loads(table1.read_text()), claims)
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, HEADLINE_RECORD) as tmp:
         for rel, content in files.items():
             write_json(tmp / rel, content)
+        write_json(tmp / HEADLINE_RECORD, {"made_by": "lgcaa table headline", "from": [str(table1), str(claims_csv)]})
     return out
 
 
