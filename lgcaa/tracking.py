@@ -190,10 +190,11 @@ def open_store(results_dir: str | Path) -> Any:
     database: two syncs on a new store would otherwise race in the migration and one would die."""
     from mlflow.tracking import MlflowClient
 
-    uri = tracking_uri(results_dir)
     db = Path(results_dir).resolve() / "mlflow.db"
     with file_lock(db.parent / ".mlflow.db.lock"):
-        client = MlflowClient(uri)
+        # the connection uses the absolute path: MLflow caches stores by URI, so a relative URI opened earlier in
+        # this process from another folder would silently point at that folder's database
+        client = MlflowClient(tracking_uri(db.parent))
         client.search_experiments(max_results=1)  # the first access creates and migrates the schema
     return client
 

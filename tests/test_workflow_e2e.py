@@ -11,6 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from lgcaa.tracking import tracking_uri
+
 pytestmark = pytest.mark.slow
 
 
@@ -54,7 +56,7 @@ def test_every_job_is_an_mlflow_run(dag_run, monkeypatch):
     n_jobs = len(cfg["datasets"]) + 2 * len(sr_pairs(cfg)) + len(model_runs(cfg))  # data + sr + eval + training
     assert n_jobs == 2 + 2 * (4 + 4) + 1  # 2 baselines + lgcaa (2 seeds) on 2 sets
     assert len(runs_map["runs"]) == n_jobs
-    client = MlflowClient(runs_map["tracking_uri"])
+    client = MlflowClient(tracking_uri(dag_run.root / "results"))  # absolute: MLflow caches stores by URI
     runs = client.search_runs([e.experiment_id for e in client.search_experiments()],
                               filter_string="tags.`lgcaa.record_key` != ''")
     assert len({r.info.run_id for r in runs} & set(runs_map["runs"].values())) == n_jobs
@@ -84,7 +86,8 @@ def test_mlflow_provenance_can_be_audited(dag_run, monkeypatch):
     tmp = dag_run.root
     monkeypatch.chdir(tmp)  # the store and its artifact locations are relative to the project folder
     runs_map = json.loads((tmp / "results/mlflow/runs.json").read_text())
-    client = MlflowClient(runs_map["tracking_uri"])
+    assert runs_map["tracking_uri"] == "sqlite:///results/mlflow.db"  # relative: the tree can move
+    client = MlflowClient(tracking_uri(tmp / "results"))  # absolute: MLflow caches stores by URI
     experiments = client.search_experiments()
     names = {e.name for e in experiments}  # one scheme, <profile>/<stage>
     assert {"mini/data", "mini/sr", "mini/eval", "mini/train", "mini/report"} <= names
