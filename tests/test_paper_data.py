@@ -126,7 +126,7 @@ def test_every_value_appears_in_the_papers_table_rows_in_order():
     rows = [re.findall(r"\d+\.\d+", l) for l in lines[start + 2 : start + 8]]
     t3 = load_paper("table3", PAPER)
     assert [v for r in rows for v in r[2:]] == list(t3["value"])
-    assert [(r[0], r[1]) for r in rows] == list(dict.fromkeys(zip(t3["lambda_w"], t3["lambda_p"])))
+    assert [(r[0], r[1]) for r in rows] == list(dict.fromkeys(zip(t3["lambda_1"], t3["lambda_2"])))
 
 
 def test_baseline_provenance_quotes_our_transcription_and_says_whether_the_source_agrees():

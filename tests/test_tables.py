@@ -137,8 +137,8 @@ def synth_config(results: Path, comparable: bool = True) -> dict:
             "table3": {
                 "dataset": "ds-b",
                 "rows": [
-                    {"lambda_w": 2.0, "lambda_p": 0.3, "method": "lgcaa"},
-                    {"lambda_w": 1, "lambda_p": 0.1, "method": "v-l1"},
+                    {"lambda_p": 2.0, "lambda_w": 0.3, "method": "lgcaa"},
+                    {"lambda_p": 1, "lambda_w": 0.1, "method": "v-l1"},
                 ],
             },
             "compare": {"datasets": {"ds-b": "RealSR"}, "methods": {"gan": "realesrgan", "lgcaa": "lgcaa"}},
@@ -360,6 +360,13 @@ def test_tables_2_and_3_match_paper_cells_by_variant_and_lambda(synth):
     clip = r3[(("RealSR", "2.0", "0.3"), "clipiqa")]
     assert clip.paper == "65.92" and clip.paper_score == pytest.approx(0.6592)  # printed x100
     assert clip.ours == pytest.approx(0.66) and clip.verdict == "within"
+    # the paper's unnamed columns are read as (λ_p, λ_w); the other reading pairs the same run with another row
+    spec = build_spec(synth, "table3")
+    assert spec.row_headers == ("λ_p", "λ_w") and spec.entries[0].paper == {"dataset": "RealSR", "lambda_1": "2.0", "lambda_2": "0.3"}
+    other = copy.deepcopy(synth)
+    other["tables"]["table3"]["columns"] = ["lambda_w", "lambda_p"]
+    spec = build_spec(other, "table3")
+    assert spec.row_headers == ("λ_w", "λ_p") and spec.entries[0].paper == {"dataset": "RealSR", "lambda_1": "0.3", "lambda_2": "2.0"}
 
 
 def test_mini_profile_says_not_comparable_for_every_cell(synth):

@@ -52,7 +52,12 @@ _T2_ROWS = (
     ("RealSR", "DPACM", "wasserstein"),
     ("RealSR", "DPACM", "dpacm"),
 )
-_T3_ROWS = tuple(("RealSR", w, p) for w in ("2.0", "1.0") for p in ("0.1", "0.2", "0.3"))
+_T3_ROWS = tuple(("RealSR", a, b) for a in ("2.0", "1.0") for b in ("0.1", "0.2", "0.3"))
+# Table III's two weight columns lost their headers: `lambda_1`, `lambda_2` are the printed columns, in order.
+# Which loss weight each is (`tables.table3.columns`): the first column moves LPIPS, the second does not
+# (docs/interpretation.md), so by default lambda_1 = λ_p (LPIPS), lambda_2 = λ_w (Wasserstein-1).
+TABLE3_READINGS: tuple[tuple[str, str], ...] = (("lambda_p", "lambda_w"), ("lambda_w", "lambda_p"))
+TABLE3_COLUMNS: tuple[str, str] = TABLE3_READINGS[0]
 
 PAPER_TABLES: dict[str, PaperTable] = {
     "table1": PaperTable(
@@ -72,7 +77,7 @@ PAPER_TABLES: dict[str, PaperTable] = {
     "table3": PaperTable(
         "table3",
         "Table III: loss weights (RealSR)",
-        ("dataset", "lambda_w", "lambda_p"),
+        ("dataset", "lambda_1", "lambda_2"),
         ("psnr", "ssim", "lpips", "musiq", "clipiqa", "dists", "maniqa", "fid", "niqe"),
         _T3_ROWS,
     ),

@@ -8,7 +8,8 @@ agree by construction. Config fields read here (all optional except `tables.tabl
     tables.table1: {"datasets": [...], "methods": [...]}
     tables.table2: {"dataset": D, "rows": [{"module": "LGCAA", "variant": "local", "method": M}, ...],
                     "paper_dataset": "RealSR"}    # optional; default: tables.compare.datasets[D]
-    tables.table3: {"dataset": D, "rows": [{"lambda_w": 2.0, "lambda_p": 0.1, "method": M}, ...]}  # idem
+    tables.table3: {"dataset": D, "rows": [{"lambda_p": 2.0, "lambda_w": 0.1, "method": M}, ...],
+                    "columns": ["lambda_p", "lambda_w"]}  # which weight each of the paper's columns is
     tables.curves: {"dataset": D, "series": [{"label": "LGCAA", "points": [{"steps": 30, "method": M}, ...]}]}
     tables.compare: {"datasets": {ours: paper dataset}, "methods": {ours: paper method}, "tolerances": {...},
                      "spread_fraction": 0.25}
@@ -34,7 +35,7 @@ from lgcaa.errors import UserError
 from lgcaa.layout import Layout, seed_instances
 from lgcaa.metrics.registry import DEFAULT_TOLERANCES
 from lgcaa.model.variants import ATTENTION_VARIANTS
-from lgcaa.tables.paper import PAPER_TABLES
+from lgcaa.tables.paper import PAPER_TABLES, TABLE3_COLUMNS
 
 TABLE_NAMES = tuple(PAPER_TABLES)  # table1, table2, table3
 DEFAULT_BOOTSTRAP = {"n": 1000, "seed": 0, "level": 0.95}
@@ -210,10 +211,20 @@ def _table2_entry(cfg: dict[str, Any], ds: str, pds: str | None, r: dict[str, An
                   group=r["module"])
 
 
+_LAMBDA_NAMES = {"lambda_w": "λ_w", "lambda_p": "λ_p"}
+
+
+def _table3_columns(cfg: dict[str, Any]) -> tuple[str, str]:
+    """Which weight each of the paper's two printed Table III columns is (`tables.table3.columns`)."""
+    return tuple(cfg.get("tables", {}).get("table3", {}).get("columns", TABLE3_COLUMNS))
+
+
 def _table3_entry(cfg: dict[str, Any], ds: str, pds: str | None, r: dict[str, Any]) -> Entry:
-    lw, lp = repr(float(r["lambda_w"])), repr(float(r["lambda_p"]))
-    paper = {"dataset": pds, "lambda_w": lw, "lambda_p": lp} if pds else None
-    return _entry(cfg, ds, r["method"], f"λw={lw}, λp={lp}", paper=paper, row=(lw, lp), key=(lw, lp))
+    columns = _table3_columns(cfg)
+    first, second = repr(float(r[columns[0]])), repr(float(r[columns[1]]))
+    paper = {"dataset": pds, "lambda_1": first, "lambda_2": second} if pds else None
+    label = f"{_LAMBDA_NAMES[columns[0]]}={first}, {_LAMBDA_NAMES[columns[1]]}={second}"
+    return _entry(cfg, ds, r["method"], label, paper=paper, row=(first, second), key=(first, second))
 
 
 _ROW_ENTRY = {"table2": _table2_entry, "table3": _table3_entry}
@@ -243,6 +254,9 @@ def build_spec(cfg: dict[str, Any], name: str) -> TableSpec:
     if name not in _TABLES:
         raise UserError(f"unknown table {name!r}; known: {', '.join(TABLE_NAMES)}")
     title, layout, row_headers, key_headers, empty = _TABLES[name]
+    if name == "table3":  # the headers follow the reading of the paper's columns
+        key_headers = _table3_columns(cfg)
+        row_headers = tuple(_LAMBDA_NAMES[c] for c in key_headers)
     t = cfg.get("tables", {}).get(name, {})
     profile = cfg["profile"]
     if name == "table1":  # the paper's columns, then any other metric the profile evaluates (a registry addition)
