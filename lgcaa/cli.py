@@ -32,6 +32,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "claims": ("lgcaa.commands.claims", "check the paper's claims (results/paper/claims.yaml) on reproduced numbers"),
     "weights": ("lgcaa.commands.weights", "list, fetch and verify weight files"),
     "baselines": ("lgcaa.commands.baselines", "list baselines and import published outputs"),
+    "prepare-backbone": ("lgcaa.commands.prepare", "pre-train the tiny backbone (VAE, UNet) on held-out offline photos"),
     "train": ("lgcaa.commands.train", "train LGCAA or an ablation variant"),
     "sample": ("lgcaa.commands.sample", "sample SR outputs with a trained LGCAA checkpoint"),
     "bench": ("lgcaa.commands.bench", "performance benchmarks that print JSON ratios"),

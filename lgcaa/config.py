@@ -20,6 +20,7 @@ from lgcaa.errors import UserError
 from lgcaa.io import check_name
 from lgcaa.metrics.registry import METRICS
 from lgcaa.model.config import DPACM_VARIANTS
+from lgcaa.model.schema import section_schema as model_section_schema
 from lgcaa.model.variants import ATTENTION_VARIANTS
 from lgcaa.tables.paper import PAPER_TABLES
 
@@ -52,6 +53,8 @@ def _fill(node: Any, enums: dict[str, list[str]]) -> None:
     if isinstance(node, dict):
         if "x-lgcaa-enum" in node:
             node["enum"] = enums[node["x-lgcaa-enum"]]
+        if node.get("x-lgcaa-settings") == "model":
+            node.update(model_section_schema())
         if node.get("x-lgcaa-settings") == "baselines":
             node["properties"] = _baseline_settings()
         for value in node.values():

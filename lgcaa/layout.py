@@ -8,6 +8,7 @@ Paths (`Layout`): every file and folder under the profile's `paths.results` (and
     <results>/sr/<dataset>/<instance>/*.png                   SR outputs (+ .run.json, .settings.json, .missing.json)
     <results>/metrics/<dataset>/<instance>/{aggregate.json,per_image.csv,lock.json,run.json}
     <results>/models/<run>/{train.json,run.json,...}          LGCAA trainings
+    <results>/backbone/{vae,unet,scheduler,prepare.json,run.json}  tiny backbone pre-trained for them (model.prepare)
     <results>/tables/<table>.<suffix>, <results>/report/...   tables, curves, the HTML report
     <results>/figures/<figure>.{png,pdf,csv}, <results>/claims/claims.*   figures, the paper's claims checked
     <results>/mlflow/{runs,links,published}.json              MLflow sync maps
@@ -119,6 +120,16 @@ class Layout:
 
     def train_record(self, run: str) -> str:
         return f"{self.model_dir(run)}/run.json"
+
+    def backbone_dir(self) -> str:
+        """The tiny backbone pre-trained by `lgcaa prepare-backbone` (profiles with `model.prepare`)."""
+        return f"{self.results}/backbone"
+
+    def backbone_done(self) -> str:
+        return f"{self.backbone_dir()}/prepare.json"
+
+    def backbone_record(self) -> str:
+        return f"{self.backbone_dir()}/run.json"
 
     # tables, report, MLflow, logs ------------------------------------------------------------------------
     def tables_dir(self) -> str:

@@ -8,6 +8,7 @@ import torch
 from scipy.stats import wasserstein_distance
 
 from lgcaa.errors import UserError
+from lgcaa.model.config import ModelConfig
 from lgcaa.model.dpacm import DPACM_TERMS, DPACMProjection, build_lpips, dpacm_losses, total_loss, wasserstein1
 
 
@@ -59,14 +60,22 @@ def test_lpips_pretrained_missing_weights_names_file_and_fix(tmp_path, monkeypat
     assert str(tmp_path / "checkpoints" / "alexnet-owt-7be5be79.pth") in msg and "download.pytorch.org" in msg
 
 
+@pytest.mark.parametrize("w1_on", ["latent", "embedding"])
 @pytest.mark.parametrize("variant", list(DPACM_TERMS))
-def test_dpacm_variants_and_eq4(variant):
+def test_dpacm_variants_and_eq4(variant, w1_on):
+    cfg = ModelConfig(dpacm=variant, w1_on=w1_on)
     lp = build_lpips("random (offline)") if "lpips" in DPACM_TERMS[variant] else None
     proj = DPACMProjection(8)
     rgb = proj(torch.randn(2, 8, 8, 8), (64, 64))
     assert rgb.shape == (2, 3, 64, 64)
-    terms = dpacm_losses(rgb, torch.rand(2, 3, 64, 64) * 2 - 1, variant, lp)
+    hr = torch.rand(2, 3, 64, 64) * 2 - 1
+    x0, z0 = torch.randn(2, 4, 16, 16), torch.randn(2, 4, 16, 16)
+    terms = dpacm_losses(cfg, hr, rgb, (x0, z0), lp)
     assert set(terms) == set(DPACM_TERMS[variant])
+    if "wasserstein" in terms:  # between the latents or between the projection and the HR image
+        expected_w1 = wasserstein1(x0, z0) if w1_on == "latent" else wasserstein1(rgb, hr)
+        assert torch.equal(terms["wasserstein"], expected_w1)
     terms["mse"] = torch.tensor(0.5)
-    expected = 0.5 + 2.0 * float(terms.get("wasserstein", torch.tensor(0.0)).detach()) + 0.3 * float(terms.get("lpips", torch.tensor(0.0)).detach())
-    assert total_loss(terms, 2.0, 0.3).detach().item() == pytest.approx(float(expected), rel=1e-6)
+    expected = 0.5 + 0.3 * float(terms.get("wasserstein", torch.tensor(0.0)).detach()) + 2.0 * float(terms.get("lpips", torch.tensor(0.0)).detach())
+    assert total_loss(terms, 0.3, 2.0).detach().item() == pytest.approx(float(expected), rel=1e-6)
+    assert (ModelConfig().lambda_p, ModelConfig().lambda_w) == (2.0, 0.3)  # Table III's (2.0, 0.3) cell, λ_p first

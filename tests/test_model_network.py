@@ -24,7 +24,8 @@ def batch(b: int = 2, size: int = 64, seed: int = 0):
     g = torch.Generator().manual_seed(seed)
     hr = torch.rand(b, 3, size, size, generator=g)
     lr = torch.nn.functional.interpolate(hr, scale_factor=0.25, mode="area")
-    lat = (b, 4, size // 8, size // 8)
+    f = ModelConfig().preset.vae_factor
+    lat = (b, 4, size // f, size // f)
     return hr, lr, torch.randn(lat, generator=g), torch.randn(lat, generator=g), torch.randint(0, 1000, (b,), generator=g)
 
 
@@ -47,9 +48,78 @@ def test_every_variant_runs_forward_and_backward(attention, dpacm):
     assert all(p.grad is not None for p in trainable if p.grad is not None)
     assert sum(int(p.grad is not None) for p in trainable) > 0
     assert all(p.grad is None for p in net.parameters() if not p.requires_grad)
-    if dpacm != "none":  # the DPACM conv and the conditioning network receive gradient from its losses
+    if dpacm in ("perceptual", "dpacm"):  # LPIPS on the DPACM conv reaches it and the conditioning network
         assert net.dpacm_proj.conv.weight.grad.abs().sum() > 0
         assert net.controlnet.controlnet_cond_embedding.conv_in.weight.grad.abs().sum() > 0
+    assert (net.dpacm_proj is None) == (dpacm in ("none", "wasserstein"))  # latent W1 needs no projection
+
+
+def _grads_of(net: LGCAANet, loss: torch.Tensor) -> dict[str, float]:
+    net.zero_grad(set_to_none=True)
+    loss.backward()
+    groups = {
+        "unet_attention": [p for m in net.unet_trainable_modules() for p in m.parameters()],
+        "controlnet_copy": [p for n, p in net.controlnet.named_parameters()
+                            if not n.startswith(("controlnet_cond_embedding", "controlnet_down_blocks", "controlnet_mid_block"))],
+        "conditioning_network": list(net.controlnet.controlnet_cond_embedding.parameters()),
+        "dino_proj": list(net.condition.proj.parameters()),
+        "dpacm_proj": list(net.dpacm_proj.parameters()) if net.dpacm_proj is not None else [],
+    }
+    return {k: sum(float(p.grad.abs().sum()) for p in ps if p.grad is not None) for k, ps in groups.items()}
+
+
+def test_w1_readings_reach_the_parameters_they_should():
+    """model.w1_on: "latent" = W1(x̂₀, z₀) trains the denoiser (UNet attention, ControlNet, DINO projection), not
+    the DPACM conv; "embedding" = W1(projected embedding, HR) trains only the DPACM conv and the conditioning
+    network. LPIPS always goes through the projection."""
+    torch.manual_seed(0)
+    latent = build_network(tiny(w1_on="latent"))
+    with torch.no_grad():  # open the zero convs so gradient can flow back into the ControlNet copy
+        for m in [*latent.controlnet.controlnet_down_blocks, latent.controlnet.controlnet_mid_block]:
+            m.weight.normal_(0, 0.1)
+    g = _grads_of(latent, latent(*batch())["wasserstein"])
+    assert g["unet_attention"] > 0 and g["controlnet_copy"] > 0 and g["conditioning_network"] > 0 and g["dino_proj"] > 0
+    assert g["dpacm_proj"] == 0
+
+    embedding = build_network(tiny(w1_on="embedding"))
+    g = _grads_of(embedding, embedding(*batch())["wasserstein"])
+    assert g["dpacm_proj"] > 0 and g["conditioning_network"] > 0
+    assert g["unet_attention"] == 0 and g["controlnet_copy"] == 0 and g["dino_proj"] == 0
+
+    g = _grads_of(latent, latent(*batch())["lpips"])
+    assert g["dpacm_proj"] > 0 and g["conditioning_network"] > 0 and g["unet_attention"] == 0
+
+
+def test_latent_w1_compares_the_predicted_x0_with_z0():
+    net = build_network(tiny(dpacm="wasserstein"))
+    hr, lr, latent_noise, noise, t = batch()
+    z0 = net.encode(hr, latent_noise)
+    z_t = net.scheduler.add_noise(z0, noise, t)
+    assert torch.allclose(net.predicted_x0(noise, z_t, t), z0, atol=1e-4)  # ε̂ = ε gives x̂₀ = z₀ exactly
+
+
+def test_unet_trainable_added_freezes_every_existing_unet_module():
+    """IV-A: "We freeze the existing modules of the UNet": only LGCAA's own parameters train in the UNet."""
+    net = build_network(tiny(unet_trainable="added"))
+    trainable = [n for n, p in net.unet.named_parameters() if p.requires_grad]
+    assert trainable and all(".processor." in n for n in trainable)
+    assert not any(p.requires_grad for n, p in net.unet.named_parameters() if ".to_q." in n or ".to_out." in n)
+    standard = build_network(tiny(unet_trainable="added", attention="standard"))
+    assert not any(p.requires_grad for p in standard.unet.parameters())
+    assert all(p.requires_grad for p in standard.controlnet.parameters())
+
+
+def test_dino_sees_the_lr_or_the_hr_in_training():
+    hr, lr, latent_noise, noise, t = batch()
+    seen = {}
+    for reading in ("lr", "hr"):
+        net = build_network(tiny(dino_input=reading, dpacm="none"))
+        with torch.no_grad():
+            handle = net.condition.register_forward_pre_hook(lambda _m, args, r=reading: seen.__setitem__(r, args[0]))
+            net(hr, lr, latent_noise, noise, t)
+            handle.remove()
+    assert torch.equal(seen["hr"], hr)
+    assert torch.allclose(seen["lr"], torch.nn.functional.interpolate(lr, size=hr.shape[-2:], mode="bicubic").clamp(0, 1))
 
 
 def test_trainable_set_is_the_papers(lgcaa_net):
@@ -62,7 +132,7 @@ def test_trainable_set_is_the_papers(lgcaa_net):
         sum(p.numel() for p in net.controlnet.parameters())
         + n_attn
         + sum(p.numel() for p in net.condition.proj.parameters())
-        + sum(p.numel() for p in net.dpacm_proj.parameters())
+        + sum(p.numel() for p in net.dpacm_proj.parameters())  # LPIPS needs it (dpacm "dpacm")
     )
     expected_frozen = (
         sum(p.numel() for p in net.vae.parameters())
@@ -136,7 +206,7 @@ def test_missing_sd2_weights_give_layout_and_command(tmp_path):
 
 def test_loads_a_diffusers_folder(tmp_path):
     """The pretrained path: save a (tiny-shaped) diffusers folder, load it through the SD2 loader."""
-    from lgcaa.model.backbone import build_random, load_sd2
+    from lgcaa.model.backbone import build_random, load_pretrained
     from lgcaa.model.presets import ARCH_PRESETS
 
     preset = ARCH_PRESETS["tiny"]
@@ -146,11 +216,11 @@ def test_loads_a_diffusers_folder(tmp_path):
     from diffusers import DDPMScheduler
 
     DDPMScheduler.from_config(preset.scheduler).save_pretrained(tmp_path / "scheduler")
-    loaded = load_sd2(str(tmp_path), preset)
+    loaded = load_pretrained(str(tmp_path), preset)
     assert torch.equal(loaded.unet.conv_in.weight, bb.unet.conv_in.weight)
     assert loaded.scheduler_config["prediction_type"] == "epsilon"
-    with pytest.raises(UserError, match="does not match SD2-base"):
-        load_sd2(str(tmp_path), ARCH_PRESETS["sd2-base"])
+    with pytest.raises(UserError, match="does not match the sd2-base preset"):
+        load_pretrained(str(tmp_path), ARCH_PRESETS["sd2-base"])
 
 
 def test_tiny_build_is_deterministic():

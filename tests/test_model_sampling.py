@@ -147,3 +147,47 @@ def test_sample_cli_single_job_and_profile_plan(run_dir, lr_dir, tmp_path):
     assert json.loads((out / "main" / "sample.json").read_text())["steps"] == 3
     record = json.loads((out / "main-2steps.run.json").read_text())
     assert record["experiment"] == "mini/sr" and record["params"]["steps"] == "2" and record["params"]["dataset"] == "mini-bicubic"
+
+
+def test_start_point_lr_is_seesrs_noised_lr_latent(run_dir):
+    """SeeSR's `--start_point lr`: the VAE latent of the bicubic-upsampled LR, noised to `start_step` with the
+    scheduler's add_noise; DDPM timesteps above start_step are skipped. "noise" starts from N(0, I)."""
+    from lgcaa.model.backbone import scheduler_from_config
+    from lgcaa.model.network import upsample_lr
+    from lgcaa.model.sampler import load_trained, start_latents, super_resolve
+
+    net, _ = load_trained(run_dir)
+    control = upsample_lr(torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(1)), (64, 64))
+    sched = scheduler_from_config(net.scheduler_config)
+    gens = lambda: [torch.Generator().manual_seed(s) for s in (3, 4)]  # noqa: E731
+    noise = start_latents(net, control, gens(), sched, "noise", 999, 64, 0)
+    lr_start = start_latents(net, control, gens(), sched, "lr", 999, 64, 0)
+    g = gens()
+    eps = torch.cat([torch.randn((1, *noise.shape[1:]), generator=x) for x in g])
+    n = torch.cat([torch.randn((1, *noise.shape[1:]), generator=x) for x in g])
+    with torch.no_grad():
+        dist = net.vae.encode(control * 2 - 1).latent_dist
+    z_lr = (dist.mean + dist.std * n) * net.vae.config.scaling_factor
+    assert torch.equal(noise, eps * sched.init_noise_sigma)
+    assert torch.allclose(lr_start, sched.add_noise(z_lr, eps, torch.tensor([999, 999])), atol=1e-6)
+
+    calls = []
+    original = net.denoise
+    net.denoise = lambda z, t, c, e: (calls.append(int(t[0])), original(z, t, c, e))[1]
+    try:
+        super_resolve(net, torch.rand(1, 3, 16, 16), 4, [0], 10, 64, 0, start_point="lr", start_step=500)
+        assert calls and max(calls) <= 500 and len(calls) < 10
+        calls.clear()
+        super_resolve(net, torch.rand(1, 3, 16, 16), 4, [0], 10, 64, 0, start_point="noise")
+        assert len(calls) == 10
+    finally:
+        net.denoise = original
+
+
+def test_sample_json_records_the_start_point(run_dir, lr_dir, tmp_path):
+    from lgcaa.model.sampler import load_trained, sample_folder
+
+    net, cfg = load_trained(run_dir)
+    rec = sample_folder(net, cfg, lr_dir, tmp_path / "noise", replace(cfg.sample, start_point="noise"))
+    assert rec["start_point"] == "noise" and rec["start_step"] == 999
+    assert cfg.sample.start_point == "lr"  # the default: SeeSR's

@@ -23,11 +23,13 @@ def test_paper_training_cost_is_iterations_times_batch_over_the_h200_rate():
     cfg = resolve_run(load_config("paper")["model"], "lgcaa")
     est = train_estimate(cfg)
     assert est.device == "gpu" and est.rate.measured
-    assert est.seconds == pytest.approx(150_000 * 192 / 24.921)
-    assert 320 < est.hours < 322  # ≈ 13.4 GPU-days on one H200
-    # halving the crop side quarters the pixels, hence the cost
-    half = resolve_run({**load_config("paper")["model"], "train": {"hr_size": 256}}, None)
-    assert train_estimate(half).seconds == pytest.approx(train_estimate(resolve_run(load_config("paper")["model"], None)).seconds / 4)
+    # measured at 512² crops; the paper profile trains on 256² crops (LDM's size): a quarter of the pixels
+    assert cfg.train.hr_size == 256
+    assert est.seconds == pytest.approx(150_000 * 192 / 24.921 / 4)
+    assert 80 < est.hours < 81  # ≈ 3.3 GPU-days on one H200
+    # doubling the crop side quadruples the pixels, hence the cost
+    double = resolve_run({**load_config("paper")["model"], "train": {"hr_size": 512}}, None)
+    assert train_estimate(double).seconds == pytest.approx(train_estimate(resolve_run(load_config("paper")["model"], None)).seconds * 4)
 
 
 def test_sampling_scales_with_images_and_steps():
@@ -146,7 +148,7 @@ def test_plan_command_prints_costs_and_missing_inputs_and_fails_offline(tmp_path
                          cwd=tmp_path, check=False)
     assert res.returncode == 1, res.stderr
     out = res.stdout
-    assert out.count("\ntrain ") == 14 and "\nsample " in out
+    assert out.count("\ntrain ") == 13 and "\nsample " in out
     total = next(line for line in out.splitlines() if line.startswith("total:"))
     assert "GPU-hours" in total and "CPU-hours" in total
     assert "train/sd2-base/gpu: 24.9 samples/s" in out and "— measured:" in out and "— extrapolated:" in out

@@ -65,6 +65,12 @@ def test_every_job_is_an_mlflow_run(dag_run, monkeypatch):
     assert ev.data.metrics["psnr"] > 15
     arts = [a.path for a in client.list_artifacts(ev.info.run_id)]
     assert "per_image.csv" in arts
+    # the training run carries every reading switch of docs/interpretation.md as a param
+    train = [r for r in runs if r.data.params.get("model.w1_on")][0]
+    p = train.data.params
+    assert (p["model.w1_on"], p["model.unet_trainable"], p["model.dino_input"]) == ("latent", "attention", "lr")
+    assert (p["train.crop"], p["train.hflip"], p["sample.start_point"]) == ("ldm", "False", "lr")
+    assert p["model.lambda_p"] == "2.0" and p["model.lambda_w"] == "0.3"
 
 
 def _digest(folder: Path) -> str:

@@ -107,7 +107,8 @@ def measure(arch: str = "tiny", pretrained: str | None = None, dino: str | None 
     import torch
 
     from lgcaa.model.attention import set_capture
-    from lgcaa.model.config import ARCH_PRESETS, ModelConfig
+    from lgcaa.model.config import ModelConfig
+    from lgcaa.model.presets import ARCH_PRESETS
     from lgcaa.model.network import build_network, upsample_lr
     from lgcaa.model.sampler import PRECISION_DTYPES
 

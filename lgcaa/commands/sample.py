@@ -40,6 +40,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, help="base seed; each image uses a seed derived from it and its name")
     parser.add_argument("--color-fix", choices=["none", "adain", "wavelet"],
                         help="colour correction of the output towards the LR (default: the run's sample.color_fix)")
+    parser.add_argument("--start-point", choices=["lr", "noise"],
+                        help="where DDPM starts: SeeSR's noised LR latent (lr) or pure noise (default: the run's sample.start_point)")
     parser.add_argument("--tile", type=int, help="tile size in output pixels (default: training crop size)")
     parser.add_argument("--tile-overlap", type=int, help="overlap of neighbouring tiles in output pixels")
     parser.add_argument("--batch-size", type=int, help="images (of the same size) sampled together")
@@ -55,7 +57,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def _sample_settings(cfg, args: argparse.Namespace, steps: int | None, seed: int | None = None):
     over = {
         "steps": steps if steps is not None else args.steps,
-        "seed": seed if seed is not None else args.seed, "color_fix": args.color_fix, "tile": args.tile, "tile_overlap": args.tile_overlap,
+        "seed": seed if seed is not None else args.seed, "color_fix": args.color_fix, "start_point": args.start_point, "tile": args.tile, "tile_overlap": args.tile_overlap,
         "batch_size": args.batch_size, "precision": args.precision,
     }
     sample = replace(cfg.sample, **{k: v for k, v in over.items() if v is not None})

@@ -4,6 +4,9 @@
   lgcaa train --config mini --run lgcaa-attn-local --run lgcaa-attn-global --out-root results/models
   accelerate launch -m lgcaa train --config paper --run lgcaa --out results/models/lgcaa   (multi-GPU DDP)
 
+A profile with `model.prepare` trains on the tiny backbone `lgcaa prepare-backbone` wrote into
+<results>/backbone (recorded as model.pretrained in the run's config.json).
+
 Each run folder gets config.json, metrics.jsonl, checkpoints/, model.safetensors, samples/, run.json and,
 written last, train.json. Several runs in one process share the import/startup cost (mini profile).
 """
@@ -31,9 +34,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from dataclasses import replace
+
     from lgcaa.config import load_config
     from lgcaa.errors import UserError
-    from lgcaa.model.config import apply_overrides, config_from_dict, resolve_run
+    from lgcaa.layout import Layout
+    from lgcaa.model.config import apply_overrides, config_from_dict, prepare_config, resolve_run
     from lgcaa.model.trainer import train
 
     if args.threads:
@@ -45,11 +51,15 @@ def run(args: argparse.Namespace) -> int:
     section = profile.get("model")
     if section is None:
         raise UserError(f"{args.config}: the profile has no 'model' section; add one (see lgcaa/model/config.py)")
+    # a profile that prepares its tiny backbone (`model.prepare`) trains on the folder `prepare-backbone` wrote
+    backbone = Layout.of(profile).backbone_dir() if prepare_config(section) else None
     runs = args.run or [None]
     if args.out is not None and len(runs) > 1:
         raise UserError("--out takes one --run; use --out-root for several runs")
     for name in runs:
         cfg = resolve_run(section, name)
+        if backbone and cfg.model.pretrained is None:
+            cfg = replace(cfg, model=replace(cfg.model, pretrained=backbone))
         if args.set:
             cfg = config_from_dict(apply_overrides(cfg.to_dict(), args.set), where=f"{args.config} --set")
         run_dir = args.out if args.out is not None else args.out_root / (name or "base")

@@ -49,6 +49,20 @@ def _matplotlib(fname: str) -> Callable[[], np.ndarray]:
     return load
 
 
+def _pyiqa(rel: str) -> Callable[[], np.ndarray]:
+    """A reference photo shipped in pyiqa's wheel (its calibration and speed-test images), by path in the wheel."""
+
+    def load() -> np.ndarray:
+        from importlib.metadata import distribution
+
+        from PIL import Image
+
+        with Image.open(str(distribution("pyiqa").locate_file(rel))) as im:
+            return np.asarray(im.convert("RGB"))
+
+    return load
+
+
 # name -> (package, loader)
 PHOTOS: dict[str, tuple[str, Callable[[], np.ndarray]]] = {
     "astronaut": ("scikit-image", _skimage("astronaut")),
@@ -61,7 +75,26 @@ PHOTOS: dict[str, tuple[str, Callable[[], np.ndarray]]] = {
     "flower": ("scikit-learn", _sklearn("flower.jpg")),
     "grace_hopper": ("matplotlib", _matplotlib("grace_hopper.jpg")),
     "immunohistochemistry": ("scikit-image", _skimage("immunohistochemistry")),
+    "hubble_deep_field": ("scikit-image", _skimage("hubble_deep_field")),
+    "retina": ("scikit-image", _skimage("retina")),
+    # pyiqa's wheel: TID2013's reference images (Kodak kodim03/04/06/08/19, 512x384) and four phone photos
+    "kodim03": ("pyiqa", _pyiqa("ResultsCalibra/ref_dir/I03.bmp")),
+    "kodim04": ("pyiqa", _pyiqa("ResultsCalibra/ref_dir/I04.bmp")),
+    "kodim06": ("pyiqa", _pyiqa("ResultsCalibra/ref_dir/I06.bmp")),
+    "kodim08": ("pyiqa", _pyiqa("ResultsCalibra/ref_dir/I08.bmp")),
+    "kodim19": ("pyiqa", _pyiqa("ResultsCalibra/ref_dir/I19.bmp")),
+    "spaq_10241": ("pyiqa", _pyiqa("tests/test_efficiency_img_dir/SPAQ_10241.jpg")),
+    "frame_4wrwr": ("pyiqa", _pyiqa("tests/test_efficiency_img_dir/frame_4wrwr48cdk6rbcjl.jpg")),
+    "frame_7gzd": ("pyiqa", _pyiqa("tests/test_efficiency_img_dir/frame_7gzdcz9sif0ekg31.jpg")),
+    "frame_9ogw": ("pyiqa", _pyiqa("tests/test_efficiency_img_dir/frame_9ogwhvvy7gfj6jzh.jpg")),
 }
+
+# Photos the mini test sets never use: training data for the tiny backbone and the mini LGCAA runs, so the
+# mini tables score generalisation to unseen photos (motorcycle_right, a stereo twin of a test photo, is left out).
+HELD_OUT_PHOTOS: tuple[str, ...] = (
+    "kodim03", "kodim04", "kodim06", "kodim08", "kodim19", "spaq_10241", "frame_4wrwr", "frame_7gzd",
+    "frame_9ogw", "hubble_deep_field", "retina", "immunohistochemistry",
+)
 
 
 def load_photo(name: str) -> np.ndarray:

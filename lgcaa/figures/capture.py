@@ -56,7 +56,7 @@ def decoded_latents(net) -> Iterator[list[torch.Tensor]]:
 
 
 def _sample(net, cfg, lrs: list[np.ndarray], names: list[str], steps: int, whole: bool = False) -> torch.Tensor:
-    """The run's own sampling of same-size images as one batch (their seeds, steps, tiling, colour fix);
+    """The run's own sampling of same-size images as one batch (their seeds, steps, tiling, colour fix, start point);
     `whole`: one tile covering the whole image, so that a captured layer sees all of it (Fig. 10)."""
     from lgcaa.model.sampler import image_seed, super_resolve
 
@@ -68,7 +68,7 @@ def _sample(net, cfg, lrs: list[np.ndarray], names: list[str], steps: int, whole
         tile = max(tile, -(-side // multiple) * multiple)
     batch = torch.cat([_tensor(lr) for lr in lrs])
     return super_resolve(net, batch, cfg.train.scale, [image_seed(s.seed, n) for n in names], steps, tile,
-                         s.tile_overlap, s.color_fix)
+                         s.tile_overlap, s.color_fix, s.start_point, s.start_step)
 
 
 def capture_latents(run: CaptureRun, lr_dir: str, hr_dir: str, names: list[str]) -> LatentPair:

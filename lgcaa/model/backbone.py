@@ -1,8 +1,8 @@
 """The latent-diffusion backbone: UNet2DConditionModel, AutoencoderKL, DDPMScheduler and a ControlNetModel.
 
-Either built at random init from an `ArchPreset` (tiny for tests/mini; sd2-base for speed and memory
-measurements, also on the meta device) or loaded from Stable Diffusion 2-base weights in diffusers format
-(local folder or hub id). The ControlNet is always created from the UNet (`ControlNetModel.from_unet`: a
+Either built at random init from an `ArchPreset` (tiny for tests; sd2-base for speed and memory
+measurements, also on the meta device) or loaded in diffusers format: Stable Diffusion 2-base weights (local
+folder or hub id), or a tiny backbone pre-trained on held-out offline photos by `lgcaa prepare-backbone`. The ControlNet is always created from the UNet (`ControlNetModel.from_unet`: a
 trainable copy of conv_in, time embedding, down and mid blocks, zero-initialised output convs), and must be
 created before any attention processor with parameters is installed in the UNet.
 """
@@ -76,34 +76,49 @@ def build_random(preset: ArchPreset, seed: int = 0) -> Backbone:
     return Backbone(unet, vae, controlnet, dict(preset.scheduler), f"random-init:{preset.name}:seed={seed}")
 
 
-def load_sd2(source: str, preset: ArchPreset, seed: int = 0) -> Backbone:
-    """Pretrained SD2-base UNet + VAE + scheduler config from a diffusers folder or hub id; ControlNet from UNet.
+def missing_prepared_message(source: str) -> str:
+    return (
+        f"prepared tiny backbone not found at '{source}': expected the folder written by `lgcaa prepare-backbone` "
+        f"({SD2_LAYOUT}); run `lgcaa prepare-backbone --config <profile> --out {source}` (the DAG's "
+        "prepare_backbone job does), or set model.pretrained to null for a random tiny backbone"
+    )
 
-    Raises UserError with the expected folder layout when the weights are absent.
+
+def load_pretrained(source: str, preset: ArchPreset, seed: int = 0) -> Backbone:
+    """Pretrained UNet + VAE + scheduler config from a diffusers folder (or, for sd2-base, a hub id); ControlNet
+    from the UNet. sd2-base: Stable Diffusion 2-base; tiny: a folder written by `lgcaa prepare-backbone`.
+
+    Raises UserError with the expected folder layout (and how to get it) when the weights are absent.
     """
     from diffusers import AutoencoderKL, ControlNetModel, DDPMScheduler, UNet2DConditionModel
 
+    message = missing_sd2_message if preset.name == "sd2-base" else missing_prepared_message
     local = Path(source).expanduser()
     if local.is_dir():
         missing = [p for p in ("unet/config.json", "vae/config.json", "scheduler/scheduler_config.json") if not (local / p).is_file()]
         if missing:
-            raise UserError(missing_sd2_message(str(local)) + f" (missing: {', '.join(missing)})")
+            raise UserError(message(str(local)) + f" (missing: {', '.join(missing)})")
         source = str(local)
-    elif not _looks_like_hub_id(source):
-        raise UserError(missing_sd2_message(source))
+    elif preset.name != "sd2-base" or not _looks_like_hub_id(source):
+        raise UserError(message(source))
     try:
         unet = UNet2DConditionModel.from_pretrained(source, subfolder="unet")
         vae = AutoencoderKL.from_pretrained(source, subfolder="vae")
         scheduler_config = dict(DDPMScheduler.load_config(source, subfolder="scheduler"))
     except (OSError, ValueError) as exc:
-        raise UserError(missing_sd2_message(source) + f" ({exc.__class__.__name__})") from None
+        raise UserError(message(source) + f" ({exc.__class__.__name__})") from None
     scheduler_config = {k: v for k, v in scheduler_config.items() if not k.startswith("_")}
     for key in ("block_out_channels", "cross_attention_dim"):
         if list(_as_list(unet.config[key])) != list(_as_list(preset.unet[key])):
             raise UserError(
-                f"{source}/unet/config.json: {key}={unet.config[key]} does not match SD2-base ({preset.unet[key]}); "
-                "point model.pretrained at a Stable Diffusion 2-base folder"
+                f"{source}/unet/config.json: {key}={unet.config[key]} does not match the {preset.name} preset "
+                f"({preset.unet[key]}); point model.pretrained at a {preset.name} backbone folder"
             )
+    if list(vae.config.block_out_channels) != list(preset.vae["block_out_channels"]):
+        raise UserError(
+            f"{source}/vae/config.json: block_out_channels={vae.config.block_out_channels} does not match the "
+            f"{preset.name} preset ({preset.vae['block_out_channels']}); point model.pretrained at a {preset.name} folder"
+        )
     with seeded_init(seed):  # zero convs are zero; the conditioning embedding's first convs are random
         controlnet = ControlNetModel.from_unet(
             unet, conditioning_embedding_out_channels=preset.controlnet_embedding_channels
@@ -118,4 +133,4 @@ def _as_list(value: Any) -> list[Any]:
 def build_backbone(preset: ArchPreset, pretrained: str | None, seed: int = 0) -> Backbone:
     if pretrained is None:
         return build_random(preset, seed)
-    return load_sd2(pretrained, preset, seed)
+    return load_pretrained(pretrained, preset, seed)

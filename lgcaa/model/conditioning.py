@@ -16,6 +16,7 @@ import torch
 from torch import nn
 
 from lgcaa.errors import UserError
+from lgcaa.model.backbone import seeded_init
 from lgcaa.model.presets import DINO_HUB_ID
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -34,7 +35,6 @@ def build_vit(preset_config: dict[str, Any], source: str | None, seed: int = 0) 
     """A frozen-to-be ViTModel: pretrained from `source` (folder or hub id) or random init from the preset."""
     from transformers import ViTConfig, ViTModel
 
-    from lgcaa.model.backbone import seeded_init
 
     if source is None:
         with seeded_init(seed + 1):

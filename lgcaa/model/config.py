@@ -2,7 +2,8 @@
 
 A profile's free-form `"model"` object has this shape (every key optional, defaults below):
 
-    {"model": {...ModelConfig...}, "train": {...TrainConfig...}, "sample": {...SampleConfig...},
+    {"prepare": {...PrepareConfig...},  (tiny only: pre-train the backbone into model.pretrained)
+     "model": {...ModelConfig...}, "train": {...TrainConfig...}, "sample": {...SampleConfig...},
      "runs": {"<run>": {"model": {...}, "train": {...}, "sample": {...},
                         "label": "...", "datasets": ["..."], "sample_steps": [40]}}}
 
@@ -19,6 +20,8 @@ import json
 from dataclasses import dataclass, field
 from typing import Any
 
+from lgcaa.data.degrade import load_degradation_config, min_hr_size
+from lgcaa.data.photos import HELD_OUT_PHOTOS, PHOTOS
 from lgcaa.errors import UserError
 from lgcaa.model.presets import ARCH_PRESETS, ARCHS, DINO_HUB_ID, ArchPreset
 from lgcaa.model.variants import (
@@ -38,6 +41,13 @@ COLOR_FIXES = ("none", "adain", "wavelet")
 MIXED_PRECISIONS = ("no", "fp16", "bf16")
 SAMPLE_PRECISIONS = ("fp32", "fp16", "bf16")
 DEGRADATIONS = ("realesrgan", "bicubic")
+LR_SCHEDULES = ("constant", "constant_with_warmup", "cosine", "linear")
+# Readings of the paper that a switch selects (docs/interpretation.md gives the sentences behind each default)
+W1_SPACES = ("latent", "embedding")  # model.w1_on: W1 between x̂₀ and z₀ latents | projected embedding vs HR
+UNET_TRAINABLE = ("attention", "added")  # III-A: UNet attention layers train | IV-A: existing UNet modules frozen
+DINO_INPUTS = ("lr", "hr")  # what DINO sees while training (sampling always has only the LR)
+CROPS = ("ldm", "random")  # train.crop: LDM's ImageNetSR crop | a fixed-size crop at native resolution
+START_POINTS = ("lr", "noise")  # sample.start_point: SeeSR's noised LR latent | pure noise
 
 # ----------------------------------------------------------------------------------------------------------
 # User-facing settings
@@ -48,8 +58,9 @@ DEGRADATIONS = ("realesrgan", "bicubic")
 class ModelConfig:
     """What network is built.
 
-    pretrained: sd2-base only: a local diffusers folder (unet/, vae/, scheduler/) or a hub id; None = random
-        init (benchmarks only). tiny is always built from code with `init_seed`.
+    pretrained: a local diffusers folder (unet/, vae/, scheduler/) or, for sd2-base, a hub id; None = random
+        init from `init_seed` (sd2-base: benchmarks only). For tiny, the folder written by
+        `lgcaa prepare-backbone` (a VAE and UNet pre-trained on held-out offline photos).
     dino: a local transformers folder or hub id of a DINO ViT; None = random init of the preset's ViT.
     attention: LGCAA variant (Table II rows, `lgcaa.model.variants`); window: local window side in latent tokens;
     clamp: |value| bound after global attention (null: the arch's measured bound, `variants.CLAMP_BOUNDS`;
@@ -58,6 +69,14 @@ class ModelConfig:
     attention_checkpointing: recompute LGCAA's local stage and MLP in backward (memory for time);
     compile_attention: torch.compile the LGCAA processors (speed only; numerics within tolerance).
     dpacm: loss variant (Table II rows); lambda_w: Wasserstein-1 weight; lambda_p: LPIPS weight (Table III).
+    w1_on: "latent" = per-channel W1 between the predicted x̂₀ latent and z₀; "embedding" = W1 between the
+        RGB projection of ControlNet's conditioning embedding and the HR image. LPIPS always compares that
+        projection with the HR image (it needs RGB; the paper never decodes x̂₀).
+    unet_trainable: "attention" = the UNet's attention layers train (III-A); "added" = every existing UNet
+        module is frozen and only LGCAA's own parameters train in the UNet (IV-A, "We freeze the existing
+        modules of the UNet").
+    dino_input: "lr" = DINO sees the bicubic-upsampled LR in training and sampling; "hr" = the HR crop in
+        training ("meaningful high-quality features"), the LR at sampling (the only input there is).
     lpips_backbone: "pretrained" = torchvision ImageNet AlexNet (paper); "random (offline)" = seeded random
         AlexNet trunk with the wheel's calibrated linear heads (mini profile only; flagged in every output).
     """
@@ -74,8 +93,11 @@ class ModelConfig:
     compile_attention: bool = False
     attention_in_controlnet: bool = False
     dpacm: str = "dpacm"
-    lambda_w: float = 2.0
-    lambda_p: float = 0.3
+    lambda_w: float = 0.3
+    lambda_p: float = 2.0
+    w1_on: str = "latent"
+    unet_trainable: str = "attention"
+    dino_input: str = "lr"
     lpips_backbone: str = "pretrained"
     init_seed: int = 0
 
@@ -97,21 +119,25 @@ class ModelConfig:
     def uses_perceptual(self) -> bool:
         return self.dpacm in ("perceptual", "dpacm")
 
+    @property
+    def uses_projection(self) -> bool:
+        """Whether a loss term compares the RGB projection of the conditioning embedding (the DPACM conv)."""
+        return self.uses_perceptual or (self.uses_wasserstein and self.w1_on == "embedding")
+
     def validate(self, where: str) -> None:
         _enum(self.arch, ARCHS, f"{where}.arch")
         _enum(self.attention, tuple(VARIANT_REGISTRY), f"{where}.attention")  # live: registry additions count
         _enum(self.lgcaa_output, LGCAA_OUTPUTS, f"{where}.lgcaa_output")
         _enum(self.dpacm, DPACM_VARIANTS, f"{where}.dpacm")
         _enum(self.lpips_backbone, LPIPS_BACKBONES, f"{where}.lpips_backbone")
+        _enum(self.w1_on, W1_SPACES, f"{where}.w1_on")
+        _enum(self.unet_trainable, UNET_TRAINABLE, f"{where}.unet_trainable")
+        _enum(self.dino_input, DINO_INPUTS, f"{where}.dino_input")
         _check(self.window >= 1, f"{where}.window must be >= 1, got {self.window}")
         _check(self.clamp is None or self.clamp > 0, f"{where}.clamp must be > 0, got {self.clamp}")
         _check(self.mlp_ratio > 0, f"{where}.mlp_ratio must be > 0, got {self.mlp_ratio}")
         _check(self.lambda_w >= 0 and self.lambda_p >= 0, f"{where}.lambda_w/lambda_p must be >= 0")
-        _check(
-            self.arch == "sd2-base" or self.pretrained is None,
-            f"{where}.pretrained: the tiny arch is built from code; remove 'pretrained' or use arch 'sd2-base'",
-        )
-        if self.pretrained is not None:  # a real (paper-scale) model: no random stand-ins
+        if self.arch == "sd2-base" and self.pretrained is not None:  # a real (paper-scale) model: no random stand-ins
             _check(self.dino is not None, f"{where}.dino: set the DINO ViT ('{DINO_HUB_ID}' or a local folder); "
                    "a random DINO is only for benchmarks (pretrained: null)")
             _check(self.lpips_backbone == "pretrained", f"{where}.lpips_backbone: must be 'pretrained' with "
@@ -122,7 +148,13 @@ class ModelConfig:
 class TrainConfig:
     """How it is trained. batch_size is the effective batch (micro_batch x processes x accumulation).
 
-    data: "photos" (the packaged offline photos named in `photos`) or a folder of HR images (ImageNet train).
+    data: "photos" (the packaged offline photos named in `photos`; default: the held-out ones, never the mini
+        test photos) or a folder of HR images (ImageNet train).
+    hr_size: side of the HR training crops (256: LDM's ImageNetSR size; see docs/interpretation.md).
+    crop: "ldm" = LDM's ImageNetSR (side c × short side, c ~ U(min_crop_f, max_crop_f), area-resized to
+        hr_size, c raised so that nothing is upsampled); "random" = an hr_size crop at native resolution.
+        Either way images with a short side under hr_size are skipped. hflip: random left-right flip (LDM's
+        ImageNetSR has none).
     pair_pool: 0 = a fresh random crop + degradation for every sample (paper); N > 0 = a fixed pool of N
         pairs drawn once (mini profile: degradation costs ~30 ms per crop on 2 CPU cores).
     preview_images / preview_steps: held-out crops sampled at the end into samples/ (and MLflow).
@@ -138,11 +170,15 @@ class TrainConfig:
     lr_schedule: str = "constant"
     warmup_steps: int = 0
     grad_clip: float = 1.0
-    hr_size: int = 512
+    hr_size: int = 256
+    crop: str = "ldm"
+    min_crop_f: float = 0.5
+    max_crop_f: float = 1.0
+    hflip: bool = False
     scale: int = 4
     degradation: str = "realesrgan"
     data: str = "photos"
-    photos: tuple[str, ...] = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left", "china", "flower", "grace_hopper")
+    photos: tuple[str, ...] = HELD_OUT_PHOTOS
     pair_pool: int = 0
     num_workers: int = 0
     mixed_precision: str = "no"
@@ -164,8 +200,16 @@ class TrainConfig:
         )
         _check(self.lr > 0, f"{where}.lr must be > 0")
         _check(len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas), f"{where}.betas must be two values in [0,1)")
-        _enum(self.lr_schedule, ("constant", "constant_with_warmup", "cosine", "linear"), f"{where}.lr_schedule")
+        _enum(self.lr_schedule, LR_SCHEDULES, f"{where}.lr_schedule")
         _enum(self.degradation, DEGRADATIONS, f"{where}.degradation")
+        if self.degradation == "realesrgan":  # its blur kernels need a minimum image size (lgcaa.data.degrade)
+            need = min_hr_size(load_degradation_config(None), self.scale)
+            _check(self.hr_size >= need, f"{where}.hr_size ({self.hr_size}) is below {need} px, the smallest HR crop the "
+                   "Real-ESRGAN degradation supports; raise train.hr_size or use degradation 'bicubic'")
+        _enum(self.crop, CROPS, f"{where}.crop")
+        _check(0 < self.min_crop_f <= self.max_crop_f <= 1, f"{where}.min_crop_f/max_crop_f: need 0 < min <= max <= 1")
+        _check(all(p in PHOTOS for p in self.photos), f"{where}.photos: unknown photo(s) "
+               f"{[p for p in self.photos if p not in PHOTOS]} (known: {', '.join(PHOTOS)})")
         _enum(self.mixed_precision, MIXED_PRECISIONS, f"{where}.mixed_precision")
         _check(self.scale in (2, 4), f"{where}.scale must be 2 or 4")
         _check(self.hr_size % (8 * self.scale) == 0, f"{where}.hr_size must be a multiple of {8 * self.scale}")
@@ -180,6 +224,8 @@ class SampleConfig:
 
     tile / tile_overlap: output-pixel size of the square tiles in which latents are denoised (and the VAE
     decodes) when the output is larger than `tile`; None = the training crop size (`train.hr_size`).
+    start_point: "lr" = SeeSR's start (`--start_point lr`): the VAE latent of the bicubic-upsampled LR, noised
+        to timestep `start_step` (999); DDPM timesteps above `start_step` are skipped. "noise" = N(0, I).
     """
 
     steps: int = 40
@@ -189,9 +235,13 @@ class SampleConfig:
     tile_overlap: int = 64
     batch_size: int = 4
     precision: str = "fp32"
+    start_point: str = "lr"
+    start_step: int = 999
 
     def validate(self, where: str) -> None:
         _check(self.steps >= 1, f"{where}.steps must be >= 1")
+        _enum(self.start_point, START_POINTS, f"{where}.start_point")
+        _check(0 <= self.start_step, f"{where}.start_step must be >= 0")
         _enum(self.color_fix, COLOR_FIXES, f"{where}.color_fix")
         _enum(self.precision, SAMPLE_PRECISIONS, f"{where}.precision")
         _check(self.tile is None or self.tile % 8 == 0, f"{where}.tile must be a multiple of 8")
@@ -223,6 +273,42 @@ class LGCAAConfig:
     @property
     def sample_tile(self) -> int:
         return self.sample.tile or self.train.hr_size
+
+
+@dataclass(frozen=True)
+class PrepareConfig:
+    """How `lgcaa prepare-backbone` pre-trains the tiny backbone (the profile's `model.prepare`), the stand-in
+    for the pretrained weights SD2-base comes with; the runs then load it as `model.pretrained`. Trained on
+    `photos` (default: held-out, never the mini test photos), on LDM crops of side `size`.
+
+    vae_*: AutoencoderKL as an autoencoder, L1 reconstruction of the posterior sample + kl_weight × KL.
+    unet_*: UNet2DConditionModel as an unconditional denoiser (ε-MSE on the frozen VAE's latents, no encoder
+        states: zeros), SD2-base's noise schedule; 0 steps keeps the UNet at its random init.
+    """
+
+    photos: tuple[str, ...] = HELD_OUT_PHOTOS
+    size: int = 128
+    vae_steps: int = 600
+    vae_batch: int = 8
+    vae_lr: float = 2.0e-3
+    kl_weight: float = 1.0e-6
+    unet_steps: int = 600
+    unet_batch: int = 16
+    unet_lr: float = 1.0e-3
+    seed: int = 0
+
+    def validate(self, where: str) -> PrepareConfig:
+        _check(all(p in PHOTOS for p in self.photos), f"{where}.photos: unknown photo(s) "
+               f"{[p for p in self.photos if p not in PHOTOS]} (known: {', '.join(PHOTOS)})")
+        _check(self.size % ARCH_PRESETS["tiny"].pixel_multiple == 0,
+               f"{where}.size must be a multiple of {ARCH_PRESETS['tiny'].pixel_multiple}")
+        _check(self.vae_steps >= 1 and self.unet_steps >= 0, f"{where}.vae_steps must be >= 1, unet_steps >= 0")
+        _check(min(self.vae_batch, self.unet_batch) >= 1, f"{where}.vae_batch/unet_batch must be >= 1")
+        _check(min(self.vae_lr, self.unet_lr) > 0 and self.kl_weight >= 0, f"{where}: learning rates must be > 0")
+        return self
+
+    def to_dict(self) -> dict[str, Any]:
+        return json.loads(json.dumps(dataclasses.asdict(self)))
 
 
 # ----------------------------------------------------------------------------------------------------------
@@ -306,10 +392,28 @@ def run_names(section: dict[str, Any]) -> list[str]:
     return list(section.get("runs", {}))
 
 
+SECTION_KEYS = ("prepare", "model", "train", "sample", "runs")
+
+
+def prepare_config(section: dict[str, Any], where: str = "model") -> PrepareConfig | None:
+    """The profile's backbone-preparation recipe (`model.prepare`), or None when the profile has none. The
+    prepared folder (lgcaa.layout's `backbone_dir`) becomes the runs' `model.pretrained`: tiny arch only."""
+    if "prepare" not in section:
+        return None
+    values = section["prepare"]
+    _check(isinstance(values, dict), f"{where}.prepare: expected an object")
+    base = section.get("model", {})
+    _check(base.get("arch", ModelConfig.arch) == "tiny" and base.get("pretrained") is None,
+           f"{where}.prepare: only the tiny backbone is prepared, into <results>/backbone; set model.model.arch to "
+           "'tiny' and leave model.model.pretrained unset (or remove model.prepare)")
+    return _coerce(PrepareConfig, values, f"{where}.prepare").validate(f"{where}.prepare")
+
+
 def resolve_run(section: dict[str, Any], run: str | None, where: str = "model") -> LGCAAConfig:
     """Merge the base settings of a profile's "model" section with the overrides of run `run`."""
     for key in section:
-        _check(key in ("model", "train", "sample", "runs"), f"{where}: unknown key '{key}' (known: model, train, sample, runs)")
+        _check(key in SECTION_KEYS, f"{where}: unknown key '{key}' (known: {', '.join(SECTION_KEYS)})")
+    prepare_config(section, where)
     base = {k: section.get(k, {}) for k in _SECTIONS}
     if run is None:
         return config_from_dict(base, where)

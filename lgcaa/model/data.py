@@ -1,5 +1,8 @@
 """Training pairs: random HR crops with on-the-fly degradation, a pure function of (seed, sample index).
 
+HR targets follow LDM's ImageNetSR (`train.crop: ldm`): a square crop whose side is c × the image's short side,
+c ~ U(0.5, 1), area-interpolated to `train.hr_size`; a target is never upsampled (see `crop_side`).
+
 Sample index i of a run is fully determined by (train.seed, i): which image, crop position, flip, the
 degradation's own seed, and the sample's diffusion noise and timestep. Hence resuming at step s regenerates exactly the batches an uninterrupted run would
 have seen, with any number of DataLoader workers. The global sample order is
@@ -16,7 +19,10 @@ from typing import Any
 import numpy as np
 import torch
 
+from lgcaa.data.degrade import degrade_realesrgan
+from lgcaa.data.photos import load_photo
 from lgcaa.errors import UserError
+from lgcaa.io import read_rgb
 from lgcaa.model.config import TrainConfig
 
 
@@ -28,7 +34,6 @@ def sample_seed(seed: int, index: int, purpose: str) -> int:
 def load_training_images(cfg: TrainConfig) -> list[np.ndarray] | list[Path]:
     """The packaged photos as arrays (`data == "photos"`) or the sorted image paths of a folder (ImageNet)."""
     if cfg.data == "photos":
-        from lgcaa.data.photos import load_photo
 
         return [load_photo(name) for name in cfg.photos]
     folder = Path(cfg.data)
@@ -66,27 +71,49 @@ def training_data_input(cfg: TrainConfig) -> dict[str, Any]:
             "files": len(entries), "from": "names+sizes" if big else "files"}
 
 
-def random_crop(img: np.ndarray, size: int, rng: np.random.Generator) -> np.ndarray:
-    """(H,W,3) uint8 -> (size,size,3) uint8; images smaller than `size` are first upscaled (short side = size)."""
-    h, w = img.shape[:2]
-    if min(h, w) < size:
-        from PIL import Image
+def crop_side(short: int, size: int, mode: str, min_crop_f: float, max_crop_f: float, rng: np.random.Generator
+              ) -> int | None:
+    """Side of the square crop taken from an image whose short side is `short`, or None when the image is too
+    small to give a `size` target without upsampling.
 
-        f = size / min(h, w)
-        img = np.asarray(Image.fromarray(img).resize((max(size, round(w * f)), max(size, round(h * f))), Image.BICUBIC))
-        h, w = img.shape[:2]
-    top = int(rng.integers(0, h - size + 1))
-    left = int(rng.integers(0, w - size + 1))
-    crop = img[top : top + size, left : left + size]
-    if rng.random() < 0.5:
+    "ldm" (LDM's ImageNetSR): side = int(c * short), c ~ U(min_crop_f, max_crop_f); the crop is then
+        area-resized to `size`. c's lower bound is raised to size / short so that the crop is never smaller
+        than `size` (LDM itself would upsample such a crop; we never upsample a training target).
+    "random": side = size (a crop at the image's own resolution).
+    """
+    if short < size:
+        return None
+    if mode == "random":
+        return size
+    low = max(min_crop_f, size / short)
+    high = max(max_crop_f, low)
+    return max(size, min(short, int(short * rng.uniform(low, high))))
+
+
+def crop_and_resize(img: np.ndarray, size: int, side: int, rng: np.random.Generator, hflip: bool) -> np.ndarray:
+    """(H,W,3) uint8 -> (size,size,3) uint8: a random `side`² crop, area-interpolated to `size`² (OpenCV
+    INTER_AREA, as LDM's ImageNetSR), optionally flipped left-right with probability 1/2."""
+    h, w = img.shape[:2]
+    top = int(rng.integers(0, h - side + 1))
+    left = int(rng.integers(0, w - side + 1))
+    crop = img[top : top + side, left : left + side]
+    if side != size:
+        import cv2
+
+        crop = cv2.resize(np.ascontiguousarray(crop), (size, size), interpolation=cv2.INTER_AREA)
+    if hflip and rng.random() < 0.5:
         crop = crop[:, ::-1]
     return np.ascontiguousarray(crop)
+
+
+# An image too small for the crop is replaced by another draw of the same sample's generator; after this many
+# draws the folder is declared unusable (almost every image smaller than the training size).
+MAX_DRAWS = 100
 
 
 def degrade(hr: torch.Tensor, kind: str, scale: int, seed: int) -> torch.Tensor:
     """(3,H,W) in [0,1] -> (3,H/s,W/s) in [0,1]."""
     if kind == "realesrgan":
-        from lgcaa.data.degrade import degrade_realesrgan
 
         return degrade_realesrgan(hr, seed=seed, scale=scale)
     if kind == "bicubic":
@@ -108,7 +135,8 @@ class TrainPairs(torch.utils.data.Dataset):
     def __init__(self, cfg: TrainConfig, images: Sequence[np.ndarray] | Sequence[Path] | None = None):
         self.cfg = cfg
         self.images = list(images) if images is not None else load_training_images(cfg)
-        key = (cfg.seed, cfg.hr_size, cfg.scale, cfg.degradation, cfg.data, tuple(cfg.photos), images is None)
+        key = (cfg.seed, cfg.hr_size, cfg.scale, cfg.degradation, cfg.data, tuple(cfg.photos), cfg.crop,
+               cfg.min_crop_f, cfg.max_crop_f, cfg.hflip, images is None)
         self._pool = _POOLS.setdefault(key, {}) if images is None else {}
 
     def __len__(self) -> int:  # conceptually infinite; the sampler decides
@@ -118,16 +146,26 @@ class TrainPairs(torch.utils.data.Dataset):
         item = self.images[k]
         if isinstance(item, np.ndarray):
             return item
-        from lgcaa.io import read_rgb
 
         return read_rgb(item)
 
-    def make(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def crop(self, index: int) -> np.ndarray:
+        """The HR target of sample `index`: (S,S,3) uint8 (`train.crop`, never upsampled)."""
         cfg = self.cfg
         rng = np.random.default_rng(sample_seed(cfg.seed, index, "crop"))
-        img = self._image(int(rng.integers(0, len(self.images))))
-        crop = random_crop(img, cfg.hr_size, rng)
-        hr = torch.from_numpy(crop).permute(2, 0, 1).float() / 255.0
+        for _ in range(MAX_DRAWS):
+            img = self._image(int(rng.integers(0, len(self.images))))
+            side = crop_side(min(img.shape[:2]), cfg.hr_size, cfg.crop, cfg.min_crop_f, cfg.max_crop_f, rng)
+            if side is not None:
+                return crop_and_resize(img, cfg.hr_size, side, rng, cfg.hflip)
+        raise UserError(
+            f"{cfg.data}: {MAX_DRAWS} images in a row are smaller than train.hr_size={cfg.hr_size} (training targets "
+            "are never upsampled); use a folder of larger images or a smaller train.hr_size"
+        )
+
+    def make(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
+        cfg = self.cfg
+        hr = torch.from_numpy(self.crop(index)).permute(2, 0, 1).float() / 255.0
         lr = degrade(hr, cfg.degradation, cfg.scale, sample_seed(cfg.seed, index, "degrade"))
         return hr, lr.float()
 

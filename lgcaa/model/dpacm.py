@@ -1,12 +1,14 @@
 """Distribution and Perceptual Aligned Conditioning Module (DPACM), paper §III-C.
 
 A 3×3 conv maps ControlNet's conditioning embedding (the output of its lightweight conditioning network,
-before the zero conv, (B, C_e, H/8, W/8)) to RGB. That RGB image, bilinearly upsampled to the HR size (the
-losses live "in the pixel space"), is compared with the HR ground truth in [-1, 1] by
+before the zero conv, (B, C_e, H/8, W/8)) to RGB, bilinearly upsampled to the HR size. The terms:
 
-  Wasserstein-1 (Eq. 3): per image and channel, the closed form for two equal-size empirical pixel
-      distributions with |x - y| ground cost: mean |sort(x) - sort(y)|; averaged over channels and batch.
-  LPIPS (Eq. 2): LPIPS with the AlexNet trunk [44] (`lpips` package, v0.1 linear heads).
+  Wasserstein-1 (Eq. 3): per image and channel, the closed form for two equal-size empirical distributions
+      with |x - y| ground cost: mean |sort(x) - sort(y)|; averaged over channels and batch. `model.w1_on`
+      says between what: "latent" = the predicted x̂₀ latent and z₀ (the latent histograms of §III-C and
+      Fig. 11); "embedding" = the RGB projection and the HR ground truth in [-1, 1].
+  LPIPS (Eq. 2): LPIPS with the AlexNet trunk [44] (`lpips` package, v0.1 linear heads) between the RGB
+      projection and the HR ground truth.
 
 Total loss (Eq. 4): MSE + lambda_w * W1 + lambda_p * LPIPS (`total_loss`). Loss variants are an explicit
 registry (Table II rows).
@@ -22,6 +24,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from lgcaa.errors import UserError
+from lgcaa.model.backbone import seeded_init
+from lgcaa.model.config import ModelConfig
 
 # Table II's DPACM rows: which of the two terms are on.
 DPACM_TERMS: dict[str, tuple[str, ...]] = {
@@ -70,7 +74,6 @@ def build_lpips(backbone: str, seed: int = 0) -> nn.Module:
 def _build_lpips(backbone: str, seed: int) -> nn.Module:
     import lpips
 
-    from lgcaa.model.backbone import seeded_init
 
     if backbone == "pretrained":
         path = alexnet_weights_path()
@@ -106,15 +109,28 @@ class DPACMProjection(nn.Module):
         return rgb
 
 
-def dpacm_losses(rgb: torch.Tensor, hr: torch.Tensor, variant: str, lpips_model: nn.Module | None) -> dict[str, torch.Tensor]:
-    """rgb: projected embedding (B,3,H,W); hr: (B,3,H,W) in [-1,1] -> {"wasserstein": .., "lpips": ..} as enabled."""
-    terms = DPACM_TERMS[variant]
+def dpacm_losses(cfg: ModelConfig, hr: torch.Tensor, rgb: torch.Tensor | None,
+                 latents: tuple[torch.Tensor, torch.Tensor] | None, lpips_model: nn.Module | None
+                 ) -> dict[str, torch.Tensor]:
+    """The DPACM terms that `cfg.dpacm` turns on -> {"wasserstein": .., "lpips": ..}.
+
+    hr (B,3,H,W) in [-1,1]; rgb: the projected conditioning embedding (B,3,H,W), needed by LPIPS and by W1 when
+    `cfg.w1_on == "embedding"`; latents: (x̂₀, z₀), each (B,C,h,w), needed by W1 when `cfg.w1_on == "latent"`.
+    """
+    terms = DPACM_TERMS[cfg.dpacm]
     out: dict[str, torch.Tensor] = {}
     if "wasserstein" in terms:
-        out["wasserstein"] = wasserstein1(rgb, hr)
+        if cfg.w1_on == "latent":
+            if latents is None:
+                raise ValueError("latent W1 needs (x0_hat, z0)")
+            out["wasserstein"] = wasserstein1(latents[0], latents[1])
+        else:
+            if rgb is None:
+                raise ValueError("embedding W1 needs the projected embedding")
+            out["wasserstein"] = wasserstein1(rgb, hr)
     if "lpips" in terms:
-        if lpips_model is None:
-            raise ValueError("the perceptual term needs an LPIPS model")
+        if lpips_model is None or rgb is None:
+            raise ValueError("the perceptual term needs an LPIPS model and the projected embedding")
         out["lpips"] = lpips_model(rgb.float(), hr.float()).mean()
     return out
 

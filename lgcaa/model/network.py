@@ -6,7 +6,8 @@ Data flow for one training sample (paper Fig. 3, §III-A):
   control --DINO (frozen) + proj--> ehs (B,T,cross_dim)       (encoder_hidden_states of UNet and ControlNet)
   control --ControlNet's conditioning network--> embedding --zero conv--> + conv_in(z_t)   (inside ControlNet)
   ControlNet(z_t, t, ehs, control) --> residuals --> UNet(z_t, t, ehs, residuals) --> epsilon (or v) prediction
-  embedding --DPACM conv--> RGB --> W1 and LPIPS against hr
+  prediction --> x̂₀ --> W1 against z0 (model.w1_on "latent"; "embedding": W1 on the RGB projection below)
+  embedding --DPACM conv--> RGB --> LPIPS against hr
 
 Trainable (the paper: "only the attention layers of the down, mid, and up blocks of the pretrained Stable
 Diffusion UNet are updated", plus the added modules): the whole ControlNet (which contains the lightweight
@@ -25,7 +26,11 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lgcaa.model.attention import install_attention
+from lgcaa.model.backbone import build_backbone, scheduler_from_config, seeded_init
+from lgcaa.model.conditioning import DinoCondition, build_vit
 from lgcaa.model.config import ModelConfig
+from lgcaa.model.dpacm import DPACMProjection, build_lpips, dpacm_losses, total_loss
 
 
 @contextlib.contextmanager
@@ -75,10 +80,19 @@ class LGCAANet(nn.Module):
             if isinstance(m, Attention) and name.split(".")[0] in ("down_blocks", "mid_block", "up_blocks")
         ]
 
+    def unet_trainable_modules(self) -> list[nn.Module]:
+        """The UNet modules that train: every attention layer (`unet_trainable: attention`, III-A) or only the
+        LGCAA processors inside them, i.e. the parameters LGCAA adds (`added`, IV-A: "We freeze the existing
+        modules of the UNet")."""
+        modules = [m for _, m in self.unet_attention_modules()]
+        if self.cfg.unet_trainable == "attention":
+            return modules
+        return [m.processor for m in modules if isinstance(m.processor, nn.Module)]
+
     def trainable_modules(self) -> dict[str, nn.Module]:
         """Named groups of trainable modules (see module docstring)."""
         groups: dict[str, nn.Module] = {"controlnet": self.controlnet, "dino_proj": self.condition.proj}
-        groups["unet_attention"] = nn.ModuleList([m for _, m in self.unet_attention_modules()])
+        groups["unet_attention"] = nn.ModuleList(self.unet_trainable_modules())
         if self.dpacm_proj is not None:
             groups["dpacm_proj"] = self.dpacm_proj
         return groups
@@ -101,7 +115,6 @@ class LGCAANet(nn.Module):
     def scheduler(self):
         """A DDPMScheduler for the forward process (add_noise / get_velocity); stateless use only."""
         if self._scheduler is None:
-            from lgcaa.model.backbone import scheduler_from_config
 
             self._scheduler = scheduler_from_config(self.scheduler_config)
         return self._scheduler
@@ -141,6 +154,16 @@ class LGCAANet(nn.Module):
         )[0]
         return pred, box[0]
 
+    def predicted_x0(self, pred: torch.Tensor, z_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+        """x̂₀ (B,C,h,w) float32 from the network's prediction at timesteps t (B,): ε → (z_t − √(1−ᾱ)ε̂)/√ᾱ,
+        v → √ᾱ z_t − √(1−ᾱ) v̂."""
+        abar = self.scheduler.alphas_cumprod.to(z_t.device)[t].float().view(-1, 1, 1, 1)
+        if self.prediction_type == "epsilon":
+            return (z_t.float() - (1 - abar).sqrt() * pred.float()) / abar.sqrt()
+        if self.prediction_type == "v_prediction":
+            return abar.sqrt() * z_t.float() - (1 - abar).sqrt() * pred.float()
+        raise ValueError(f"unsupported prediction_type {self.prediction_type!r}")
+
     # ---------------------------------------------------------------- training loss
     def forward(self, hr: torch.Tensor, lr: torch.Tensor, latent_noise: torch.Tensor, noise: torch.Tensor,
                 timesteps: torch.Tensor) -> dict[str, torch.Tensor]:
@@ -149,12 +172,10 @@ class LGCAANet(nn.Module):
         hr (B,3,H,W), lr (B,3,H/s,W/s) in [0,1]; latent_noise, noise (B,4,H/8,W/8) ~ N(0,1); timesteps (B,) int.
         Returns {"mse", ["wasserstein"], ["lpips"], "total"} as float32 scalars.
         """
-        from lgcaa.model.dpacm import dpacm_losses, total_loss
-
         z0 = self.encode(hr, latent_noise)
         z_t = self.scheduler.add_noise(z0, noise.to(z0.dtype), timesteps)
         control = upsample_lr(lr, tuple(hr.shape[-2:]))
-        ehs = self.condition(control)
+        ehs = self.condition(hr if self.cfg.dino_input == "hr" else control)
         pred, embedding = self.denoise(z_t, timesteps, control, ehs)
         if self.prediction_type == "epsilon":
             target = noise
@@ -163,9 +184,10 @@ class LGCAANet(nn.Module):
         else:
             raise ValueError(f"unsupported prediction_type {self.prediction_type!r}")
         terms = {"mse": F.mse_loss(pred.float(), target.float())}
-        if self.dpacm_proj is not None:
-            rgb = self.dpacm_proj(embedding, tuple(hr.shape[-2:]))
-            terms.update(dpacm_losses(rgb, hr * 2 - 1, self.cfg.dpacm, self.lpips))
+        rgb = self.dpacm_proj(embedding, tuple(hr.shape[-2:])) if self.dpacm_proj is not None else None
+        latent_w1 = self.cfg.uses_wasserstein and self.cfg.w1_on == "latent"
+        latents = (self.predicted_x0(pred, z_t, timesteps), z0) if latent_w1 else None
+        terms.update(dpacm_losses(self.cfg, hr * 2 - 1, rgb, latents, self.lpips))
         terms["total"] = total_loss(terms, self.cfg.lambda_w, self.cfg.lambda_p)
         return terms
 
@@ -176,10 +198,6 @@ def build_network(cfg: ModelConfig, with_losses: bool = True) -> LGCAANet:
     with_losses=False skips LPIPS (sampling). Weights of pretrained parts come from cfg.pretrained / cfg.dino;
     everything random is seeded by cfg.init_seed.
     """
-    from lgcaa.model.attention import install_attention
-    from lgcaa.model.backbone import build_backbone, seeded_init
-    from lgcaa.model.conditioning import DinoCondition, build_vit
-    from lgcaa.model.dpacm import DPACMProjection, build_lpips
 
     preset = cfg.preset
     bb = build_backbone(preset, cfg.pretrained, cfg.init_seed)
@@ -192,7 +210,7 @@ def build_network(cfg: ModelConfig, with_losses: bool = True) -> LGCAANet:
     with seeded_init(cfg.init_seed + 4):
         condition = DinoCondition(vit, bb.unet.config.cross_attention_dim)
     with seeded_init(cfg.init_seed + 5):
-        dpacm_proj = DPACMProjection(preset.controlnet_embedding_channels[-1]) if cfg.dpacm != "none" else None
+        dpacm_proj = DPACMProjection(preset.controlnet_embedding_channels[-1]) if cfg.uses_projection else None
     lpips_model = build_lpips(cfg.lpips_backbone, cfg.init_seed) if with_losses and cfg.uses_perceptual else None
     net = LGCAANet(cfg, bb.unet, bb.vae, bb.controlnet, condition, dpacm_proj, lpips_model,
                    bb.scheduler_config, bb.source)

@@ -1,18 +1,22 @@
 """Seeded DDPM sampling of SR outputs, tiled for outputs larger than the training size, with colour fix.
 
 For an LR batch (B,3,h,w) in [0,1] and scale s: the control image is the bicubic upsampling to (s·h, s·w),
-padded (replicate) to the backbone's pixel multiple; DDPM starts from N(0,1) latents drawn from one CPU
-generator per image (seed = `image_seed(seed, file name)`, independent of batching and device), runs
-`steps` DDPM steps (`DDPMScheduler.set_timesteps`), each step evaluating ControlNet+UNet on overlapping
+padded (replicate) to the backbone's pixel multiple. Every random draw of an image comes from its own CPU
+generator (seed = `image_seed(seed, file name)`, independent of batching and device). DDPM starts
+(`start_point`) from SeeSR's noised LR latent — the VAE posterior sample of the control image, noised to
+`start_step` with `add_noise` — or from N(0,1) latents; it runs the `steps` DDPM timesteps
+(`DDPMScheduler.set_timesteps`) not above `start_step`, each step evaluating ControlNet+UNet on overlapping
 latent tiles of the training size blended with Gaussian weights; the VAE decodes with diffusers' tiled
 decoding when the output exceeds the tile; the padding is cropped and the colour fix applied.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +25,13 @@ import torch
 import torch.nn.functional as F
 
 from lgcaa.errors import UserError
+from lgcaa.io import atomic_dir, list_images, read_rgb, write_json, write_png
+from lgcaa.model.backbone import scheduler_from_config
+from lgcaa.model.checkpoint import fingerprint, load_trainable
+from lgcaa.model.colorfix import color_fix as apply_color_fix
 from lgcaa.model.config import LGCAAConfig, SampleConfig, config_from_dict
+from lgcaa.model.network import build_network, upsample_lr
+from lgcaa.model.tiling import tile_boxes, tile_weight
 from lgcaa.progress import Progress
 
 PRECISION_DTYPES = {"fp32": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
@@ -43,14 +53,48 @@ def _pad_to(x: torch.Tensor, multiple: int) -> torch.Tensor:
     return F.pad(x, (0, pw, 0, ph), mode="replicate") if (ph or pw) else x
 
 
+def start_latents(net, control: torch.Tensor, generators: list[torch.Generator], scheduler, start_point: str,
+                  start_step: int, tile: int, tile_overlap: int) -> torch.Tensor:
+    """Initial latents (B,C,H/f,W/f) for control images (B,3,H,W) in [0,1] (float32, on the control's device).
+
+    "noise": N(0, I) × init_noise_sigma. "lr" (SeeSR's `--start_point lr`): z_lr = scaling × (mean + std·n) of
+    the VAE posterior of the control image, then `add_noise(z_lr, ε, start_step)`. ε and n are drawn in that
+    order from each image's generator, so the noise of a "noise" start equals the ε of an "lr" start.
+    """
+    f = net.latent_factor
+    shape = (net.unet.config.in_channels, control.shape[-2] // f, control.shape[-1] // f)
+    noise = torch.cat([torch.randn((1, *shape), generator=g) for g in generators])
+    if start_point == "noise":
+        return (noise * scheduler.init_noise_sigma).to(control.device)
+    if start_point != "lr":
+        raise ValueError(f"unknown start point {start_point!r}")
+    with vae_tiling(net.vae, control.shape[-2:], tile, tile_overlap, f):
+        dist = net.vae.encode((control * 2 - 1).to(net.vae.dtype)).latent_dist
+    posterior = torch.cat([torch.randn((1, *shape), generator=g) for g in generators]).to(control.device)
+    z_lr = (dist.mean.float() + dist.std.float() * posterior) * net.vae.config.scaling_factor
+    t = torch.full((control.shape[0],), int(start_step), dtype=torch.long, device=control.device)
+    return scheduler.add_noise(z_lr, noise.to(control.device), t)
+
+
+@contextlib.contextmanager
+def vae_tiling(vae, hw: tuple[int, int], tile: int, tile_overlap: int, latent_factor: int) -> Iterator[None]:
+    """diffusers' tiled VAE encode/decode inside the block when the image (H, W) exceeds `tile` pixels."""
+    on = hw[0] > tile or hw[1] > tile
+    if on:
+        vae.tile_sample_min_size, vae.tile_latent_min_size = tile, tile // latent_factor
+        vae.tile_overlap_factor = tile_overlap / tile
+        vae.enable_tiling()
+    try:
+        yield
+    finally:
+        if on:
+            vae.disable_tiling()
+
+
 @torch.no_grad()
 def super_resolve(net, lr: torch.Tensor, scale: int, seeds: list[int], steps: int, tile: int, tile_overlap: int,
-                  color_fix: str = "none") -> torch.Tensor:
+                  color_fix: str = "none", start_point: str = "lr", start_step: int = 999) -> torch.Tensor:
     """lr (B,3,h,w) in [0,1] on the net's device -> SR (B,3,s·h,s·w) float32 in [0,1]."""
-    from lgcaa.model.backbone import scheduler_from_config
-    from lgcaa.model.colorfix import color_fix as apply_color_fix
-    from lgcaa.model.network import upsample_lr
-    from lgcaa.model.tiling import tile_boxes, tile_weight
 
     if len(seeds) != lr.shape[0]:
         raise ValueError("one seed per image")
@@ -72,12 +116,12 @@ def super_resolve(net, lr: torch.Tensor, scale: int, seeds: list[int], steps: in
     weights = [tile_weight(y1 - y0, x1 - x0, control.device, torch.float32) for y0, y1, x0, x1 in boxes]
 
     generators = [torch.Generator().manual_seed(int(s)) for s in seeds]
-    channels = net.unet.config.in_channels
-    latents = torch.cat([torch.randn((1, channels, lat_h, lat_w), generator=g) for g in generators])
     scheduler = scheduler_from_config(net.scheduler_config)
     scheduler.set_timesteps(steps, device=control.device)
-    latents = (latents * scheduler.init_noise_sigma).to(control.device, dtype)
+    latents = start_latents(net, control, generators, scheduler, start_point, start_step, tile, tile_overlap).to(dtype)
     for t in scheduler.timesteps:
+        if start_point == "lr" and int(t) > start_step:  # SeeSR: "pass, if the timestep is larger than start_steps"
+            continue
         z = scheduler.scale_model_input(latents, t)
         tt = t.expand(b)
         if len(boxes) == 1:
@@ -91,18 +135,8 @@ def super_resolve(net, lr: torch.Tensor, scale: int, seeds: list[int], steps: in
                 wsum[..., y0:y1, x0:x1] += wt
             pred = pred / wsum
         latents = scheduler.step(pred.to(dtype), t, latents, generator=generators).prev_sample
-    vae = net.vae
-    tiled = lat_h * f > tile or lat_w * f > tile
-    if tiled:
-        vae.tile_sample_min_size = tile
-        vae.tile_latent_min_size = tile // f
-        vae.tile_overlap_factor = tile_overlap / tile
-        vae.enable_tiling()
-    try:
+    with vae_tiling(net.vae, control.shape[-2:], tile, tile_overlap, f):
         image = net.decode(latents)
-    finally:
-        if tiled:
-            vae.disable_tiling()
     image = image[..., :out_h, :out_w]
     return apply_color_fix(image, control[..., :out_h, :out_w].float(), color_fix)
 
@@ -122,8 +156,6 @@ def load_trained(run_dir: Path, device: str = "cpu", precision: str = "fp32", pr
 
     from safetensors import safe_open
 
-    from lgcaa.model.checkpoint import fingerprint, load_trainable
-    from lgcaa.model.network import build_network
 
     run_dir = Path(run_dir)
     cfg_path = run_dir / "config.json"
@@ -159,7 +191,6 @@ def sample_folder(net, cfg: LGCAAConfig, lr_dir: Path, out_dir: Path, sample: Sa
 
     Writes `out_dir/sample.json` with the settings, per-image seeds and timings; returns that dict.
     """
-    from lgcaa.io import atomic_dir, list_images, read_rgb, write_json, write_png
 
     sample = sample or cfg.sample
     scale = scale or cfg.train.scale
@@ -181,7 +212,7 @@ def sample_folder(net, cfg: LGCAAConfig, lr_dir: Path, out_dir: Path, sample: Sa
                 chunk = group[i : i + sample.batch_size]
                 lr = torch.stack([torch.from_numpy(img).permute(2, 0, 1).float() / 255 for _, img in chunk]).to(device)
                 sr = super_resolve(net, lr, scale, [seeds[p.name] for p, _ in chunk], sample.steps, tile,
-                                   sample.tile_overlap, sample.color_fix)
+                                   sample.tile_overlap, sample.color_fix, sample.start_point, sample.start_step)
                 for (p, _), img in zip(chunk, sr):
                     write_png(tmp / p.name, to_uint8(img))
                 bar.update(len(chunk))
@@ -196,6 +227,8 @@ def sample_folder(net, cfg: LGCAAConfig, lr_dir: Path, out_dir: Path, sample: Sa
             "seed": sample.seed,
             "seeds": seeds,
             "color_fix": sample.color_fix,
+            "start_point": sample.start_point,
+            "start_step": sample.start_step,
             "tile": tile,
             "tile_overlap": effective_overlap(tile, sample.tile_overlap, net.latent_factor),
             "batch_size": sample.batch_size,

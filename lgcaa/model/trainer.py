@@ -107,7 +107,8 @@ def preview(net, pairs, cfg: LGCAAConfig, dest: Path, count: int, steps: int, de
     was_training = net.training
     net.eval()
     try:
-        sr = super_resolve(net, lr, cfg.train.scale, list(range(count)), steps, cfg.train.hr_size, 0)
+        sr = super_resolve(net, lr, cfg.train.scale, list(range(count)), steps, cfg.train.hr_size, 0,
+                           start_point=cfg.sample.start_point, start_step=cfg.sample.start_step)
     finally:
         net.train(was_training)
     up = upsample_lr(lr.float(), tuple(hr.shape[-2:]))

@@ -78,7 +78,8 @@ def run_settings(run):
 
 
 def sr_records(wildcards=None):
-    return [L.sr_record(d, m) for d, m in SR_PAIRS] + [L.train_record(r) for r in MODEL_RUNS]
+    backbone = [L.backbone_record()] if "prepare" in MODEL else []  # the tiny backbone's preparation job
+    return [L.sr_record(d, m) for d, m in SR_PAIRS] + backbone + [L.train_record(r) for r in MODEL_RUNS]
 
 
 def eval_records(wildcards=None):

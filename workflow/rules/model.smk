@@ -8,9 +8,32 @@ from lgcaa.plan.resources import launch_prefix, sample_resources, train_resource
 
 
 def backbone_preparation(wildcards):
-    """Files a train job needs before it starts, per profile (e.g. a pre-trained VAE for the tiny backbone):
-    the one place to make a backbone-preparation job a dependency of every training run."""
-    return []
+    """Files a train job needs before it starts, per profile: the tiny backbone pre-trained by rule
+    `prepare_backbone` when the profile has `model.prepare` (SD2-base comes pretrained: nothing)."""
+    return [L.backbone_done()] if "prepare" in MODEL else []
+
+
+rule prepare_backbone:
+    """Pre-train the tiny backbone (VAE, then UNet) on held-out offline photos: what every training run of
+    the profile loads as model.pretrained (lgcaa.model.prepare)."""
+    output:
+        done=L.backbone_done(),
+        record=L.backbone_record(),
+    params:
+        settings=json.dumps(MODEL.get("prepare", {}), sort_keys=True),  # rerun when the recipe changes
+        out=L.backbone_dir(),
+        experiment=f"{CFG['profile']}/train",
+    threads: 2
+    resources:
+        gpu=0,
+        cpus_per_task=2,
+        mem_mb=3000,
+        runtime=30,
+    log:
+        L.log("model", "prepare_backbone"),
+    shell:
+        "OMP_NUM_THREADS={threads} {LGCAA} prepare-backbone --config {CONFIG_ARG} --out {params.out}"
+        " --record {output.record} --experiment {params.experiment} --threads {threads} > {log} 2>&1 " + FAIL
 
 
 def _train_res(key):
@@ -56,6 +79,7 @@ rule sample:
         method=one_of(sorted({m for _, m in SAMPLE_JOBS}) or ["^$"]),
     input:
         trained=lambda wc: L.train_done(SAMPLE_JOBS[(wc.dataset, wc.method)].run),
+        backbone=backbone_preparation,
         manifest=L.manifest("{dataset}"),
     output:
         images=directory(L.sr_dir("{dataset}", "{method}")),
