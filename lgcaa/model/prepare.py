@@ -166,7 +166,7 @@ def prepare_backbone(cfg: PrepareConfig, out: str | Path, log: Callable[[str], N
                  "final_loss": _tail(unet_record["loss"])},
         "torch": torch.__version__,
     }
-    with atomic_dir(out) as tmp:
+    with atomic_dir(out, "prepare.json") as tmp:
         vae.save_pretrained(tmp / "vae")
         unet.save_pretrained(tmp / "unet")
         scheduler_from_config(ARCH_PRESETS["tiny"].scheduler).save_pretrained(tmp / "scheduler")
