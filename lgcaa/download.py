@@ -97,6 +97,20 @@ def download(
     expected_sha = sha256.lower() if sha256 else None
     if dest.is_file():
         return _verify_existing(dest, expected_sha, size)
+    scheme = _check_scheme(url, dest)
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    part = part_path(dest)
+    cap = size if size is not None else (max_bytes if max_bytes is not None else max_bytes_default())
+    need_length = expected_sha is None and size is None
+    with file_lock(dest.parent / f".{dest.name}.lock"):
+        if dest.is_file():  # another process finished it while we waited for the lock
+            return _verify_existing(dest, expected_sha, size)
+        _transfer(url, dest, part, scheme, timeout, retries, progress, cap, need_length)
+        return _commit(url, dest, part, expected_sha, size)
+
+
+def _check_scheme(url: str, dest: Path) -> str:
+    """The URL's scheme (http, https or file); DownloadError for another one, or for http(s) when offline."""
     scheme = urllib.parse.urlsplit(url).scheme.lower()
     if scheme not in ("http", "https", "file"):
         raise DownloadError(f"{dest}: unsupported URL scheme '{scheme}' in {url} (use http, https or file)")
@@ -105,60 +119,68 @@ def download(
             f"{dest}: not downloaded, offline ({'/'.join(OFFLINE_ENV)} set); fetch {url} on a machine with "
             f"network and copy it to {dest}"
         )
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    part = part_path(dest)
-    cap = size if size is not None else (max_bytes if max_bytes is not None else max_bytes_default())
-    need_length = expected_sha is None and size is None
-    with file_lock(dest.parent / f".{dest.name}.lock"):
-        if dest.is_file():  # another process finished it while we waited for the lock
-            return _verify_existing(dest, expected_sha, size)
-        last_error: Exception | None = None
-        for attempt in range(retries + 1):
-            try:
-                if scheme == "file":
-                    _copy_local(url, part, progress, cap)
-                else:
-                    _fetch_http(url, part, timeout, progress, cap, need_length)
-                last_error = None
-                break
-            except _TooBig as exc:
-                part.unlink(missing_ok=True)
-                raise DownloadError(f"{dest}: {url} {exc}; refusing it (raise {MAX_BYTES_ENV} if the file is "
-                                    "really that large)") from None
-            except _UnknownLength as exc:
-                part.unlink(missing_ok=True)
-                raise DownloadError(f"{dest}: {url} {exc}, so a cut transfer cannot be told from a complete one; "
-                                    "nothing kept. Pin its sha256 (or size) to download it anyway") from None
-            except (_Interrupted, urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
-                if isinstance(exc, urllib.error.HTTPError) and 300 <= exc.code < 400:
-                    raise DownloadError(f"{dest}: {url} redirects where the harness does not follow ({exc.reason}); "
-                                        "only http(s) redirects are followed") from exc
-                if isinstance(exc, urllib.error.HTTPError) and 400 <= exc.code < 500:
-                    raise DownloadError(f"{dest}: HTTP {exc.code} {exc.reason} for {url}; check the URL") from exc
-                if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, socket.gaierror):
-                    raise DownloadError(f"{dest}: cannot resolve the host of {url} ({exc.reason}); no network? "
-                                        "fetch it elsewhere and copy it there") from exc
-                last_error = exc
-                if attempt < retries:
-                    time.sleep(min(0.5 * 2**attempt, 8.0))
-        if last_error is not None:
-            have = part.stat().st_size if part.exists() else 0
-            raise DownloadError(
-                f"{dest}: download of {url} failed after {retries + 1} attempts "
-                f"({last_error.__class__.__name__}: {last_error}); {have} bytes kept in {part}, rerun to resume"
-            ) from last_error
-        got_size = part.stat().st_size
-        if size is not None and got_size != size:
-            part.unlink()
-            raise DownloadError(f"{dest}: size mismatch for {url}: expected {size} bytes, got {got_size}; "
-                                "partial file deleted, rerun (if it persists the upstream file changed)")
-        digest = sha256_file(part)
-        if expected_sha is not None and digest != expected_sha:
-            part.unlink()
-            raise DownloadError(f"{dest}: sha256 mismatch for {url}: expected {expected_sha}, got {digest}; "
-                                "partial file deleted, rerun (if it persists the upstream file changed)")
-        os.replace(part, dest)
-        return digest
+    return scheme
+
+
+def _transfer(url: str, dest: Path, part: Path, scheme: str, timeout: float, retries: int,
+              progress: Progress | None, cap: int, need_length: bool) -> None:
+    """Fill `part` with the whole body, with up to `retries` resumed attempts after a cut or server error
+    (backing off 0.5 s, 1 s, 2 s ... up to 8 s); DownloadError at once for what a retry cannot fix."""
+    last_error: Exception | None = None
+    for attempt in range(retries + 1):
+        try:
+            if scheme == "file":
+                _copy_local(url, part, progress, cap)
+            else:
+                _fetch_http(url, part, timeout, progress, cap, need_length)
+            return
+        except _TooBig as exc:
+            part.unlink(missing_ok=True)
+            raise DownloadError(f"{dest}: {url} {exc}; refusing it (raise {MAX_BYTES_ENV} if the file is "
+                                "really that large)") from None
+        except _UnknownLength as exc:
+            part.unlink(missing_ok=True)
+            raise DownloadError(f"{dest}: {url} {exc}, so a cut transfer cannot be told from a complete one; "
+                                "nothing kept. Pin its sha256 (or size) to download it anyway") from None
+        except (_Interrupted, urllib.error.URLError, ConnectionError, TimeoutError, OSError) as exc:
+            _raise_if_final(exc, url, dest)
+            last_error = exc
+            if attempt < retries:
+                time.sleep(min(0.5 * 2**attempt, 8.0))
+    have = part.stat().st_size if part.exists() else 0
+    raise DownloadError(
+        f"{dest}: download of {url} failed after {retries + 1} attempts "
+        f"({last_error.__class__.__name__}: {last_error}); {have} bytes kept in {part}, rerun to resume"
+    ) from last_error
+
+
+def _raise_if_final(exc: Exception, url: str, dest: Path) -> None:
+    """DownloadError for an error no retry fixes: a redirect not followed, HTTP 4xx, an unresolvable host."""
+    if isinstance(exc, urllib.error.HTTPError) and 300 <= exc.code < 400:
+        raise DownloadError(f"{dest}: {url} redirects where the harness does not follow ({exc.reason}); "
+                            "only http(s) redirects are followed") from exc
+    if isinstance(exc, urllib.error.HTTPError) and 400 <= exc.code < 500:
+        raise DownloadError(f"{dest}: HTTP {exc.code} {exc.reason} for {url}; check the URL") from exc
+    if isinstance(exc, urllib.error.URLError) and isinstance(exc.reason, socket.gaierror):
+        raise DownloadError(f"{dest}: cannot resolve the host of {url} ({exc.reason}); no network? "
+                            "fetch it elsewhere and copy it there") from exc
+
+
+def _commit(url: str, dest: Path, part: Path, expected_sha: str | None, size: int | None) -> str:
+    """Check the finished `part` against `size` and `expected_sha` (deleting it on a mismatch), move it onto
+    `dest` atomically and return its sha256 hex digest."""
+    got_size = part.stat().st_size
+    if size is not None and got_size != size:
+        part.unlink()
+        raise DownloadError(f"{dest}: size mismatch for {url}: expected {size} bytes, got {got_size}; "
+                            "partial file deleted, rerun (if it persists the upstream file changed)")
+    digest = sha256_file(part)
+    if expected_sha is not None and digest != expected_sha:
+        part.unlink()
+        raise DownloadError(f"{dest}: sha256 mismatch for {url}: expected {expected_sha}, got {digest}; "
+                            "partial file deleted, rerun (if it persists the upstream file changed)")
+    os.replace(part, dest)
+    return digest
 
 
 # --- transfer ------------------------------------------------------------------------------------------
