@@ -46,6 +46,7 @@ def test_evaluator_takes_the_strip_path_for_large_images_with_the_same_rows(tmp_
     import skimage.data
 
     from lgcaa.metrics import evaluate as ev_mod
+    from lgcaa.metrics import scoring
 
     for name in ("astronaut", "coffee"):
         img = np.ascontiguousarray(getattr(skimage.data, name)()[:384, :480, :3])
@@ -57,7 +58,7 @@ def test_evaluator_takes_the_strip_path_for_large_images_with_the_same_rows(tmp_
     from lgcaa.metrics import tiled
 
     real = tiled.strip_rows
-    monkeypatch.setattr(ev_mod, "TILE_PIXELS", 1000)  # every image is "large" now
+    monkeypatch.setattr(scoring, "TILE_PIXELS", 1000)  # every image is "large" now
     monkeypatch.setattr(tiled, "strip_rows", lambda w, block=1, target_pixels=0: calls.append(w) or real(w, block, 40_000))
     strips = ev_mod.evaluate(tmp_path / "sr", tmp_path / "hr", metrics, workers=1)
     assert calls and strips.rows == whole.rows and strips.aggregate == whole.aggregate

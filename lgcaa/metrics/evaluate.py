@@ -12,7 +12,8 @@ it. Images over `lgcaa.metrics.tiled.TILE_PIXELS` go through a metric's strip-wi
 (SSIM, NIQE: bitwise the same numbers). A metric that fails (or returns NaN/inf) on an image fails the whole
 evaluation naming that image — nothing is skipped silently — except where the registry declares why the
 metric can be undefined (`undefined_reason`, NIQE on a flat image): that image's value is reported undefined
-with the reason, left out of the mean, and the rest is scored.
+with the reason, left out of the mean, and the rest is scored. The work on one chunk (decode, score, the
+errors naming an image) is `lgcaa.metrics.scoring`; this module plans, runs and aggregates the chunks.
 """
 
 from __future__ import annotations
@@ -21,9 +22,11 @@ import contextlib
 import csv
 import io
 import math
+import threading
 import time
 from collections import defaultdict
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -31,16 +34,15 @@ from typing import Any
 from lgcaa.data.manifest import folder_digest
 from lgcaa.errors import UserError
 from lgcaa.io import list_images, write_json, write_text
-from lgcaa.metrics.fid import fid_features, frechet_from_features
+from lgcaa.metrics.build import get_model
+from lgcaa.metrics.fid import frechet_from_features
+from lgcaa.metrics.lock import lock_hash, protocol
 from lgcaa.metrics.memory import available_bytes, plan_workers
-from lgcaa.metrics.tiled import TILE_PIXELS
+from lgcaa.metrics.registry import get
+from lgcaa.metrics.scoring import Chunk, ChunkJob, MetricError
 from lgcaa.progress import Progress
 
 DEFAULT_BATCH_PIXELS = 4 * 512 * 512  # 4 images of 512² per forward; 16 of 256²
-
-
-class MetricError(UserError):
-    """A metric failed or returned a non-finite value on a named image."""
 
 
 @dataclass
@@ -111,15 +113,6 @@ def default_workers(device: str) -> int:
     return max(1, min(8, cores))
 
 
-@dataclass
-class _Chunk:
-    values: dict[tuple[str, str], float]
-    fid: dict[str, Any]  # {"sr": feats, "hr": feats} for the SET metric, if any
-    decode_s: float
-    to_device_s: float
-    forward_s: dict[str, float]
-
-
 def evaluate(sr_dir: str | Path, hr_dir: str | Path, metric_names: list[str], device: str = "cpu",
              batch_pixels: int = DEFAULT_BATCH_PIXELS, workers: int | None = None,
              max_memory: int | None = None, progress: Progress | None = None) -> Evaluation:
@@ -135,34 +128,16 @@ def evaluate(sr_dir: str | Path, hr_dir: str | Path, metric_names: list[str], de
     pyiqa loop runs 2-4x faster on 2 cores with 1 intra-op thread than with torch's default of 2). Metrics marked thread_safe=False,
     and all metrics on a GPU, run one call at a time (a lock per metric / one for the device).
     """
-    import threading
-    from concurrent.futures import ThreadPoolExecutor
-
-    from lgcaa.metrics.availability import missing_reason
-    from lgcaa.metrics.build import get_model
-    from lgcaa.metrics.lock import lock_hash, protocol
-    from lgcaa.metrics.registry import get
-
     t_start = time.perf_counter()
     sr_dir, hr_dir = Path(sr_dir), Path(hr_dir)
     metric_names = list(dict.fromkeys(metric_names))
     specs = {m: get(m) for m in metric_names}
     names = paired_names(sr_dir, hr_dir)
-    status: dict[str, dict[str, Any]] = {}
-    runnable = []
-    for m, spec in specs.items():
-        why = missing_reason(spec)
-        if why is not None:
-            status[m] = {"status": "missing", **why}
-        elif spec.mode == "SET" and len(names) < 2:
-            status[m] = {"status": "missing", "reason": f"{m.upper()} needs at least 2 images, got {len(names)}",
-                         "fix": "evaluate a folder with more images"}
-        else:
-            runnable.append(m)
+    status, runnable = _triage(specs, len(names))
     sizes = check_sizes(sr_dir, hr_dir, names, {m: specs[m].min_side for m in runnable if specs[m].min_side > 1})
     n_workers = max(1, workers or default_workers(device))
     plan = chunks(sizes, batch_pixels, n_workers)
-    on_host = [] if str(device).startswith("cuda") else runnable  # on a GPU the host holds the decoded images only
+    on_host = [] if _on_gpu(device) else runnable  # on a GPU the host holds the decoded images only
     budget = min(max_memory, available_bytes()) if max_memory else None  # a job's allocation, if less is free
     n_workers, memory_estimate = plan_workers([(str(sr_dir / b[0]), *sizes[b[0]], len(b)) for b in plan], on_host,
                                               min(n_workers, len(plan)), budget)
@@ -172,26 +147,75 @@ def evaluate(sr_dir: str | Path, hr_dir: str | Path, metric_names: list[str], de
         progress.note(f"{len(names)} image pairs; building {', '.join(runnable) or 'no'} metric model(s) on {device}")
     models = {m: get_model(m, device) for m in runnable}
     build_s = time.perf_counter() - t0
-    device_lock = threading.Lock() if str(device).startswith("cuda") else None
-    locks = {m: device_lock or (threading.Lock() if not specs[m].thread_safe else None) for m in runnable}
-    job = _ChunkJob(sr_dir, hr_dir, device, runnable, specs, models, locks, progress)
+    job = ChunkJob(sr_dir, hr_dir, device, runnable, specs, models, _metric_locks(specs, runnable, device), progress)
     if progress is not None:
         progress.start(len(names) * len(runnable))
-    with _intra_op_threads(None if str(device).startswith("cuda") else 1):
-        if n_workers == 1:
-            results = [job(b) for b in plan]
-        else:
-            with ThreadPoolExecutor(n_workers, thread_name_prefix="lgcaa-eval") as ex:
-                futures = [ex.submit(job, b) for b in plan]
-                try:
-                    results = [f.result() for f in futures]
-                except BaseException:
-                    ex.shutdown(wait=True, cancel_futures=True)
-                    raise
+    results = _run_chunks(job, plan, n_workers, device)
 
+    rows, scored, forward_s = _scores(results, names, runnable, specs, sr_dir, hr_dir)
+    status.update(scored)
+    digests = {"sr": folder_digest(sr_dir), "hr": folder_digest(hr_dir)}
+    aggregate = _aggregate(metric_names, len(names), status, digests)
+    timing = _timing(results, forward_s, time.perf_counter() - t_start, build_s, n_workers, len(plan), device,
+                     memory_estimate)
+    return Evaluation(rows=rows, aggregate=aggregate, timing=timing, digests=digests)
+
+
+def _on_gpu(device: str) -> bool:
+    return str(device).startswith("cuda")
+
+
+def _triage(specs: dict[str, Any], n_images: int) -> tuple[dict[str, dict[str, Any]], list[str]]:
+    """({metric: missing status} for the metrics that cannot run here, the runnable metrics in request order).
+
+    Missing: no verified weights (`missing_reason`), or a folder-level (SET) metric on fewer than 2 images."""
+    # looked up at call time: `lgcaa bench metrics --random-init` patches it on the module
+    from lgcaa.metrics.availability import missing_reason
+
+    status: dict[str, dict[str, Any]] = {}
+    runnable = []
+    for m, spec in specs.items():
+        why = missing_reason(spec)
+        if why is not None:
+            status[m] = {"status": "missing", **why}
+        elif spec.mode == "SET" and n_images < 2:
+            status[m] = {"status": "missing", "reason": f"{m.upper()} needs at least 2 images, got {n_images}",
+                         "fix": "evaluate a folder with more images"}
+        else:
+            runnable.append(m)
+    return status, runnable
+
+
+def _metric_locks(specs: dict[str, Any], runnable: list[str], device: str) -> dict[str, Any]:
+    """{metric: lock or None}: on a GPU one lock shared by all metrics; on CPU a lock per metric that is not
+    thread_safe, None for the others."""
+    device_lock = threading.Lock() if _on_gpu(device) else None
+    return {m: device_lock or (threading.Lock() if not specs[m].thread_safe else None) for m in runnable}
+
+
+def _run_chunks(job: ChunkJob, plan: list[list[str]], n_workers: int, device: str) -> list[Chunk]:
+    """`job` on every chunk of `plan`, on `n_workers` threads (CPU: one intra-op torch thread meanwhile);
+    results in plan order. A failing chunk cancels the chunks not started yet and is raised."""
+    with _intra_op_threads(None if _on_gpu(device) else 1):
+        if n_workers == 1:
+            return [job(b) for b in plan]
+        with ThreadPoolExecutor(n_workers, thread_name_prefix="lgcaa-eval") as ex:
+            futures = [ex.submit(job, b) for b in plan]
+            try:
+                return [f.result() for f in futures]
+            except BaseException:
+                ex.shutdown(wait=True, cancel_futures=True)
+                raise
+
+
+def _scores(results: list[Chunk], names: list[str], runnable: list[str], specs: dict[str, Any], sr_dir: Path,
+            hr_dir: Path) -> tuple[list[tuple[str, str, float]], dict[str, dict[str, Any]], dict[str, float]]:
+    """(per-image rows without undefined values, {metric: aggregate status}, {metric: forward seconds}) from the
+    chunks' results; a folder-level (SET) metric's Fréchet distance is computed here from the chunks' features."""
     values = {k: v for r in results for k, v in r.values.items()}
     forward_s = {m: sum(r.forward_s[m] for r in results) for m in runnable}
     rows = [(n, m, values[(n, m)]) for n in names for m in runnable if (n, m) in values and not math.isnan(values[(n, m)])]
+    status: dict[str, dict[str, Any]] = {}
     for m in runnable:
         if specs[m].mode == "SET":
             t0 = time.perf_counter()
@@ -202,10 +226,15 @@ def evaluate(sr_dir: str | Path, hr_dir: str | Path, metric_names: list[str], de
             status[m] = {"status": "ok", "mean": fid, "n": len(names), "scope": "folder pair (SR vs HR)"}
         else:
             status[m] = _per_image_status(m, specs[m], {n: values[(n, m)] for n in names})
+    return rows, status, forward_s
+
+
+def _aggregate(metric_names: list[str], n_images: int, status: dict[str, dict[str, Any]],
+               digests: dict[str, dict[str, Any]]) -> dict[str, Any]:
+    """aggregate.json's content: image count, folder digests, protocol lock and every requested metric's status."""
     proto = protocol(metric_names)
-    digests = {"sr": folder_digest(sr_dir), "hr": folder_digest(hr_dir)}
-    aggregate = {
-        "n_images": len(names),
+    return {
+        "n_images": n_images,
         # content digests of the scored folders (lgcaa.data.manifest.folder_digest: sha256 of `sha256sum *.png`)
         "sr_sha256": digests["sr"]["sha256"],
         "hr_sha256": digests["hr"]["sha256"],
@@ -213,19 +242,22 @@ def evaluate(sr_dir: str | Path, hr_dir: str | Path, metric_names: list[str], de
         "protocol": proto,
         "metrics": {m: status[m] for m in metric_names},
     }
-    total = time.perf_counter() - t_start
+
+
+def _timing(results: list[Chunk], forward_s: dict[str, float], total: float, build_s: float, n_workers: int,
+            batches: int, device: str, memory_estimate: int) -> dict[str, Any]:
+    """Where the evaluation's seconds went (Evaluation.timing; not reproducible, not written to aggregate.json)."""
     forward_total = sum(forward_s.values())
-    timing = {
-        "total_s": total, "build_s": build_s, "workers": n_workers, "batches": len(plan), "device": str(device),
+    return {
+        "total_s": total, "build_s": build_s, "workers": n_workers, "batches": batches, "device": str(device),
         "memory_estimate_bytes": memory_estimate,
         "decode_s": sum(r.decode_s for r in results), "to_device_s": sum(r.to_device_s for r in results),
         "forward_s": forward_s,  # thread-seconds inside each metric's forward, summed over workers
         "forward_total_s": forward_total,
         # wall time the forwards need at best: on a GPU they are serialised (one device lock), on CPU spread
         # over the workers
-        "forward_wall_s": forward_total if str(device).startswith("cuda") else forward_total / n_workers,
+        "forward_wall_s": forward_total if _on_gpu(device) else forward_total / n_workers,
     }
-    return Evaluation(rows=rows, aggregate=aggregate, timing=timing, digests=digests)
 
 
 def _per_image_status(m: str, spec: Any, values: dict[str, float]) -> dict[str, Any]:
@@ -242,58 +274,6 @@ def _per_image_status(m: str, spec: Any, values: dict[str, float]) -> dict[str, 
     return out
 
 
-@dataclass
-class _ChunkJob:
-    """Decode one chunk of names and run every metric on it (callable from worker threads)."""
-
-    sr_dir: Path
-    hr_dir: Path
-    device: str
-    runnable: list[str]
-    specs: dict[str, Any]
-    models: dict[str, Any]
-    locks: dict[str, Any]
-    progress: Progress | None = None
-
-    def __call__(self, batch: list[str]) -> _Chunk:
-        import contextlib
-
-        import torch
-
-        from lgcaa.metrics.decode import decode, to_batch
-
-        t0 = time.perf_counter()
-        sr_imgs = [decode(self.sr_dir / n) for n in batch]
-        hr_imgs = [decode(self.hr_dir / n) for n in batch]
-        decode_s = time.perf_counter() - t0
-        t0 = time.perf_counter()
-        sr_t, hr_t = to_batch(sr_imgs).to(self.device), to_batch(hr_imgs).to(self.device)
-        to_device_s = time.perf_counter() - t0
-        values: dict[tuple[str, str], float] = {}
-        fid: dict[str, Any] = {}
-        forward_s = {m: 0.0 for m in self.runnable}
-        with torch.no_grad():  # grad mode is per thread
-            for m in self.runnable:
-                lock = self.locks[m]
-                with lock if lock is not None else contextlib.nullcontext():
-                    t0 = time.perf_counter()
-                    if self.specs[m].mode == "SET":
-                        try:
-                            fid = {"sr": fid_features(self.models[m], sr_imgs, self.device),
-                                   "hr": fid_features(self.models[m], hr_imgs, self.device)}
-                        except Exception as exc:
-                            raise MetricError(f"metric {m} failed on a batch of {len(batch)} images starting at "
-                                              f"{self.sr_dir / batch[0]}: {exc.__class__.__name__}: {exc}") from exc
-                    else:
-                        vals = score_batch(m, self.models[m], self.specs[m], sr_t, hr_t, batch, self.sr_dir)
-                        values.update({(n, m): v for n, v in zip(batch, vals)})
-                    _sync(self.device)
-                    forward_s[m] += time.perf_counter() - t0
-                if self.progress is not None:
-                    self.progress.update(len(batch))
-        return _Chunk(values, fid, decode_s, to_device_s, forward_s)
-
-
 @contextlib.contextmanager
 def _intra_op_threads(n: int | None) -> Iterator[None]:
     """Set torch's intra-op thread count for the block (None: leave it), restoring it after."""
@@ -308,66 +288,6 @@ def _intra_op_threads(n: int | None) -> Iterator[None]:
         yield
     finally:
         torch.set_num_threads(before)
-
-
-def score_batch(m: str, model: Any, spec: Any, sr_t: Any, hr_t: Any, names: list[str], sr_dir: Path) -> list[float]:
-    """Per-image values of metric `m` for a batch (B,3,H,W); per image when the metric is not batchable.
-
-    If a batched call fails, the images are scored one by one: the error names the culprit, or (a metric with
-    an `undefined_reason`) the images it is undefined on get NaN and the others their values.
-    """
-    if not spec.batchable or len(names) == 1:
-        return [_one(m, model, spec, sr_t[i:i + 1], hr_t[i:i + 1], names[i], sr_dir) for i in range(len(names))]
-    try:
-        out = _call(model, spec, sr_t, hr_t)
-    except Exception:  # noqa: BLE001 -- retried image by image: names the culprit, or marks undefined images
-        return [_one(m, model, spec, sr_t[i:i + 1], hr_t[i:i + 1], names[i], sr_dir) for i in range(len(names))]
-    if out.numel() != len(names):
-        raise MetricError(f"metric {m} returned {out.numel()} values for a batch of {len(names)} images "
-                          f"({sr_dir / names[0]} ...); mark it batchable=False in lgcaa/metrics/registry.py")
-    vals = [float(v) for v in out.tolist()]
-    for n, v in zip(names, vals):
-        _check_finite(m, spec, v, sr_dir / n)
-    return vals
-
-
-def _call(model: Any, spec: Any, sr_t: Any, hr_t: Any) -> Any:
-    if spec.tiled is not None and sr_t.shape[2] * sr_t.shape[3] > TILE_PIXELS:
-        out = spec.tiled(model, sr_t, hr_t)
-    else:
-        out = model(sr_t, hr_t) if spec.mode == "FR" else model(sr_t)
-    return out.detach().reshape(-1).double().cpu()
-
-
-def _one(m: str, model: Any, spec: Any, sr: Any, hr: Any, name: str, sr_dir: Path) -> float:
-    import torch
-
-    try:
-        out = _call(model, spec, sr, hr)
-    except torch.linalg.LinAlgError as exc:
-        if spec.undefined_reason:
-            return math.nan
-        raise MetricError(f"metric {m} failed on {sr_dir / name}: {exc.__class__.__name__}: {exc}") from exc
-    except Exception as exc:
-        raise MetricError(f"metric {m} failed on {sr_dir / name}: {exc.__class__.__name__}: {exc}") from exc
-    if out.numel() != 1:
-        raise MetricError(f"metric {m} returned {out.numel()} values for one image {sr_dir / name}")
-    v = float(out[0])
-    _check_finite(m, spec, v, sr_dir / name)
-    return v
-
-
-def _check_finite(m: str, spec: Any, v: float, path: Path) -> None:
-    """NaN is allowed (= undefined) only for a metric with an `undefined_reason`; inf never."""
-    if not math.isfinite(v) and not (math.isnan(v) and spec.undefined_reason):
-        raise MetricError(f"metric {m} returned {v} on {path}")
-
-
-def _sync(device: str) -> None:
-    if str(device).startswith("cuda"):
-        import torch
-
-        torch.cuda.synchronize()
 
 
 # --- outputs -----------------------------------------------------------------------------------------------
