@@ -108,8 +108,8 @@ def measure(arch: str = "tiny", pretrained: str | None = None, dino: str | None 
 
     from lgcaa.model.attention import set_capture
     from lgcaa.model.config import ModelConfig
-    from lgcaa.model.presets import ARCH_PRESETS
     from lgcaa.model.network import build_network, upsample_lr
+    from lgcaa.model.presets import ARCH_PRESETS
     from lgcaa.model.sampler import PRECISION_DTYPES
 
     dev = torch.device(device)

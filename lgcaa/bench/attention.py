@@ -89,73 +89,29 @@ def _numerics(layer, x, side: int, dtype: str) -> dict[str, Any]:
 def measure(device: str = "cpu", dtype: str = "fp32", tokens: int = 4096, channels: int = 320, heads: int = 5,
             batch: int = 1, variant: str = "lgcaa", window: int = 8, mlp_ratio: float = 1.0, repeat: int = 7,
             warmup: int = 2, seed: int = 0, modes: tuple[str, ...] = ("checkpointing",)) -> dict[str, Any]:
-    import math
-
     import diffusers
     import torch
-    from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 
-    from lgcaa.model.attention import LGCAAProcessor
-    from lgcaa.model.memory import peak_bytes
-    from lgcaa.model.variants import get_variant
-
-    side = math.isqrt(tokens)
-    if side * side != tokens:
-        raise ValueError("--tokens must be a square number")
-    unknown = [m for m in modes if m not in MODES]
-    if unknown or not modes:
-        raise ValueError(f"--modes: unknown {unknown}; choose from {', '.join(MODES)}")
+    side = _grid_side(tokens, modes)
     dev = torch.device(device)
     torch_dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[dtype]
     if dev.type == "cpu":
         torch.set_flush_denormal(True)
     torch.manual_seed(seed)
-    base = Attention(query_dim=channels, heads=heads, dim_head=channels // heads, bias=False, out_bias=True)
-    base.set_processor(AttnProcessor2_0())
-    layers: dict[str, Any] = {"baseline": base}
-    for mode in modes:
-        ckpt, comp = MODES[mode]
-        layer = copy.deepcopy(base)
-        layer.set_processor(LGCAAProcessor(layer, get_variant(variant), window=window, mlp_ratio=mlp_ratio,
-                                           checkpointing=ckpt, compile=comp))
-        layers[mode] = layer
+    layers = _layers(channels, heads, variant, window, mlp_ratio, modes)
     for layer in layers.values():
         layer.to(dev, torch_dtype)
     x = torch.randn(batch, tokens, channels, device=dev, dtype=torch_dtype)
-
-    def step(layer, kwargs) -> Callable[[], None]:
-        def run() -> None:
-            inp = x.detach().requires_grad_(True)
-            out = layer(inp, **kwargs)
-            out.float().square().mean().backward()
-            layer.zero_grad(set_to_none=True)
-        return run
-
-    runs = {name: step(layer, {} if name == "baseline" else {"spatial_hw": (side, side)})
+    runs = {name: _fwd_bwd(layer, x, {} if name == "baseline" else {"spatial_hw": (side, side)})
             for name, layer in layers.items()}
-    times: dict[str, list[float]] = {k: [] for k in runs}
-    for _ in range(max(1, repeat)):  # alternate to share any drift in machine load
-        for name, fn in runs.items():
-            times[name] += _time(fn, dev, 1, warmup if not times[name] else 0)
-    result: dict[str, Any] = {}
-    method = ""
-    for name, fn in runs.items():
-        mem, method = peak_bytes(fn, dev)
-        result[name] = {
-            "fwd_bwd_ms_median": round(statistics.median(times[name]) * 1e3, 3),
-            "fwd_bwd_ms_min": round(min(times[name]) * 1e3, 3),
-            "peak_mb": round(mem / 2**20, 3),
-            "parameters": sum(p.numel() for p in layers[name].parameters()),
-        }
+    times = _alternating_times(runs, dev, repeat, warmup)
+    result, method = _summaries(runs, times, layers, dev)
     b = result["baseline"]
     per_mode = {}
     for mode in modes:
         r = result[mode]
         r["processor"] = f"LGCAAProcessor({variant}, window={window}, mlp_ratio={mlp_ratio}, mode={mode})"
-        # min over repeats is the decision value (timeit's advice: other load only ever adds time)
-        r["ratio"] = {"time": round(r["fwd_bwd_ms_min"] / b["fwd_bwd_ms_min"], 3),
-                      "time_median": round(r["fwd_bwd_ms_median"] / b["fwd_bwd_ms_median"], 3),
-                      "memory": round(r["peak_mb"] / max(b["peak_mb"], 1e-9), 3)}
+        r["ratio"] = _ratios(r, b)
         r["numerics"] = _numerics(layers[mode], x, side, dtype)
         per_mode[mode] = r
     first = per_mode[modes[0]]
@@ -179,6 +135,86 @@ def measure(device: str = "cpu", dtype: str = "fp32", tokens: int = 4096, channe
                          "memory": round(max(0.0, first["ratio"]["memory"] / GOAL_MEMORY - 1), 3)},
         "memory_method": method,
     }
+
+
+def _grid_side(tokens: int, modes: tuple[str, ...]) -> int:
+    """Side of the square token grid; ValueError for a non-square `tokens` or an unknown or empty `modes`."""
+    import math
+
+    side = math.isqrt(tokens)
+    if side * side != tokens:
+        raise ValueError("--tokens must be a square number")
+    unknown = [m for m in modes if m not in MODES]
+    if unknown or not modes:
+        raise ValueError(f"--modes: unknown {unknown}; choose from {', '.join(MODES)}")
+    return side
+
+
+def _layers(channels: int, heads: int, variant: str, window: int, mlp_ratio: float,
+            modes: tuple[str, ...]) -> dict[str, Any]:
+    """{"baseline": an SD2-like `Attention` layer with AttnProcessor2_0, mode: a copy of it (same weights) with
+    an LGCAAProcessor set up for that mode}, built on the CPU in float32 from the current torch seed."""
+    from diffusers.models.attention_processor import Attention, AttnProcessor2_0
+
+    from lgcaa.model.attention import LGCAAProcessor
+    from lgcaa.model.variants import get_variant
+
+    base = Attention(query_dim=channels, heads=heads, dim_head=channels // heads, bias=False, out_bias=True)
+    base.set_processor(AttnProcessor2_0())
+    layers: dict[str, Any] = {"baseline": base}
+    for mode in modes:
+        ckpt, comp = MODES[mode]
+        layer = copy.deepcopy(base)
+        layer.set_processor(LGCAAProcessor(layer, get_variant(variant), window=window, mlp_ratio=mlp_ratio,
+                                           checkpointing=ckpt, compile=comp))
+        layers[mode] = layer
+    return layers
+
+
+def _fwd_bwd(layer, x, kwargs: dict[str, Any]) -> Callable[[], None]:
+    """One forward+backward of `layer` on x (B, N, C) with a mean-square loss, gradients cleared after."""
+    def run() -> None:
+        inp = x.detach().requires_grad_(True)
+        out = layer(inp, **kwargs)
+        out.float().square().mean().backward()
+        layer.zero_grad(set_to_none=True)
+    return run
+
+
+def _alternating_times(runs: dict[str, Callable[[], None]], dev, repeat: int, warmup: int) -> dict[str, list[float]]:
+    """{name: seconds of each repeat}; the runs alternate so they share any drift in machine load, each warmed
+    up `warmup` times before its first timed run."""
+    times: dict[str, list[float]] = {k: [] for k in runs}
+    for _ in range(max(1, repeat)):
+        for name, fn in runs.items():
+            times[name] += _time(fn, dev, 1, warmup if not times[name] else 0)
+    return times
+
+
+def _summaries(runs: dict[str, Callable[[], None]], times: dict[str, list[float]], layers: dict[str, Any],
+               dev) -> tuple[dict[str, dict[str, Any]], str]:
+    """({name: median/min milliseconds, peak memory (MB) of one more run, parameter count}, memory method)."""
+    from lgcaa.model.memory import peak_bytes
+
+    result: dict[str, Any] = {}
+    method = ""
+    for name, fn in runs.items():
+        mem, method = peak_bytes(fn, dev)
+        result[name] = {
+            "fwd_bwd_ms_median": round(statistics.median(times[name]) * 1e3, 3),
+            "fwd_bwd_ms_min": round(min(times[name]) * 1e3, 3),
+            "peak_mb": round(mem / 2**20, 3),
+            "parameters": sum(p.numel() for p in layers[name].parameters()),
+        }
+    return result, method
+
+
+def _ratios(r: dict[str, Any], b: dict[str, Any]) -> dict[str, float]:
+    """LGCAA / baseline: time (min over repeats, the decision value: timeit's advice, other load only ever adds
+    time), time of the medians, peak memory."""
+    return {"time": round(r["fwd_bwd_ms_min"] / b["fwd_bwd_ms_min"], 3),
+            "time_median": round(r["fwd_bwd_ms_median"] / b["fwd_bwd_ms_median"], 3),
+            "memory": round(r["peak_mb"] / max(b["peak_mb"], 1e-9), 3)}
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:

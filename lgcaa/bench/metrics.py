@@ -37,6 +37,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from lgcaa.metrics.registry import get
 from lgcaa.metrics.registry import names as metric_names
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "hubble_deep_field", "retina",
@@ -80,8 +81,7 @@ def random_weights() -> Iterator[None]:
     import torchvision.models._api as tv_api
     from torch.nn.modules.module import _IncompatibleKeys
 
-    import lgcaa.metrics.availability as availability
-    import lgcaa.metrics.build as build
+    from lgcaa.metrics import availability, build
 
     def no_load(*_args: Any, **_kwargs: Any) -> None:
         return None
@@ -171,7 +171,6 @@ def naive(sr: Path, hr: Path, metrics: list[str], names: list[str], device: str)
     import torch
 
     from lgcaa.metrics.build import build_metric
-    from lgcaa.metrics.registry import get
 
     t0 = time.perf_counter()
     values: dict[str, dict[str, float]] = {}
@@ -228,7 +227,6 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     from lgcaa.commands.evaluate import resolve_device
     from lgcaa.metrics.availability import missing_reason
     from lgcaa.metrics.evaluate import paired_names
-    from lgcaa.metrics.registry import get
 
     device = resolve_device(args.device)
     tmp = None
@@ -244,30 +242,9 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
 
     # warm-up, untimed: one image through each metric
     _, _ = naive(sr, hr, [m for m in metrics if get(m).mode != "SET"], names[:1], device)
-    runs = []
-    for r in range(args.repeat):
-        order = ("naive", "ours") if args.no_references else ("naive", "ours", "naive1", "ours1")
-        order = order if r % 2 == 0 else order[::-1]
-        res: dict[str, Any] = {}
-        for which in order:
-            if which == "naive":
-                res["naive_s"], naive_vals = naive(sr, hr, metrics, names, device)
-            elif which == "naive1":
-                res["naive_1thread_s"] = naive_one_thread(sr, hr, metrics, names, device)
-            elif which == "ours1":
-                res["ours_1worker_s"] = ours(sr, hr, metrics, device, args.batch_pixels, workers=1)[0]
-            else:
-                res["ours_s"], ev = ours(sr, hr, metrics, device, args.batch_pixels)
-                res["ours_forward_s"] = ev.timing["forward_wall_s"]
-                res["ours_timing"] = ev.timing
-        runs.append(res)
-    ours_vals: dict[str, dict[str, float]] = {m: {} for m in metrics}
-    for n, m, v in ev.rows:
-        ours_vals[m][n] = v
-    for m in metrics:
-        if get(m).mode == "SET":
-            ours_vals[m]["*"] = ev.aggregate["metrics"][m]["mean"]
-    diffs = {m: max(abs(naive_vals[m][k] - ours_vals[m][k]) for k in naive_vals[m]) for m in metrics}
+    runs, naive_vals, ev = _timed_runs(sr, hr, metrics, names, device, args.batch_pixels, args.repeat,
+                                       args.no_references)
+    diffs = _max_diffs(naive_vals, ev, metrics)
 
     keys = ("naive_s", "ours_s", "ours_forward_s", "naive_1thread_s", "ours_1worker_s")
     for r in runs:
@@ -310,6 +287,41 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     if tmp is not None:
         tmp.cleanup()
     return out
+
+
+def _timed_runs(sr: Path, hr: Path, metrics: list[str], names: list[str], device: str, batch_pixels: int | None,
+                repeat: int, no_references: bool) -> tuple[list[dict[str, Any]], dict, Any]:
+    """(per repeat {"naive_s", "ours_s", "ours_forward_s", "ours_timing"[, "naive_1thread_s", "ours_1worker_s"]},
+    the last naive loop's values, the last Evaluation). The loops run in alternating order between repeats."""
+    runs = []
+    for r in range(repeat):
+        order = ("naive", "ours") if no_references else ("naive", "ours", "naive1", "ours1")
+        order = order if r % 2 == 0 else order[::-1]
+        res: dict[str, Any] = {}
+        for which in order:
+            if which == "naive":
+                res["naive_s"], naive_vals = naive(sr, hr, metrics, names, device)
+            elif which == "naive1":
+                res["naive_1thread_s"] = naive_one_thread(sr, hr, metrics, names, device)
+            elif which == "ours1":
+                res["ours_1worker_s"] = ours(sr, hr, metrics, device, batch_pixels, workers=1)[0]
+            else:
+                res["ours_s"], ev = ours(sr, hr, metrics, device, batch_pixels)
+                res["ours_forward_s"] = ev.timing["forward_wall_s"]
+                res["ours_timing"] = ev.timing
+        runs.append(res)
+    return runs, naive_vals, ev
+
+
+def _max_diffs(naive_vals: dict[str, dict[str, float]], ev: Any, metrics: list[str]) -> dict[str, float]:
+    """{metric: max |naive - ours|} over its images (a SET metric: its one folder value, key "*")."""
+    ours_vals: dict[str, dict[str, float]] = {m: {} for m in metrics}
+    for n, m, v in ev.rows:
+        ours_vals[m][n] = v
+    for m in metrics:
+        if get(m).mode == "SET":
+            ours_vals[m]["*"] = ev.aggregate["metrics"][m]["mean"]
+    return {m: max(abs(naive_vals[m][k] - ours_vals[m][k]) for k in naive_vals[m]) for m in metrics}
 
 
 def _sizes(folder: Path, names: list[str]) -> list[tuple[int, int]]:

@@ -95,14 +95,11 @@ def measure(arch: str = "tiny", device: str = "cpu", batch: int = 2, precision: 
             steps: int = 5, warmup: int = 2, attention: str = "lgcaa", dpacm: str = "dpacm",
             gradient_checkpointing: bool = False, attention_checkpointing: bool = True,
             compile_attention: bool = False, compare_standard: bool = True) -> dict[str, Any]:
-    import gc
-
     import torch
 
     from lgcaa.model.config import ModelConfig
-    from lgcaa.model.memory import peak_bytes
-    from lgcaa.model.presets import ARCH_PRESETS
     from lgcaa.model.network import count_parameters
+    from lgcaa.model.presets import ARCH_PRESETS
 
     dev = torch.device(device)
     if dev.type == "cpu":
@@ -114,34 +111,8 @@ def measure(arch: str = "tiny", device: str = "cpu", batch: int = 2, precision: 
     if compare_standard and attention != "standard":
         configs["standard"] = ModelConfig(attention="standard", **common)
     built = {name: _setup(cfg, dev, precision, batch, size, gradient_checkpointing) for name, cfg in configs.items()}
-    sync = (lambda: torch.cuda.synchronize(dev)) if dev.type == "cuda" else (lambda: None)
-    for _ in range(warmup):
-        for _net, step, _b in built.values():
-            step()
-    times: dict[str, list[float]] = {name: [] for name in built}
-    for _ in range(steps):  # alternate: both see the same drift in machine load
-        for name, (_net, step, _b) in built.items():
-            sync()
-            t = time.perf_counter()
-            step()
-            sync()
-            times[name].append(time.perf_counter() - t)
-    mems: dict[str, tuple[int | None, str]] = {}
-    for name in reversed(list(built)):  # standard first, then free it: LGCAA's total is measured alone
-        net, step, _b = built[name]
-        if dev.type == "cuda":
-            mems[name] = peak_bytes(step, dev)
-        else:  # MemTracker cannot follow frozen parameters; report the process peak RSS instead
-            import resource
-
-            mems[name] = (None, f"CPU: process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
-        if name != "lgcaa":
-            del net, step
-            built[name] = (None, None, built[name][2])
-            gc.collect()
-            if dev.type == "cuda":
-                torch.cuda.empty_cache()
-                torch.cuda.reset_peak_memory_stats(dev)
+    times = _alternating_steps(built, dev, steps, warmup)
+    mems = _peak_memories(built, dev)
     net, _step, build_s = built["lgcaa"]
     mem, method = mems["lgcaa"]
     sec = min(times["lgcaa"])
@@ -169,23 +140,79 @@ def measure(arch: str = "tiny", device: str = "cpu", batch: int = 2, precision: 
         "note": "paper: batch 192 (reached by gradient accumulation), 150K iterations, one A100 80GB, ~24 GB used",
     }
     if "standard" in times:
-        std_sec = min(times["standard"])
-        std_mem = mems["standard"][0]
-        out["standard"] = {
-            "step_seconds": {"min": round(std_sec, 4), "median": round(statistics.median(times["standard"]), 4)},
-            "samples_per_second": round(batch / std_sec, 3),
-            "peak_step_memory_mb": None if std_mem is None else round(std_mem / 2**20, 1),
-        }
-        ratio = sec / std_sec
-        out["ratio_vs_standard"] = round(ratio, 3)
-        out["ratio_vs_standard_median"] = round(statistics.median(times["lgcaa"]) / statistics.median(times["standard"]), 3)
-        if mem is not None and std_mem:
-            out["memory_ratio_vs_standard"] = round(mem / std_mem, 3)
-        out["goal_vs_standard"] = GOAL_VS_STANDARD
-        out["meets_goal_vs_standard"] = ratio <= GOAL_VS_STANDARD
-        out["over_goal_by"] = round(max(0.0, ratio / GOAL_VS_STANDARD - 1), 3)
+        out.update(_vs_standard(times, mems, batch))
     if dev.type == "cuda":
         out["peak_total_allocated_gb"] = round(torch.cuda.max_memory_allocated(dev) / 2**30, 2)
+    return out
+
+
+def _alternating_steps(built: dict[str, tuple], dev, steps: int, warmup: int) -> dict[str, list[float]]:
+    """{name: seconds of each timed step}: `warmup` untimed rounds, then `steps` rounds in which every network
+    takes one step in turn (alternating: all see the same drift in machine load)."""
+    import torch
+
+    sync = (lambda: torch.cuda.synchronize(dev)) if dev.type == "cuda" else (lambda: None)
+    for _ in range(warmup):
+        for _net, step, _b in built.values():
+            step()
+    times: dict[str, list[float]] = {name: [] for name in built}
+    for _ in range(steps):
+        for name, (_net, step, _b) in built.items():
+            sync()
+            t = time.perf_counter()
+            step()
+            sync()
+            times[name].append(time.perf_counter() - t)
+    return times
+
+
+def _peak_memories(built: dict[str, tuple], dev) -> dict[str, tuple[int | None, str]]:
+    """{name: (peak bytes of one more step or None, how it was measured)}. The standard network is measured
+    first and then freed (its entry in `built` loses net and step), so LGCAA's total is measured alone. On CPU
+    MemTracker cannot follow frozen parameters: the process peak RSS is reported instead (bytes None)."""
+    import gc
+
+    import torch
+
+    from lgcaa.model.memory import peak_bytes
+
+    mems: dict[str, tuple[int | None, str]] = {}
+    for name in reversed(list(built)):
+        net, step, _b = built[name]
+        if dev.type == "cuda":
+            mems[name] = peak_bytes(step, dev)
+        else:
+            import resource
+
+            mems[name] = (None, f"CPU: process peak RSS {resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024:.0f} MB")
+        if name != "lgcaa":
+            del net, step
+            built[name] = (None, None, built[name][2])
+            gc.collect()
+            if dev.type == "cuda":
+                torch.cuda.empty_cache()
+                torch.cuda.reset_peak_memory_stats(dev)
+    return mems
+
+
+def _vs_standard(times: dict[str, list[float]], mems: dict[str, tuple[int | None, str]], batch: int) -> dict[str, Any]:
+    """The standard variant's figures and LGCAA / standard ratios (time: min over steps; memory when measured)
+    against the goal."""
+    sec, std_sec = min(times["lgcaa"]), min(times["standard"])
+    mem, std_mem = mems["lgcaa"][0], mems["standard"][0]
+    out: dict[str, Any] = {"standard": {
+        "step_seconds": {"min": round(std_sec, 4), "median": round(statistics.median(times["standard"]), 4)},
+        "samples_per_second": round(batch / std_sec, 3),
+        "peak_step_memory_mb": None if std_mem is None else round(std_mem / 2**20, 1),
+    }}
+    ratio = sec / std_sec
+    out["ratio_vs_standard"] = round(ratio, 3)
+    out["ratio_vs_standard_median"] = round(statistics.median(times["lgcaa"]) / statistics.median(times["standard"]), 3)
+    if mem is not None and std_mem:
+        out["memory_ratio_vs_standard"] = round(mem / std_mem, 3)
+    out["goal_vs_standard"] = GOAL_VS_STANDARD
+    out["meets_goal_vs_standard"] = ratio <= GOAL_VS_STANDARD
+    out["over_goal_by"] = round(max(0.0, ratio / GOAL_VS_STANDARD - 1), 3)
     return out
 
 
