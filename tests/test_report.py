@@ -197,8 +197,9 @@ def test_numbers_link_to_mlflow_runs_and_datasets_are_logged_as_inputs(tmp_path,
 
     from lgcaa.data.manifest import build_manifest, write_manifest
     from lgcaa.io import write_json
+    from lgcaa.mlflow_store import sync_records, tracking_uri
     from lgcaa.report.links import mlflow_links
-    from lgcaa.tracking import dataset_input, sync_records, tracking_uri, write_record
+    from lgcaa.tracking import dataset_input, write_record
 
     monkeypatch.chdir(tmp_path)
     results = Path("results")  # relative, as the DAG gives it

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from lgcaa.tracking import tracking_uri
+from lgcaa.mlflow_store import tracking_uri
 
 pytestmark = pytest.mark.slow
 

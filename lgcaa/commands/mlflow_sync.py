@@ -6,7 +6,7 @@ import argparse
 from pathlib import Path
 
 from lgcaa.io import write_json
-from lgcaa.tracking import sync_records, tracking_uri
+from lgcaa.mlflow_store import sync_records, tracking_uri
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

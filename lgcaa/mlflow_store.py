@@ -1,0 +1,269 @@
+"""MLflow as a faithful mirror of the job records (`lgcaa.tracking`).
+
+One `lgcaa mlflow-sync` job at the end of the DAG logs every record into the sqlite store, idempotently (a record
+already logged, same content hash, is skipped). That keeps parallel jobs free of sqlite write contention.
+
+In MLflow each record becomes a run of experiment `<profile>/<stage>` whose start and end are the job's, nested
+under one parent run per sync, named by the DAG target and time. Provenance lands in MLflow's own tags
+(`mlflow.source.git.commit`, `mlflow.source.name` = the command line), in `lgcaa.*` tags and in the run's
+description (`mlflow.note.content`, shown at the top of the run page). Artifact locations are stored relative
+to the project folder when the results folder is given relative to it, so a moved or copied tree keeps working
+(start `mlflow ui` in the project folder, as the README says). The empty "Default" experiment MLflow creates is
+deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from lgcaa.io import file_lock
+from lgcaa.tracking import ENV_DAG_STARTED, ENV_TARGET
+
+
+def record_key(record: dict[str, Any], path: str | Path) -> str:
+    """The record's identity in the store: a hash of its path and content (a changed record is logged anew)."""
+    blob = json.dumps({"path": str(path), "record": record}, sort_keys=True).encode()
+    return hashlib.sha256(blob).hexdigest()[:16]
+
+
+def tracking_uri(results_dir: str | Path) -> str:
+    """sqlite URI of the store; relative (to the project folder, where jobs and `mlflow ui` run) when
+    `results_dir` is."""
+    p = Path(results_dir)
+    return f"sqlite:///{p.as_posix() if not p.is_absolute() else p}/mlflow.db"
+
+
+def open_store(results_dir: str | Path) -> Any:
+    """An MlflowClient on the sqlite store under `results_dir`, creating the database first if needed. The
+    creation (alembic's schema migrations) is serialised across processes with a file lock next to the
+    database: two syncs on a new store would otherwise race in the migration and one would die."""
+    from mlflow.tracking import MlflowClient
+
+    db = Path(results_dir).resolve() / "mlflow.db"
+    with file_lock(db.parent / ".mlflow.db.lock"):
+        # the connection uses the absolute path: MLflow caches stores by URI, so a relative URI opened earlier in
+        # this process from another folder would silently point at that folder's database
+        client = MlflowClient(tracking_uri(db.parent))
+        client.search_experiments(max_results=1)  # the first access creates and migrates the schema
+    return client
+
+
+def artifact_root(results_dir: str | Path) -> str:
+    return (Path(results_dir) / "mlflow-artifacts").as_posix()
+
+
+def read_history(path: str | Path, started: float) -> list[tuple[str, float, int, int]]:
+    """(metric, value, timestamp ms, step) for every finite number of every line of a metrics.jsonl.
+
+    Lines carry "step" and, from trainers that record it, "time" (unix seconds); without it the time is
+    reconstructed from `started` and the lines' seconds_per_step."""
+    out = []
+    clock = started
+    for line in Path(path).read_text().splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        clock += float(row.get("seconds_per_step", 0.0) or 0.0)
+        ts = int(1000 * float(row.get("time", clock)))
+        for k, v in row.items():
+            if k in ("step", "time") or isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+                continue
+            out.append((k, float(v), ts, int(row["step"])))
+    return out
+
+
+def describe(record: dict[str, Any]) -> str:
+    """The run's description (markdown, shown at the top of its MLflow page): what ran, on what, from which code."""
+    p = record.get("provenance", {})
+    lines = [f"**Command** `{p.get('command', '?')}`", ""]
+    dirty = {True: "**dirty** (uncommitted changes)", False: "clean", None: "unknown"}[p.get("git_dirty")]
+    lines.append(f"**Code** git `{p.get('git_commit', 'unknown')}`, {dirty}")
+    if p.get("profile"):
+        lines.append(f"**Profile** `{p['profile']}` (config sha256 `{p.get('config_sha256', '')[:16]}`)")
+    if p.get("protocol_lock"):
+        lines.append(f"**Protocol lock** `{p['protocol_lock']}`")
+    if "started" in p:
+        t0, t1 = p["started"], p["ended"]
+        lines.append(f"**Job** {_iso(t0)} → {_iso(t1)} ({t1 - t0:.1f} s) on `{p.get('host', '?')}`")
+    lines = [ln + "  " for ln in lines]  # markdown line breaks
+    if record.get("inputs"):
+        lines += ["", "| dataset | role | images | sha256 (of `sha256sum *.png`) | path |", "|---|---|---:|---|---|"]
+        lines += [f"| {i['name']} | {i['context']} | {i.get('files', '')} | `{i.get('sha256', '')}` | `{i['path']}` |"
+                  for i in record["inputs"]]
+    weights = {k: v for k, v in record.get("params", {}).items() if "sha256" in k and k.startswith("weights")}
+    links = record.get("links", {})
+    if weights or links:
+        lines += ["", "| weights / checkpoints | |", "|---|---|"]
+        lines += [f"| {k} | `{v}` |" for k, v in sorted(weights.items())]
+        lines += [f"| {k} | `{v}` |" for k, v in sorted(links.items())]
+    return "\n".join(lines)
+
+
+def _iso(t: float) -> str:
+    return datetime.fromtimestamp(t).astimezone().isoformat(timespec="seconds")
+
+
+# ------------------------------------------------------------------------------------------------ MLflow
+
+
+class _Store:
+    """Experiments and per-experiment parent runs of one sync."""
+
+    def __init__(self, results_dir: str | Path, parent_name: str | None):
+        from mlflow.tracking import MlflowClient
+
+        self.results_dir = Path(results_dir)
+        self.results_dir.mkdir(parents=True, exist_ok=True)
+        self.uri = tracking_uri(results_dir)
+        self.client = MlflowClient(self.uri)
+        self.parent_name = parent_name
+        self.experiments: dict[str, str] = {}
+        self.parents: dict[str, str] = {}
+
+    def experiment(self, name: str) -> str:
+        if name not in self.experiments:
+            exp = self.client.get_experiment_by_name(name)
+            if exp is None:
+                location = f"{artifact_root(self.results_dir)}/{name}"
+                # the experiment kind makes MLflow 3's UI open it on the classic Runs view, not on GenAI traces
+                exp_id = self.client.create_experiment(name, artifact_location=location,
+                                                       tags={"mlflow.experimentKind": "custom_model_development"})
+                if not Path(location).is_absolute():
+                    self._keep_relative(exp_id, location)
+            else:
+                exp_id = exp.experiment_id
+            self.experiments[name] = exp_id
+        return self.experiments[name]
+
+    def _keep_relative(self, exp_id: str, location: str) -> None:
+        """MLflow resolves a relative artifact location against the current folder when it creates an
+        experiment; store it as given (relative to the project folder) so the tree can move. Runs created
+        afterwards inherit it; the client and `mlflow ui` resolve it against their working folder."""
+        import sqlite3
+
+        with sqlite3.connect(self.results_dir / "mlflow.db") as db:
+            db.execute("UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?", (location, int(exp_id)))
+
+    def parent(self, exp_id: str, records: list[dict[str, Any]]) -> str:
+        if exp_id not in self.parents:
+            started = min(r["provenance"]["started"] for r in records)
+            dag_started = float(os.environ.get(ENV_DAG_STARTED) or started)
+            name = self.parent_name or f"{os.environ.get(ENV_TARGET) or 'dag'} {_iso(dag_started)[:16].replace('T', ' ')}"
+            prov = records[0]["provenance"]
+            tags = {"lgcaa.kind": "dag-invocation", "mlflow.source.git.commit": prov["git_commit"],
+                    "lgcaa.profile": prov.get("profile", ""), "lgcaa.config_sha256": prov.get("config_sha256", "")}
+            run = self.client.create_run(exp_id, run_name=name, start_time=int(1000 * min(started, dag_started)),
+                                         tags={k: v for k, v in tags.items() if v})
+            self.parents[exp_id] = run.info.run_id
+        return self.parents[exp_id]
+
+    def close(self, ended: dict[str, float]) -> None:
+        for exp_id, rid in self.parents.items():
+            self.client.set_terminated(rid, end_time=int(1000 * ended[exp_id]))
+        default = self.client.get_experiment("0")
+        if default is not None and default.lifecycle_stage == "active" and not self.client.search_runs(["0"], max_results=1):
+            self.client.delete_experiment("0")  # MLflow's empty "Default" experiment
+
+
+def run_tags(record: dict[str, Any], path: str, key: str, parent_id: str) -> dict[str, str]:
+    p = record["provenance"]
+    tags = {
+        **{k: str(v) for k, v in record.get("tags", {}).items()},
+        "lgcaa.record_key": key,
+        "lgcaa.record": path,
+        "mlflow.parentRunId": parent_id,
+        "mlflow.source.type": "JOB",
+        "mlflow.source.name": p["command"][:5000],
+        "mlflow.source.git.commit": p["git_commit"],
+        "mlflow.note.content": describe(record)[:50000],
+        "lgcaa.git_commit": p["git_commit"],
+        "lgcaa.git_dirty": str(p["git_dirty"]).lower(),
+        "lgcaa.command": p["command"][:5000],
+        "lgcaa.host": p.get("host", ""),
+        "lgcaa.profile": p.get("profile", ""),
+        "lgcaa.config_sha256": p.get("config_sha256", ""),
+    }
+    if p.get("protocol_lock"):  # the profile's lock when the job ran; "lgcaa.lock" is a result's own lock
+        tags["lgcaa.protocol_lock"] = p["protocol_lock"]
+        tags.setdefault("lgcaa.lock", p["protocol_lock"])
+    tags.update({f"lgcaa.link.{k}": v for k, v in record.get("links", {}).items()})
+    return {k: v for k, v in tags.items() if v != ""}
+
+
+def _log_run(store: _Store, exp_id: str, parent_id: str, record: dict[str, Any], path: str, key: str) -> str:
+    from mlflow.entities import Dataset, DatasetInput, InputTag, Metric, Param
+
+    client, p = store.client, record["provenance"]
+    t0, t1 = int(1000 * p["started"]), int(1000 * p["ended"])
+    run = client.create_run(exp_id, run_name=record["run_name"], start_time=t0,
+                            tags=run_tags(record, path, key, parent_id))
+    rid = run.info.run_id
+    params = [Param(k, str(v)[:6000]) for k, v in record["params"].items()]
+    history = read_history(record["history"], p["started"]) if record.get("history") and Path(record["history"]).is_file() else []
+    in_history = {name for name, *_ in history}
+    metrics = [Metric(name, v, ts, step) for name, v, ts, step in history]
+    metrics += [Metric(k, float(v), t1, 0) for k, v in record["metrics"].items()
+                if k not in in_history and isinstance(v, (int, float)) and math.isfinite(float(v))]
+    for i in range(0, len(params), 100):
+        client.log_batch(rid, params=params[i:i + 100])
+    for i in range(0, len(metrics), 1000):
+        client.log_batch(rid, metrics=metrics[i:i + 1000])
+    datasets = [
+        DatasetInput(
+            Dataset(name=i["name"], digest=i["sha256"][:16], source_type="local",
+                    source=json.dumps({"uri": i["path"]}),
+                    profile=json.dumps({"sha256": i["sha256"], "images": i.get("files"), "digest_of": i.get("from")})),
+            tags=[InputTag("mlflow.data.context", i["context"])],
+        )
+        for i in record.get("inputs", []) if i.get("sha256")
+    ]
+    if datasets:
+        client.log_inputs(rid, datasets=datasets)
+    for art in record["artifacts"]:
+        if Path(art).is_file():
+            client.log_artifact(rid, art)
+    client.set_terminated(rid, end_time=t1)
+    return rid
+
+
+def sync_records(record_paths: list[str | Path], results_dir: str | Path, parent_name: str | None = None) -> dict[str, str]:
+    """Log every record into MLflow (sqlite under results_dir); returns {record path: run id}.
+
+    Runs are nested under one parent run per sync (per DAG invocation) in each experiment; a record whose key is
+    already in the store is not logged again (its existing run id is returned). Syncs are serialised with the
+    store's file lock (`open_store`): two at once would race creating the schema, an experiment or a parent run."""
+    Path(results_dir).mkdir(parents=True, exist_ok=True)
+    with file_lock(Path(results_dir).resolve() / ".mlflow.db.lock"):
+        return _sync(record_paths, _Store(results_dir, parent_name))
+
+
+def _sync(record_paths: list[str | Path], store: _Store) -> dict[str, str]:
+    loaded = [(path, json.loads(Path(path).read_text())) for path in sorted(map(str, record_paths))]
+    for path, record in loaded:  # a record written before provenance existed: its file time stands in
+        mtime = Path(path).stat().st_mtime
+        record.setdefault("provenance", {"git_commit": "unknown", "git_dirty": None, "command": "unknown",
+                                         "started": mtime, "ended": mtime})
+    run_ids: dict[str, str] = {}
+    todo: dict[str, list[tuple[str, dict[str, Any], str]]] = {}
+    for path, record in loaded:
+        key = record_key(record, path)
+        exp_id = store.experiment(record["experiment"])
+        found = store.client.search_runs([exp_id], filter_string=f"tags.`lgcaa.record_key` = '{key}'", max_results=1)
+        if found:
+            run_ids[path] = found[0].info.run_id
+        else:
+            todo.setdefault(exp_id, []).append((path, record, key))
+    ended: dict[str, float] = {}
+    for exp_id, items in todo.items():
+        parent = store.parent(exp_id, [r for _, r, _ in items])
+        for path, record, key in items:
+            run_ids[path] = _log_run(store, exp_id, parent, record, path, key)
+        ended[exp_id] = max(r["provenance"]["ended"] for _, r, _ in items)
+    store.close(ended)
+    return run_ids
