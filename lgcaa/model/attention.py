@@ -43,6 +43,10 @@ and output stages call it again during backward; capture under `torch.no_grad()`
 The latent grid size reaches the processors as `cross_attention_kwargs={"spatial_hw": (h, w)}` (the size at
 the UNet input); each processor derives its level's grid from its token count. Every other attention
 processor of the model is `SDPAProcessor`, which accepts and ignores that argument.
+
+Why one module (over 500 lines): the processor, its fused fast path and the reference path state the same
+equations twice and are checked against each other, so they are read side by side; the window helpers and the
+autograd functions above them serve only these two paths.
 """
 
 from __future__ import annotations

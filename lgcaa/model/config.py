@@ -11,6 +11,9 @@ A profile's free-form `"model"` object has this shape (every key optional, defau
 Unknown keys and bad values raise `UserError` naming the field and the allowed values.
 
 The backbones' constructor configs (`ARCH_PRESETS`) live in `lgcaa.model.presets`.
+
+Why one module (about 450 lines): the dataclasses are the model section's schema and the parsing below walks
+exactly their fields, so a setting's type, default, check, merge and override are read in one place.
 """
 
 from __future__ import annotations
