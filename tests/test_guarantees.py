@@ -291,7 +291,7 @@ def test_04_sr_refuses_a_different_file_and_records_the_digest_it_used(tmp_path,
 
 @pytest.mark.parametrize("change,message", [
     (lambda c: c["methods"].append("nosuchmethod"), "methods names 'nosuchmethod', which is neither a baseline"),
-    (lambda c: c["model"]["runs"]["lgcaa"].update(sample_steps={"mini-realesrgan": [30, 50]}),
+    (lambda c: c["model"]["runs"]["lgcaa"].update(sample_steps={"mini-realesrgan": [20, 30, 50]}),
      "reads method 'lgcaa' on dataset 'mini-realesrgan', which no job produces; .* lgcaa at 30 steps"),
     (lambda c: c["datasets"].update({"x-regen": {"source": "realsr", "lr": "realesrgan", "hr_source": "/nonexistent"}}),
      "datasets/x-regen/hr_source /nonexistent is not a folder here"),

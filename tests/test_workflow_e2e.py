@@ -66,7 +66,8 @@ def test_every_job_is_an_mlflow_run(dag_run, monkeypatch):
     arts = [a.path for a in client.list_artifacts(ev.info.run_id)]
     assert "per_image.csv" in arts
     # the training run carries every reading switch of docs/interpretation.md as a param
-    train = [r for r in runs if r.data.params.get("model.w1_on")][0]
+    train_exp = client.get_experiment_by_name("mini/train").experiment_id
+    train = next(r for r in runs if r.info.experiment_id == train_exp and r.info.run_name == "lgcaa")
     p = train.data.params
     assert (p["model.w1_on"], p["model.unet_trainable"], p["model.dino_input"]) == ("latent", "attention", "lr")
     assert (p["train.crop"], p["train.hflip"], p["sample.start_point"]) == ("ldm", "False", "lr")
