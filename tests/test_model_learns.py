@@ -68,7 +68,10 @@ def _probe(net, pairs) -> tuple[float, float]:
 
 def _groups(net) -> dict[str, dict[str, torch.Tensor]]:
     state = dict(net.named_parameters())
-    pick = lambda pred: {n: p.detach().clone() for n, p in state.items() if pred(n)}  # noqa: E731
+
+    def pick(pred) -> dict[str, torch.Tensor]:
+        return {n: p.detach().clone() for n, p in state.items() if pred(n)}
+
     return {
         "controlnet copy": pick(lambda n: n.startswith("controlnet.") and "controlnet_cond_embedding" not in n
                                 and "controlnet_down_blocks" not in n and "controlnet_mid_block" not in n),
