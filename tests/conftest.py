@@ -56,7 +56,7 @@ def dag_config() -> dict[str, Any]:
 
     2 photos at 128 px, both mini datasets (bicubic and Real-ESRGAN LR), two baselines (classical and the
     offline ncnn GAN), every metric (those without weights come out 'missing'), one tiny LGCAA run (6 training
-    steps) sampled at 3 steps on both sets with k = 2 seeds for `lgcaa` (seed instances `lgcaa@seed1`); Table I,
+    steps, on a 3-step backbone preparation) sampled at 3 steps on both sets with k = 2 seeds for `lgcaa` (seed instances `lgcaa@seed1`); Table I,
     the curve (two baselines standing in for a step sweep) and the figures; Tables II/III unconfigured.
     """
     from lgcaa.config import load_config, validate
@@ -68,6 +68,7 @@ def dag_config() -> dict[str, Any]:
     cfg["methods"] = ["bicubic", "realesrgan-x4plus"]
     cfg["seeds"] = {"k": 2, "methods": ["lgcaa"]}
     cfg["model"]["train"].update(steps=6, checkpoint_every=3, log_every=3, pair_pool=8)
+    cfg["model"]["prepare"] = {"vae_steps": 2, "unet_steps": 1, "vae_batch": 2, "unet_batch": 2}  # the rule's wiring
     cfg["model"]["runs"] = {
         "lgcaa": {
             "label": "LGCAA",
