@@ -53,8 +53,9 @@ def test_every_job_is_an_mlflow_run(dag_run, monkeypatch):
     cfg = dag_run.cfg
     runs_map = json.loads(dag_run.path("results/mlflow/runs.json").read_text())
     monkeypatch.chdir(dag_run.root)  # the tracking URI is relative to the project folder
-    n_jobs = len(cfg["datasets"]) + 2 * len(sr_pairs(cfg)) + len(model_runs(cfg))  # data + sr + eval + training
-    assert n_jobs == 2 + 2 * (4 + 4) + 1  # 2 baselines + lgcaa (2 seeds) on 2 sets
+    # data + sr + eval + training + the backbone preparation
+    n_jobs = len(cfg["datasets"]) + 2 * len(sr_pairs(cfg)) + len(model_runs(cfg)) + ("prepare" in cfg["model"])
+    assert n_jobs == 2 + 2 * (4 + 4) + 1 + 1  # 2 baselines + lgcaa (2 seeds) on 2 sets
     assert len(runs_map["runs"]) == n_jobs
     client = MlflowClient(tracking_uri(dag_run.root / "results"))  # absolute: MLflow caches stores by URI
     runs = client.search_runs([e.experiment_id for e in client.search_experiments()],
