@@ -44,6 +44,26 @@ def one_torch_thread():
     torch.set_num_threads(n)
 
 
+@pytest.fixture(scope="session")
+def tiny_run_dir(tmp_path_factory) -> Path:
+    """A finished tiny LGCAA run (`profile_helpers.TINY_RUN_SECTION`, one thread), trained once per session;
+    its users only read it."""
+    import torch
+    from profile_helpers import TINY_RUN_SECTION
+
+    from lgcaa.model.config import config_from_dict
+    from lgcaa.model.trainer import train
+
+    out = tmp_path_factory.mktemp("tiny-run") / "run"
+    n = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        train(config_from_dict(TINY_RUN_SECTION), out, cpu=True, preview_count=0, log=lambda s: None)
+    finally:
+        torch.set_num_threads(n)
+    return out
+
+
 # --------------------------------------------------------------------------------------------------------
 # The one end-to-end DAG run
 # --------------------------------------------------------------------------------------------------------

@@ -7,34 +7,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-import torch
 
 from lgcaa.figures.spec import CaptureRun
 from lgcaa.io import read_rgb, write_png
-from lgcaa.model.config import config_from_dict
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
-SECTION = {
-    "model": {"arch": "tiny", "window": 4, "lpips_backbone": "random (offline)"},
-    "train": {"steps": 2, "batch_size": 2, "micro_batch": 2, "hr_size": 64, "degradation": "bicubic",
-              "photos": ["astronaut"], "checkpoint_every": 2},
-    "sample": {"steps": 3, "batch_size": 1},
-}
-
-
 @pytest.fixture(scope="module")
-def run(tmp_path_factory) -> CaptureRun:
-    from lgcaa.model.trainer import train
-
-    out = tmp_path_factory.mktemp("model") / "run"
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        train(config_from_dict(SECTION), out, cpu=True, preview_count=0, log=lambda s: None)
-    finally:
-        torch.set_num_threads(n)
-    return CaptureRun("LGCAA", "run", str(out), 3, "run")
+def run(tiny_run_dir) -> CaptureRun:
+    return CaptureRun("LGCAA", "run", str(tiny_run_dir), 3, "run")
 
 
 @pytest.fixture(scope="module")

@@ -9,37 +9,22 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from profile_helpers import mini_profile
+from profile_helpers import TINY_RUN_SECTION, mini_profile
 
 from lgcaa.errors import UserError
 from lgcaa.io import write_png
 from lgcaa.model.colorfix import adain, color_fix, low_frequency, wavelet
-from lgcaa.model.config import config_from_dict
 from lgcaa.model.tiling import tile_boxes, tile_starts, tile_weight
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-SECTION = {
-    "model": {"arch": "tiny", "window": 4, "lpips_backbone": "random (offline)"},
-    "train": {"steps": 2, "batch_size": 2, "micro_batch": 2, "hr_size": 64, "degradation": "bicubic",
-              "photos": ["astronaut"], "checkpoint_every": 2},
-    "sample": {"steps": 3, "batch_size": 2},
-}
+SECTION = TINY_RUN_SECTION
 
 
 @pytest.fixture(scope="module")
-def run_dir(tmp_path_factory) -> Path:
-    from lgcaa.model.trainer import train
-
-    out = tmp_path_factory.mktemp("model") / "run"
-    n = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        train(config_from_dict(SECTION), out, cpu=True, preview_count=0, log=lambda s: None)
-    finally:
-        torch.set_num_threads(n)
-    return out
+def run_dir(tiny_run_dir) -> Path:
+    return tiny_run_dir
 
 
 @pytest.fixture(scope="module")
@@ -159,7 +144,7 @@ def test_start_point_lr_is_seesrs_noised_lr_latent(run_dir):
     net, _ = load_trained(run_dir)
     control = upsample_lr(torch.rand(2, 3, 16, 16, generator=torch.Generator().manual_seed(1)), (64, 64))
     sched = scheduler_from_config(net.scheduler_config)
-    gens = lambda: [torch.Generator().manual_seed(s) for s in (3, 4)]  # noqa: E731
+    gens = lambda: [torch.Generator().manual_seed(s) for s in (3, 4)]
     noise = start_latents(net, control, gens(), sched, "noise", 999, 64, 0)
     lr_start = start_latents(net, control, gens(), sched, "lr", 999, 64, 0)
     g = gens()
