@@ -48,8 +48,11 @@ def test_bench_train_step_json():
 
     out = measure(arch="tiny", batch=1, size=64, steps=1, warmup=1)
     assert out["step_seconds"]["min"] > 0 and out["micro_batch"] == 1
-    std = out["standard"]["step_seconds"]["min"]
-    assert out["ratio_vs_standard"] == pytest.approx(out["step_seconds"]["min"] / std, abs=0.002)
+    lg, std = out["step_seconds"]["min"], out["standard"]["step_seconds"]["min"]
+    # the times are printed to 4 decimals and the ratio to 3: recomputing it from the printed times is exact up to
+    # that rounding (a tiny step of ~0.02 s moves the ratio by ~0.005 through the 4th decimal alone)
+    rounding = lg / std * (5e-5 / lg + 5e-5 / std) + 5e-4
+    assert out["ratio_vs_standard"] == pytest.approx(lg / std, abs=rounding)
     assert out["goal_vs_standard"] == 1.25 and "meets_goal_vs_standard" in out
     assert out["parameters"]["trainable"] > 0 and out["parameters"]["frozen"] > out["parameters"]["trainable"]
     assert out["paper_schedule_hours_single_device"] > 0
