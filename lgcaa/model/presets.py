@@ -74,47 +74,33 @@ DINO_VITB16 = {  # transformers ViTConfig of facebook/dino-vitb16
     "layer_norm_eps": 1e-6,
 }
 
+# tiny = the same architectures as sd2-base, only smaller: the keys that differ, the rest inherited
 TINY_UNET = {
+    **SD2_BASE_UNET,
     "sample_size": 16,
-    "in_channels": 4,
-    "out_channels": 4,
     "down_block_types": ["CrossAttnDownBlock2D", "CrossAttnDownBlock2D"],
     "up_block_types": ["CrossAttnUpBlock2D", "CrossAttnUpBlock2D"],
     "block_out_channels": [16, 32],
     "layers_per_block": 1,
     "attention_head_dim": [1, 2],  # heads; 16-d each
     "cross_attention_dim": 32,
-    "use_linear_projection": True,
     "norm_num_groups": 8,
-    "act_fn": "silu",
-    "flip_sin_to_cos": True,
-    "freq_shift": 0,
-    "downsample_padding": 1,
-    "mid_block_scale_factor": 1,
-    "upcast_attention": False,
 }
 TINY_VAE = {
-    "in_channels": 3,
-    "out_channels": 3,
-    "down_block_types": ["DownEncoderBlock2D"] * 4,  # 8x downsampling, like SD's VAE
-    "up_block_types": ["UpDecoderBlock2D"] * 4,
-    "block_out_channels": [8, 16, 16, 16],
+    **SD2_BASE_VAE,
+    "block_out_channels": [8, 16, 16, 16],  # still 4 blocks: 8x downsampling, like SD's VAE
     "layers_per_block": 1,
-    "latent_channels": 4,
     "norm_num_groups": 4,
-    "act_fn": "silu",
     "sample_size": 128,
-    "scaling_factor": 0.18215,
 }
 TINY_DINO = {
+    **DINO_VITB16,
     "hidden_size": 32,
     "num_hidden_layers": 2,
     "num_attention_heads": 2,
     "intermediate_size": 64,
     "image_size": 32,
     "patch_size": 8,
-    "qkv_bias": True,
-    "layer_norm_eps": 1e-6,
 }
 
 
