@@ -39,21 +39,6 @@ def tracking_uri(results_dir: str | Path) -> str:
     return f"sqlite:///{p.as_posix() if not p.is_absolute() else p}/mlflow.db"
 
 
-def open_store(results_dir: str | Path) -> Any:
-    """An MlflowClient on the sqlite store under `results_dir`, creating the database first if needed. The
-    creation (alembic's schema migrations) is serialised across processes with a file lock next to the
-    database: two syncs on a new store would otherwise race in the migration and one would die."""
-    from mlflow.tracking import MlflowClient
-
-    db = Path(results_dir).resolve() / "mlflow.db"
-    with file_lock(db.parent / ".mlflow.db.lock"):
-        # the connection uses the absolute path: MLflow caches stores by URI, so a relative URI opened earlier in
-        # this process from another folder would silently point at that folder's database
-        client = MlflowClient(tracking_uri(db.parent))
-        client.search_experiments(max_results=1)  # the first access creates and migrates the schema
-    return client
-
-
 def artifact_root(results_dir: str | Path) -> str:
     return (Path(results_dir) / "mlflow-artifacts").as_posix()
 
@@ -120,8 +105,10 @@ class _Store:
 
         self.results_dir = Path(results_dir)
         self.results_dir.mkdir(parents=True, exist_ok=True)
-        self.uri = tracking_uri(results_dir)
-        self.client = MlflowClient(self.uri)
+        # the connection uses the absolute path: MLflow caches stores by URI, so a relative URI opened earlier in
+        # this process from another folder would silently write into that folder's database (artifact locations
+        # stay relative: `experiment`)
+        self.client = MlflowClient(tracking_uri(self.results_dir.resolve()))
         self.parent_name = parent_name
         self.experiments: dict[str, str] = {}
         self.parents: dict[str, str] = {}
@@ -237,7 +224,8 @@ def sync_records(record_paths: list[str | Path], results_dir: str | Path, parent
 
     Runs are nested under one parent run per sync (per DAG invocation) in each experiment; a record whose key is
     already in the store is not logged again (its existing run id is returned). Syncs are serialised with the
-    store's file lock (`open_store`): two at once would race creating the schema, an experiment or a parent run."""
+    store's file lock: two at once would race creating the schema (alembic's migrations on a new database), an
+    experiment or a parent run."""
     Path(results_dir).mkdir(parents=True, exist_ok=True)
     with file_lock(Path(results_dir).resolve() / ".mlflow.db.lock"):
         return _sync(record_paths, _Store(results_dir, parent_name))

@@ -22,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from lgcaa.io import sha256_file, write_json
+from lgcaa.io import write_json
 from lgcaa.job import adopt, command_line, context, git_state, job_started
 
 RECORD_NAME = "run.json"
@@ -104,24 +104,13 @@ def dataset_input(name: str, path: str | Path, context: str, digest: dict[str, A
     from lgcaa.data.manifest import folder_digest, listing_digest
 
     path = Path(path)
-    if digest is not None:
-        pass
-    elif path.name == "manifest.json":
+    if digest is None and path.name == "manifest.json":
         files = json.loads(path.read_text()).get("files", {})
         digest = {"sha256": listing_digest({k: v["sha256"] for k, v in files.items()}), "files": len(files),
                   "from": "manifest"}
-    else:
+    elif digest is None:
         digest = folder_digest(path)
     return {"name": name, "path": str(path), "context": context, **digest}
-
-
-def weight_digest(path: str | Path, pinned: str | None = None) -> str:
-    """sha256 of a weight file: the pinned value when the file was verified against it on fetch, else hashed
-    ("folder" for a weights folder without a pin, "absent" when nothing is there)."""
-    path = Path(path)
-    if pinned:
-        return pinned
-    return sha256_file(path) if path.is_file() else ("folder" if path.is_dir() else "absent")
 
 
 # ------------------------------------------------------------------------------------------------ records

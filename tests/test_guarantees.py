@@ -473,6 +473,25 @@ def test_11_concurrent_syncs_on_a_new_store_all_succeed(tmp_path):
     assert (results / "mlflow.db").is_file()
 
 
+def test_11_a_relative_results_folder_is_the_current_folders_store(tmp_path, monkeypatch):
+    """MLflow caches stores by URI: two syncs into `results` from two project folders in one process must each
+    write their own database (the second once landed in the first folder's)."""
+    from mlflow.tracking import MlflowClient
+
+    from lgcaa.mlflow_store import sync_records, tracking_uri
+
+    for name in ("a", "b"):
+        project = tmp_path / name
+        record = project / "rec" / "run.json"
+        write_json(record, {"experiment": f"exp-{name}", "run_name": name, "params": {}, "metrics": {"m": 1.0},
+                            "artifacts": [], "tags": {}})
+        monkeypatch.chdir(project)
+        sync_records(["rec/run.json"], "results")
+    for name in ("a", "b"):
+        client = MlflowClient(tracking_uri(tmp_path / name / "results"))
+        assert {e.name for e in client.search_experiments()} == {f"exp-{name}"}, name
+
+
 # --- 13. README: resume after a kill ------------------------------------------------------------------------------
 
 
