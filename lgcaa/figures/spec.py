@@ -239,8 +239,3 @@ def build_figure(cfg: dict[str, Any], name: str) -> PanelFigure | CaptureFigure:
         return build_capture_figure(cfg, name)
     raise UserError(f"unknown figure {name!r}; image figures: {', '.join(PANEL_FIGURES + CAPTURE_FIGURES)} "
                     "(Fig. 8 is the curves rule)")
-
-
-def figure_from_json(text: str) -> PanelFigure | CaptureFigure:
-    d = json.loads(text)
-    return CaptureFigure.from_json(text) if "runs" in d else PanelFigure.from_json(text)
