@@ -28,7 +28,7 @@ from baselines.classical import bicubic_up, lanczos_up
 from baselines.external import ExternalSpec
 from baselines.ncnn_sr import NcnnUpscaler, ncnn_upscale
 from baselines.torch_sr import dasr_upscaler, rrdbnet_upscaler
-from lgcaa.errors import UserError
+from lgcaa.errors import UserError, check_known
 from lgcaa.layout import SrJob
 from lgcaa.weights.manifest import CACHE, WeightFile
 
@@ -320,8 +320,7 @@ BASELINES: dict[str, Baseline] = {
 
 def get(name: str) -> Baseline:
 
-    if name not in BASELINES:
-        raise UserError(f"unknown method '{name}'; known: {', '.join(BASELINES)} (lgcaa baselines list)")
+    check_known("method", [name], BASELINES, " (lgcaa baselines list)")
     return BASELINES[name]
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections.abc import Iterator
 from importlib import resources
 from pathlib import Path
@@ -16,7 +17,7 @@ from typing import Any
 from baselines.registry import BASELINES
 from lgcaa import layout
 from lgcaa.data.registry import DATASETS
-from lgcaa.errors import UserError
+from lgcaa.errors import UserError, did_you_mean
 from lgcaa.io import check_name
 from lgcaa.metrics.registry import METRICS
 from lgcaa.model.config import DPACM_VARIANTS
@@ -89,15 +90,33 @@ def validate(config: dict[str, Any], source: str = "<config>") -> dict[str, Any]
     """Validate against the schema and cross-references; raise UserError naming `source` and the field."""
     import jsonschema
 
-    try:
-        jsonschema.validate(config, schema())
-    except jsonschema.ValidationError as exc:
-        where = "/".join(str(p) for p in exc.absolute_path) or "<top level>"
-        raise UserError(f"{source}: invalid config at '{where}': {exc.message}") from None
+    full = schema()
+    errors = sorted(jsonschema.Draft202012Validator(full).iter_errors(config), key=lambda e: [str(p).zfill(6) for p in e.absolute_path])
+    if errors:  # every problem at once; an enum's names listed once
+        problems = [_schema_problem(e) for e in errors]
+        problems = [p if p.count(" (known: ") == 0 or p.split(" (known: ")[1] not in "".join(problems[:i])
+                    else p.split(" (known: ")[0] for i, p in enumerate(problems)]
+        raise UserError(f"{source}: invalid config " + "; ".join(problems))
     check_path_names(config, source)
     _check_references(config, source)
     check_cross_references(config, source)
     return config
+
+
+def _schema_problem(exc: Any) -> str:
+    """One schema error as `at 'where': what`, with the closest name for an unknown enum value or key."""
+    where = "/".join(str(p) for p in exc.absolute_path) or "<top level>"
+    if exc.validator == "enum":
+        known = [str(v) for v in exc.validator_value]
+        return f"at '{where}': '{exc.instance}' is not a known name{did_you_mean(exc.instance, known)} (known: {', '.join(known)})"
+    if exc.validator == "additionalProperties" and isinstance(exc.instance, dict):
+        allowed = list(exc.schema.get("properties", {}))
+        extra = [k for k in exc.instance if k not in allowed and not any(
+            re.search(p, k) for p in exc.schema.get("patternProperties", {}))]
+        if extra and allowed:
+            return (f"at '{where}': unknown key(s) " + ", ".join(f"'{k}'{did_you_mean(k, allowed)}" for k in extra)
+                    + f" (known: {', '.join(allowed)})")
+    return f"at '{where}': {exc.message}"
 
 
 def _table_references(tables: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
@@ -146,10 +165,11 @@ def _check_references(config: dict[str, Any], source: str) -> None:
     known = {"dataset": config["datasets"], "method": [*config["methods"], *model_methods(config)]}
     refs = [*_table_references(config.get("tables", {})), *_figure_references(config.get("figures", {}))]
     refs += [(f"instances/{n}", "dataset", ds) for n, i in config.get("instances", {}).items() for ds in i.get("datasets", [])]
-    for where, kind, name in refs:
-        if name not in known[kind]:
-            raise UserError(f"{source}: {where} names {kind} '{name}' that is not in '{kind}s'"
-                            + (" or produced by model.runs" if kind == "method" else ""))
+    bad = [f"{where} names {kind} '{name}' that is not in '{kind}s'"
+           + (" or produced by model.runs" if kind == "method" else "") + did_you_mean(name, known[kind])
+           for where, kind, name in refs if name not in known[kind]]
+    if bad:
+        raise UserError(f"{source}: " + "; ".join(dict.fromkeys(bad)))
     for run, spec in config.get("model", {}).get("runs", {}).items():
         for ds in spec.get("datasets", []):
             if ds not in config["datasets"]:
@@ -207,11 +227,11 @@ def check_cross_references(config: dict[str, Any], source: str) -> None:
     from baselines.registry import resolve_settings
 
     instances = config.get("instances", {})
-    for m in config["methods"]:
-        base = instances[m]["method"] if m in instances else m
-        if base not in BASELINES:
-            raise UserError(f"{source}: methods names '{m}', which is neither a baseline (known: "
-                            f"{', '.join(BASELINES)}) nor an 'instances' entry; fix the name (lgcaa baselines list)")
+    bad = [f"'{m}'{did_you_mean(m, [*BASELINES, *instances])}" for m in config["methods"]
+           if (instances[m]["method"] if m in instances else m) not in BASELINES]
+    if bad:
+        raise UserError(f"{source}: methods names {', '.join(bad)}, {'which is' if len(bad) == 1 else 'which are'} neither a baseline (known: {', '.join(BASELINES)}) "
+                        "nor an 'instances' entry; fix the name (lgcaa baselines list)")
     for name, inst in instances.items():
         if inst["method"] not in BASELINES:
             raise UserError(f"{source}: instances/{name} runs '{inst['method']}', not a baseline (lgcaa baselines list)")
@@ -278,7 +298,8 @@ def load_config(path_or_profile: str | Path | None = None) -> dict[str, Any]:
         return validate(json.loads(text), source=f"profile '{name}'")
     path = Path(name)
     if not path.is_file():
-        raise UserError(f"{path}: no such config file and no profile of that name (profiles: {', '.join(profile_names())})")
+        raise UserError(f"{path}: no such config file and no profile of that name{did_you_mean(name, profile_names())} "
+                        f"(profiles: {', '.join(profile_names())})")
     if path.suffix in (".yaml", ".yml"):
         import yaml
 

@@ -81,8 +81,43 @@ def test_baseline_settings_are_checked_when_the_config_loads():
     cfg["baselines"] = {"realesrgan-x4plus": {"tile": 128}}
     validate(cfg)
     cfg["baselines"] = {"realesrgan-x4plus": {"scale": 4, "steps": 3}}
-    with pytest.raises(UserError, match="baselines/realesrgan-x4plus.*'steps' was unexpected"):
+    with pytest.raises(UserError, match="baselines/realesrgan-x4plus.*unknown key.*'steps'"):
         validate(cfg)
     cfg["baselines"] = {"no-such-method": {}}
     with pytest.raises(UserError, match="baselines.*no-such-method"):
         validate(cfg)
+
+
+def test_every_unknown_name_is_reported_at_once_with_the_closest_name():
+    cfg = copy.deepcopy(load_config(None))
+    cfg["metrics"] += ["psnrr", "ssmi"]
+    cfg["seedz"] = 1
+    with pytest.raises(UserError) as exc:
+        validate(cfg, "x")
+    msg = str(exc.value)
+    assert "\n" not in msg
+    for typo, meant in (("psnrr", "psnr"), ("ssmi", "ssim"), ("seedz", "seed")):
+        assert f"'{typo}'" in msg and f"did you mean '{meant}'?" in msg, msg
+    cfg = copy.deepcopy(load_config(None))
+    cfg["methods"] += ["bicubik", "lanczoss"]
+    cfg["tables"]["table1"]["datasets"].append("mini-bicubik")
+    with pytest.raises(UserError, match="did you mean 'mini-bicubic'"):
+        validate(cfg, "x")  # references: checked after the schema
+    cfg["tables"]["table1"]["datasets"].pop()
+    with pytest.raises(UserError, match=r"'bicubik' \(did you mean 'bicubic'\?\), 'lanczoss' \(did you mean 'lanczos'\?\)"):
+        validate(cfg, "x")
+
+
+def test_profile_typo_suggests_the_profile(tmp_path):
+    with pytest.raises(UserError, match=r"did you mean 'mini'\?"):
+        load_config("minni")
+
+
+def test_config_show_yaml_round_trips(tmp_path, capsys):
+    from lgcaa.cli import main
+
+    assert main(["config", "show", "mini", "--format", "yaml"]) == 0
+    path = tmp_path / "mini.yaml"
+    path.write_text(capsys.readouterr().out)
+    assert not path.read_text().lstrip().startswith("{")
+    assert load_config(path) == load_config("mini")

@@ -66,7 +66,7 @@ def test_named_baseline_instances_carry_their_settings():
     with pytest.raises(UserError, match="no baseline job for method 'nope'"):
         find_sr_job(cfg, "mini-bicubic", "nope")
     cfg["instances"]["chain"] = {"method": "bicubic-x2", "settings": {}}
-    with pytest.raises(UserError, match="instances/chain/method.*is not one of"):  # a baseline, not an instance
+    with pytest.raises(UserError, match="instances/chain/method.*is not a known name"):  # a baseline, not an instance
         validate(cfg)
 
 

@@ -156,3 +156,14 @@ def test_k_seeds_add_instances_of_baselines_and_lgcaa(repo_root, tmp_path):
     assert (jobs[("mini-realesrgan", "lgcaa-30steps")].steps, jobs[("mini-realesrgan", "lgcaa-30steps")].seed) == (30, None)
     assert f"lgcaa sample --config {path} --dataset mini-realesrgan --method lgcaa-30steps " in out
     assert "metrics/mini-realesrgan/lgcaa@seed1/aggregate.json" in out
+
+
+def test_config_override_without_a_file_gets_the_common_smk_line(repo_root, tmp_path):
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
+    res = subprocess.run(
+        [sys.executable, "-m", "snakemake", "--snakefile", str(repo_root / "Snakefile"), "--directory", str(tmp_path),
+         "--config", "seed=1", "--cores", "1", "-n", "tables"], capture_output=True, text=True, env=env, check=False)
+    out = res.stdout + res.stderr  # Snakemake prints a Snakefile's exception on stdout
+    assert res.returncode != 0
+    assert "--config seed: the jobs read their settings from a profile or a file" in out, out[-2000:]
+    assert "required property" not in out

@@ -1,6 +1,6 @@
 """`lgcaa config ACTION [PROFILE_OR_FILE]`: print, validate or explain profile configs.
 
-  lgcaa config show [CONFIG]       the validated config as JSON (a starting point for your own)
+  lgcaa config show [CONFIG] [--format yaml]   the validated config as JSON or YAML (a starting point for your own)
   lgcaa config validate [CONFIG]   check it against the schema and its cross-references
   lgcaa config schema              the profile schema with its registry enums filled in
 """
@@ -19,6 +19,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                             ("validate", "check a config against the schema and its cross-references")):
         p = sub.add_parser(name, help=help_text)
         p.add_argument("config", nargs="?", default=None, help="profile name or file (default: mini)")
+        if name == "show":
+            p.add_argument("--format", choices=("json", "yaml"), default="json",
+                           help="json (default) or yaml (what `--configfile my.yaml` and `lgcaa --config my.yaml` read)")
     sub.add_parser("schema", help="print the profile schema, registry enums filled in")
 
 
@@ -27,5 +30,12 @@ def run(args: argparse.Namespace) -> int:
         print(json.dumps(schema(), indent=2, ensure_ascii=False))
         return 0
     cfg = load_config(args.config)
-    print(json.dumps(cfg, indent=2) if args.action == "show" else f"{cfg['profile']}: valid")
+    if args.action == "validate":
+        print(f"{cfg['profile']}: valid")
+    elif args.format == "yaml":
+        import yaml
+
+        print(yaml.safe_dump(cfg, sort_keys=False, allow_unicode=True), end="")
+    else:
+        print(json.dumps(cfg, indent=2))
     return 0

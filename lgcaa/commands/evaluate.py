@@ -14,11 +14,10 @@ import argparse
 from pathlib import Path
 
 from lgcaa.config import load_config
-from lgcaa.errors import UserError
-from lgcaa.layout import Layout, sr_pairs
+from lgcaa.errors import UserError, check_known
+from lgcaa.layout import Layout, sample_jobs, sr_pairs
 from lgcaa.metrics.evaluate import DEFAULT_BATCH_PIXELS, evaluate, write_evaluation  # torch, pyiqa
 from lgcaa.metrics.memory import parse_bytes
-from lgcaa.metrics.registry import get
 from lgcaa.metrics.registry import names as metric_names
 from lgcaa.progress import Progress
 from lgcaa.tracking import dataset_input, experiment_name, write_record
@@ -65,11 +64,12 @@ def run(args: argparse.Namespace) -> int:
         _from_profile(args)
     elif args.sr_dir is None or args.hr_dir is None:
         raise UserError("lgcaa eval: give SR_DIR HR_DIR, or --config PROFILE --dataset D --method M")
+    if not args.sr_dir.is_dir():
+        raise UserError(_missing_sr(args))
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
     if not metrics:
         raise UserError("--metrics is empty; name at least one metric")
-    for m in metrics:
-        get(m)  # unknown names fail before any work
+    check_known("metric", metrics, metric_names())  # every unknown name at once, before any work
     device = resolve_device(args.device)
     label = f"eval {args.method or args.sr_dir.name} on {args.dataset or args.hr_dir.parent.name}"
     with Progress(label, unit="scores") as bar:
@@ -116,3 +116,18 @@ def _from_profile(args: argparse.Namespace) -> None:
     args.out = Path(layout.metrics_dir(args.dataset, args.method))
     args.metrics = ",".join(cfg["metrics"])
     args.expected_count = cfg["datasets"][args.dataset].get("expected_count", 0)
+
+
+def _missing_sr(args: argparse.Namespace) -> str:
+    """The one line for an SR folder that does not exist: which job makes it (SR outputs are not a dataset)."""
+    where = f"{args.sr_dir}: SR folder not found; it is made by "
+    if args.config is None:
+        return where + ("an SR job: `lgcaa sr --method NAME --lr-dir LR_DIR --out-dir "
+                        f"{args.sr_dir}` (or the DAG's rule `sr`/`sample`), then rerun this command")
+    cfg = load_config(args.config)
+    sampled = {(j.dataset, j.method) for j in sample_jobs(cfg)}
+    if (args.dataset, args.method) in sampled:
+        job = f"the DAG's rule `sample` (`lgcaa sample --config {args.config} --dataset {args.dataset} --method {args.method}`)"
+    else:
+        job = f"the DAG's rule `sr` (`lgcaa sr --config {args.config} --dataset {args.dataset} --method {args.method}`)"
+    return where + job + f", or let the DAG make and score it: `snakemake --cores 1 {Layout.of(cfg).aggregate(args.dataset, args.method)}`"

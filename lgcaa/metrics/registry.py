@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from lgcaa.errors import UserError
+from lgcaa.errors import check_known
 
 FIX_COMMAND = "lgcaa weights fetch {name}"
 
@@ -170,6 +170,5 @@ def names() -> list[str]:
 
 
 def get(name: str) -> MetricSpec:
-    if name not in METRICS:
-        raise UserError(f"unknown metric '{name}'; known: {', '.join(METRICS)}")
+    check_known("metric", [name], METRICS)
     return METRICS[name]

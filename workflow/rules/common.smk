@@ -19,11 +19,12 @@ elif set(config) == {"profile"}:
     CFG = load_config(config["profile"])
     CONFIG_ARG = config["profile"]
 else:
-    CFG = validate(dict(config), source="--configfile/--config")
-    # Jobs get their settings one way: `--config CONFIG_ARG` (a profile name or this file) + names.
+    # Jobs get their settings one way: `--config CONFIG_ARG` (a profile name or this file) + names. Checked before
+    # the schema, so `--config seed=1` gets this line, not "'profile' is a required property".
     if not workflow.configfiles:
-        raise UserError("--config KEY=VALUE: the jobs read their settings from a profile or a file; give "
-                        "--config profile=NAME or --configfile FILE")
+        raise UserError(f"--config {' '.join(sorted(set(config) - {'profile'}))}: the jobs read their settings from a "
+                        "profile or a file; give only --config profile=NAME, or write the setting into a --configfile FILE")
+    CFG = validate(dict(config), source="--configfile/--config")
     CONFIG_ARG = str(Path(workflow.configfiles[-1]).resolve())
     if load_config(CONFIG_ARG) != CFG:
         raise UserError(f"{CONFIG_ARG}: --config overrides (or several --configfile) on top of this file would not "
