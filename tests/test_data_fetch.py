@@ -63,7 +63,7 @@ def make_zip(names=("a", "b", "c"), lr_names=None, lr_side=128, extra_sets=True)
 
 
 def _spec(url: str, **kw):
-    return dataclasses.replace(get_spec("realsr"), urls=(url,), expected_count=kw.pop("count", 3), **kw)
+    return dataclasses.replace(get_spec("realsr"), urls=(url,), expected_count=kw.pop("count", 3), file_set=None, **kw)
 
 
 def _leftovers(data_root: Path) -> list[str]:
@@ -178,7 +178,7 @@ def test_mismatched_pairs_fail_naming_offenders_and_count(server, tmp_path, kwar
 def test_pair_count_must_match(server, tmp_path):
     server.files["/t.zip"] = make_zip()
     with pytest.raises(UserError, match=r"3 pairs, expected 100"):
-        obtain_released(dataclasses.replace(get_spec("realsr"), urls=(server.url("/t.zip"),)),
+        obtain_released(dataclasses.replace(get_spec("realsr"), urls=(server.url("/t.zip"),), file_set=None),
                         tmp_path / "data", tmp_path / "cache", try_dvc=False)
 
 
@@ -186,7 +186,7 @@ def test_http_error_and_missing_url_are_clear(server, tmp_path):
     with pytest.raises(UserError, match="HTTP 404"):
         obtain_released(_spec(server.url("/absent.zip")), tmp_path / "data", tmp_path / "cache", try_dvc=False)
     with pytest.raises(UserError, match="no download URL"):
-        obtain_released(dataclasses.replace(get_spec("realsr"), urls=()), tmp_path / "data", tmp_path / "cache",
+        obtain_released(dataclasses.replace(get_spec("realsr"), urls=(), file_set=None), tmp_path / "data", tmp_path / "cache",
                         try_dvc=False)
 
 

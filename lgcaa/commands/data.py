@@ -2,6 +2,8 @@
 
     lgcaa data list                                  registry table + what is on disk
     lgcaa data fetch realsr                          DVC if recorded there, else download + verify + unpack
+    lgcaa data fetch realsr --mirror ../shared/data  the same files from a local mirror (or $LGCAA_DATA_MIRROR)
+    lgcaa data pin-files osediff --mirror DIR        (maintainers) write lgcaa/data/sources/osediff.json
     lgcaa data verify [NAME ...]                     re-hash every file against its manifest
     lgcaa data regenerate div2k-val-regen --source div2k-val      our seeded LR from the source's HR
     lgcaa data compare data/div2k-val-regen data/div2k-val        per-image PSNR, regenerated vs released LR
@@ -22,6 +24,7 @@ from lgcaa.config import load_config
 from lgcaa.data.compare import compare_lr
 from lgcaa.data.dvc import pull_dataset
 from lgcaa.data.fetch import LOCK_NAME, obtain_released, read_lock
+from lgcaa.data.files import FILE_SETS, MIRROR_ENV, generate_file_set, write_file_set
 from lgcaa.data.folder import import_lr_folder
 from lgcaa.data.imagenet import resshift_hr, resshift_selection
 from lgcaa.data.manifest import verify_manifest
@@ -71,7 +74,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--sha256", default=None, help="expected archive sha256 (overrides the registry/lock file)")
     p.add_argument("--expected-count", type=int, default=0, help="pairs expected (0: the registry's count)")
     p.add_argument("--no-dvc", action="store_true", help="do not try the DVC cache/remote first")
+    p.add_argument("--from", dest="source", choices=["files", "archive"], default=None,
+                   help="per-file source (each file pinned by sha256; default where the registry has one: realsr, "
+                        "drealsr) or the dataset's archive")
+    p.add_argument("--mirror", default=None,
+                   help=f"local folder (or http(s) URL of a served one) holding the same files (laid out like ../shared/data, or a clone of "
+                        f"the source repository; for an archive: DIR/<archive name>), verified by sha256 like a "
+                        f"download; default ${MIRROR_ENV}")
+    p.add_argument("--limit", type=int, default=0,
+                   help="keep only the first N pairs sorted by file name (a stated subset; 0: all)")
     _record_args(p)
+
+    p = sub.add_parser("pin-files", help="(maintainers) write a per-file source's manifest (sha256 + size of every "
+                                         "file) from a mirror: lgcaa/data/sources/NAME.json")
+    p.add_argument("name", choices=sorted(FILE_SETS), help="the file set (lgcaa.data.files.FILE_SETS)")
+    p.add_argument("--mirror", type=Path, required=True, help="folder holding the files (see the file set's layout)")
+    p.add_argument("--out", type=Path, default=None, help="write here instead of lgcaa/data/sources/NAME.json")
 
     p = sub.add_parser("verify", help="re-hash datasets against their manifests (default: all under the data root)")
     p.add_argument("names", nargs="*", help="datasets to verify (default: every folder with a manifest)")
@@ -122,7 +140,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     return {
-        "build-mini": _build_mini, "list": _list, "fetch": _fetch, "verify": _verify,
+        "build-mini": _build_mini, "list": _list, "fetch": _fetch, "pin-files": _pin_files, "verify": _verify,
         "regenerate": _regenerate, "compare": _compare, "subset": _subset, "folder": _folder,
         "dvc-cache": _dvc_cache,
     }[args.action](args)
@@ -237,12 +255,22 @@ def _fetch(args) -> int:
 
     spec = get_spec(args.name)
     got = obtain_released(spec, args.data_root, args.cache, name=args.as_name, url=args.url, sha256=args.sha256,
-                          expected_count=args.expected_count or None, try_dvc=not args.no_dvc)
+                          expected_count=args.expected_count or None, try_dvc=not args.no_dvc, source=args.source,
+                          mirror=args.mirror, limit=args.limit or None)
     name = args.as_name or spec.name
     _write_record(args, {"dataset": name, "source": spec.name, "lr_kind": "released", "obtained": got.how,
-                         "archive_sha256": got.archive_sha256 or "", "archive_pinned": got.pinned},
+                         "archive_sha256": got.archive_sha256 or "", "archive_pinned": got.pinned,
+                         "limit": args.limit},
                   {"n_images": got.manifest["count"]}, [str(args.data_root / name / "manifest.json")])
     print(f"{got.message} ({got.manifest['count']} pairs, via {got.how})")
+    return 0
+
+
+def _pin_files(args) -> int:
+    record = generate_file_set(args.name, args.mirror)
+    path = write_file_set(record, args.out)
+    n = sum(len(g["files"]) for g in record["groups"].values())
+    print(f"{path}: {n} files in {len(record['groups'])} groups of {record['repository']}@{record['commit']}")
     return 0
 
 

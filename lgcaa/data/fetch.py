@@ -1,4 +1,9 @@
-"""Obtain a registry dataset with released LR: from DVC if recorded there, else from its archive.
+"""Obtain a registry dataset with released LR: from DVC if recorded there, else from its source.
+
+Sources: the dataset's archive, or, for a registry entry with a `file_set` (RealSR, DRealSR; the default
+source there), its files one by one (lgcaa.data.files: each pinned by sha256, downloaded or copied from a
+mirror into the download cache, verified, then laid out as the archive's would be). `limit` keeps the first
+N pairs sorted by name (a stated subset: the manifest records `limit`).
 
 `obtain_released` ends with `<data>/<name>/{hr,lr}/*.png + manifest.json` or raises UserError; it never
 leaves a partial dataset: the archive is downloaded (resumed, size/sha256 checked, `lgcaa.download`) into a
@@ -24,6 +29,7 @@ from typing import Any
 
 from lgcaa.data.archive import BrokenArchive, extract_tree
 from lgcaa.data.dvc import pull_dataset
+from lgcaa.data.files import Mirror, fetch_group, is_url, load_file_set, mirror_root
 from lgcaa.data.manifest import build_manifest, verify_manifest, write_manifest
 from lgcaa.data.registry import DatasetSpec
 from lgcaa.download import download
@@ -201,8 +207,9 @@ def _manual_archive(spec: DatasetSpec, dest: Path, expected: str | None, source:
 
 
 def unpack_dataset(archive: Path, spec: DatasetSpec, out: Path, extra: dict[str, Any],
-                   expected_count: int | None = None) -> dict[str, Any]:
-    """Unpack `spec.archive_root` of `archive` into `out` atomically (temp folder + rename); return manifest."""
+                   expected_count: int | None = None, limit: int | None = None) -> dict[str, Any]:
+    """Unpack `spec.archive_root` of `archive` into `out` atomically (temp folder + rename); return manifest.
+    `limit`: keep the first N pairs by file name."""
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.unpack-", dir=out.parent))
     try:
@@ -212,6 +219,12 @@ def unpack_dataset(archive: Path, spec: DatasetSpec, out: Path, extra: dict[str,
         staging = tmp / "dataset"
         staging.mkdir()
         _canonical(tmp / "raw", staging, spec, str(archive))
+        if limit:
+            keep = sorted(p.name for p in (staging / "hr").iterdir())[:limit]
+            for sub in ("hr", "lr"):
+                for p in (staging / sub).iterdir():
+                    if p.name not in keep:
+                        p.unlink()
         manifest = build_manifest(staging, out.name, spec.scale, extra=extra)
         check_expectations(staging, manifest, spec, expected_count)
         write_manifest(staging, manifest)
@@ -221,12 +234,71 @@ def unpack_dataset(archive: Path, spec: DatasetSpec, out: Path, extra: dict[str,
         shutil.rmtree(tmp, ignore_errors=True)
 
 
+def choose_source(spec: DatasetSpec, url: str | None = None, source: str | None = None) -> str:
+    """"files" or "archive": --url means the archive; else `source`, else files where the registry has them."""
+    if url or source == "archive":
+        return "archive"
+    if source == "files":
+        if not spec.file_set:
+            raise UserError(f"{spec.name}: no per-file source in the registry; fetch its archive (--from archive)")
+        return "files"
+    if source not in (None, ""):
+        raise UserError(f"unknown source '{source}' for {spec.name}; use 'files' or 'archive'")
+    return "files" if spec.file_set else "archive"
+
+
+def fetch_files_dataset(spec: DatasetSpec, out: Path, cache_dir: Path, mirror: Mirror | None,
+                        expected_count: int | None = None, limit: int | None = None) -> tuple[dict[str, Any], str]:
+    """Lay out `out/{hr,lr}` + manifest.json from the registry's per-file source (every file verified by
+    sha256 in the download cache first); returns (manifest, where the bytes came from)."""
+    fs = load_file_set(spec.file_set or "")
+    hr_key, lr_key = spec.file_groups
+    names = sorted(fs.group(hr_key).files)
+    if names != sorted(fs.group(lr_key).files):
+        raise UserError(f"lgcaa/data/sources/{fs.name}.json: groups {hr_key} and {lr_key} list different files; "
+                        f"regenerate it (lgcaa data pin-files {fs.name} --mirror DIR)")
+    total = len(names)
+    if limit:
+        names = names[:limit]
+    got = {sub: fetch_group(fs, key, cache_dir, mirror, names) for sub, key in (("hr", hr_key), ("lr", lr_key))}
+    extra: dict[str, Any] = {
+        "source": {"registry": spec.name, "repository": fs.repository, "commit": fs.commit,
+                   "hr_path": fs.group(hr_key).path, "lr_path": fs.group(lr_key).path, "file_set": fs.name},
+        "lr_kind": "released",
+        "licence": spec.licence,
+    }
+    if limit:
+        extra["limit"] = {"first": len(names), "of": total, "order": "file name"}
+    out.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.files-", dir=out.parent))
+    try:
+        staging = tmp / "dataset"
+        for sub, files in got.items():
+            (staging / sub).mkdir(parents=True)
+            for n, src in files.items():
+                shutil.copyfile(src, staging / sub / n)
+        manifest = build_manifest(staging, out.name, spec.scale, extra=extra)
+        check_expectations(staging, manifest, spec, len(names) if limit else expected_count)
+        write_manifest(staging, manifest)
+        publish_dir(staging, out, "manifest.json")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    where = f"mirror {mirror}" if mirror else f"https://raw.githubusercontent.com/{fs.repository}/{fs.commit}"
+    return manifest, where
+
+
 def obtain_released(spec: DatasetSpec, data_root: str | Path, cache_dir: str | Path, name: str | None = None,
                     url: str | None = None, sha256: str | None = None, expected_count: int | None = None,
-                    try_dvc: bool = True) -> Obtained:
-    """Make `<data_root>/<name>` (default: the registry name) hold the released pairs of `spec`."""
+                    try_dvc: bool = True, source: str | None = None, mirror: str | Path | None = None,
+                    limit: int | None = None) -> Obtained:
+    """Make `<data_root>/<name>` (default: the registry name) hold the released pairs of `spec` (the first
+    `limit` by name if given). `mirror` (default $LGCAA_DATA_MIRROR): a local folder holding the files."""
     data_root, cache_dir = Path(data_root), Path(cache_dir)
     out = inside(data_root, name or spec.name, what="dataset name")
+    how = choose_source(spec, url, source)
+    mirror_dir = mirror_root(mirror)
+    if limit:
+        expected_count = min(limit, expected_count or spec.expected_count)
     manifest, _ = present(out, spec, expected_count)
     if manifest is not None:
         return Obtained(manifest, "present", f"{out}: present and verified")
@@ -245,8 +317,15 @@ def obtain_released(spec: DatasetSpec, data_root: str | Path, cache_dir: str | P
     for note in notes:
         print(note, file=sys.stderr)
     if notes:
-        print(f"next: fetching {spec.name}'s archive from its source (download cache {cache_dir / 'downloads'})",
-              file=sys.stderr)
+        print(f"next: fetching {spec.name}'s {'files' if how == 'files' else 'archive'} from its source "
+              f"(download cache {cache_dir / 'downloads'})", file=sys.stderr)
+    if how == "files":
+        manifest, where = fetch_files_dataset(spec, out, cache_dir, mirror_dir, expected_count, limit)
+        return Obtained(manifest, "fetch", f"{out}: {manifest['count']} pairs, every file verified (sha256), from {where}",
+                        None, True)
+    if mirror_dir is not None and not url:
+        url = (f"{mirror_dir}/{spec.archive}" if is_url(mirror_dir)
+               else (Path(mirror_dir) / (spec.archive or "")).resolve().as_uri())
     archive, digest, used, checked = fetch_archive(spec, data_root, cache_dir, url, sha256)
     extra = {
         "source": {"registry": spec.name, "url": used, "archive": archive.name,
@@ -254,8 +333,10 @@ def obtain_released(spec: DatasetSpec, data_root: str | Path, cache_dir: str | P
         "lr_kind": "released",
         "licence": spec.licence,
     }
+    if limit:
+        extra["limit"] = {"first": expected_count, "of": spec.expected_count, "order": "file name"}
     try:
-        manifest = unpack_dataset(archive, spec, out, extra, expected_count)
+        manifest = unpack_dataset(archive, spec, out, extra, expected_count, limit)
     except BrokenArchive as exc:
         if checked:
             raise

@@ -10,6 +10,11 @@ Sources (checked, not guessed):
   2023-10-08); the repository holds `StableSR_testsets.zip` (3.06 GB) with `StableSR_testsets/DIV2K_V2_val`
   (`lq/`, `gt/`), `RealSRVal_crop128` and `DrealSRVal_crop128` (`test_LR/`, `test_HR/`). Peers' scripts use
   other sub-folder names for the same sets, so several are accepted (exactly one must be present).
+- RealSR and DRealSR also come file by file (`file_set`, the default source): the same crops published in
+  cswry/OSEDiff at commit fcc4f09 (`preset/datasets/benchmark_{realsr,drealsr}/test_{HR,LR}`, "directly
+  copied from StableSR" says its README), each file pinned by sha256 in `lgcaa/data/sources/osediff.json`
+  (lgcaa.data.files). HR and LR files carry the same names upstream (RealSR: `*_LR4.png` for both), so the
+  pairs are matched by name as in the archive.
 - ResShift ImageNet-Test: released on Google Drive. Since zsyOAOA/ResShift commit 94cd0aa (2024-03-12,
   "update readme and environment") its README lists, under "Reproducing the results in our paper" /
   "Prepare data", "Synthetic data for image super-resolution: [Link](https://drive.google.com/file/d/
@@ -59,19 +64,22 @@ class DatasetSpec:
     extra: dict[str, str] = field(default_factory=dict)
     paper_label: str | None = None  # its name in the paper's Table I (results/paper/table1.csv); None: not there
     manual: bool = False  # the URL is a web page (Google Drive): the archive must be saved into the cache by hand
+    file_set: str | None = None  # per-file source (lgcaa/data/sources/<file_set>.json), preferred to the archive
+    file_groups: tuple[str, str] = ("", "")  # its (HR group, LR group)
 
     @property
     def pinned(self) -> bool:
         return self.archive_sha256 is not None
 
 
-def _stablesr(name: str, title: str, root: str, count: int, paper_label: str, notes: str) -> DatasetSpec:
-    """A test set of StableSR's archive: 128 px LR, 512 px HR, released LR."""
+def _stablesr(name: str, title: str, root: str, count: int, paper_label: str, notes: str,
+             file_set: str | None = None) -> DatasetSpec:
+    """A test set of StableSR's archive: 128 px LR, 512 px HR, released LR; `file_set`: also file by file."""
     return DatasetSpec(
         name=name, title=title, urls=(STABLESR_ZIP_URL,), archive="StableSR_testsets.zip",
         archive_root=f"StableSR_testsets/{root}", expected_count=count, hr_size=512, lr_size=128, scale=4,
         lr="released", licence=STABLESR_LICENCE, regenerate_config="realesrgan-x4plus", notes=notes,
-        paper_label=paper_label,
+        paper_label=paper_label, file_set=file_set, file_groups=(f"{name}/hr", f"{name}/lr") if file_set else ("", ""),
     )
 
 
@@ -84,11 +92,15 @@ DATASETS: dict[str, DatasetSpec] = {
     "realsr": _stablesr(
         "realsr", "RealSR (StableSR RealSRVal_crop128)", "RealSRVal_crop128", 100, "RealSR",
         "Centre crops of RealSR V3 (Cai et al. 2019, Canon+Nikon) test pairs; real LR captured by camera "
-        "(regenerating it synthetically only serves the regenerated-vs-released comparison).",
+        "(regenerating it synthetically only serves the regenerated-vs-released comparison). Default source: "
+        "file by file from cswry/OSEDiff@fcc4f09 (sha256 per file); --from archive: StableSR's zip.",
+        file_set="osediff",
     ),
     "drealsr": _stablesr(
         "drealsr", "DRealSR (StableSR DrealSRVal_crop128)", "DrealSRVal_crop128", 93, "DRealSR",
-        "Centre crops of DRealSR (Wei et al. 2020) x4 test pairs; real LR captured by camera.",
+        "Centre crops of DRealSR (Wei et al. 2020) x4 test pairs; real LR captured by camera. Default source: "
+        "file by file from cswry/OSEDiff@fcc4f09 (sha256 per file); --from archive: StableSR's zip.",
+        file_set="osediff",
     ),
     "imagenet-test": DatasetSpec(
         name="imagenet-test",
