@@ -4,12 +4,18 @@
   1. an import of published outputs for (method, dataset) — copied after checking digests;
   2. the method's prerequisites (GPU, checkout, environment, weights) — MissingPrerequisite if any is absent;
   3. `run_folder` for in-process methods, `baselines.external.run_external` for the authors' scripts.
-Each output is written atomically; images already present are kept (resumable), and the output names are
-checked against the input names before returning — no silently skipped image.
+Each output is written atomically; images already present are kept (resumable) only when the folder's resume
+key (`sr.json`, `lgcaa.layout.SR_KEY`: method, settings, fixed settings, effective seed, the sha256 of every
+weight file or import used, and the LR images' digest) equals this run's. A folder whose key differs is emptied
+of its images and redone (one line on stderr); PNGs without a key are refused in one line, never relabelled as
+this method's output. The output names are checked against the input names before returning — no silently
+skipped image.
 """
 
 from __future__ import annotations
 
+import json
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +28,8 @@ from baselines.ncnn_sr import NCNN_MODELS, model_files
 from baselines.prerequisites import require_runnable
 from baselines.registry import effective_seed, get
 from lgcaa.errors import UserError
-from lgcaa.io import list_images, read_rgb, sha256_file, write_png
+from lgcaa.io import check_folder_path, list_images, read_rgb, sha256_file, write_json, write_png
+from lgcaa.layout import SR_KEY
 from lgcaa.progress import track
 
 
@@ -69,7 +76,11 @@ def run_method(name: str, lr_dir: str | Path, out_dir: str | Path, settings: dic
 
     b = get(name)
     inputs, out_dir = _inputs(lr_dir), Path(out_dir)
-    if ctx.dataset and load_import(name, ctx.dataset, ctx.imports_dir) is not None:
+    record = load_import(name, ctx.dataset, ctx.imports_dir) if ctx.dataset else None
+    if record is not None:
+        imported = {f["name"]: f["sha256"] for f in record["files"]}
+        prepare_out_dir(out_dir, resume_key(name, settings, effective_seed(settings, ctx.seed), lr_dir,
+                                            {"import": imported}))
         summary = {**materialize(name, ctx.dataset, ctx.imports_dir, inputs, out_dir), "runner": "imported"}
         _check_names(out_dir, inputs)
         return summary
@@ -77,6 +88,8 @@ def run_method(name: str, lr_dir: str | Path, out_dir: str | Path, settings: dic
     used = {"weights": [{"file": s.file.dest, "path": str(s.path), "sha256": s.sha256, "verified": s.detail}
                         for s in states] + _wheel_model_files(b)}
     weights = {s.file.name: s.path.resolve() for s in states}
+    prepare_out_dir(out_dir, resume_key(name, settings, effective_seed(settings, ctx.seed), lr_dir,
+                                        {"weights": {w["file"]: w["sha256"] for w in used["weights"]}}))
     if b.make_upscaler is not None:
         return {**run_folder(name, lr_dir, out_dir, settings, ctx.threads, weights), **used}
     if b.external is None:
@@ -90,6 +103,46 @@ def run_method(name: str, lr_dir: str | Path, out_dir: str | Path, settings: dic
     )
     _check_names(out_dir, inputs)
     return {**summary, "runner": "external", **used}
+
+
+def resume_key(name: str, settings: dict[str, Any], seed: int, lr_dir: str | Path,
+               used: dict[str, Any]) -> dict[str, Any]:
+    """What the images of an SR folder are a function of: the method, its settings and fixed settings, the
+    effective seed, the weight files (or imported files) by sha256 and the LR images' digest."""
+    from lgcaa.data.manifest import folder_digest
+
+    return {"method": name, "settings": settings, "fixed": get(name).fixed, "seed": seed,
+            "lr_sha256": folder_digest(lr_dir)["sha256"], **used}
+
+
+def prepare_out_dir(out_dir: Path, key: dict[str, Any]) -> None:
+    """Make `out_dir` hold only images of this `key` (module docstring), then record the key in it.
+
+    Same key: the images are kept (resume). Another key: its images are deleted first (they were another
+    run's; one line on stderr says so), then the key is replaced. PNGs and no key: UserError, nothing deleted."""
+    check_folder_path(out_dir, "SR output folder")
+    key = json.loads(json.dumps(key, sort_keys=True))  # as it reads back from the file
+    key_file = out_dir / SR_KEY
+    images = list_images(out_dir) if out_dir.is_dir() else []
+    old = None
+    if key_file.is_file():
+        try:
+            old = json.loads(key_file.read_text())
+        except (OSError, ValueError):
+            old = {}
+    if old == key:
+        return
+    if images and old is None:
+        raise UserError(f"{out_dir}: {len(images)} PNG images without {SR_KEY} (not written by `lgcaa sr`, or by an "
+                        "older version); they could be another method's — delete them or pass another --out-dir, "
+                        "then rerun")
+    if images:
+        what = ", ".join(f"{k} {old.get(k)!r}" for k in ("method", "settings", "seed") if old.get(k) != key[k])
+        print(f"lgcaa sr: {out_dir}: {len(images)} images of another run ({what or 'other weights or LR images'}); "
+              "deleting them and computing all", file=sys.stderr)
+        for p in images:
+            p.unlink()
+    write_json(key_file, key)
 
 
 def _wheel_model_files(b: Any) -> list[dict[str, str]]:

@@ -5,7 +5,7 @@ Paths (`Layout`): every file and folder under the profile's `paths.results` (and
 
     <data>/<dataset>/{hr,lr}/*.png, manifest.json            datasets
     <results>/data/<dataset>.run.json                         dataset job records (+ .vs_released.json)
-    <results>/sr/<dataset>/<instance>/*.png                   SR outputs (+ .run.json, .settings.json, .missing.json)
+    <results>/sr/<dataset>/<instance>/{*.png,sr.json}          SR outputs (+ .run.json, .settings.json, .missing.json)
     <results>/metrics/<dataset>/<instance>/{aggregate.json,per_image.csv,lock.json,run.json}
     <results>/models/<run>/{train.json,run.json,...}          LGCAA trainings
     <results>/backbone/{vae,unet,scheduler,prepare.json,run.json}  tiny backbone pre-trained for them (model.prepare)
@@ -41,6 +41,7 @@ SEED_MARK = "@seed"
 RECORD = ".run.json"  # job record beside an output folder or named by a job
 SETTINGS = ".settings.json"  # what an SR job ran with, beside its folder
 MISSING = ".missing.json"  # why an SR job produced nothing, beside its (absent) folder
+SR_KEY = "sr.json"  # inside an SR folder: what produced its images (method, settings, weights, seed, LR); resume key
 TABLE_SUFFIXES = ("csv", "md", "tex", "html", "long.csv", "compare.csv", "compare.md", "compare.html", "metrics.json")
 CURVE_FILES = ("pd_curve.png", "pd_curve.pdf", "pd_curve.csv")
 
