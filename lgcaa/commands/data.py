@@ -78,9 +78,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="per-file source (each file pinned by sha256; default where the registry has one: realsr, "
                         "drealsr) or the dataset's archive")
     p.add_argument("--mirror", default=None,
-                   help=f"local folder (or http(s) URL of a served one) holding the same files (laid out like ../shared/data, or a clone of "
-                        f"the source repository; for an archive: DIR/<archive name>), verified by sha256 like a "
-                        f"download; default ${MIRROR_ENV}")
+                   help=f"per-file source: a local folder (or the http(s) URL of a served one) holding the same files, "
+                        f"laid out like ../shared/data or a clone of the source repository, verified by sha256 like a "
+                        f"download; default ${MIRROR_ENV} (an archive's mirror is --url)")
     p.add_argument("--limit", type=int, default=0,
                    help="keep only the first N pairs sorted by file name (a stated subset; 0: all)")
     _record_args(p)

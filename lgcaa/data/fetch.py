@@ -29,7 +29,7 @@ from typing import Any
 
 from lgcaa.data.archive import BrokenArchive, extract_tree
 from lgcaa.data.dvc import pull_dataset
-from lgcaa.data.files import Mirror, fetch_group, is_url, load_file_set, mirror_root
+from lgcaa.data.files import Mirror, fetch_group, load_file_set, mirror_root
 from lgcaa.data.manifest import build_manifest, verify_manifest, write_manifest
 from lgcaa.data.registry import DatasetSpec
 from lgcaa.download import download
@@ -292,11 +292,12 @@ def obtain_released(spec: DatasetSpec, data_root: str | Path, cache_dir: str | P
                     try_dvc: bool = True, source: str | None = None, mirror: str | Path | None = None,
                     limit: int | None = None) -> Obtained:
     """Make `<data_root>/<name>` (default: the registry name) hold the released pairs of `spec` (the first
-    `limit` by name if given). `mirror` (default $LGCAA_DATA_MIRROR): a local folder holding the files."""
+    `limit` by name if given). `mirror` (default $LGCAA_DATA_MIRROR): a local folder or URL holding the files
+    of a per-file source (archives: `url`)."""
     data_root, cache_dir = Path(data_root), Path(cache_dir)
     out = inside(data_root, name or spec.name, what="dataset name")
     how = choose_source(spec, url, source)
-    mirror_dir = mirror_root(mirror)
+    mirror_dir = mirror_root(mirror) if how == "files" else None  # an archive's mirror is --url (file:// or http)
     if limit:
         expected_count = min(limit, expected_count or spec.expected_count)
     manifest, _ = present(out, spec, expected_count)
@@ -323,9 +324,6 @@ def obtain_released(spec: DatasetSpec, data_root: str | Path, cache_dir: str | P
         manifest, where = fetch_files_dataset(spec, out, cache_dir, mirror_dir, expected_count, limit)
         return Obtained(manifest, "fetch", f"{out}: {manifest['count']} pairs, every file verified (sha256), from {where}",
                         None, True)
-    if mirror_dir is not None and not url:
-        url = (f"{mirror_dir}/{spec.archive}" if is_url(mirror_dir)
-               else (Path(mirror_dir) / (spec.archive or "")).resolve().as_uri())
     archive, digest, used, checked = fetch_archive(spec, data_root, cache_dir, url, sha256)
     extra = {
         "source": {"registry": spec.name, "url": used, "archive": archive.name,
