@@ -3,7 +3,8 @@
 Authors release result folders (their SR images on RealSR, DRealSR, ...); importing one lets Table I be
 reproduced without running their code. `register` matches every LR file of the dataset to exactly one
 published image by file stem (after an optional suffix such as `_out` is stripped), refuses any count
-mismatch, checks each size is scale x LR, and stores the images as PNG under the dataset's names in
+mismatch, decodes each image by the evaluation's rule (`lgcaa.metrics.decode`: a semi-transparent image is
+refused, 16-bit is rounded as round(v/257)), checks each size is scale x LR, and stores the images as PNG under the dataset's names in
 `<imports>/<dataset>/<method>/` with `import.json` (source folder/URL, sha256 of every source and stored
 file). `lgcaa sr` then materialises an import (after re-checking the digests) instead of running the method.
 The import folder is outside Snakemake's outputs, so a rerun of the DAG never deletes it.
@@ -23,7 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from lgcaa.errors import UserError
-from lgcaa.io import atomic_dir, atomic_path, inside, list_images, read_rgb, sha256_file, write_json, write_png
+from lgcaa.io import atomic_dir, atomic_path, inside, list_images, sha256_file, write_json, write_png
+from lgcaa.metrics.decode import decode
 
 RECORD = "import.json"
 IMPORTS_ENV = "LGCAA_IMPORTS_DIR"
@@ -75,8 +77,8 @@ def register(method: str, dataset: str, src_dir: str | Path, lr_dir: str | Path,
     files = []
     with atomic_dir(dest, RECORD, "import", root=imports_root) as tmp:
         for lr in lr_files:
-            img = read_rgb(matched[lr.name])
-            lh, lw = read_rgb(lr).shape[:2]
+            img = decode(matched[lr.name])  # the evaluation's rule: RGBA refused, 16-bit round(v/257)
+            lh, lw = decode(lr).shape[:2]
             if img.shape[:2] != (lh * scale, lw * scale):
                 raise UserError(f"{matched[lr.name]}: {img.shape[1]}x{img.shape[0]}, expected {lw * scale}x{lh * scale} "
                                 f"({scale}x {lr.name}); this is not a x{scale} output of this dataset")

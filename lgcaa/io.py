@@ -220,32 +220,15 @@ def check_pixels(path: str | os.PathLike, width: int, height: int) -> None:
 
 
 def read_rgb(path: str | os.PathLike) -> np.ndarray:
-    """Decode an image file to (H,W,3) uint8 RGB.
-
-    Greyscale is replicated to 3 channels, RGBA is composited on black (alpha dropped), 16-bit is
-    rounded to 8-bit. A file that does not decode raises UserError naming it.
+    """Decode an image file to (H,W,3) uint8 RGB by the harness's one decode rule, the evaluation's
+    (`lgcaa.metrics.decode.decode`): greyscale replicated, alpha dropped only when fully opaque (else UserError:
+    compositing on some background would change the numbers), 16-bit as round(v/257). Every reader of images
+    (imports, SR inputs and outputs, datasets, figures) goes through here, so an image is never read one way
+    and scored another. A file that does not decode raises UserError naming it.
     """
-    from PIL import Image, UnidentifiedImageError
+    from lgcaa.metrics.decode import decode
 
-    path = Path(path)
-    try:
-        with Image.open(path) as im:
-            check_pixels(path, *im.size)
-            im.load()
-            if im.mode in ("I;16", "I;16B", "I;16L", "I"):
-                arr = np.asarray(im, dtype=np.float64)
-                arr = np.clip(np.round(arr / 257.0), 0, 255).astype(np.uint8)
-                return np.repeat(arr[..., None], 3, axis=2)
-            if im.mode == "RGBA":
-                arr = np.asarray(im, dtype=np.float64)
-                rgb = arr[..., :3] * (arr[..., 3:4] / 255.0)
-                return np.clip(np.round(rgb), 0, 255).astype(np.uint8)
-            return np.asarray(im.convert("RGB"), dtype=np.uint8).copy()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
-        raise UserError(
-            f"{path}: cannot decode image ({exc.__class__.__name__}: {exc}); "
-            "delete or replace the file, then rerun"
-        ) from exc
+    return decode(path)
 
 
 def write_png(dest: str | os.PathLike, img: np.ndarray) -> None:

@@ -13,9 +13,11 @@ import shutil
 from pathlib import Path
 
 import numpy as np
+import pytest
 
 from lgcaa.cli import main
-from lgcaa.io import list_images, write_png
+from lgcaa.io import list_images, read_rgb, write_png
+from lgcaa.metrics.decode import decode
 
 
 def _lr_set(folder: Path, n: int = 2, seed: int = 0, shape=(8, 10, 3)) -> Path:
@@ -76,3 +78,52 @@ def test_01_sr_resume_never_keeps_another_methods_images(tmp_path, capsys):
     assert main([*sr, str(tmp_path / "y"), "--method", "lanczos"]) == 2
     assert "2 PNG images without sr.json" in _one_line_error(capsys)
     assert _pixels(tmp_path / "y") == before
+
+
+# --- 2. one decode rule -------------------------------------------------------------------------------------
+
+
+@pytest.fixture()
+def published(tmp_path):
+    """A 2-image LR set (8x10) and a folder for published x4 outputs of it."""
+    lr = _lr_set(tmp_path / "data" / "ds" / "lr")
+    src = tmp_path / "published"
+    src.mkdir()
+    return lr, src
+
+
+def _import(tmp_path, lr, src):
+    return main(["baselines", "import", "seesr", str(src), "--dataset", "ds", "--lr-dir", str(lr),
+                 "--imports", str(tmp_path / "imports")])
+
+
+def test_02_import_refuses_semi_transparent_rgba_like_eval(tmp_path, published, capsys):
+    from PIL import Image
+
+    lr, src = published
+    rng = np.random.default_rng(1)
+    for p in list_images(lr):
+        rgba = rng.integers(0, 255, (32, 40, 4), dtype=np.uint8)
+        rgba[..., 3] = 128  # half transparent: on black it would be half as bright
+        Image.fromarray(rgba, "RGBA").save(src / p.name)
+    with pytest.raises(Exception, match="not fully opaque") as eval_error:
+        decode(src / "im0.png")
+    assert _import(tmp_path, lr, src) == 2
+    err = _one_line_error(capsys)
+    assert "im0.png: 1280 pixels are not fully opaque" in err and str(eval_error.value) in err
+    assert not (tmp_path / "imports" / "ds" / "seesr").exists()
+    with pytest.raises(Exception, match="not fully opaque"):  # every reader, not only the import
+        read_rgb(src / "im0.png")
+
+
+def test_02_import_rounds_16bit_like_eval(tmp_path, published):
+    import cv2
+
+    lr, src = published
+    rng = np.random.default_rng(2)
+    for p in list_images(lr):
+        assert cv2.imwrite(str(src / p.name), rng.integers(0, 65536, (32, 40, 3), dtype=np.uint16))
+    assert _import(tmp_path, lr, src) == 0
+    for p in list_images(lr):
+        stored = tmp_path / "imports" / "ds" / "seesr" / p.name
+        assert np.array_equal(decode(stored), decode(src / p.name))  # bit for bit what eval scores
