@@ -154,3 +154,58 @@ def test_plan_command_prints_costs_and_missing_inputs_and_fails_offline(tmp_path
     assert "train/sd2-base/gpu: 24.9 samples/s" in out and "— measured:" in out and "— extrapolated:" in out
     assert "MISSING dataset: " in out and "fix: lgcaa data fetch div2k-val" in out
     assert "MISSING weights: stabilityai/stable-diffusion-2-base" in out
+
+
+def test_stage_subtotals_add_up_and_wall_clock_shrinks_with_gpus_down_to_the_longest_job():
+    from lgcaa.config import load_config
+    from lgcaa.plan.jobs import gpu_wall_hours, plan_jobs, stage_totals, totals
+
+    jobs = plan_jobs(load_config("paper"))
+    stages, t = stage_totals(jobs), totals(jobs)
+    assert sum(s.jobs for s in stages) == t.jobs
+    assert abs(sum(s.gpu_hours for s in stages) - t.gpu_hours) < 1e-6
+    assert abs(sum(s.cpu_hours for s in stages) - t.cpu_hours) < 1e-6
+    one, eight, many = (gpu_wall_hours(jobs, n) for n in (1, 8, 10_000))
+    assert abs(one - t.gpu_hours) < 1e-6  # one GPU: every GPU-hour in turn
+    assert one > eight > many
+    longest = {}
+    for j in jobs:
+        if j.device == "gpu" and j.estimate:
+            longest[j.rule] = max(longest.get(j.rule, 0.0), j.device_hours / j.resources.gpu)
+    assert abs(many - sum(longest.values())) < 1e-6  # every job at once: each stage its longest GPU job
+    train = next(s for s in stages if s.rule == "train")
+    assert train.jobs == 13  # 13 equal trainings on 8 GPUs: two rounds, not 13/8 of one
+    assert eight >= 2 * train.longest_hours
+
+
+def test_plan_prints_each_fix_once_and_the_wall_clock_for_n_gpus(tmp_path):
+    import subprocess
+    import sys
+
+    res = subprocess.run([sys.executable, "-m", "lgcaa", "plan", "--config", "paper", "--totals-only", "--gpus", "8"],
+                         capture_output=True, text=True, cwd=tmp_path, check=False)
+    out = res.stdout.splitlines()
+    assert any(line.startswith("  train: 13 jobs, ") for line in out)
+    assert any(line.startswith("wall-clock on 8 GPUs: ≈ ") for line in out)
+    fixes = out[next(i for i, line in enumerate(out) if line.startswith("to fix (")) + 1:]
+    assert fixes and len(fixes) == len(set(fixes))
+    missing = [line for line in out if line.startswith("MISSING ")]
+    assert sum("fix: lgcaa baselines setup ldm" in line for line in missing) == 2  # checkout and environment...
+    assert fixes.count("  lgcaa baselines setup ldm") == 1  # ...one command
+
+
+def test_readme_quotes_what_plan_prints(repo_root):
+    import re
+
+    from lgcaa.config import load_config
+    from lgcaa.plan.jobs import gpu_wall_hours, plan_jobs, stage_totals, totals
+
+    readme = (repo_root / "README.md").read_text()
+    m = re.search(r"prints: total ([\d.]+) GPU-hours \((\d+)\s+trainings of ([\d.]+) H200-hours.*?([\d.]+) CPU-hours.*?"
+                  r"wall-clock of ≈ ([\d.]+) h for the GPU work on 8 GPUs \(≈ ([\d.]+) h on 16\)", readme, re.S)
+    assert m, "README: the paper plan's sentence moved; keep it quoting `lgcaa plan --config paper --gpus 8`"
+    jobs = plan_jobs(load_config("paper"))
+    t, train = totals(jobs), next(s for s in stage_totals(jobs) if s.rule == "train")
+    assert m.group(1) == f"{t.gpu_hours:.1f}" and int(m.group(2)) == train.jobs
+    assert m.group(3) == f"{train.longest_hours:.2f}" and m.group(4) == f"{t.cpu_hours:.1f}"
+    assert m.group(5) == f"{gpu_wall_hours(jobs, 8):.1f}" and m.group(6) == f"{gpu_wall_hours(jobs, 16):.1f}"

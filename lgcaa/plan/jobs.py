@@ -153,3 +153,40 @@ def totals(jobs: list[PlannedJob]) -> Totals:
         out_bytes=sum(j.out_bytes for j in jobs),
         jobs=len(jobs),
     )
+
+
+@dataclass(frozen=True)
+class StageTotal:
+    rule: str
+    jobs: int
+    gpu_hours: float
+    cpu_hours: float
+    longest_hours: float  # the longest job's wall-clock (its device-hours over its GPUs)
+
+
+def stage_totals(jobs: list[PlannedJob]) -> list[StageTotal]:
+    """Per rule (in DAG order): its jobs, GPU-/CPU-hours and its longest job's wall-clock hours."""
+    out = []
+    for rule in dict.fromkeys(j.rule for j in jobs):
+        js = [j for j in jobs if j.rule == rule]
+        out.append(StageTotal(rule, len(js), sum(j.device_hours for j in js if j.device == "gpu"),
+                              sum(j.device_hours for j in js if j.device == "cpu"),
+                              max(j.device_hours / max(j.resources.gpu, 1) for j in js)))
+    return out
+
+
+def gpu_wall_hours(jobs: list[PlannedJob], gpus: int) -> float:
+    """Wall-clock hours of the GPU work on `gpus` GPUs: the GPU stages (rules) one after another (train before
+    sample; the others not overlapped), each stage's jobs placed longest first on the GPUs that free up earliest
+    (a job asking for g GPUs waits for g of them; one asking for more than `gpus` runs on all, its hours scaled)."""
+    total = 0.0
+    for rule in dict.fromkeys(j.rule for j in jobs):
+        stage = [j for j in jobs if j.rule == rule and j.device == "gpu" and j.estimate]
+        free = [0.0] * gpus
+        for j in sorted(stage, key=lambda j: -j.device_hours / j.resources.gpu):
+            g = min(j.resources.gpu, gpus)
+            free.sort()
+            end = free[g - 1] + j.device_hours / g
+            free[:g] = [end] * g
+        total += max(free) if stage else 0.0
+    return total

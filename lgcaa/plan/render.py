@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from lgcaa.plan.jobs import PlannedJob, Totals
+from lgcaa.plan.jobs import PlannedJob, Totals, gpu_wall_hours, stage_totals
 from lgcaa.plan.readiness import Missing
 
 
@@ -26,6 +26,26 @@ def totals_lines(t: Totals) -> list[str]:
     ]
 
 
+def stage_lines(jobs: list[PlannedJob], gpus: int) -> list[str]:
+    """Per-stage subtotals, then the wall-clock of the GPU work on `gpus` GPUs (`lgcaa.plan.jobs.gpu_wall_hours`)."""
+    stages = stage_totals(jobs)
+    out = ["per stage (rule: jobs, GPU-hours, CPU-hours, longest job's wall-clock):"]
+    out += [f"  {s.rule}: {s.jobs} jobs, {s.gpu_hours:.1f} GPU-h, {s.cpu_hours:.1f} CPU-h, longest {s.longest_hours:.2f} h"
+            for s in stages if s.gpu_hours or s.cpu_hours]
+    rest = [s for s in stages if not (s.gpu_hours or s.cpu_hours)]
+    out.append(f"  bookkeeping (not costed): {sum(s.jobs for s in rest)} jobs of {len(rest)} rules")
+    out.append(f"wall-clock on {gpus} GPU{'s' if gpus != 1 else ''}: ≈ {gpu_wall_hours(jobs, gpus):.1f} h of GPU work "
+               "(GPU stages one after another, each stage's jobs longest first on the GPUs that free up first); "
+               "CPU jobs not included")
+    return out
+
+
+def fix_lines(missing: list[Missing]) -> list[str]:
+    """Each fix once, in the order first needed (several missing files share one command)."""
+    fixes = list(dict.fromkeys(m.fix for m in missing))
+    return [f"to fix ({len(fixes)} command(s), each once):", *(f"  {f}" for f in fixes)]
+
+
 def rate_lines(jobs: list[PlannedJob]) -> list[str]:
     used = {j.estimate.rate.key: j.estimate.rate for j in jobs if j.estimate}
     out = ["rates (lgcaa/plan/throughput.py):"]
@@ -35,15 +55,17 @@ def rate_lines(jobs: list[PlannedJob]) -> list[str]:
     return out
 
 
-def render(profile: str, jobs: list[PlannedJob], t: Totals, missing: list[Missing], show_jobs: bool = True) -> str:
+def render(profile: str, jobs: list[PlannedJob], t: Totals, missing: list[Missing], show_jobs: bool = True,
+           gpus: int = 1) -> str:
     lines = [f"lgcaa plan: profile '{profile}', {t.jobs} jobs (hours: GPU-hours for GPU jobs, CPU-hours otherwise; "
              "runtime: the time limit each job asks for)"]
     if show_jobs:
         lines += job_table(jobs)
-    lines += totals_lines(t) + rate_lines(jobs)
+    lines += totals_lines(t) + stage_lines(jobs, gpus) + rate_lines(jobs)
     if missing:
         lines.append(f"readiness: {len(missing)} missing input(s) — nothing should be submitted before these are fixed:")
         lines += [m.line() for m in missing]
+        lines += fix_lines(missing)
     else:
         lines.append("readiness: every input is present and verified")
     return "\n".join(lines)
