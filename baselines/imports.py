@@ -9,6 +9,11 @@ refused, 16-bit is rounded as round(v/257)), checks each size is scale x LR, and
 file). `lgcaa sr` then materialises an import (after re-checking the digests) instead of running the method.
 The import folder is outside Snakemake's outputs, so a rerun of the DAG never deletes it.
 
+Outputs published file by file in a repository (`Published`: a file set of lgcaa.data.files, e.g. OSEDiff's
+`results_osediff/` folders at a pinned commit) are fetched like the datasets -- each file verified by sha256,
+from upstream or a mirror (`--mirror` / $LGCAA_DATA_MIRROR) -- and registered the same way
+(`fetch_published`); `lgcaa sr` does it by itself for a method with `published` outputs of its dataset.
+
 imports dir = `--imports`, else $LGCAA_IMPORTS_DIR, else `results/imports`. Dataset and method are plain names
 (`lgcaa.io.inside`): an import is always written below the imports dir, and a re-import replaces only a folder
 holding an `import.json`.
@@ -19,7 +24,9 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import tempfile
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +74,9 @@ def match_outputs(src_dir: Path, lr_names: list[str], strip_suffix: str = "") ->
 
 
 def register(method: str, dataset: str, src_dir: str | Path, lr_dir: str | Path, imports_root: str | Path,
-             scale: int = 4, source: str = "", strip_suffix: str = "") -> dict[str, Any]:
-    """Check and store a folder of published outputs; returns the import record. Nothing is written on error."""
+             scale: int = 4, source: str = "", strip_suffix: str = "", extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Check and store a folder of published outputs; returns the import record (with `extra`'s keys). Nothing is
+    written on error."""
     dest = import_folder(imports_root, dataset, method)
     src_dir, lr_files = Path(src_dir), list_images(lr_dir)
     if not lr_files:
@@ -87,8 +95,50 @@ def register(method: str, dataset: str, src_dir: str | Path, lr_dir: str | Path,
                           "sha256": sha256_file(tmp / lr.name)})
         record = {"method": method, "dataset": dataset, "scale": scale, "n_images": len(files),
                   "source_dir": str(src_dir.resolve()), "source": source, "strip_suffix": strip_suffix,
-                  "imported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "files": files}
+                  "imported_at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "files": files, **(extra or {})}
         write_json(tmp / RECORD, record)
+    return record
+
+
+@dataclass(frozen=True)
+class Published:
+    """A method's outputs published file by file: `file_set` (lgcaa/data/sources/<file_set>.json), the group of
+    its SR images per dataset, and the group of the authors' own metric logs per dataset (kept in the cache)."""
+
+    file_set: str
+    outputs: dict[str, str]
+    logs: dict[str, str] = field(default_factory=dict)
+
+
+def fetch_published(method: str, published: Published, dataset: str, lr_dir: str | Path, imports_root: str | Path,
+                    cache_dir: str | Path, mirror: Any = None, scale: int = 4) -> dict[str, Any]:
+    """Fetch (verified, file by file) the published outputs matching the LR images of `lr_dir` and register them
+    as the import of `method` on `dataset`; returns the import record. `mirror`: lgcaa.data.files.mirror_root."""
+    from lgcaa.data.files import fetch_group, load_file_set, source_url
+
+    if dataset not in published.outputs:
+        raise UserError(f"{method}: no published outputs for dataset '{dataset}' (published: "
+                        f"{', '.join(published.outputs)}); import a folder instead: lgcaa baselines import {method} DIR "
+                        f"--dataset {dataset}")
+    fs = load_file_set(published.file_set)
+    group = fs.group(published.outputs[dataset])
+    stems = {Path(p.name).stem for p in list_images(lr_dir)}
+    names = sorted(n for n in group.files if Path(n).stem in stems)
+    paths = fetch_group(fs, group.key, cache_dir, mirror, names)
+    logs = []
+    if dataset in published.logs:
+        log_group = fs.group(published.logs[dataset])
+        for n, path in fetch_group(fs, log_group.key, cache_dir, mirror).items():
+            logs.append({"file": n, "path": str(path), "sha256": log_group.files[n][0], "url": fs.url(log_group, n)})
+    where = f"https://github.com/{fs.repository}/tree/{fs.commit}/{group.path}"
+    extra = {"source_dir": str(fs.cache_folder(cache_dir, group).resolve()), "published": {"repository": fs.repository, "commit": fs.commit, "path": group.path, "file_set": fs.name,
+                           "licence": fs.licence, "fetched_from": source_url(fs, group, names[0], mirror) if names else "",
+                           "logs": logs}}
+    Path(cache_dir).mkdir(parents=True, exist_ok=True)
+    with tempfile.TemporaryDirectory(prefix=f".{method}-{dataset}.", dir=cache_dir) as tmp:
+        for n, path in paths.items():  # only this dataset's images (a subset of the set may be imported)
+            os.symlink(path.resolve(), Path(tmp) / n)
+        record = register(method, dataset, tmp, lr_dir, imports_root, scale=scale, source=where, extra=extra)
     return record
 
 

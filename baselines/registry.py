@@ -26,6 +26,7 @@ import numpy as np
 
 from baselines.classical import bicubic_up, lanczos_up
 from baselines.external import ExternalSpec
+from baselines.imports import Published
 from baselines.ncnn_sr import NcnnUpscaler, ncnn_upscale
 from baselines.torch_sr import dasr_upscaler, rrdbnet_upscaler
 from lgcaa.errors import UserError, check_known
@@ -55,6 +56,8 @@ class Baseline:
     paper_label: str | None = None  # column label in the paper's Table I (registry order = its column order)
     paper_key: str | None = None  # its method key in results/paper/table1.csv (default: the registry name)
     notes: tuple[str, ...] = ()
+    published: Published | None = None  # outputs published file by file: fetched and imported, never run here
+    label: str | None = None  # display label where it has no paper_label (not a Table I column of the paper)
 
 
 GAN_DEFAULTS = {"scale": 4, "tile": 0, "tile_pad": 10, "precision": "fp32"}
@@ -139,6 +142,21 @@ BASELINES: dict[str, Baseline] = {
         defaults={"scale": 4, "tile": 0, "tile_pad": 10}, fixed={"precision": "ncnn CPU defaults (ncnn.Net().opt), Vulkan off"},
         licence="see upstream repository", make_upscaler=_ncnn("realsr-df2k"), offline=True, ncnn_model=True,
         notes=("not a Table I method; an offline real-weight GAN-family reference",),
+    ),
+    # ---------------------------------------------------------------- published outputs, imported (not run here)
+    "osediff": Baseline(
+        name="osediff", family="diffusion", scale=4, label="OSEDiff (published outputs)",
+        runs=("imported: the authors' published x4 outputs on RealSR and DRealSR (preset/datasets/benchmark_*/"
+              "results_osediff at the pinned commit), fetched file by file and verified by sha256; never run here"),
+        source={"repository": "https://github.com/cswry/OSEDiff", "commit": "fcc4f09c7ed66a9bc0ba9433940d76b343142426",
+                "commit_pins": "preset/datasets/benchmark_{realsr,drealsr}/results_osediff/*.png and metrics/*.log",
+                "paper": "Wu et al., NeurIPS 2024 (One-Step Effective Diffusion Network for Real-World Image SR)"},
+        defaults={"scale": 4}, fixed={"steps": 1, "outputs": "published by the authors (SD 2.1-base + LoRA, one step)"},
+        licence="Apache-2.0 (OSEDiff repository); the images derive from RealSR/DRealSR (research use)",
+        published=Published("osediff", outputs={"realsr": "osediff/realsr", "drealsr": "osediff/drealsr"},
+                            logs={"realsr": "osediff-metrics/realsr", "drealsr": "osediff-metrics/drealsr"}),
+        notes=(("not a Table I method of the LGCAA paper; its own log (metrics/test_METRICS_*.log, pyiqa) scores "
+                "these images: a published reference the harness's metrics are checked against"),),
     ),
     # ---------------------------------------------------------------- GAN family, official PyTorch weights
     "bsrgan": Baseline(

@@ -1,7 +1,8 @@
 """Run one registered method over a folder of LR PNGs: imported outputs, in-process, or the authors' script.
 
 `run_method` picks, in this order:
-  1. an import of published outputs for (method, dataset) — copied after checking digests;
+  1. an import of published outputs for (method, dataset) — copied after checking digests; a method whose
+     outputs are published file by file (`published`) is fetched and imported first if it is not yet;
   2. the method's prerequisites (GPU, checkout, environment, weights) — MissingPrerequisite if any is absent;
   3. `run_folder` for in-process methods, `baselines.external.run_external` for the authors' scripts.
 Each output is written atomically; images already present are kept (resumable) only when the folder's resume
@@ -22,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from baselines.external import run_external
-from baselines.imports import load_import, materialize
+from baselines.imports import fetch_published, load_import, materialize
 from baselines.install import checkout_dir, env_python
 from baselines.ncnn_sr import NCNN_MODELS, model_files
 from baselines.prerequisites import require_runnable
@@ -77,6 +78,12 @@ def run_method(name: str, lr_dir: str | Path, out_dir: str | Path, settings: dic
     b = get(name)
     inputs, out_dir = _inputs(lr_dir), Path(out_dir)
     record = load_import(name, ctx.dataset, ctx.imports_dir) if ctx.dataset else None
+    if ctx.dataset and b.published is not None and ctx.dataset in b.published.outputs and (
+            record is None or sorted(f["name"] for f in record["files"]) != [p.name for p in inputs]):
+        from lgcaa.data.files import mirror_root
+
+        record = fetch_published(name, b.published, ctx.dataset, lr_dir, ctx.imports_dir, ctx.cache_dir, mirror_root(),
+                                 b.scale)
     if record is not None:
         imported = {f["name"]: f["sha256"] for f in record["files"]}
         prepare_out_dir(out_dir, resume_key(name, settings, effective_seed(settings, ctx.seed), lr_dir,

@@ -104,3 +104,50 @@ def test_wrong_scale_and_tampering_are_refused(tmp_path, dataset):
     write_png(stored, img)
     with pytest.raises(UserError, match=r"0003\.png: sha256 differs"):
         materialize("ldm", "ds", imports, list_images(dataset), tmp_path / "out")
+
+
+def test_osediff_published_outputs_are_fetched_verified_and_used_by_sr(tmp_path, monkeypatch):
+    """OSEDiff's outputs, published file by file (cswry/OSEDiff@fcc4f09): fetched from the mirror for the LR images
+    present (a 3-pair subset), registered with source, commit and licence, materialised by run_method; a tampered
+    mirror copy is refused naming the file."""
+    import shutil
+
+    from test_data_files import MIRROR
+
+    if MIRROR is None:
+        pytest.skip("no mirror of the real test data (../shared/data or $LGCAA_DATA_MIRROR)")
+    from baselines.registry import get
+    from baselines.run import RunContext, run_method
+    from lgcaa.data.fetch import obtain_released
+    from lgcaa.data.registry import get_spec
+    from lgcaa.io import sha256_file
+
+    monkeypatch.setenv("LGCAA_DATA_MIRROR", str(MIRROR))
+    b = get("osediff")
+    assert b.label == "OSEDiff (published outputs)" and b.paper_label is None and b.licence.startswith("Apache-2.0")
+    got = obtain_released(get_spec("realsr"), tmp_path / "data", tmp_path / "cache", try_dvc=False, limit=3)
+    lr = tmp_path / "data/realsr/lr"
+    ctx = RunContext(cache_dir=tmp_path / "cache", imports_dir=tmp_path / "imports", dataset="realsr")
+    summary = run_method("osediff", lr, tmp_path / "out", {"scale": 4}, ctx)
+    assert summary["runner"] == "imported" and summary["n_images"] == got.manifest["count"] == 3
+    record = load_import("osediff", "realsr", tmp_path / "imports")
+    pub = record["published"]
+    assert pub["repository"] == "cswry/OSEDiff" and pub["commit"].startswith("fcc4f09c")
+    assert pub["path"] == "preset/datasets/benchmark_realsr/results_osediff"
+    assert [g["file"] for g in pub["logs"]] == ["test_METRICS_241023-172854.log"]
+    for f in list_images(tmp_path / "out"):  # PNG published: stored byte for byte
+        assert sha256_file(f) == sha256_file(MIRROR / "osediff-outputs/realsr" / f.name)
+    # a mirror whose copy of one output differs by a byte: refused, naming it
+    bad = tmp_path / "badmirror"
+    shutil.copytree(MIRROR / "osediff-outputs/drealsr", bad / "osediff-outputs/drealsr")
+    for sub in ("HR", "LR"):
+        shutil.copytree(MIRROR / f"stablesr-crops/drealsr/{sub}", bad / f"stablesr-crops/drealsr/{sub}")
+    first = min(p.name for p in (bad / "osediff-outputs/drealsr").glob("*.png"))
+    raw = bytearray((bad / "osediff-outputs/drealsr" / first).read_bytes())
+    raw[100] ^= 0x10
+    (bad / "osediff-outputs/drealsr" / first).write_bytes(bytes(raw))
+    obtain_released(get_spec("drealsr"), tmp_path / "data", tmp_path / "cache", try_dvc=False, limit=2)
+    res = lgcaa("baselines", "import", "osediff", "--dataset", "drealsr", "--data", str(tmp_path / "data"),
+                "--mirror", str(bad), "--imports", str(tmp_path / "imports"), "--cache-dir", str(tmp_path / "cache2"))
+    assert res.returncode == 2 and f"{first}: sha256 mismatch" in res.stderr
+    assert load_import("osediff", "drealsr", tmp_path / "imports") is None

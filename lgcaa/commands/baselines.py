@@ -4,6 +4,7 @@
                             (runnable here / needs GPU, setup, weights / imported for DATASETS)
   show NAME                 the full registry entry as JSON (source, commit, weights, settings, licence)
   import NAME DIR --dataset D   register a folder of published SR outputs for dataset D
+  import osediff --dataset realsr   fetch the outputs the registry knows file by file (verified), then register
   setup NAME                the authors' code at the pinned commit, their environment and the weights (internet)
 """
 
@@ -13,10 +14,12 @@ import argparse
 import json
 from pathlib import Path
 
-from baselines.imports import import_folder, imports_dir, list_imports, register
+from baselines.imports import fetch_published, import_folder, imports_dir, list_imports, register
 from baselines.install import setup
 from baselines.prerequisites import gpu_available, missing_for, status_label
 from baselines.registry import BASELINES, get
+from lgcaa.data.files import mirror_root
+from lgcaa.errors import UserError
 from lgcaa.weights.roots import cache_dir
 
 
@@ -28,12 +31,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     show.add_argument("name", help="method name (lgcaa baselines list)")
     imp = sub.add_parser("import", help="register a folder of published SR outputs for a dataset")
     imp.add_argument("name", help="method name (lgcaa baselines list)")
-    imp.add_argument("dir", type=Path, help="folder of the published SR outputs (PNG)")
+    imp.add_argument("dir", type=Path, nargs="?", default=None,
+                     help="folder of the published SR outputs (PNG); omit for a method whose outputs the registry "
+                          "knows file by file (osediff): fetched and verified by sha256")
     imp.add_argument("--dataset", required=True, help="dataset name (its LR folder gives the expected names)")
     imp.add_argument("--lr-dir", type=Path, default=None, help="the dataset's LR folder (default <data>/<dataset>/lr)")
     imp.add_argument("--data", type=Path, default=Path("data"), help="datasets root (default data)")
     imp.add_argument("--source", default="", help="where the folder was published (URL), recorded")
     imp.add_argument("--strip-suffix", default="", help="suffix to drop from file stems, e.g. _out")
+    imp.add_argument("--mirror", default=None,
+                     help="without DIR: a local folder (or URL) holding the published files, verified like a download "
+                          "(default $LGCAA_DATA_MIRROR; none: the repository's raw URLs)")
     setup = sub.add_parser("setup", help="checkout + environment + weights of one baseline (needs internet)")
     setup.add_argument("name", help="method name (lgcaa baselines list)")
     for p in (ls, imp, setup):
@@ -53,11 +61,12 @@ def baseline_rows(cache: Path, imports: Path, gpu: bool | None = None) -> list[d
     rows = []
     for name, b in BASELINES.items():
         missing = missing_for(b, cache, gpu)
-        status = status_label(missing)
+        status = status_label(missing) if b.published is None else "published outputs (fetched on first use)"
         if name in imported:
             status = f"imported ({', '.join(imported[name])}); {status}"
         rows.append({"name": name, "table1": b.paper_label or "", "family": b.family,
-                     "runner": "external" if b.external else "in-process", "status": status,
+                     "runner": "external" if b.external else ("imported" if b.published else "in-process"),
+                     "status": status,
                      "missing": "; ".join(f"{m.what}: {m.detail} — fix: {m.fix}" for m in missing)})
     return rows
 
@@ -94,6 +103,15 @@ def _import(args: argparse.Namespace) -> int:
 
     b = get(args.name)
     lr_dir = args.lr_dir or args.data / args.dataset / "lr"
+    if args.dir is None:
+        if b.published is None:
+            raise UserError(f"{args.name}: give the folder of its published outputs (DIR); the registry knows none "
+                            "file by file")
+        record = fetch_published(args.name, b.published, args.dataset, lr_dir, imports_dir(args.imports),
+                                 cache_dir(args.cache_dir), mirror_root(args.mirror), b.scale)
+        print(f"{args.name} on {args.dataset}: {record['n_images']} images fetched (sha256-verified) from "
+              f"{record['source']} into {import_folder(imports_dir(args.imports), args.dataset, args.name)}")
+        return 0
     record = register(args.name, args.dataset, args.dir, lr_dir, imports_dir(args.imports), scale=b.scale,
                       source=args.source, strip_suffix=args.strip_suffix)
     print(f"{args.name} on {args.dataset}: {record['n_images']} images imported from {args.dir} "

@@ -123,7 +123,7 @@ def method_label(cfg: dict[str, Any], method: str) -> str:
     """A method's column label: `tables.labels`, else its paper label (Table I baselines), else its name."""
     label = cfg.get("tables", {}).get("labels", {}).get(method)
     if label is None and method in BASELINES:
-        label = BASELINES[method].paper_label
+        label = BASELINES[method].paper_label or BASELINES[method].label
     return label or method
 
 
