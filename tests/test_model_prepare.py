@@ -61,6 +61,8 @@ def test_cli_reads_the_profile_recipe_and_writes_a_job_record(tmp_path, repo_roo
                           "--record", str(tmp_path / "run.json"), "--set", "unet_steps=0", "--threads", "1"],
                          capture_output=True, text=True, cwd=repo_root, check=False)
     assert res.returncode == 0, res.stderr[-2000:]
+    assert "prepare-backbone (vae, then unet): 2/2 steps (100%) in " in res.stderr  # rate and ETA like `train`
+    assert " steps/s" in res.stderr
     assert (tmp_path / "results/backbone/prepare.json").is_file()  # the layout's folder, where training looks
     rec = json.loads((tmp_path / "run.json").read_text())
     assert rec["params"]["prepare.unet_steps"] == "0" and rec["metrics"]["vae_reconstruction_psnr_db"] > 0

@@ -202,7 +202,7 @@ def test_readme_quotes_what_plan_prints(repo_root):
 
     readme = (repo_root / "README.md").read_text()
     m = re.search(r"prints: total ([\d.]+) GPU-hours \((\d+)\s+trainings of ([\d.]+) H200-hours.*?([\d.]+) CPU-hours.*?"
-                  r"wall-clock of ≈ ([\d.]+) h for the GPU work on 8 GPUs \(≈ ([\d.]+) h on 16\)", readme, re.S)
+                  r"wall-clock of ≈ ([\d.]+) h for the GPU work on 8 GPUs \(≈ ([\d.]+) h on 16\)", readme, re.DOTALL)
     assert m, "README: the paper plan's sentence moved; keep it quoting `lgcaa plan --config paper --gpus 8`"
     jobs = plan_jobs(load_config("paper"))
     t, train = totals(jobs), next(s for s in stage_totals(jobs) if s.rule == "train")

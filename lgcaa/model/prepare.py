@@ -38,6 +38,7 @@ from lgcaa.model.backbone import scheduler_from_config, seeded_init
 from lgcaa.model.config import PrepareConfig
 from lgcaa.model.data import crop_and_resize, crop_side, sample_seed
 from lgcaa.model.presets import ARCH_PRESETS
+from lgcaa.progress import Progress
 
 LOGVAR_INIT = -8.0
 SCALE_CROPS = 256  # crops whose latents set the VAE's scaling_factor
@@ -72,7 +73,8 @@ def psnr(x: torch.Tensor, y: torch.Tensor) -> float:
     return float((10 * torch.log10(255.0**2 / mse)).mean())
 
 
-def train_vae(cfg: PrepareConfig, crops: PhotoCrops, log: Callable[[str], None]) -> tuple[Any, dict[str, Any]]:
+def train_vae(cfg: PrepareConfig, crops: PhotoCrops, log: Callable[[str], None],
+              bar: Progress | None = None) -> tuple[Any, dict[str, Any]]:
     """Stage 1 -> (trained AutoencoderKL with its scaling_factor set, record)."""
     from diffusers import AutoencoderKL
 
@@ -99,6 +101,8 @@ def train_vae(cfg: PrepareConfig, crops: PhotoCrops, log: Callable[[str], None])
         opt.step()
         sched.step()
         losses.append(float(loss.detach()))
+        if bar is not None:
+            bar.update()
         if (step + 1) % max(1, cfg.vae_steps // 10) == 0:
             log(f"[prepare] vae step {step + 1}/{cfg.vae_steps} loss {sum(losses[-20:]) / len(losses[-20:]):.4f}")
     vae.eval()
@@ -114,7 +118,8 @@ def train_vae(cfg: PrepareConfig, crops: PhotoCrops, log: Callable[[str], None])
     return vae, {"loss": losses, "reconstruction_psnr_db": round(recon, 3), "scaling_factor": scaling}
 
 
-def train_unet(cfg: PrepareConfig, vae: Any, crops: PhotoCrops, log: Callable[[str], None]) -> tuple[Any, dict[str, Any]]:
+def train_unet(cfg: PrepareConfig, vae: Any, crops: PhotoCrops, log: Callable[[str], None],
+               bar: Progress | None = None) -> tuple[Any, dict[str, Any]]:
     """Stage 2 -> (UNet trained as an unconditional ε denoiser on the VAE's scaled latents, record)."""
     from diffusers import UNet2DConditionModel
 
@@ -144,6 +149,8 @@ def train_unet(cfg: PrepareConfig, vae: Any, crops: PhotoCrops, log: Callable[[s
         opt.step()
         sched.step()
         record["loss"].append(float(loss.detach()))
+        if bar is not None:
+            bar.update()
         if (step + 1) % max(1, cfg.unet_steps // 10) == 0:
             tail = record["loss"][-50:]
             log(f"[prepare] unet step {step + 1}/{cfg.unet_steps} loss {sum(tail) / len(tail):.4f}")
@@ -162,9 +169,11 @@ def prepare_backbone(cfg: PrepareConfig, out: str | Path, log: Callable[[str], N
     torch.set_flush_denormal(True)
     t0 = time.perf_counter()
     crops = PhotoCrops(cfg.photos, cfg.size, cfg.seed)
-    vae, vae_record = train_vae(cfg, crops, log)
-    t_vae = time.perf_counter() - t0
-    unet, unet_record = train_unet(cfg, vae, crops, log)
+    # one bar over both stages: rate and ETA like `train` (lgcaa.progress; plain lines in a log file)
+    with Progress("prepare-backbone (vae, then unet)", cfg.vae_steps + cfg.unet_steps, "steps") as bar:
+        vae, vae_record = train_vae(cfg, crops, log, bar)
+        t_vae = time.perf_counter() - t0
+        unet, unet_record = train_unet(cfg, vae, crops, log, bar)
     record = {
         "settings": cfg.to_dict(),
         "arch": "tiny",
