@@ -39,14 +39,14 @@ def _lpips_wheel_alex(dest: Path, sha256: str | None) -> str:
 
 
 def _niqe_from_basicsr(dest: Path, sha256: str | None) -> str:
-    from lgcaa.metrics.niqe_params import basicsr_npz_path, write_niqe_mat
+    from lgcaa.weights.niqe_params import basicsr_npz_path, write_niqe_mat
 
     write_niqe_mat(dest)
     return f"converted from {basicsr_npz_path()}"
 
 
 def _niqe_check(dest: Path) -> bool:
-    from lgcaa.metrics.niqe_params import mat_matches_basicsr
+    from lgcaa.weights.niqe_params import mat_matches_basicsr
 
     return mat_matches_basicsr(dest)
 
