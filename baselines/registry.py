@@ -30,7 +30,7 @@ from baselines.imports import Published
 from baselines.ncnn_sr import NcnnUpscaler, ncnn_upscale
 from baselines.torch_sr import dasr_upscaler, rrdbnet_upscaler
 from lgcaa.errors import UserError, check_known
-from lgcaa.layout import SrJob
+from lgcaa.instances import SrJob
 from lgcaa.weights.manifest import CACHE, WeightFile
 
 Upscaler = Callable[[np.ndarray], np.ndarray]
@@ -389,7 +389,7 @@ def effective_seed(settings: dict[str, Any], harness_seed: int) -> int:
 
 
 def job_settings(job: SrJob) -> dict[str, Any]:
-    """The settings overrides of a profile job (lgcaa.layout.SrJob): the profile's, and for an extra seed
+    """The settings overrides of a profile job (lgcaa.instances.SrJob): the profile's, and for an extra seed
     instance (M@seed<s>) the seed s even where the authors fix one — else every seed would repeat the first."""
     settings = dict(job.settings)
     if job.extra_seed and "seed" in get(job.base).defaults:

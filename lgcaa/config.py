@@ -15,9 +15,10 @@ from pathlib import Path
 from typing import Any
 
 from baselines.registry import BASELINES
-from lgcaa import layout
 from lgcaa.data.registry import DATASETS
 from lgcaa.errors import UserError, did_you_mean
+from lgcaa.instances import baseline_base, sample_jobs, sr_jobs
+from lgcaa.instances import model_methods as run_methods
 from lgcaa.io import check_name
 from lgcaa.metrics.registry import METRICS
 from lgcaa.model.config import DPACM_VARIANTS
@@ -155,7 +156,7 @@ def _figure_references(figures: dict[str, Any]) -> Iterator[tuple[str, str, str]
 
 def model_methods(config: dict[str, Any]) -> list[str]:
     """SR method names produced by the profile's LGCAA runs (`model.runs`), e.g. `lgcaa`, `lgcaa-30steps`."""
-    return layout.model_methods(config["model"]) if "model" in config else []
+    return run_methods(config["model"]) if "model" in config else []
 
 
 def _check_references(config: dict[str, Any], source: str) -> None:
@@ -239,7 +240,7 @@ def check_cross_references(config: dict[str, Any], source: str) -> None:
         if name not in BASELINES:
             raise UserError(f"{source}: baselines/{name}: not a baseline (known: {', '.join(BASELINES)})")
     for m in config["methods"]:
-        base, settings = layout.baseline_base(config, m)
+        base, settings = baseline_base(config, m)
         try:
             resolve_settings(base, settings)
         except UserError as exc:
@@ -266,8 +267,8 @@ def _table_cells(tables: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
 
 
 def _check_table_cells(config: dict[str, Any], source: str) -> None:
-    produced = {(j.dataset, j.method) for j in layout.sr_jobs(config)}
-    samples = layout.sample_jobs(config, seeds=False) if config.get("model", {}).get("runs") else []
+    produced = {(j.dataset, j.method) for j in sr_jobs(config)}
+    samples = sample_jobs(config, seeds=False) if config.get("model", {}).get("runs") else []
     produced |= {(j.dataset, j.method) for j in samples}
     for where, ds, m in _table_cells(config.get("tables", {})):
         if (ds, m) in produced:

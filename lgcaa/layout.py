@@ -1,6 +1,6 @@
-"""Where every result lives, and which SR method instances and jobs a profile runs. One place for both.
+"""Where every result lives: every results path and file name. Rules, commands, tables, report and status ask it.
 
-Paths (`Layout`): every file and folder under the profile's `paths.results` (and the dataset folders under
+`Layout`: every file and folder under the profile's `paths.results` (and the dataset folders under
 `paths.data`) that rules, commands, tables, report and status read or write:
 
     <data>/<dataset>/{hr,lr}/*.png, manifest.json            datasets
@@ -14,42 +14,56 @@ Paths (`Layout`): every file and folder under the profile's `paths.results` (and
     <results>/mlflow/{runs,links,published}.json              MLflow sync maps
     <results>/logs/<stage>/...log, <results>/imports, <results>/cache
 
+The file names inside a job's folder (`AGGREGATE`, `PER_IMAGE`, `LOCK`, `JOB_RECORD`, `TRAIN_DONE`,
+`BACKBONE_DONE`) and beside it (`RECORD`, `SETTINGS`, `MISSING`) are declared here once: the jobs that write
+them into a folder they were handed, and the readers that go from an aggregate to its siblings
+(`per_image_of`, `eval_record_of`), use these names (tests/test_layout.py greps for any other spelling).
+
 Paths are strings joined with '/' exactly as the profile spells its roots (relative stays relative), so
 Snakemake's file names and the jobs' own are the same strings; pass "{dataset}" etc. to get a rule pattern.
-
-Method instances. A *method* is what a table column names: a baseline (`methods`, optionally a named
-`instances` entry = a baseline with other settings, e.g. SeeSR at 30 steps) or what an LGCAA run produces
-(`<run>` at its default sampling steps, `<run>-<steps>steps` otherwise). With k seeds (`seeds`), method M
-is run as M (the profile seed s) and `M@seed<s+i>` for i = 1..k-1 — raising k only adds jobs. Each
-(dataset, instance) is one job (`SrJob` for baselines, `SampleJob` for LGCAA runs) with one SR folder and
-one metrics folder.
-
-Everything here is pure (profile dict in, names and strings out): for the CLI, the Snakemake input
-functions, the table and report specs alike.
+Which method instances and jobs a profile runs is `lgcaa.instances`. This module imports nothing of the
+harness but `lgcaa.io`/`lgcaa.errors`, so it sits at the bottom of the import graph.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from lgcaa.errors import UserError
-from lgcaa.model.config import resolve_run, run_names
-
-SEED_MARK = "@seed"
+MANIFEST = "manifest.json"  # a dataset folder's record (lgcaa.data.manifest)
+# files inside a job's folder
+AGGREGATE = "aggregate.json"  # an evaluation's set-level scores (written last: its presence means complete)
+PER_IMAGE = "per_image.csv"  # an evaluation's per-image scores (image, metric, value)
+LOCK = "lock.json"  # the metric protocol an evaluation ran under
+JOB_RECORD = "run.json"  # the job record inside a job's folder (metrics, models/<run>, backbone)
+TRAIN_DONE = "train.json"  # a training's summary (written last)
+BACKBONE_DONE = "prepare.json"  # the prepared tiny backbone's record (written last)
+# files beside an output folder or named by a job
 RECORD = ".run.json"  # job record beside an output folder or named by a job
 SETTINGS = ".settings.json"  # what an SR job ran with, beside its folder
 MISSING = ".missing.json"  # why an SR job produced nothing, beside its (absent) folder
 SR_KEY = "sr.json"  # inside an SR folder: what produced its images (method, settings, weights, seed, LR); resume key
+VS_RELEASED = ".vs_released.json"  # a regenerated dataset's LR compared with the released LR
 TABLE_SUFFIXES = ("csv", "md", "tex", "html", "long.csv", "compare.csv", "compare.md", "compare.html", "metrics.json")
-CURVE_FILES = ("pd_curve.png", "pd_curve.pdf", "pd_curve.csv")
+FIGURE_SUFFIXES = ("png", "pdf", "csv")
+CLAIMS_SUFFIXES = ("csv", "md", "html")
 
 
 def beside(folder: str | Path, suffix: str) -> Path:
     """`<parent>/<name><suffix>`: the files kept next to an output folder (`.run.json`, `.missing.json`, ...)."""
     folder = Path(folder)
     return folder.with_name(folder.name + suffix)
+
+
+def per_image_of(aggregate: str | Path) -> Path:
+    """The per-image scores written beside an evaluation's `aggregate.json`."""
+    return Path(aggregate).with_name(PER_IMAGE)
+
+
+def eval_record_of(aggregate: str | Path) -> Path:
+    """The job record written beside an evaluation's `aggregate.json`."""
+    return Path(aggregate).with_name(JOB_RECORD)
 
 
 @dataclass(frozen=True)
@@ -70,7 +84,7 @@ class Layout:
         return f"{self.data}/{dataset}"
 
     def manifest(self, dataset: str) -> str:
-        return f"{self.data}/{dataset}/manifest.json"
+        return f"{self.data}/{dataset}/{MANIFEST}"
 
     def lr_dir(self, dataset: str) -> str:
         return f"{self.data}/{dataset}/lr"
@@ -82,12 +96,9 @@ class Layout:
         return f"{self.results}/data/{dataset}{RECORD}"
 
     def data_compare(self, dataset: str) -> str:
-        return f"{self.results}/data/{dataset}.vs_released.json"
+        return f"{self.results}/data/{dataset}{VS_RELEASED}"
 
     # SR outputs and their scores --------------------------------------------------------------------------
-    def sr_root(self) -> str:
-        return f"{self.results}/sr"
-
     def sr_dir(self, dataset: str, instance: str) -> str:
         return f"{self.results}/sr/{dataset}/{instance}"
 
@@ -101,41 +112,35 @@ class Layout:
         return f"{self.results}/metrics/{dataset}/{instance}"
 
     def aggregate(self, dataset: str, instance: str) -> str:
-        return f"{self.metrics_dir(dataset, instance)}/aggregate.json"
+        return f"{self.metrics_dir(dataset, instance)}/{AGGREGATE}"
 
     def per_image(self, dataset: str, instance: str) -> str:
-        return f"{self.metrics_dir(dataset, instance)}/per_image.csv"
+        return f"{self.metrics_dir(dataset, instance)}/{PER_IMAGE}"
 
     def eval_record(self, dataset: str, instance: str) -> str:
-        return f"{self.metrics_dir(dataset, instance)}/run.json"
+        return f"{self.metrics_dir(dataset, instance)}/{JOB_RECORD}"
 
     # LGCAA trainings -----------------------------------------------------------------------------------
-    def models_dir(self) -> str:
-        return f"{self.results}/models"
-
     def model_dir(self, run: str) -> str:
         return f"{self.results}/models/{run}"
 
     def train_done(self, run: str) -> str:
-        return f"{self.model_dir(run)}/train.json"
+        return f"{self.model_dir(run)}/{TRAIN_DONE}"
 
     def train_record(self, run: str) -> str:
-        return f"{self.model_dir(run)}/run.json"
+        return f"{self.model_dir(run)}/{JOB_RECORD}"
 
     def backbone_dir(self) -> str:
         """The tiny backbone pre-trained by `lgcaa prepare-backbone` (profiles with `model.prepare`)."""
         return f"{self.results}/backbone"
 
     def backbone_done(self) -> str:
-        return f"{self.backbone_dir()}/prepare.json"
+        return f"{self.backbone_dir()}/{BACKBONE_DONE}"
 
     def backbone_record(self) -> str:
-        return f"{self.backbone_dir()}/run.json"
+        return f"{self.backbone_dir()}/{JOB_RECORD}"
 
     # tables, report, MLflow, logs ------------------------------------------------------------------------
-    def tables_dir(self) -> str:
-        return f"{self.results}/tables"
-
     def table_file(self, table: str, suffix: str) -> str:
         return f"{self.results}/tables/{table}.{suffix}"
 
@@ -153,14 +158,14 @@ class Layout:
         """Outcome of the step that commits a rebuilt data folder to DVC's cache."""
         return f"{self.results}/data/dvc-cache.json"
 
-    def report_dir(self) -> str:
-        return f"{self.results}/report"
-
     def report_file(self, name: str) -> str:
         return f"{self.results}/report/{name}"
 
-    def figures_dir(self) -> str:
-        return f"{self.results}/figures"
+    def report_html(self) -> str:
+        return self.report_file("index.html")
+
+    def report_record(self) -> str:
+        return self.report_file("index" + RECORD)
 
     def figure_file(self, figure: str, suffix: str) -> str:
         """`<results>/figures/<figure>.<suffix>` (png, pdf, csv, run.json); Fig. 8 is the report's `pd_curve.*`."""
@@ -168,9 +173,23 @@ class Layout:
             return self.report_file(f"pd_curve.{suffix}")
         return f"{self.results}/figures/{figure}.{suffix}"
 
+    def figure_files(self, figure: str) -> dict[str, str]:
+        """{suffix: path} of a figure's png, pdf and csv (pass "{fig}" for a rule pattern)."""
+        return {s: self.figure_file(figure, s) for s in FIGURE_SUFFIXES}
+
+    def figure_record(self, figure: str) -> str:
+        return self.figure_file(figure, JOB_RECORD)
+
     def claims_file(self, suffix: str) -> str:
         """`<results>/claims/claims.<suffix>` (csv, md, html, run.json): the paper's claims on our numbers."""
         return f"{self.results}/claims/claims.{suffix}"
+
+    def claims_files(self) -> dict[str, str]:
+        """{suffix: path} of the claims' csv, md and html."""
+        return {s: self.claims_file(s) for s in CLAIMS_SUFFIXES}
+
+    def claims_record(self) -> str:
+        return self.claims_file(JOB_RECORD)
 
     def mlflow_file(self, name: str) -> str:
         """`runs.json` (record -> run id), `links.json` (record -> UI URL), `published.json` (report stage)."""
@@ -185,175 +204,3 @@ class Layout:
 
     def cache_dir(self) -> str:
         return self.cache or f"{self.results}/cache"
-
-
-# --------------------------------------------------------------------------------------------------------
-# Method instances
-# --------------------------------------------------------------------------------------------------------
-
-
-def seed_name(method: str, seed: int, base_seed: int) -> str:
-    """`method` at the profile seed, `method@seed<seed>` otherwise."""
-    return method if seed == base_seed else f"{method}{SEED_MARK}{seed}"
-
-
-def seed_instances(cfg: dict[str, Any], method: str) -> list[tuple[int, str]]:
-    """[(seed, instance name)]: k of them for the methods listed in `seeds.methods`, else one."""
-    seeds = cfg.get("seeds", {})
-    k = int(seeds.get("k", 1))
-    base = int(cfg.get("seed", 0))
-    if k <= 1 or method not in seeds.get("methods", []):
-        return [(base, method)]
-    return [(base + i, seed_name(method, base + i, base)) for i in range(k)]
-
-
-def steps_name(method: str, steps: int, default_steps: int) -> str:
-    """`method` at its default step count, `method-<steps>steps` otherwise (Fig. 8's 30/40/50-step sweep)."""
-    return method if steps == default_steps else f"{method}-{steps}steps"
-
-
-@dataclass(frozen=True)
-class SrJob:
-    """One baseline instance on one dataset: registry method `base` with the profile's settings for it,
-    updated by the instance's `overrides` (an `instances` entry), seeded with `seed`."""
-
-    dataset: str
-    instance: str  # folder name, e.g. "seesr", "seesr@seed1", "seesr-30steps"
-    method: str  # the table column it belongs to (instance without the seed mark)
-    base: str  # baselines.registry name
-    seed: int
-    settings: dict[str, Any] = field(default_factory=dict)  # profile overrides of the registry defaults
-
-    @property
-    def extra_seed(self) -> bool:
-        return self.instance != self.method
-
-
-def baseline_base(cfg: dict[str, Any], method: str) -> tuple[str, dict[str, Any]]:
-    """(registry name, settings overrides) of a profile method: itself, or what its `instances` entry says."""
-    inst = cfg.get("instances", {}).get(method)
-    base = inst["method"] if inst else method
-    settings = {**cfg.get("baselines", {}).get(base, {}), **(inst.get("settings", {}) if inst else {})}
-    return base, settings
-
-
-def sr_jobs(cfg: dict[str, Any]) -> list[SrJob]:
-    """Every baseline job of the profile: each method of `methods` x seed instance x dataset (an `instances` entry
-    with `datasets` runs on those only)."""
-    jobs = []
-    for dataset in cfg["datasets"]:
-        for method in cfg["methods"]:
-            only = cfg.get("instances", {}).get(method, {}).get("datasets")
-            if only is not None and dataset not in only:
-                continue
-            base, settings = baseline_base(cfg, method)
-            for seed, name in seed_instances(cfg, method):
-                jobs.append(SrJob(dataset, name, method, base, seed, settings))
-    return jobs
-
-
-@dataclass(frozen=True)
-class SampleJob:
-    """One LGCAA sampling job: trained run `run` on `dataset` with `steps` DDPM steps, as `instance`."""
-
-    run: str
-    dataset: str
-    steps: int
-    method: str  # `<run>` or `<run>-<steps>steps`: the table column
-    instance: str = ""  # `method`, or `method@seed<s>` for an extra seed ("" = method)
-    seed: int | None = None  # None: the run's own sample.seed; else this seed (extra seed instances)
-
-    def __post_init__(self) -> None:
-        if not self.instance:
-            object.__setattr__(self, "instance", self.method)
-
-    @property
-    def extra_seed(self) -> bool:
-        return self.instance != self.method
-
-    def out_dir(self, out_root: str | Path) -> Path:
-        """`<out_root>/<dataset>/<instance>` (out_root = `Layout.sr_root()`)."""
-        return Path(out_root) / self.dataset / self.instance
-
-    def lr_dir(self, data_root: str | Path) -> Path:
-        return Path(data_root) / self.dataset / "lr"
-
-
-def _run_sample_jobs(section: dict[str, Any], run: str, datasets: list[str] | None) -> list[SampleJob]:
-    spec = section["runs"][run]
-    default = resolve_run(section, run).sample.steps
-    jobs = []
-    for dataset in spec.get("datasets", []):
-        if datasets is not None and dataset not in datasets:
-            continue
-        steps_spec = spec.get("sample_steps", [default])
-        if isinstance(steps_spec, dict):  # per dataset; unlisted datasets use the default
-            steps_spec = steps_spec.get(dataset, [default])
-        for steps in steps_spec:
-            jobs.append(SampleJob(run, dataset, int(steps), steps_name(run, int(steps), default)))
-    return jobs
-
-
-def model_sample_jobs(section: dict[str, Any], runs: list[str] | None = None,
-                      datasets: list[str] | None = None) -> list[SampleJob]:
-    """The (run, dataset, steps) jobs of a profile's `model` section at the runs' own seed.
-
-    A run lists `datasets` (default none) and `sample_steps` (a list, or a map dataset -> list; default the
-    run's `sample.steps`). `runs`/`datasets` restrict the plan; an unknown run is an error.
-    """
-    names = run_names(section)
-    for r in runs or []:
-        if r not in names:
-            raise UserError(f"model.runs: no run named '{r}' (runs: {', '.join(names) or 'none'})")
-    return [j for run in runs or names for j in _run_sample_jobs(section, run, datasets)]
-
-
-def sample_jobs(cfg: dict[str, Any], seeds: bool = True) -> list[SampleJob]:
-    """Every LGCAA sampling job of the profile; with `seeds`, the extra seed instances follow the base jobs."""
-    base = model_sample_jobs(cfg["model"]) if cfg.get("model", {}).get("runs") else []
-    if not seeds:
-        return base
-    extra = [
-        SampleJob(j.run, j.dataset, j.steps, j.method, name, seed)
-        for j in base
-        for seed, name in seed_instances(cfg, j.method)
-        if name != j.method
-    ]
-    return base + extra
-
-
-def model_methods(section: dict[str, Any]) -> list[str]:
-    """Method names produced by a model section's runs, in order, without duplicates."""
-    return list(dict.fromkeys(j.method for j in model_sample_jobs(section)))
-
-
-def model_runs(cfg: dict[str, Any]) -> list[str]:
-    """The runs that are trained: those that something samples."""
-    return list(dict.fromkeys(j.run for j in sample_jobs(cfg, seeds=False)))
-
-
-def sr_pairs(cfg: dict[str, Any]) -> list[tuple[str, str]]:
-    """Every (dataset, instance) that gets SR outputs, metrics and job records: baselines, then LGCAA."""
-    return [(j.dataset, j.instance) for j in sr_jobs(cfg)] + [(j.dataset, j.instance) for j in sample_jobs(cfg)]
-
-
-def lr_only(cfg: dict[str, Any], dataset: str) -> bool:
-    """An LR-only dataset (source 'folder'): SR outputs and figures, never evaluated (no HR)."""
-    return cfg["datasets"][dataset]["source"] == "folder"
-
-
-def eval_pairs(cfg: dict[str, Any]) -> list[tuple[str, str]]:
-    """The (dataset, instance) pairs that are scored against HR: `sr_pairs` without LR-only datasets."""
-    return [(d, m) for d, m in sr_pairs(cfg) if not lr_only(cfg, d)]
-
-
-def find_sr_job(cfg: dict[str, Any], dataset: str, instance: str) -> SrJob:
-    """The baseline job writing `<results>/sr/<dataset>/<instance>`; UserError naming the profile's choices."""
-    for job in sr_jobs(cfg):
-        if (job.dataset, job.instance) == (dataset, instance):
-            return job
-    known = sorted({j.instance for j in sr_jobs(cfg)})
-    raise UserError(
-        f"profile '{cfg['profile']}': no baseline job for method '{instance}' on dataset '{dataset}' "
-        f"(datasets: {', '.join(cfg['datasets'])}; methods: {', '.join(known)}); fix the names or the profile"
-    )

@@ -25,7 +25,6 @@ from typing import Any
 from lgcaa.io import write_json
 from lgcaa.job import adopt, command_line, context, git_state, job_started
 
-RECORD_NAME = "run.json"
 VERSIONED_PACKAGES = ("lgcaa-harness", "torch", "pyiqa", "basicsr", "diffusers", "ncnn", "numpy", "pillow")
 
 # Provenance the DAG hands to every job through the environment (not params: provenance must not rerun jobs).

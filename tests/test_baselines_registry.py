@@ -14,8 +14,8 @@ import pytest
 from baselines.external import render_argv
 from baselines.registry import BASELINES, TABLE1, effective_seed, paper_methods, resolve_settings, weight_files
 from baselines.tiling import upscale_tiled
-from lgcaa.weights.manifest import CACHE, WeightFile
 from lgcaa.errors import UserError
+from lgcaa.weights.manifest import CACHE, WeightFile
 
 # Table I of the paper, column order (LGCAA itself is the proposed method, not a baseline).
 PAPER_TABLE1 = ["BSRGAN", "Real-ESRGAN", "LDL", "DASR", "LDM", "StableSR", "ResShift", "PASD", "SeeSR"]
@@ -130,7 +130,7 @@ def test_extra_seed_instances_override_the_authors_fixed_seed():
 
     from baselines.registry import job_settings
     from lgcaa.config import load_config
-    from lgcaa.layout import find_sr_job
+    from lgcaa.instances import find_sr_job
 
     cfg = copy.deepcopy(load_config("paper"))
     cfg["seeds"] = {"k": 2, "methods": ["ldm", "seesr"]}

@@ -320,7 +320,7 @@ def test_your_own_lr_folder_is_an_lr_only_dataset_for_figs_5_and_6(tmp_path, rep
     from lgcaa.config import load_config, validate
     from lgcaa.data.manifest import verify_manifest
     from lgcaa.errors import UserError
-    from lgcaa.layout import eval_pairs, sr_pairs
+    from lgcaa.instances import eval_pairs, sr_pairs
 
     folder = tmp_path / "mine"
     for n in ("x.png", "y.png"):

@@ -5,15 +5,15 @@ from __future__ import annotations
 import pytest
 
 from lgcaa.errors import UserError
+from lgcaa.instances import model_methods, model_sample_jobs, steps_name
 from lgcaa.model.config import (
     ATTENTION_VARIANTS,
-    TrainConfig,
     DPACM_VARIANTS,
+    TrainConfig,
     apply_overrides,
     config_from_dict,
     resolve_run,
 )
-from lgcaa.layout import model_methods, model_sample_jobs, steps_name
 from lgcaa.model.presets import ARCH_PRESETS
 
 SECTION = {
@@ -135,5 +135,4 @@ def test_sample_plan_and_method_names():
     ]
     assert model_methods(SECTION) == ["lgcaa", "lgcaa-30steps", "lgcaa-50steps", "lgcaa-attn-local"]
     assert steps_name("x", 40, 40) == "x" and steps_name("x", 30, 40) == "x-30steps"
-    assert str(jobs[0].lr_dir("data")) == "data/a/lr" and str(jobs[0].out_dir("sr")) == "sr/a/lgcaa"
     assert [j.method for j in model_sample_jobs(SECTION, runs=["lgcaa"], datasets=["a"])] == ["lgcaa"]

@@ -129,7 +129,7 @@ def test_baselines_and_metrics_report_what_the_status_functions_say():
         return []
 
     [m] = check_baselines(cfg, missing_for)
-    from lgcaa.layout import baseline_base, sr_jobs
+    from lgcaa.instances import baseline_base, sr_jobs
 
     bases = {baseline_base(cfg, m)[0] for m in cfg["methods"]}  # SeeSR's 30/40-step instances are SeeSR
     assert sorted(asked) == sorted(bases)  # each base once, GPU left to the GPU check

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 from lgcaa.errors import UserError
-from lgcaa.layout import seed_instances
+from lgcaa.instances import seed_instances
 from lgcaa.tables import compare, export, render
 from lgcaa.tables.cells import load_table
 from lgcaa.tables.grid import build_grid, rank_marks

@@ -48,7 +48,7 @@ def test_seed_instances_are_run_and_aggregated(dag_run):
 def test_every_job_is_an_mlflow_run(dag_run, monkeypatch):
     from mlflow.tracking import MlflowClient
 
-    from lgcaa.layout import model_runs, sr_pairs
+    from lgcaa.instances import model_runs, sr_pairs
 
     cfg = dag_run.cfg
     runs_map = json.loads(dag_run.path("results/mlflow/runs.json").read_text())

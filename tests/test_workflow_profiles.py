@@ -45,9 +45,7 @@ def _jobs(out: str) -> list[tuple[str, dict[str, str], dict[str, str]]]:
 def test_paper_profile_wires_everything(repo_root, tmp_path):
     cfg = load_config("paper")
     out = _dry_run(repo_root, tmp_path, "paper")
-    from lgcaa.layout import sample_jobs, seed_instances
-
-    from lgcaa.layout import baseline_base, sr_jobs
+    from lgcaa.instances import baseline_base, sample_jobs, seed_instances, sr_jobs
 
     n_sets = len(cfg["datasets"])
     # the three test sets + ImageNet-Test, whose Fig. 7 images are a subset dataset of it
@@ -140,11 +138,11 @@ def test_k_seeds_add_instances_of_baselines_and_lgcaa(repo_root, tmp_path):
     assert res.returncode == 0, res.stderr[-3000:]
     out = res.stdout + res.stderr
     assert _count(out, "sr") == 2 * (4 + 1)  # + bicubic@seed1 on each set
-    from lgcaa.layout import sample_jobs
+    from lgcaa.instances import sample_jobs
 
     assert _count(out, "sample") == len(sample_jobs(cfg, seeds=False)) + 2  # + lgcaa@seed1 on each set it samples
     assert f"lgcaa sr --config {path} --dataset mini-bicubic --method bicubic@seed1 " in out
-    from lgcaa.layout import find_sr_job  # what that job runs: bicubic with seed 1
+    from lgcaa.instances import find_sr_job  # what that job runs: bicubic with seed 1
 
     job = find_sr_job(cfg, "mini-bicubic", "bicubic@seed1")
     assert (job.base, job.seed, job.extra_seed) == ("bicubic", 1, True)

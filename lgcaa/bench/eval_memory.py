@@ -24,6 +24,7 @@ import time
 from pathlib import Path
 from typing import Any
 
+from lgcaa.layout import AGGREGATE
 from lgcaa.metrics.memory import gib, parse_bytes
 
 BOUND_BYTES = 3 << 30  # 3 GiB for a 4000x4000 pair, psnr + ssim + niqe, one worker
@@ -51,7 +52,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         if args.workers:
             argv += ["--workers", str(args.workers)]
         peak, seconds, rc, output = peak_rss(argv)
-        aggregate = json.loads((Path(tmp) / "out" / "aggregate.json").read_text()) if rc == 0 else {}
+        aggregate = json.loads((Path(tmp) / "out" / AGGREGATE).read_text()) if rc == 0 else {}
     return {
         "side": args.side, "metrics": metrics, "rc": rc, "seconds": round(seconds, 1),
         "peak_rss_bytes": peak, "peak_rss": gib(peak), "bound_bytes": bound, "bound": gib(bound),

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from lgcaa.layout import eval_record_of, per_image_of
 from lgcaa.tables.cells import read_aggregate, read_per_image
 from lgcaa.tables.spec import CurveSpec, Entry, TableSpec
 
@@ -42,13 +43,13 @@ def entity_values(entry: Entry, metric: str) -> Values:
     """Values of `metric` for a table entry (its aggregates, one per seed, with per_image.csv beside them)."""
     aggs = [read_aggregate(p) for p in entry.aggregates]
     stats = [a["metrics"].get(metric) or {} for a in aggs]
-    source = str(Path(entry.aggregates[0]).with_name("run.json"))
+    source = str(eval_record_of(entry.aggregates[0]))
     bad = [s for s in stats if s.get("status") != "ok"]
     if bad:
         why = bad[0].get("reason") or f"metric '{metric}' was not evaluated"
         return Values(None, reason=why, source=source)
     point = float(np.mean([float(s["mean"]) for s in stats]))
-    columns = [read_per_image(Path(p).with_name("per_image.csv")).get(metric, {}) for p in entry.aggregates]
+    columns = [read_per_image(per_image_of(p)).get(metric, {}) for p in entry.aggregates]
     if not all(columns):
         return Values(point, source=source)
     images = sorted(set.intersection(*(set(c) for c in columns)))

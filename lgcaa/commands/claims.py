@@ -54,7 +54,7 @@ def run(args: argparse.Namespace) -> int:
     L = Layout.of(cfg)
     note = ("" if cfg.get("comparable_to_paper") else
             f"{cfg['profile']} profile — not comparable to the paper: these verdicts test the harness, not the paper.")
-    out = {s: L.claims_file(s) for s in ("csv", "md", "html")}
+    out = L.claims_files()
     write_text(out["csv"], to_csv(results, by_id))
     write_text(out["md"], to_markdown(results, by_id, title=f"Claims of §IV ({cfg['profile']} profile)"))
     html = to_html(results, by_id, note, collapsed=not cfg.get("comparable_to_paper"))

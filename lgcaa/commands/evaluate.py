@@ -15,7 +15,8 @@ from pathlib import Path
 
 from lgcaa.config import load_config
 from lgcaa.errors import UserError, check_known
-from lgcaa.layout import Layout, sample_jobs, sr_pairs
+from lgcaa.instances import sample_jobs, sr_pairs
+from lgcaa.layout import AGGREGATE, LOCK, PER_IMAGE, Layout
 from lgcaa.metrics.evaluate import DEFAULT_BATCH_PIXELS, evaluate, write_evaluation  # torch, pyiqa
 from lgcaa.metrics.memory import parse_bytes
 from lgcaa.metrics.registry import names as metric_names
@@ -92,7 +93,7 @@ def run(args: argparse.Namespace) -> int:
                         "n_images": ev.aggregate["n_images"], "metrics": ",".join(metrics), "device": device,
                         **{f"missing.{m}": s["reason"] for m, s in ev.aggregate["metrics"].items() if s["status"] != "ok"}},
                 metrics={**ok, "eval_seconds": round(ev.timing["total_s"], 3)},
-                artifacts=[str(args.out / "per_image.csv"), str(args.out / "aggregate.json"), str(args.out / "lock.json")],
+                artifacts=[str(args.out / name) for name in (PER_IMAGE, AGGREGATE, LOCK)],
                 tags={"lgcaa.lock": ev.aggregate["lock"]},
                 inputs=inputs,
             )

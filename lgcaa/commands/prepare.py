@@ -28,7 +28,7 @@ def run(args: argparse.Namespace) -> int:
 
     from lgcaa.config import load_config
     from lgcaa.errors import UserError
-    from lgcaa.layout import Layout
+    from lgcaa.layout import BACKBONE_DONE, Layout
     from lgcaa.model.config import prepare_config
 
     profile = load_config(args.config)
@@ -64,7 +64,7 @@ def run(args: argparse.Namespace) -> int:
             metrics={"vae_reconstruction_psnr_db": record["vae"]["reconstruction_psnr_db"],
                      "vae_final_loss": record["vae"]["final_loss"], "unet_final_loss": record["unet"]["final_loss"],
                      "vae_seconds": record["vae"]["seconds"], "unet_seconds": record["unet"]["seconds"]},
-            artifacts=[str(Path(out) / "prepare.json")],
+            artifacts=[str(Path(out) / BACKBONE_DONE)],
             tags={"arch": "tiny", "stage": "prepare-backbone"},
         )
     return 0

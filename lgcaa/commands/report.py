@@ -48,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
     cfg = load_config(args.config)
     names = tuple(n for n in args.tables.split(",") if n)
     parts = collect_parts(cfg, names, str(args.runs) if args.runs else None, args.ui)
-    out = Path(Layout.of(cfg).report_file("index.html"))
+    out = Path(Layout.of(cfg).report_html())
     write_text(out, render_report(parts))
     print(f"{out}: {out.stat().st_size // 1024} KiB, {len(parts.figures)} figures")
     if args.record:

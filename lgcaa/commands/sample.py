@@ -4,7 +4,7 @@ One job (what the DAG's `sample` rule runs, one per (run, dataset, steps, seed))
   lgcaa sample --run-dir results/models/lgcaa --lr-dir data/mini-realesrgan/lr \
       --out results/sr/mini-realesrgan/lgcaa-30steps --steps 30 [--seed 1] [--color-fix none] \
       [--method lgcaa-30steps --dataset mini-realesrgan --record results/sr/mini-realesrgan/lgcaa-30steps.run.json]
-Jobs of a profile (lgcaa.layout.sample_jobs: model.runs.*.datasets x sample_steps x seed instances), in one
+Jobs of a profile (lgcaa.instances.sample_jobs: model.runs.*.datasets x sample_steps x seed instances), in one
 process; --run/--dataset/--method narrow them (the DAG's `sample` rule: one --dataset and one --method):
   lgcaa sample --config mini [--run NAME ...] [--dataset D ...] [--method INSTANCE]
   -> <results>/sr/<dataset>/<instance>/*.png and <results>/sr/<dataset>/<instance>.run.json,
@@ -20,8 +20,9 @@ from pathlib import Path
 
 from lgcaa.config import load_config
 from lgcaa.errors import UserError
+from lgcaa.instances import sample_jobs
 from lgcaa.io import sha256_file
-from lgcaa.layout import Layout, sample_jobs
+from lgcaa.layout import Layout
 from lgcaa.model.mlflow_log import flatten
 from lgcaa.tracking import adopt_profile, dataset_input, experiment_name, write_record
 

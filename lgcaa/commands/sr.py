@@ -3,7 +3,7 @@
   lgcaa sr --config PROFILE --dataset D --method INSTANCE      a job of the profile (what the DAG runs)
   lgcaa sr --method NAME --lr-dir DIR --out-dir DIR [--settings JSON] [--seed N] [--dataset D]   ad hoc
 
-With --config everything comes from the profile (lgcaa.layout.find_sr_job): the base method and its settings
+With --config everything comes from the profile (lgcaa.instances.find_sr_job): the base method and its settings
 (`baselines`, `instances`), the seed instance, the LR and output folders, the cache and imports folders.
 On success: `<out-dir>/*.png`, `<out-dir>.settings.json` (settings, fixed settings, effective seed, source,
 weights, command line or import record) and, with --record, a job record that `lgcaa mlflow-sync` logs.
@@ -26,8 +26,9 @@ from baselines.status import clear_missing, write_missing
 from lgcaa.config import cache_dir as profile_cache_dir
 from lgcaa.config import load_config
 from lgcaa.errors import UserError
+from lgcaa.instances import find_sr_job
 from lgcaa.io import check_folder_path, write_json
-from lgcaa.layout import SETTINGS, Layout, beside, find_sr_job
+from lgcaa.layout import SETTINGS, Layout, beside
 from lgcaa.tracking import dataset_input, experiment_name, write_record
 from lgcaa.weights.roots import cache_dir
 

@@ -12,11 +12,11 @@ import csv
 import html
 import io
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 
 from lgcaa.figures.draw import header, new_figure
+from lgcaa.layout import per_image_of
 from lgcaa.tables.cells import read_per_image
 from lgcaa.tables.spec import TableSpec
 
@@ -51,7 +51,7 @@ def load_per_image(spec: TableSpec, metric: str = "psnr") -> list[PerImage]:
         entries = [e for e in spec.entries if e.dataset == ds]
         values: dict[str, dict[str, float]] = {}
         for e in entries:
-            cols = [read_per_image(Path(a).with_name("per_image.csv")).get(metric, {}) for a in e.aggregates]
+            cols = [read_per_image(per_image_of(a)).get(metric, {}) for a in e.aggregates]
             if not all(cols):
                 values[e.method] = {}
                 continue

@@ -23,7 +23,7 @@ TITLES = {"per_image": "Per-image PSNR of every Table I method against a referen
 
 def paths(cfg: dict[str, Any], name: str) -> dict[str, str]:
     L = Layout.of(cfg)
-    return {s: L.figure_file(name, s) for s in ("png", "pdf", "csv")}
+    return L.figure_files(name)
 
 
 def _write(fig, csv_text: str, out: dict[str, str]) -> None:
@@ -106,7 +106,7 @@ def _per_image(cfg: dict[str, Any], out: dict[str, str]) -> dict[str, Any]:
 
 def _training(cfg: dict[str, Any], out: dict[str, str]) -> dict[str, Any]:
     from lgcaa.figures.training import make_figure, read_metrics, to_csv
-    from lgcaa.layout import model_runs
+    from lgcaa.instances import model_runs
 
     L = Layout.of(cfg)
     curves = [read_metrics(r, f"{L.model_dir(r)}/metrics.jsonl") for r in model_runs(cfg)]

@@ -27,7 +27,8 @@ from dataclasses import asdict, dataclass
 from typing import Any
 
 from lgcaa.errors import UserError
-from lgcaa.layout import Layout, model_sample_jobs, sr_pairs
+from lgcaa.instances import model_sample_jobs, sr_pairs
+from lgcaa.layout import Layout
 from lgcaa.tables.spec import dataset_label, method_label, row_label
 
 PANEL_FIGURES = ("fig4", "fig5", "fig6", "fig7", "fig9")

@@ -34,6 +34,7 @@ from typing import Any
 from lgcaa.data.manifest import folder_digest
 from lgcaa.errors import UserError
 from lgcaa.io import list_images, write_json, write_text
+from lgcaa.layout import AGGREGATE, LOCK, PER_IMAGE
 from lgcaa.metrics.build import get_model
 from lgcaa.metrics.fid import frechet_from_features
 from lgcaa.metrics.lock import lock_hash, protocol
@@ -305,6 +306,6 @@ def rows_to_csv(rows: list[tuple[str, str, float]]) -> str:
 def write_evaluation(out_dir: str | Path, ev: Evaluation, extra: dict[str, Any] | None = None) -> None:
     """Write per_image.csv, lock.json and aggregate.json (last, so its presence means complete)."""
     out_dir = Path(out_dir)
-    write_text(out_dir / "per_image.csv", rows_to_csv(ev.rows))
-    write_json(out_dir / "lock.json", {"lock": ev.aggregate["lock"], "protocol": ev.aggregate["protocol"]})
-    write_json(out_dir / "aggregate.json", {**ev.aggregate, **(extra or {})})
+    write_text(out_dir / PER_IMAGE, rows_to_csv(ev.rows))
+    write_json(out_dir / LOCK, {"lock": ev.aggregate["lock"], "protocol": ev.aggregate["protocol"]})
+    write_json(out_dir / AGGREGATE, {**ev.aggregate, **(extra or {})})

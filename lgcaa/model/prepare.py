@@ -34,6 +34,7 @@ import torch.nn.functional as F
 
 from lgcaa.data.photos import load_photo
 from lgcaa.io import atomic_dir, write_json
+from lgcaa.layout import BACKBONE_DONE
 from lgcaa.model.backbone import scheduler_from_config, seeded_init
 from lgcaa.model.config import PrepareConfig
 from lgcaa.model.data import crop_and_resize, crop_side, sample_seed
@@ -162,7 +163,7 @@ def prepare_backbone(cfg: PrepareConfig, out: str | Path, log: Callable[[str], N
     """Write the prepared tiny backbone into `out` (atomically); no-op when `out/prepare.json` has the same
     settings. Returns the record written to prepare.json."""
     out = Path(out)
-    done = out / "prepare.json"
+    done = out / BACKBONE_DONE
     if done.is_file() and json.loads(done.read_text()).get("settings") == cfg.to_dict():
         log(f"[prepare] {out}: already prepared with these settings")
         return json.loads(done.read_text())
@@ -182,11 +183,11 @@ def prepare_backbone(cfg: PrepareConfig, out: str | Path, log: Callable[[str], N
                  "final_loss": _tail(unet_record["loss"])},
         "torch": torch.__version__,
     }
-    with atomic_dir(out, "prepare.json") as tmp:
+    with atomic_dir(out, BACKBONE_DONE) as tmp:
         vae.save_pretrained(tmp / "vae")
         unet.save_pretrained(tmp / "unet")
         scheduler_from_config(ARCH_PRESETS["tiny"].scheduler).save_pretrained(tmp / "scheduler")
-        write_json(tmp / "prepare.json", record)
+        write_json(tmp / BACKBONE_DONE, record)
     log(f"[prepare] wrote {out} in {time.perf_counter() - t0:.1f} s")
     return record
 

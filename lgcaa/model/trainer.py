@@ -33,6 +33,7 @@ import torch
 
 from lgcaa.errors import UserError
 from lgcaa.io import sha256_file, write_json, write_png
+from lgcaa.layout import JOB_RECORD, TRAIN_DONE
 from lgcaa.model.checkpoint import (
     fingerprint,
     latest_checkpoint,
@@ -203,7 +204,7 @@ def resume(s: Session, log: Callable[[str], None]) -> int | dict[str, Any]:
     """The step to start from (0, or the newest checkpoint's), or the summary of an already finished run.
     Drops metrics.jsonl lines of steps that will be recomputed."""
     steps = s.cfg.train.steps
-    done_file = s.run_dir / "train.json"
+    done_file = s.run_dir / TRAIN_DONE
     if done_file.is_file() and (s.run_dir / "model.safetensors").is_file():
         finished = json.loads(done_file.read_text())
         if finished.get("step") == steps:
@@ -323,7 +324,7 @@ def finish(s: Session, pairs: TrainPairs, seconds: float, preview_count: int | N
         })
         weights = s.run_dir / "model.safetensors"
         write_record(
-            s.run_dir / "run.json", s.experiment, s.run_name,
+            s.run_dir / JOB_RECORD, s.experiment, s.run_name,
             params={**flatten("", {**s.cfg.to_dict(), **s.derived()}, {}), "weights.model.sha256": sha256_file(weights)},
             metrics={**{k: v for k, v in s.last.items() if math.isfinite(v)}, "seconds": summary["seconds"]},
             artifacts=[str(p) for p in (s.metrics_path, sample_png) if p],
@@ -332,7 +333,7 @@ def finish(s: Session, pairs: TrainPairs, seconds: float, preview_count: int | N
             started=s.started, history=s.metrics_path,  # every logged step becomes MLflow metric history
             links={"weights": str(weights), "checkpoints": str(s.run_dir / "checkpoints")},
         )
-        write_json(s.run_dir / "train.json", summary)
+        write_json(s.run_dir / TRAIN_DONE, summary)
     s.accelerator.wait_for_everyone()
     return summary
 

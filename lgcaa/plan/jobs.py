@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from baselines.registry import BASELINES
-from lgcaa.layout import lr_only, model_runs, sample_jobs, sr_jobs
+from lgcaa.instances import lr_only, model_runs, sample_jobs, sr_jobs
 from lgcaa.model.config import resolve_run
 from lgcaa.plan.cost import Estimate, dataset_size, eval_estimate, sample_estimate, sr_estimate, train_estimate
 from lgcaa.plan.resources import (

@@ -23,7 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from lgcaa.errors import UserError
-from lgcaa.layout import Layout, model_runs, sr_jobs
+from lgcaa.instances import model_runs, sr_jobs
+from lgcaa.layout import Layout
 from lgcaa.model.config import resolve_run
 from lgcaa.plan.jobs import PlannedJob
 

@@ -60,7 +60,7 @@ def train_resources(section: dict[str, Any], run: str, gpus: int | None = None) 
 
 
 def sample_resources(section: dict[str, Any], job: Any, images: int, side: int = 512) -> Resources:
-    """One sampling job (lgcaa.layout.SampleJob) over `images` images of HR side `side`."""
+    """One sampling job (lgcaa.instances.SampleJob) over `images` images of HR side `side`."""
     cfg = resolve_run(section, job.run)
     est = sample_estimate(cfg, job.steps, images, side)
     if model_gpus(cfg) == 0:

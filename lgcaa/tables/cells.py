@@ -18,6 +18,7 @@ from typing import Any
 import numpy as np
 
 from lgcaa.errors import UserError
+from lgcaa.layout import eval_record_of, per_image_of
 from lgcaa.metrics.lock import require_same_lock
 from lgcaa.tables.spec import Entry, TableSpec
 from lgcaa.tables.stats import bootstrap_ci, seed_interval
@@ -98,8 +99,8 @@ def entry_cells(spec: TableSpec, entry: Entry, aggs: list[dict[str, Any]], metri
     expected = spec.expected.get(entry.dataset)
     ns = [int(a["n_images"]) for a in aggs]
     flag = _n_flag(ns, expected)
-    records = tuple(str(Path(p).with_name("run.json")) for p in entry.aggregates)
-    per_image = [read_per_image(Path(p).with_name("per_image.csv")) for p in entry.aggregates]
+    records = tuple(str(eval_record_of(p)) for p in entry.aggregates)
+    per_image = [read_per_image(per_image_of(p)) for p in entry.aggregates]
     boot_cfg = spec.bootstrap
     out: dict[str, Cell] = {}
     for metric in metrics:

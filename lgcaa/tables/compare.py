@@ -22,10 +22,10 @@ import csv
 import io
 from collections import Counter
 from dataclasses import dataclass
-from pathlib import Path
 
 import pandas as pd
 
+from lgcaa.layout import eval_record_of
 from lgcaa.metrics.registry import get as metric_spec
 from lgcaa.tables.cells import Cell, LoadedTable
 from lgcaa.tables.paper import PAPER_TABLES, norm_key
@@ -119,7 +119,7 @@ def compare(t: LoadedTable, paper: pd.DataFrame) -> list[CompareRow]:
                 "dataset": e.dataset,
                 "method": e.method,
                 "n": cell.n if cell else 0,
-                "record": str(Path(e.aggregates[0]).with_name("run.json")),
+                "record": str(eval_record_of(e.aggregates[0])),
             }
         if cell is None or not cell.ok or cell.mean is None:
             if i is None:

@@ -19,7 +19,7 @@ agree by construction. Config fields read here (all optional except `tables.tabl
     tables.bootstrap: {"n": 1000, "seed": 0, "level": 0.95}
     tables.labels: {method: column label}   (default: a Table I baseline's paper label, else the name)
 
-Seed instances (`lgcaa.layout.seed_instances`): with k seeds, method M is run as `M` (the profile seed s) and
+Seed instances (`lgcaa.instances.seed_instances`): with k seeds, method M is run as `M` (the profile seed s) and
 `M@seed<s+i>` for i = 1..k-1; an entry reads one aggregate per instance.
 """
 
@@ -32,7 +32,8 @@ from typing import Any
 from baselines.registry import BASELINES, paper_key
 from lgcaa.data.registry import DATASETS
 from lgcaa.errors import UserError
-from lgcaa.layout import Layout, seed_instances
+from lgcaa.instances import seed_instances
+from lgcaa.layout import Layout
 from lgcaa.metrics.registry import DEFAULT_TOLERANCES
 from lgcaa.model.variants import ATTENTION_VARIANTS
 from lgcaa.tables.paper import PAPER_TABLES, TABLE3_COLUMNS

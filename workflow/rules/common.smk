@@ -7,7 +7,8 @@ from pathlib import Path
 
 from lgcaa.config import cache_dir, load_config, validate
 from lgcaa.errors import UserError
-from lgcaa.layout import Layout, eval_pairs, model_runs, sample_jobs, sr_jobs, sr_pairs
+from lgcaa.instances import eval_pairs, model_runs, sample_jobs, sr_jobs, sr_pairs
+from lgcaa.layout import Layout
 from lgcaa.model.config import resolve_run
 from lgcaa.plan.cost import dataset_size
 from lgcaa.plan.resources import LIGHT
@@ -52,7 +53,7 @@ CACHE = str(cache_dir(CFG))
 DATASETS = CFG["datasets"]
 METHODS = CFG["methods"]  # baselines, run on every dataset by rule `sr`
 MODEL = CFG.get("model", {})
-# Method instances and jobs (lgcaa.layout): baselines x seeds x datasets (rule `sr`); LGCAA trainings (rule
+# Method instances and jobs (lgcaa.instances): baselines x seeds x datasets (rule `sr`); LGCAA trainings (rule
 # `train`, one job per run) and sampling jobs (rule `sample`, one per (run, dataset, steps, seed)).
 SR_JOBS = {(j.dataset, j.instance): j for j in sr_jobs(CFG)}
 BASELINE_INSTANCES = sorted({j.instance for j in SR_JOBS.values()})

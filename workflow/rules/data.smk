@@ -12,7 +12,6 @@
 # A regenerated set needs its source's released set: it is fetched under the registry name (data/<source>)
 # even if the profile does not list it. Optional per-dataset keys: url, sha256 (archive mirror / your copy),
 # degradation (config for regenerated LR), hr_source (folder of source HR images, e.g. ImageNet val).
-import os
 import re
 import shlex
 
@@ -111,7 +110,7 @@ rule data_fetch:
     params:
         source=lambda wc: RELEASED_SETS[wc.dataset],
         options=fetch_options,
-        data_root=lambda wc, output: os.path.dirname(os.path.dirname(output.manifest)),
+        data_root=DATA,
         cache=CACHE,
         experiment=f"{CFG['profile']}/data",
     resources:
@@ -137,7 +136,7 @@ rule data_regenerate:
         source=lambda wc: REGEN_SETS[wc.dataset],
         options=regenerate_options,
         seed=CFG["seed"],
-        data_root=lambda wc, output: os.path.dirname(os.path.dirname(output.manifest)),
+        data_root=DATA,
         experiment=f"{CFG['profile']}/data",
     threads: 2
     resources:
@@ -161,7 +160,7 @@ rule data_subset:
     params:
         source=lambda wc: SUBSET_SETS[wc.dataset],
         images=lambda wc: (lambda v: str(v) if isinstance(v, int) else ",".join(v))(DATASETS[wc.dataset]["subset"]),
-        data_root=lambda wc, output: os.path.dirname(os.path.dirname(output.manifest)),
+        data_root=DATA,
         experiment=f"{CFG['profile']}/data",
     resources:
         **LIGHT_RES,
@@ -180,7 +179,7 @@ rule data_folder:
         dataset=_alternation(FOLDER_SETS),
     params:
         lr_dir=lambda wc: FOLDER_SETS[wc.dataset],
-        data_root=lambda wc, output: os.path.dirname(os.path.dirname(output.manifest)),
+        data_root=DATA,
         experiment=f"{CFG['profile']}/data",
     resources:
         **LIGHT_RES,

@@ -12,10 +12,6 @@ ALL_FIGURES = list(FIGURES) + ["per_image", "training"]
 FIGURE_EXPERIMENT = f"{CFG['profile']}/figures"
 
 
-def figure_files(name):
-    return {s: L.figure_file(name, s) for s in ("png", "pdf", "csv", "run.json")}
-
-
 def capture_res(key):
     """Figs. 10-11 re-sample with trained runs: a GPU when those runs sample on one (lgcaa.plan.resources)."""
 
@@ -27,11 +23,6 @@ def capture_res(key):
     return get
 
 
-def figure_rule(pattern):
-    """One of the figure's files as a rule output pattern ({fig} wildcard)."""
-    return f"{L.figures_dir()}/{{fig}}.{pattern}"
-
-
 rule figure_panels:
     # Figs. 4-7, 9: crops of SR outputs (no model needed)
     wildcard_constraints:
@@ -39,10 +30,8 @@ rule figure_panels:
     input:
         lambda wc: FIGURE_SPECS[wc.fig].inputs,
     output:
-        png=figure_rule("png"),
-        pdf=figure_rule("pdf"),
-        csv=figure_rule("csv"),
-        record=figure_rule("run.json"),
+        **L.figure_files("{fig}"),
+        record=L.figure_record("{fig}"),
     params:
         spec=lambda wc: FIGURE_SPECS[wc.fig].to_json(),  # rerun when what the figure shows changes
         experiment=FIGURE_EXPERIMENT,
@@ -62,10 +51,8 @@ rule figure_capture:
     input:
         lambda wc: FIGURE_SPECS[wc.fig].inputs,
     output:
-        png=figure_rule("png"),
-        pdf=figure_rule("pdf"),
-        csv=figure_rule("csv"),
-        record=figure_rule("run.json"),
+        **L.figure_files("{fig}"),
+        record=L.figure_record("{fig}"),
     params:
         spec=lambda wc: FIGURE_SPECS[wc.fig].to_json(),
         experiment=FIGURE_EXPERIMENT,
@@ -87,8 +74,8 @@ rule curves:
     input:
         CURVE_SPEC.aggregates,
     output:
-        **{k: v for k, v in figure_files("fig8").items() if k != "run.json"},
-        record=L.figure_file("fig8", "run.json"),
+        **L.figure_files("fig8"),
+        record=L.figure_record("fig8"),
     params:
         spec=CURVE_SPEC.to_json(),
         experiment=FIGURE_EXPERIMENT,
@@ -105,8 +92,8 @@ rule per_image:
     input:
         TABLE_SPECS["table1"].aggregates,
     output:
-        **{k: v for k, v in figure_files("per_image").items() if k != "run.json"},
-        record=L.figure_file("per_image", "run.json"),
+        **L.figure_files("per_image"),
+        record=L.figure_record("per_image"),
     params:
         experiment=FIGURE_EXPERIMENT,
     resources:
@@ -122,8 +109,8 @@ rule training_curves:
     input:
         [L.train_done(r) for r in MODEL_RUNS],
     output:
-        **{k: v for k, v in figure_files("training").items() if k != "run.json"},
-        record=L.figure_file("training", "run.json"),
+        **L.figure_files("training"),
+        record=L.figure_record("training"),
     params:
         experiment=FIGURE_EXPERIMENT,
     resources:
@@ -141,10 +128,8 @@ rule claims:
         claims=f"{PAPER}/claims.yaml",
         aggregates=TABLE_SPECS["table1"].aggregates + TABLE_SPECS["table2"].aggregates + CURVE_SPEC.aggregates,
     output:
-        csv=L.claims_file("csv"),
-        md=L.claims_file("md"),
-        html=L.claims_file("html"),
-        record=L.claims_file("run.json"),
+        **L.claims_files(),
+        record=L.claims_record(),
     params:
         paper=PAPER,
         experiment=f"{CFG['profile']}/claims",
@@ -159,4 +144,4 @@ rule claims:
 
 rule figures:
     input:
-        [f for n in ALL_FIGURES for f in figure_files(n).values()],
+        [f for n in ALL_FIGURES for f in [*L.figure_files(n).values(), L.figure_record(n)]],

@@ -10,8 +10,8 @@ rule report:
         claims=L.claims_file("html"),
         runs=L.mlflow_file("runs"),
     output:
-        html=L.report_file("index.html"),
-        record=L.report_file("index.run.json"),
+        html=L.report_html(),
+        record=L.report_record(),
     params:
         tables=",".join(TABLE_NAMES),
         ui=MLFLOW_UI,
@@ -29,9 +29,9 @@ rule mlflow_publish:
     # One parent run for this stage; nested runs per table/figure/claims/report job with their files as artifacts.
     input:
         [L.table_record(t) for t in TABLE_NAMES],
-        [L.figure_file(n, "run.json") for n in ALL_FIGURES],
-        L.claims_file("run.json"),
-        L.report_file("index.run.json"),
+        [L.figure_record(n) for n in ALL_FIGURES],
+        L.claims_record(),
+        L.report_record(),
     output:
         L.mlflow_file("published"),
     resources:
@@ -48,5 +48,5 @@ rule tables:
         rules.figures.input,
         HEADLINE_DIR,
         rules.data_dvc_cache.output,
-        L.report_file("index.html"),
+        L.report_html(),
         L.mlflow_file("published"),

@@ -7,7 +7,6 @@ from lgcaa.layout import TABLE_SUFFIXES
 from lgcaa.tables.spec import TABLE_NAMES, build_spec
 
 TABLE_SPECS = {name: build_spec(CFG, name) for name in TABLE_NAMES}
-TABLES_DIR = L.tables_dir()
 # the paper's numbers, committed with the workflow; relative to the working directory, so a moved or copied
 # checkout (results included) is the same job to Snakemake and reruns nothing
 PAPER = os.path.relpath(os.path.join(workflow.basedir, "results", "paper"))
