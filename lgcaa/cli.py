@@ -12,7 +12,7 @@ import argparse
 import importlib
 import sys
 
-from lgcaa.errors import UserError
+from lgcaa.errors import one_line
 
 DESCRIPTION = """\
 Reproduce "Local-Global Context-Aware and Structure-Preserving Image Super-Resolution" (LGCAA):
@@ -108,6 +108,9 @@ def main(argv: list[str] | None = None) -> int:
     module = importlib.import_module({**COMMANDS, **PLUMBING}[args.command][0])
     try:
         return int(module.run(args) or 0)
-    except UserError as exc:
-        print(f"lgcaa {args.command}: error: {exc}", file=sys.stderr)
+    except Exception as exc:  # the one place an error becomes the one line (lgcaa.errors.one_line) and exit 2
+        line = one_line(exc)
+        if line is None:
+            raise
+        print(f"lgcaa {args.command}: error: {line}", file=sys.stderr)
         return 2

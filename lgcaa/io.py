@@ -124,16 +124,35 @@ def atomic_path(dest: str | os.PathLike, suffix: str = "") -> Iterator[Path]:
     _mkdir(dest.parent)
     if dest.is_dir():
         raise UserError(f"{dest}: is a folder, cannot write a file there; pass another path or move it away")
-    fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=suffix or dest.suffix)
+    try:
+        fd, tmp = tempfile.mkstemp(dir=dest.parent, prefix=f".{dest.name}.", suffix=suffix or dest.suffix)
+    except OSError as exc:
+        _name_destination(exc, None, dest)
+        raise
     os.fchmod(fd, 0o666 & ~current_umask())
     os.close(fd)
     tmp_path = Path(tmp)
     try:
         yield tmp_path
         os.replace(tmp_path, dest)
+    except OSError as exc:
+        _name_destination(exc, tmp_path, dest)
+        raise
     finally:
         if tmp_path.exists():
             tmp_path.unlink()
+
+
+def _name_destination(exc: OSError, tmp: Path | None, dest: Path) -> None:
+    """Make an OSError raised while writing `dest` name `dest`, not its temporary name (`tmp`, or the one mkstemp
+    tried when `tmp` is None) or nothing (a full disk raises ENOSPC without a file name): the CLI prints
+    `exc.filename` in its one line (lgcaa.errors.os_error_line)."""
+    name = None if exc.filename is None else Path(str(exc.filename))
+    if name is None or (tmp is None and name.parent == dest.parent and name.name.startswith(f".{dest.name}.")):
+        exc.filename = str(dest)
+    elif tmp is not None and (name == tmp or tmp in name.parents):
+        exc.filename = str(dest / name.relative_to(tmp))
+    # else: the error names another file (an input read inside the block): keep it
 
 
 def harness_made(folder: Path, record: str) -> bool:
@@ -191,10 +210,17 @@ def atomic_dir(dest: str | os.PathLike, record: str, tag: str = "tmp",
         ensure_inside(dest, root)
     _mkdir(dest.parent)
     _check_replaceable(dest, record)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.{tag}-", dir=dest.parent))
+    try:
+        tmp = Path(tempfile.mkdtemp(prefix=f".{dest.name}.{tag}-", dir=dest.parent))
+    except OSError as exc:
+        _name_destination(exc, None, dest)
+        raise
     try:
         yield tmp
         publish_dir(tmp, dest, record, root)
+    except OSError as exc:
+        _name_destination(exc, tmp, dest)
+        raise
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
 

@@ -3,13 +3,19 @@
 One test (or a few) per item; each failed on the code before the fix (350732c):
   1 `lgcaa sr` resumes only images of the same method, settings, weights, seed and LR images (sr.json)
   2 one decode rule for every entry point (eval's): `lgcaa baselines import` refuses RGBA, rounds 16-bit alike
+  4 an evaluation folder is swapped in whole: a full disk (a real 64 KiB tmpfs where mount is allowed) gives one
+    line and leaves the previous result intact
 Everything runs on CPU, offline (loopback HTTP only), in seconds.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
+import os
 import shutil
+import subprocess
 from pathlib import Path
 
 import numpy as np
@@ -34,9 +40,11 @@ def _pixels(folder: Path) -> dict[str, bytes]:
 
 
 def _one_line_error(capsys) -> str:
-    err = capsys.readouterr().err.strip()
-    assert err.count("\n") == 0 and "Traceback" not in err, err
-    return err
+    """The one error line on stderr (progress lines aside), checked: exactly one, no traceback."""
+    err = capsys.readouterr().err
+    errors = [line for line in err.splitlines() if ": error: " in line]
+    assert len(errors) == 1 and "Traceback" not in err, err[-2000:]
+    return errors[0]
 
 
 # --- 1. sr resume is keyed ----------------------------------------------------------------------------------
@@ -127,3 +135,58 @@ def test_02_import_rounds_16bit_like_eval(tmp_path, published):
     for p in list_images(lr):
         stored = tmp_path / "imports" / "ds" / "seesr" / p.name
         assert np.array_equal(decode(stored), decode(src / p.name))  # bit for bit what eval scores
+
+
+# --- 4. eval folder swapped in whole -----------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _small_disk(folder: Path, size: str = "64k"):
+    """A real tmpfs of `size` at `folder` (root and mount allowed); None where it cannot be mounted."""
+    folder.mkdir(parents=True, exist_ok=True)
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True,
+                         check=False) if os.geteuid() == 0 else None
+    if res is None or res.returncode != 0:
+        yield None
+        return
+    try:
+        yield folder
+    finally:
+        subprocess.run(["umount", "-l", str(folder)], check=False)
+
+
+def _leave_free(folder: Path, free: int) -> None:
+    """Fill the file system of `folder` so that `free` bytes stay available."""
+    st = os.statvfs(folder)
+    (folder / "filler").write_bytes(b"\0" * (st.f_bavail * st.f_frsize - free))
+
+
+def test_04_disk_full_during_eval_keeps_the_previous_result(tmp_path, capsys, monkeypatch):
+    sr, hr = _lr_set(tmp_path / "sr", shape=(16, 16, 3)), _lr_set(tmp_path / "hr", seed=1, shape=(16, 16, 3))
+    with _small_disk(tmp_path / "disk") as disk:
+        out = (disk or tmp_path / "disk") / "ev"
+        ev = ["eval", str(sr), str(hr), "--out", str(out), "--metrics", "psnr", "--workers", "1"]
+        assert main([*ev, "--method", "old"]) == 0
+        before = {p.name: p.read_bytes() for p in out.iterdir()}
+        _lr_set(sr, seed=7, shape=(16, 16, 3))  # new SR images: new per-image scores
+        if disk is not None:
+            # one page free: the old code's in-place writes fit per_image.csv and lock.json (each replacing its
+            # old page) but not the new aggregate.json, which a long method name makes two pages long
+            _leave_free(disk, 4096)
+        else:  # no mount here: the disk fills while aggregate.json is written, the narrowest point
+            import lgcaa.io
+
+            real = lgcaa.io.write_text
+
+            def full(dest, text):
+                if Path(dest).name == "aggregate.json":
+                    raise OSError(errno.ENOSPC, "No space left on device")
+                real(dest, text)
+
+            monkeypatch.setattr(lgcaa.io, "write_text", full)
+        capsys.readouterr()
+        assert main([*ev, "--method", "new" * 1500]) == 2
+        err = _one_line_error(capsys)
+        assert str(out) in err and "No space left on device" in err and "disk is full" in err
+        assert {p.name: p.read_bytes() for p in out.iterdir()} == before
+        assert sorted(p.name for p in out.parent.iterdir() if p.name != "filler") == ["ev"]  # no staging left

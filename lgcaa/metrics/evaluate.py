@@ -33,7 +33,7 @@ from typing import Any
 
 from lgcaa.data.manifest import folder_digest
 from lgcaa.errors import UserError
-from lgcaa.io import list_images, write_json, write_text
+from lgcaa.io import atomic_dir, list_images, write_json, write_text
 from lgcaa.layout import AGGREGATE, LOCK, PER_IMAGE
 from lgcaa.metrics.build import get_model
 from lgcaa.metrics.fid import frechet_from_features
@@ -304,8 +304,11 @@ def rows_to_csv(rows: list[tuple[str, str, float]]) -> str:
 
 
 def write_evaluation(out_dir: str | Path, ev: Evaluation, extra: dict[str, Any] | None = None) -> None:
-    """Write per_image.csv, lock.json and aggregate.json (last, so its presence means complete)."""
-    out_dir = Path(out_dir)
-    write_text(out_dir / PER_IMAGE, rows_to_csv(ev.rows))
-    write_json(out_dir / LOCK, {"lock": ev.aggregate["lock"], "protocol": ev.aggregate["protocol"]})
-    write_json(out_dir / AGGREGATE, {**ev.aggregate, **(extra or {})})
+    """Write per_image.csv, lock.json and aggregate.json into a folder built beside `out_dir` and swapped in
+    whole (`lgcaa.io.atomic_dir`; its record is lock.json, which every evaluation folder holds): a kill or a
+    full disk leaves the previous result or the new one, never the new per-image scores beside the old aggregate.
+    A folder without lock.json that holds other files is never replaced (UserError)."""
+    with atomic_dir(out_dir, LOCK, "eval") as tmp:
+        write_text(tmp / PER_IMAGE, rows_to_csv(ev.rows))
+        write_json(tmp / LOCK, {"lock": ev.aggregate["lock"], "protocol": ev.aggregate["protocol"]})
+        write_json(tmp / AGGREGATE, {**ev.aggregate, **(extra or {})})
