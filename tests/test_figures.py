@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 from test_tables import GAN, LGCAA_SEEDS, LPIPS_MISSING, synth_config, write_eval
 
+from lgcaa.config import load_config
 from lgcaa.figures import crops
 from lgcaa.figures.curve import load_curves, make_figure, plot, to_csv
 from lgcaa.figures.panels import compare_row
@@ -361,3 +362,103 @@ def test_your_own_lr_folder_is_an_lr_only_dataset_for_figs_5_and_6(tmp_path, rep
 
     assert re.search(r"rule data_folder:", out) and "wildcards: dataset=mine, method=realsr-df2k" in out, out[-3000:]
     assert "metrics/mine/" not in out  # SR outputs for the figure, never scored
+
+
+# --- every figure type the DAG renders: no text past the canvas, no two texts overlapping, no legend over data ---
+
+
+def test_layout_check_catches_clipped_and_overlapping_text_and_a_legend_over_points():
+    from lgcaa.figures.draw import layout_problems, new_figure
+
+    fig = new_figure(3, 2)
+    fig.text(0.5, 0.5, "A label")
+    fig.text(0.5, 0.5, "A label too")
+    fig.text(0.95, 0.5, "runs past the right edge")
+    ax = fig.add_axes((0.1, 0.1, 0.3, 0.3))
+    ax.plot([0, 1], [1, 1], label="a line")
+    ax.legend(loc="upper left")
+    problems = layout_problems(fig)
+    assert any(p.startswith("overlap: 'A label'") for p in problems), problems
+    assert any(p.startswith("clipped: 'runs past") for p in problems), problems
+    assert any("covers" in p for p in problems), problems
+    assert not layout_problems(new_figure(3, 2))
+
+
+def test_fig4_note_matches_the_mini_profile():
+    cfg = load_config("mini")
+    note = cfg["figures"]["fig4"]["note"]
+    assert ("prepared backbone" in note) == ("prepare" in cfg["model"]) and "randomly initialised" not in note
+    assert f"{cfg['model']['train']['steps']} training steps" in note
+    assert f"t = {cfg['model']['sample']['start_step']}" in note
+
+
+def _many_runs(tmp_path: Path, n: int = 4):
+    from lgcaa.figures.training import read_metrics
+
+    rng = np.random.default_rng(1)
+    curves = []
+    for r in range(n):
+        p = tmp_path / f"m{r}.jsonl"
+        rows = [{"step": s, "loss/total": 1.0 / s + 0.1 * r + 0.01 * rng.random(), "loss/mse": 0.5 / s + 0.05 * r,
+                 "loss/wasserstein": 0.2 + 0.01 * rng.random(), "loss/lpips": 0.3 - 0.001 * s}
+                for s in range(1, 41)]
+        p.write_text("".join(json.dumps(row) + "\n" for row in rows))
+        curves.append(read_metrics(["lgcaa", "lgcaa-attn-standard", "lgcaa-dpacm-none", "lgcaa-lp2-lw0.1"][r], p))
+    return curves
+
+
+def _every_figure(tmp_path: Path, monkeypatch) -> dict[str, object]:
+    from lgcaa.figures import attention_maps, latents, per_image, render, training
+    from lgcaa.figures.draw import message_figure
+    from lgcaa.figures.spec import TITLES
+    from lgcaa.tables.spec import build_spec
+
+    figs: dict[str, object] = {}
+    write = render._write
+    current = {}
+
+    def keep(fig, csv_text, out):
+        figs[current["name"]] = fig
+        write(fig, csv_text, out)
+
+    monkeypatch.setattr(render, "_write", keep)
+    cfg = _profile(tmp_path)
+    cfg["figures"]["fig7"]["note"] = load_config("mini")["figures"]["fig4"]["note"] * 2  # a long note: wrapped, sized
+    for name in ("fig4", "fig5", "fig6", "fig7", "fig9", "fig10", "fig11"):
+        current["name"] = name
+        render.render(cfg, name)
+    for lp in (True, False):
+        figs[f"fig8-lpips={lp}"] = make_figure(load_curves(build_curve_spec(_curve_config(tmp_path / f"c{lp}", lp))))
+    rng = np.random.default_rng(0)
+    pair = latents.LatentPair("DPACM", "run", rng.normal(0, 1, (4, 200)), rng.normal(0.3, 1, (4, 200)))
+    figs["fig11-drawn"] = latents.make_figure(TITLES.get("fig11", "Fig. 11"), "note", [pair, pair], ["footer"], "mini")
+    att = np.full(64, 1 / 64)
+    cap = attention_maps.AttentionCapture(
+        "down_blocks.0.attn1", 2, 1, 9, "a.png", np.zeros((32, 32, 3), np.uint8), np.zeros((32, 32, 3), np.uint8),
+        [attention_maps.StageCapture("local", rng.normal(size=(64, 16)), (8, 8), att),
+         attention_maps.StageCapture("global", rng.normal(size=(64, 16)), (8, 8), att),
+         attention_maps.StageCapture("output", rng.normal(size=(64, 16)), (8, 8))])
+    figs["fig10-drawn"] = attention_maps.make_figure(TITLES.get("fig10", "Fig. 10"), "note", cap, profile="mini")
+    results = tmp_path / "pi" / "results"
+    pcfg = synth_config(results)
+    pcfg["seeds"] = {"k": 1, "methods": []}
+    pcfg["tables"]["table1"]["methods"] = ["bicubic", "gan", "lgcaa"]
+    for ds in ("ds-a", "ds-b"):
+        write_eval(results, ds, "bicubic", {"psnr": [25.0, 26.0, 27.0, 28.0]})
+        write_eval(results, ds, "gan", {"psnr": [25.5, 25.0, 27.5, 27.0]})
+        write_eval(results, ds, "lgcaa", {"psnr": [26.0, 26.5, 26.0, 29.0]})
+    figs["per_image"] = per_image.make_figure(per_image.load_per_image(build_spec(pcfg, "table1")),
+                                              "Per-image PSNR against the reference method", profile="mini")
+    figs["training"] = training.make_figure(_many_runs(tmp_path), "Training curves", profile="mini")
+    figs["training-one-run"] = training.make_figure(_many_runs(tmp_path, 1), "Training curves", profile="mini")
+    figs["message"] = message_figure("Fig. 6 — real-world LR inputs without HR", ["not configured " * 12], "mini")
+    return figs
+
+
+def test_no_figure_clips_or_overlaps_text(tmp_path, monkeypatch):
+    from lgcaa.figures.draw import layout_problems
+
+    found = {name: layout_problems(fig) for name, fig in _every_figure(tmp_path, monkeypatch).items()}
+    assert len(found) >= 15
+    bad = {name: p for name, p in found.items() if p}
+    assert not bad, "\n".join(f"{name}: {line}" for name, p in bad.items() for line in p)

@@ -122,6 +122,7 @@ def make_figure(curves: Curves):  # -> matplotlib.figure.Figure
     messages = ([spec.note] if spec.note else []) + curves.missing_notes()
     if ym == STAND_IN:
         messages.append("NIQE is no-reference: it stands in for LPIPS here and is not what the paper plots.")
+    step_labels = []
     if curves.any_drawable:
         for label, pts in curves.series:
             ok = [p for p in pts if curves.drawable(p)]
@@ -132,11 +133,12 @@ def make_figure(curves: Curves):  # -> matplotlib.figure.Figure
             xerr = [p.psnr.half or 0.0 for p in ok]
             yerr = [p.cell(ym).half or 0.0 for p in ok]
             has_err = any(xerr) or any(yerr)
+            steps = " → ".join(str(p.steps) for p in ok)
             line = ax.errorbar(xs, ys, xerr=xerr if has_err else None, yerr=yerr if has_err else None, marker="o",
-                               capsize=3, label=label)
+                               capsize=3, label=f"{label} (steps {steps})")
             for p, x, y in zip(ok, xs, ys):
-                ax.annotate(f"{p.steps}", (x, y), textcoords="offset points", xytext=(5, 4), fontsize=8,
-                            color=line.lines[0].get_color())
+                step_labels.append(ax.annotate(f"{p.steps}", (x, y), textcoords="offset points", xytext=(5, 4),
+                                               fontsize=8, color=line.lines[0].get_color()))
         ax.legend(fontsize=8)
         ax.grid(alpha=0.3)
     else:
@@ -159,7 +161,26 @@ def make_figure(curves: Curves):  # -> matplotlib.figure.Figure
         fig.text(0.01, 0.01, "\n".join(lines), ha="left", va="bottom", fontsize=6, color="#8b0000")
     if curves.lock:
         fig.text(0.99, 0.01, f"lock {curves.lock}", ha="right", va="bottom", fontsize=6, color="gray")
+    _drop_colliding(fig, step_labels)
     return fig
+
+
+def _drop_colliding(fig, labels: list) -> None:
+    """Hide a step label that would overlap one already kept (close points); the legend lists each series'
+    steps in order, so none is lost."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+
+    if not labels:
+        return
+    FigureCanvasAgg(fig).draw()
+    renderer = fig.canvas.get_renderer()
+    kept = []
+    for a in labels:
+        box = a.get_window_extent(renderer)
+        if any(box.overlaps(k) for k in kept):
+            a.set_visible(False)
+        else:
+            kept.append(box)
 
 
 def plot(curves: Curves, png: str | Path, pdf: str | Path) -> None:

@@ -79,7 +79,9 @@ def to_csv(data: list[PerImage]) -> str:
 
 def make_figure(data: list[PerImage], title: str, note: str = "", profile: str = ""):
     drawable = [d for d in data if d.reference and d.images]
-    fig = new_figure(4.2 * max(1, len(drawable)), 4.4)
+    entries = max([len(d.methods) - 1 for d in drawable] or [0])
+    legend_in = 0.15 + 0.13 * entries  # each panel's legend sits under its axes, never over the points or clipped
+    fig = new_figure(4.2 * max(1, len(drawable)), 4.4 + legend_in)
     header(fig, title, note, profile)
     if not drawable:
         ax = fig.add_axes((0.05, 0.05, 0.9, 0.75))
@@ -104,10 +106,11 @@ def make_figure(data: list[PerImage], title: str, note: str = "", profile: str =
         ax.set_xlabel(f"{ref_label} {d.metric.upper()} per image (dB)", fontsize=8)
         ax.set_ylabel(f"method {d.metric.upper()} (dB)", fontsize=8)
         ax.set_title(f"{d.dataset_label} (N = {len(x)})", fontsize=8)
-        ax.legend(fontsize=6, loc="upper left")
+        ax.legend(fontsize=6, loc="upper center", bbox_to_anchor=(0.5, -0.12), frameon=False)
         ax.grid(alpha=0.3)
         ax.tick_params(labelsize=7)
-    fig.subplots_adjust(left=0.08, right=0.98, bottom=0.12, top=0.85, wspace=0.3)
+    height = fig.get_figheight()
+    fig.subplots_adjust(left=0.08, right=0.98, bottom=(0.53 + legend_in) / height, top=1 - 0.66 / height, wspace=0.3)
     return fig
 
 

@@ -60,6 +60,8 @@ def to_csv(curves: list[RunCurve]) -> str:
 
 
 def make_figure(curves: list[RunCurve], title: str, note: str = "", profile: str = ""):
+    from matplotlib.ticker import NullFormatter
+
     terms = [t for t in TERMS if any(t in c.terms for c in curves)]
     fig = new_figure(3.3 * max(1, len(terms)), 3.6)
     header(fig, title, note, profile)
@@ -83,8 +85,18 @@ def make_figure(curves: list[RunCurve], title: str, note: str = "", profile: str
         vals = np.concatenate([c.terms[t][np.isfinite(c.terms[t])] for c in curves if t in c.terms])
         if vals.size and vals.min() > 0 and vals.max() / vals.min() > 20:  # log only when it spans > 1 decade
             ax.set_yscale("log")
+            ax.yaxis.set_minor_formatter(NullFormatter())  # labelled minor ticks (3e-2, 4e-2) collide
         ax.tick_params(labelsize=6)
         ax.grid(alpha=0.3)
-    axes[0].legend(fontsize=5, loc="upper right")
-    fig.subplots_adjust(left=0.07, right=0.99, bottom=0.15, top=0.8, wspace=0.35)
+    # one colour per run, the legend below the plots (never over a curve)
+    handles, labels = axes[0].get_legend_handles_labels()
+    ncol = min(len(labels), 4)
+    rows = -(-len(labels) // ncol) if labels else 0
+    legend_in = 0.12 + 0.13 * rows
+    fig.set_figheight(fig.get_figheight() + legend_in)
+    height = fig.get_figheight()
+    if labels:
+        fig.legend(handles, labels, loc="lower center", ncol=ncol, fontsize=6, frameon=False,
+                   bbox_to_anchor=(0.5, 0.01))
+    fig.subplots_adjust(left=0.07, right=0.99, bottom=(0.5 + legend_in) / height, top=1 - 0.72 / height, wspace=0.35)
     return fig
