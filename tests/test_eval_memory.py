@@ -42,38 +42,57 @@ def test_strip_wise_ssim_and_niqe_equal_pyiqa_bitwise(name, one_torch_thread):
             assert torch.equal(tiled.niqe(niqe, sr, rows=rows).reshape(-1), whole_niqe), rows
 
 
-def test_evaluator_takes_the_strip_path_for_large_images_with_the_same_rows(tmp_path, monkeypatch):
+def test_strip_wise_ssim_on_rgb_equals_pyiqa_bitwise(one_torch_thread):
+    """Not our protocol (Y only), but the strip path must not break another setting: 3-channel SSIM maps."""
+    import pyiqa
+    import torch
+
+    from lgcaa.metrics import tiled
+
+    sr, hr = _pair("coffee")
+    rgb = pyiqa.create_metric("ssim", device="cpu", test_y_channel=False, color_space="ycbcr", downsample=False)
+    with torch.no_grad():
+        assert torch.equal(tiled.ssim(rgb, sr, hr, rows=64).reshape(-1), rgb(sr, hr).reshape(-1))
+
+
+def test_evaluator_scores_every_image_strip_wise_with_pyiqas_whole_image_numbers(tmp_path, monkeypatch):
+    """The evaluator takes the strip path at every size (it is the fast path too); its values are pyiqa's
+    whole-image forward on the same decoded images, bit for bit."""
     import skimage.data
+    import torch
 
     from lgcaa.metrics import evaluate as ev_mod
-    from lgcaa.metrics import scoring
+    from lgcaa.metrics import tiled
+    from lgcaa.metrics.build import get_model
+    from lgcaa.metrics.decode import decode, to_batch
 
-    for name in ("astronaut", "coffee"):
+    names = ("astronaut", "coffee")
+    for name in names:
         img = np.ascontiguousarray(getattr(skimage.data, name)()[:384, :480, :3])
         write_png(tmp_path / "hr" / f"{name}.png", img)
         write_png(tmp_path / "sr" / f"{name}.png", (img // 4 * 4).astype(np.uint8))
-    metrics = ["psnr", "ssim", "niqe"]
-    whole = ev_mod.evaluate(tmp_path / "sr", tmp_path / "hr", metrics, workers=1)
-    calls = []
-    from lgcaa.metrics import tiled
-
-    real = tiled.strip_rows
-    monkeypatch.setattr(scoring, "TILE_PIXELS", 1000)  # every image is "large" now
-    monkeypatch.setattr(tiled, "strip_rows", lambda w, block=1, target_pixels=0: calls.append(w) or real(w, block, 40_000))
-    strips = ev_mod.evaluate(tmp_path / "sr", tmp_path / "hr", metrics, workers=1)
-    assert calls and strips.rows == whole.rows and strips.aggregate == whole.aggregate
+    calls = {"ssim": 0, "niqe": 0}
+    for m in calls:
+        real = getattr(tiled, m)
+        monkeypatch.setattr(tiled, m, lambda *a, _m=m, _real=real, **k: calls.__setitem__(_m, calls[_m] + 1) or _real(*a, **k))
+    ev = ev_mod.evaluate(tmp_path / "sr", tmp_path / "hr", ["psnr", "ssim", "niqe"], workers=1)
+    assert calls["ssim"] >= 1 and calls["niqe"] >= 1
+    got = {(n, m): v for n, m, v in ev.rows}
+    with torch.no_grad(), torch.inference_mode():
+        torch.set_num_threads(1)
+        for name in names:
+            sr, hr = (to_batch([decode(tmp_path / d / f"{name}.png")]) for d in ("sr", "hr"))
+            assert got[(f"{name}.png", "ssim")] == float(get_model("ssim", "cpu")(sr, hr).reshape(-1)[0].double())
+            assert got[(f"{name}.png", "niqe")] == float(get_model("niqe", "cpu")(sr).reshape(-1)[0].double())
 
 
 def test_cost_estimate_and_worker_sizing():
     from lgcaa.metrics.memory import chunk_bytes, metric_bytes, plan_workers
     from lgcaa.metrics.registry import get
-    from lgcaa.metrics.tiled import TILE_PIXELS
-
     rate = get("ssim").bytes_per_pixel
-    assert metric_bytes("ssim", 512, 512) == rate * 512 * 512  # whole-image forward below TILE_PIXELS
+    assert metric_bytes("ssim", 512, 512) < rate * 512 * 512 / 3  # strip-wise at every size
     big = metric_bytes("ssim", 4000, 4000)
-    assert big < rate * 4000 * 4000 / 10  # strip-wise above it: ~16 B/px + one strip
-    assert 4000 * 4000 > TILE_PIXELS
+    assert big < rate * 4000 * 4000 / 10  # ~16 B/px + one strip
     one = chunk_bytes(512, 512, 4, ["psnr", "ssim", "niqe"])
     chunks = [(f"im{i}.png", 512, 512, 4) for i in range(8)]
     assert plan_workers(chunks, ["psnr", "ssim", "niqe"], 8, budget=100 * one) == (8, 8 * one)

@@ -8,7 +8,7 @@ one intra-op thread) and kept in the metric registry (`bytes_per_pixel`, `tiled_
 - decoding a pair for scoring: uint8 SR + HR and their float32 (B,3,H,W) tensors: DECODE_BYTES_PER_PIXEL;
 - a metric's whole-image forward: `bytes_per_pixel` x pixels + `bytes_per_image` (MANIQA's crops, FID's
   299x299 copies, the networks' fixed activations);
-- a metric with a strip-wise forward (lgcaa.metrics.tiled) on an image over TILE_PIXELS: `tiled_bytes_per_pixel`
+- a metric with a strip-wise forward (lgcaa.metrics.tiled), which the evaluator uses at every size: `tiled_bytes_per_pixel`
   x pixels (what it keeps for the whole image) + one strip with its halo at `bytes_per_pixel`.
 
 A metric without a measured cost (CLIPIQA: its JIT RN50 cannot be rebuilt with random weights here) is counted
@@ -32,11 +32,11 @@ from pathlib import Path
 
 from lgcaa.errors import UserError
 from lgcaa.metrics.registry import METRICS
-from lgcaa.metrics.tiled import NIQE_BLOCK, NIQE_RESIZE_HALO, TILE_PIXELS, strip_rows
+from lgcaa.metrics.tiled import NIQE_RESIZE_HALO, niqe_rows, ssim_rows
 
 DECODE_BYTES_PER_PIXEL = 30  # 3 + 3 (uint8 SR, HR) + 12 + 12 (float32 tensors)
 UNMEASURED_BYTES_PER_PIXEL = max(s.bytes_per_pixel or 0 for s in METRICS.values())  # CLIPIQA (JIT RN50)
-TILE_BLOCK = {"niqe": NIQE_BLOCK}  # strip heights are multiples of the metric's block
+STRIP_ROWS = {"ssim": lambda w, b: ssim_rows(w, b), "niqe": lambda w, b: niqe_rows(w)}  # rows per strip
 STRIP_HALO = NIQE_RESIZE_HALO  # rows a strip reads beyond its own, per side (the largest halo)
 HEADROOM = 0.85  # share of the available memory the workers may plan to use
 MEMORY_ENV = "LGCAA_EVAL_MEMORY"  # bytes the evaluator may use (e.g. a cluster job's allocation); else measured
@@ -46,8 +46,9 @@ def metric_bytes(metric: str, h: int, w: int, batch: int = 1) -> int:
     """Peak bytes of `metric`'s forward on a batch of `batch` images of h x w pixels."""
     spec = METRICS[metric]
     whole = UNMEASURED_BYTES_PER_PIXEL if spec.bytes_per_pixel is None else spec.bytes_per_pixel
-    if spec.tiled is not None and h * w > TILE_PIXELS:
-        strip = (strip_rows(w, TILE_BLOCK.get(metric, 1)) + 2 * STRIP_HALO) * w
+    if spec.tiled is not None:  # strip-wise at every size (lgcaa.metrics.scoring)
+        rows = STRIP_ROWS[metric](w, batch) if metric in STRIP_ROWS else h
+        strip = (rows + 2 * STRIP_HALO) * w
         return batch * ((spec.tiled_bytes_per_pixel or whole) * h * w + whole * min(h * w, strip))
     return batch * (whole * h * w + spec.bytes_per_image)
 

@@ -79,7 +79,7 @@ class MetricSpec:
     # the largest measured rate)
     bytes_per_pixel: int | None = None
     bytes_per_image: int = 0
-    # strip-wise forward (model, sr, hr) -> (B,) for images over lgcaa.metrics.tiled.TILE_PIXELS, bitwise equal
+    # strip-wise forward (model, sr, hr) -> (B,), used by the evaluator at every image size, bitwise equal
     # to the whole-image one, and its measured cost: bytes per image pixel + one strip at `bytes_per_pixel`
     tiled: Callable[[Any, Any, Any], Any] | None = None
     tiled_bytes_per_pixel: int | None = None

@@ -15,7 +15,12 @@ Both are means of local statistics, so each strip of rows can be computed from i
 
 Every per-pixel and per-block value is produced by the same pyiqa function on the same numbers, so the result
 is bitwise identical to the whole-image forward (tested on the offline photos with small strips, CPU, one
-intra-op thread as the evaluator runs); the evaluator only takes this path for images over `TILE_PIXELS`.
+intra-op thread as the evaluator runs, and on the RealSR pairs at 512²).
+
+The evaluator takes this path for every image, not only for large ones: it is also the fast path. pyiqa's
+whole-image SSIM unfolds 121 float64 values per pixel (a ~250 MB buffer per 512² image, allocated and
+page-faulted on every call); strips of ~`SSIM_STRIP_PIXELS` keep that buffer small enough to be reused from
+cache. NIQE: one 96-row block row per strip (`NIQE_STRIP_PIXELS`) likewise. `lgcaa bench metrics` measures it.
 NIQE's block features are computed by pyiqa's `compute_feature` over all blocks at once, as pyiqa does: its
 per-block scalars pass through vectorised lgamma/exp whose last bit depends on how many blocks share a call.
 """
@@ -24,17 +29,28 @@ from __future__ import annotations
 
 from typing import Any
 
-TILE_PIXELS = 1 << 20  # images with more pixels are scored strip by strip
-STRIP_PIXELS = 1 << 18  # target pixels per strip (rows rounded to the metric's block)
+SSIM_STRIP_PIXELS = 1 << 15  # target output pixels per SSIM strip, over the batch (32 rows of one 512-wide image)
+SSIM_MIN_ROWS = 16  # at least this many output rows per strip (the halo is 10)
+NIQE_STRIP_PIXELS = 96 * 512  # target pixels per NIQE strip (one block row up to 512 px wide)
 SSIM_HALO = 10  # 11x11 'valid' window
 NIQE_BLOCK = 96
 NIQE_HALO = 3  # 7x7 Gaussian of normalize_img_with_gauss
 NIQE_RESIZE_HALO = 32  # input rows beyond a strip for the half-size image (>= 2*3 + 5 needed)
 
 
-def strip_rows(width: int, block: int = 1, target_pixels: int = STRIP_PIXELS) -> int:
+def strip_rows(width: int, block: int = 1, target_pixels: int = NIQE_STRIP_PIXELS) -> int:
     """Rows per strip: a multiple of `block`, at least one block, about `target_pixels` / width."""
     return max(block, target_pixels // max(width, 1) // block * block)
+
+
+def ssim_rows(width: int, batch: int = 1) -> int:
+    """Output rows per SSIM strip of a batch of `batch` images `width` wide."""
+    return max(SSIM_MIN_ROWS, strip_rows(width * batch, 1, SSIM_STRIP_PIXELS))
+
+
+def niqe_rows(width: int) -> int:
+    """Rows per NIQE strip (whole 96-row blocks) of an image `width` wide."""
+    return strip_rows(width, NIQE_BLOCK, NIQE_STRIP_PIXELS)
 
 
 def ssim(model: Any, x: Any, y: Any, rows: int | None = None) -> Any:
@@ -48,13 +64,16 @@ def ssim(model: Any, x: Any, y: Any, rows: int | None = None) -> Any:
         return model(x, y)  # pooling/cropping change the geometry: not tiled (our protocol uses neither)
     b, _, h, w = x.shape
     out_h, out_w = h - SSIM_HALO, w - SSIM_HALO
-    rows = rows or strip_rows(w)
-    ssim_map = torch.empty((b, 1, out_h, out_w), dtype=torch.float64, device=x.device)
+    rows = rows or ssim_rows(w, b)
+    ssim_map = None  # (B, C, out_h, out_w): C = 1 on Y, 3 on RGB (test_y_channel off)
     for r0 in range(0, out_h, rows):
         r1 = min(out_h, r0 + rows)
         xs, ys = (preprocess_rgb(t[:, :, r0:r1 + SSIM_HALO], net.test_y_channel, net.data_range,
                                  net.color_space).to(torch.float64) for t in (x, y))
-        ssim_map[:, :, r0:r1] = pyiqa_ssim(xs, ys, data_range=net.data_range, downsample=False, get_ssim_map=True)
+        strip = pyiqa_ssim(xs, ys, data_range=net.data_range, downsample=False, get_ssim_map=True)
+        if ssim_map is None:
+            ssim_map = torch.empty((b, strip.shape[1], out_h, out_w), dtype=torch.float64, device=x.device)
+        ssim_map[:, :, r0:r1] = strip
     return ssim_map.mean([1, 2, 3])
 
 
@@ -77,7 +96,7 @@ def _niqe_one(net: Any, x: Any, rows: int | None) -> Any:
     img = diff_round(to_y_channel(x, 255, net.color_space)).to(torch.float64)  # as calculate_niqe
     h, w = img.shape[2] // NIQE_BLOCK * NIQE_BLOCK, img.shape[3] // NIQE_BLOCK * NIQE_BLOCK
     img = img[..., :h, :w]
-    rows = rows or strip_rows(w, NIQE_BLOCK)
+    rows = rows or niqe_rows(w)
     norm1 = torch.empty_like(img)  # normalize_img_with_gauss(img) and of the half-size image, strip by strip
     norm2 = torch.empty((1, 1, h // 2, w // 2), dtype=img.dtype, device=img.device)
     for r0 in range(0, h, rows):
