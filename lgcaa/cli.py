@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "report": ("lgcaa.commands.report", "render the HTML report and perception-distortion curves"),
     "figure": ("lgcaa.commands.figure", "draw the paper's figures (Figs. 4-11) of a profile"),
     "claims": ("lgcaa.commands.claims", "check the paper's claims (results/paper/claims.yaml) on reproduced numbers"),
+    "metrics": ("lgcaa.commands.metrics", "check the metrics against a peer's published scores and calibration pairs"),
     "weights": ("lgcaa.commands.weights", "list, fetch and verify weight files"),
     "baselines": ("lgcaa.commands.baselines", "list baselines and import published outputs"),
     "prepare-backbone": ("lgcaa.commands.prepare", "pre-train the tiny backbone (VAE, UNet) on held-out offline photos"),

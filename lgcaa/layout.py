@@ -12,6 +12,7 @@
     <results>/tables/<table>.<suffix>, <results>/report/...   tables, curves, the HTML report
     <results>/figures/<figure>.{png,pdf,csv}, <results>/claims/claims.*   figures, the paper's claims checked
     <results>/mlflow/{runs,links,published}.json              MLflow sync maps
+    <results>/checks/<check>.json                             metric checks (calibration gate, golden comparisons)
     <results>/logs/<stage>/...log, <results>/imports, <results>/cache
 
 The file names inside a job's folder (`AGGREGATE`, `PER_IMAGE`, `LOCK`, `JOB_RECORD`, `TRAIN_DONE`,
@@ -190,6 +191,14 @@ class Layout:
 
     def claims_record(self) -> str:
         return self.claims_file(JOB_RECORD)
+
+    def checks_dir(self) -> str:
+        """`<results>/checks`: the metric checks (calibration gate, golden comparisons) the report shows."""
+        return f"{self.results}/checks"
+
+    def check_file(self, name: str) -> str:
+        """`<results>/checks/<name>.json` (`calibration`, `golden-<dataset>`)."""
+        return f"{self.results}/checks/{name}.json"
 
     def mlflow_file(self, name: str) -> str:
         """`runs.json` (record -> run id), `links.json` (record -> UI URL), `published.json` (report stage)."""

@@ -32,6 +32,28 @@ def python_bin() -> str:
     return sys.executable
 
 
+# the mirror beside the checkout (CI's clone has it there); $LGCAA_DATA_MIRROR names another copy
+SHARED_DATA = Path(os.environ.get("LGCAA_DATA_MIRROR") or REPO.parent / "shared" / "data")
+
+
+def in_ci() -> bool:
+    """CI (`.ci/run` sets LGCAA_CI=1; most CI services set CI): tests that skip elsewhere fail there instead."""
+    return bool(os.environ.get("LGCAA_CI") or os.environ.get("CI"))
+
+
+@pytest.fixture(scope="session")
+def shared_data() -> Path:
+    """The read-only mirror of the paper's public test data (`../shared/data` beside the checkout: StableSR's
+    RealSR/DRealSR crops, OSEDiff's published outputs and logs, IQA-PyTorch's calibration pairs). Absent: a
+    failure in CI, a visible skip elsewhere (`pytest -rs` lists the reason)."""
+    if not (SHARED_DATA / "SHA256SUMS").is_file():
+        why = f"{SHARED_DATA}: the public test-data mirror is not beside this checkout"
+        if in_ci():
+            pytest.fail(why)
+        pytest.skip(why)
+    return SHARED_DATA
+
+
 @pytest.fixture
 def one_torch_thread():
     """Tiny models gain nothing from 2 intra-op threads, and OpenMP spin-waits collapse when other jobs share

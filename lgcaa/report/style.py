@@ -38,6 +38,7 @@ tr.supported td.verdict { background: #cfeccf; font-weight: 600; } tr.refuted td
 tr.inconclusive td.verdict { background: #fff3bf; } tr.not-evaluable td.verdict, tr.qualitative td.verdict { color: #666; }
 figure.fig { margin: 10px 0 24px 0; } figure.fig img { max-width: 100%; height: auto; border: 1px solid #ddd; }
 figure.fig figcaption { font-size: 12px; color: #444; margin-bottom: 4px; }
+.ok { color: #1d6b1d; font-weight: 600; } .bad { color: #8b0000; font-weight: 600; }
 .note { font-size: 12px; color: #555; } code { background: #f2f2f2; padding: 0 3px; }
 """.replace("HEADER_RGB", ", ".join(map(str, HEADER_RGB)))
 
