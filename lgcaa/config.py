@@ -301,13 +301,46 @@ def load_config(path_or_profile: str | Path | None = None) -> dict[str, Any]:
     if not path.is_file():
         raise UserError(f"{path}: no such config file and no profile of that name{did_you_mean(name, profile_names())} "
                         f"(profiles: {', '.join(profile_names())})")
+    return validate(read_config_file(path), source=str(path))
+
+
+MAX_CONFIG_BYTES = 1 << 20  # a profile is a few KiB; the cap bounds parsing time and memory
+
+
+def read_config_file(path: str | Path) -> Any:
+    """The data of a JSON or YAML config file (YAML: .yaml/.yml), before any validation.
+
+    UserError naming the file and the line for: a file over `MAX_CONFIG_BYTES`, malformed YAML/JSON, and YAML
+    anchors or aliases (`&a`, `*a`) — refused while scanning the events, before anything is built, since a few
+    nested aliases expand to billions of nodes ("billion laughs") and hang a validator that walks them."""
+    path = Path(path)
+    size = path.stat().st_size
+    if size > MAX_CONFIG_BYTES:
+        raise UserError(f"{path}: {size} bytes, over the {MAX_CONFIG_BYTES} bytes a config may have; is this the "
+                        "right file?")
+    text = path.read_text()
     if path.suffix in (".yaml", ".yml"):
         import yaml
 
-        data = yaml.safe_load(path.read_text())
-    else:
-        data = json.loads(path.read_text())
-    return validate(data, source=str(path))
+        try:
+            for event in yaml.parse(text, Loader=yaml.SafeLoader):
+                if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                    raise UserError(f"{path}: line {event.start_mark.line + 1}: YAML anchors and aliases (&name, *name) "
+                                    "are not accepted in a config (nested aliases can expand to billions of values); "
+                                    "write the values out")
+            return yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+            problem = getattr(exc, "problem", None) or str(exc).split("\n")[0]
+            raise UserError(f"{path}: not valid YAML ({where}{problem}); fix the syntax there") from None
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise UserError(f"{path}: not valid JSON (line {exc.lineno}, column {exc.colno}: {exc.msg}); fix the syntax "
+                        "there") from None
+    except RecursionError:
+        raise UserError(f"{path}: nested too deeply to be a config; fix the file") from None
 
 
 def cache_dir(config: dict[str, Any]) -> Path:

@@ -13,6 +13,12 @@ connection closed) could be cut anywhere, so it fails instead of handing on a ha
 would record. Every download is capped at `max_bytes` (default 32 GiB, `$LGCAA_MAX_DOWNLOAD_BYTES`; the
 declared size when one is known): a server announcing or sending more is cut off.
 
+Hangs. An http(s) transfer must keep a minimum rate: fewer than `min_rate` bytes per second (default 1 KiB/s,
+`$LGCAA_DOWNLOAD_MIN_RATE`, 0 = no minimum) over any `window` of 60 s cuts it, like a dropped connection (the
+60 s timeout alone is per read: a server sending a byte every 20 s would hold a download forever). The cut
+transfer is retried and resumes from the `.part`; after the last retry the error says how many bytes are kept
+there, and the next run resumes from them.
+
 Schemes: http, https and file (a local mirror: `file:///mnt/mirror/x.pth`); redirects are followed only to
 http(s). Standard library only (urllib).
 
@@ -46,6 +52,11 @@ USER_AGENT = "lgcaa-harness/0.1 (+urllib)"
 OFFLINE_ENV = ("HF_HUB_OFFLINE", "LGCAA_OFFLINE")
 MAX_BYTES_ENV = "LGCAA_MAX_DOWNLOAD_BYTES"
 DEFAULT_MAX_BYTES = 32 << 30
+MIN_RATE_ENV = "LGCAA_DOWNLOAD_MIN_RATE"
+DEFAULT_MIN_RATE = 1024  # bytes per second, averaged over RATE_WINDOW
+RATE_WINDOW = 60.0  # seconds
+RATE_HELP = (f"a transfer slower than {DEFAULT_MIN_RATE} bytes/s over {RATE_WINDOW:.0f} s is cut and retried, "
+             f"resuming from its .part (${MIN_RATE_ENV}: another minimum rate in bytes/s, 0 = none)")
 
 Progress = Callable[[int, "int | None"], None]  # (bytes on disk so far, total bytes or None)
 
@@ -68,6 +79,15 @@ def max_bytes_default() -> int:
     return int(value) if value.isdigit() else DEFAULT_MAX_BYTES
 
 
+def min_rate_default() -> float:
+    value = os.environ.get(MIN_RATE_ENV, "").strip()
+    try:
+        return max(0.0, float(value)) if value else float(DEFAULT_MIN_RATE)
+    except ValueError:
+        raise UserError(f"${MIN_RATE_ENV}={value!r} is not a number of bytes per second; unset it or set e.g. "
+                        f"{DEFAULT_MIN_RATE}") from None
+
+
 def part_path(dest: str | os.PathLike) -> Path:
     """The temporary file a download of `dest` streams into."""
     dest = Path(dest)
@@ -83,6 +103,8 @@ def download(
     retries: int = 3,
     progress: Progress | None = None,
     max_bytes: int | None = None,
+    min_rate: float | None = None,
+    window: float = RATE_WINDOW,
 ) -> str:
     """Download `url` to `dest` (resuming, verified, atomic); return the sha256 hex digest of the file.
 
@@ -91,7 +113,8 @@ def download(
     `retries` = number of extra attempts after a failed/cut transfer (each resumes from the `.part`).
     HTTP 4xx (other than 416 on a resume) fails at once; 5xx and connection errors are retried. A transfer
     of unknown length fails unless `sha256` or `size` is given (module docstring); more than `max_bytes`
-    (default `max_bytes_default()`, or `size` when given) fails.
+    (default `max_bytes_default()`, or `size` when given) fails. An http(s) transfer under `min_rate` bytes/s
+    (default `min_rate_default()`; 0 = none) over `window` seconds is cut and retried from the `.part`.
     """
     dest = Path(dest)
     expected_sha = sha256.lower() if sha256 else None
@@ -105,7 +128,8 @@ def download(
     with file_lock(dest.parent / f".{dest.name}.lock"):
         if dest.is_file():  # another process finished it while we waited for the lock
             return _verify_existing(dest, expected_sha, size)
-        _transfer(url, dest, part, scheme, timeout, retries, progress, cap, need_length)
+        rate = _Rate(min_rate_default() if min_rate is None else min_rate, window)
+        _transfer(url, dest, part, scheme, timeout, retries, progress, cap, need_length, rate)
         return _commit(url, dest, part, expected_sha, size)
 
 
@@ -123,7 +147,7 @@ def _check_scheme(url: str, dest: Path) -> str:
 
 
 def _transfer(url: str, dest: Path, part: Path, scheme: str, timeout: float, retries: int,
-              progress: Progress | None, cap: int, need_length: bool) -> None:
+              progress: Progress | None, cap: int, need_length: bool, rate: _Rate | None = None) -> None:
     """Fill `part` with the whole body, with up to `retries` resumed attempts after a cut or server error
     (backing off 0.5 s, 1 s, 2 s ... up to 8 s); DownloadError at once for what a retry cannot fix."""
     last_error: Exception | None = None
@@ -132,7 +156,7 @@ def _transfer(url: str, dest: Path, part: Path, scheme: str, timeout: float, ret
             if scheme == "file":
                 _copy_local(url, part, progress, cap)
             else:
-                _fetch_http(url, part, timeout, progress, cap, need_length)
+                _fetch_http(url, part, timeout, progress, cap, need_length, rate)
             return
         except _TooBig as exc:
             part.unlink(missing_ok=True)
@@ -209,7 +233,7 @@ _OPENER = urllib.request.build_opener(_HttpOnlyRedirects)
 
 
 def _fetch_http(url: str, part: Path, timeout: float, progress: Progress | None, cap: int,
-                need_length: bool) -> None:
+                need_length: bool, rate: _Rate | None = None) -> None:
     """Append the rest of `url` to `part`; raise _Interrupted if fewer bytes than announced arrived, _TooBig
     past `cap`, _UnknownLength when `need_length` and the server says neither a length nor 'chunked'."""
     offset = part.stat().st_size if part.exists() else 0
@@ -244,7 +268,7 @@ def _fetch_http(url: str, part: Path, timeout: float, progress: Progress | None,
         if total is None and need_length and not getattr(resp, "chunked", False):
             raise _UnknownLength("was sent without Content-Length or chunked encoding")
         with open(part, mode) as f:
-            got = _pump(resp, f, offset, total, progress, cap)
+            got = _pump(resp, f, offset, total, progress, cap, rate)
     if total is not None and got < total:
         raise _Interrupted(f"connection closed at byte {got} of {total}")
 
@@ -265,14 +289,44 @@ def _copy_local(url: str, part: Path, progress: Progress | None, cap: int) -> No
         _pump(s, f, offset, total, progress, cap)
 
 
+class _Rate:
+    """The minimum-rate guard of one transfer: `check` raises _Interrupted when fewer than `min_rate` bytes per
+    second arrived over the last `window` seconds (no guard when min_rate is 0)."""
+
+    def __init__(self, min_rate: float, window: float) -> None:
+        self.min_rate, self.window = float(min_rate), float(window)
+        self.begin(0)
+
+    def begin(self, got: int) -> None:
+        """A transfer (attempt) starts with `got` bytes on disk: the window starts now."""
+        self.start, self.at = time.monotonic(), got
+
+    def check(self, got: int) -> None:
+        if not self.min_rate:
+            return
+        now = time.monotonic()
+        if now - self.start >= self.window:
+            done, seconds = got - self.at, now - self.start
+            if done < self.min_rate * seconds:
+                raise _Interrupted(f"stalled at byte {got}: {done} bytes in {seconds:.1f} s, under the minimum rate "
+                                   f"of {self.min_rate:g} bytes/s (${MIN_RATE_ENV})")
+            self.start, self.at = now, got
+
+
 def _pump(src: BinaryIO, dst: BinaryIO, offset: int, total: int | None, progress: Progress | None,
-          cap: int) -> int:
+          cap: int, rate: _Rate | None = None) -> int:
     """Copy src to dst in chunks; return bytes now on disk (offset + copied). A chunked body that ends before
-    its final chunk raises IncompleteRead, reported as an interruption."""
+    its final chunk raises IncompleteRead, reported as an interruption. With `rate`, each read returns what has
+    arrived (read1: a trickle cannot block a whole chunk's read) and a transfer under the minimum rate is cut."""
     got = offset
+    read = getattr(src, "read1", src.read) if rate is not None else src.read
+    if rate is not None:
+        rate.begin(got)
     while True:
         try:
-            block = src.read(CHUNK)
+            block = read(CHUNK)
+            if rate is not None:
+                rate.check(got + len(block))
         except (ConnectionError, TimeoutError, OSError, http.client.IncompleteRead) as exc:
             dst.flush()
             raise _Interrupted(f"{exc.__class__.__name__}: {exc} at byte {got}") from exc

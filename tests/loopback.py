@@ -49,6 +49,9 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("Content-Length", str(len(body)))
         self.send_header("Accept-Ranges", "bytes")
         self.end_headers()
+        if self.path in srv.drip:
+            self._send_drip(body, *srv.drip[self.path])
+            return
         if cuts:
             self.wfile.write(body[: cuts.pop(0)])
             self.wfile.flush()
@@ -57,6 +60,24 @@ class _Handler(BaseHTTPRequestHandler):
         self.wfile.write(body)
         if self.path in srv.no_length:
             self.close_connection = True
+
+    def _send_drip(self, body: bytes, fast: int, delay: float) -> None:
+        """The first `fast` bytes at once, then one byte every `delay` seconds while the path stays in `drip`."""
+        import time
+
+        try:
+            self.wfile.write(body[:fast])
+            self.wfile.flush()
+            sent = fast
+            while sent < len(body) and self.path in self.server.drip:
+                time.sleep(delay)
+                self.wfile.write(body[sent:sent + 1])
+                self.wfile.flush()
+                sent += 1
+            self.wfile.write(body[sent:])
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up
+            pass
+        self.close_connection = True
 
     def _send_chunked(self, body: bytes, cut: int | None) -> None:
         self.send_header("Transfer-Encoding", "chunked")
@@ -78,7 +99,8 @@ class LoopbackFiles(ThreadingHTTPServer):
     """Serves `files` {path: bytes}. `cuts` {path: [n, ...]}: the next transfers of that path stop after n bytes
     each; `honour_range=False` answers a Range request with the whole file (200); paths in `no_length` are sent
     without Content-Length (the end of the body is the connection closing), paths in `chunked` with chunked
-    encoding (a cut one never sends the final chunk); `redirects` {path: location} answer 302; `requests` logs
+    encoding (a cut one never sends the final chunk); `drip` {path: (n, delay)}: the first n bytes at once, then
+    one byte every `delay` seconds (a server too slow for any per-read timeout); `redirects` {path: location} answer 302; `requests` logs
     every (path, Range header). Use as a context manager."""
 
     def __init__(self) -> None:
@@ -88,6 +110,7 @@ class LoopbackFiles(ThreadingHTTPServer):
         self.honour_range = True
         self.no_length: set[str] = set()
         self.chunked: set[str] = set()
+        self.drip: dict[str, tuple[int, float]] = {}
         self.redirects: dict[str, str] = {}
         self.requests: list[tuple[str, str | None]] = []
         self._thread = threading.Thread(target=self.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True)

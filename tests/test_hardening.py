@@ -3,8 +3,12 @@
 One test (or a few) per item; each failed on the code before the fix (350732c):
   1 `lgcaa sr` resumes only images of the same method, settings, weights, seed and LR images (sr.json)
   2 one decode rule for every entry point (eval's): `lgcaa baselines import` refuses RGBA, rounds 16-bit alike
+  3 tables depend on every evaluation file they read (tests/test_tables.py, tests/test_workflow_e2e.py)
   4 an evaluation folder is swapped in whole: a full disk (a real 64 KiB tmpfs where mount is allowed) gives one
     line and leaves the previous result intact
+  6 a server that trickles bytes is cut at the minimum rate (seconds here: a 1 s window), the .part resumes
+  7 a YAML config with anchors/aliases ("billion laughs") is refused at once, before validation
+  8 MLflow UI links: http(s) only, in the CLI, the profile schema and every link a table writes
 Everything runs on CPU, offline (loopback HTTP only), in seconds.
 """
 
@@ -16,6 +20,7 @@ import json
 import os
 import shutil
 import subprocess
+import time
 from pathlib import Path
 
 import numpy as np
@@ -190,3 +195,72 @@ def test_04_disk_full_during_eval_keeps_the_previous_result(tmp_path, capsys, mo
         assert str(out) in err and "No space left on device" in err and "disk is full" in err
         assert {p.name: p.read_bytes() for p in out.iterdir()} == before
         assert sorted(p.name for p in out.parent.iterdir() if p.name != "filler") == ["ev"]  # no staging left
+
+
+# --- 7. YAML aliases refused before validating ----------------------------------------------------------------
+
+
+def test_07_billion_laughs_config_is_refused_at_once(tmp_path, python_bin):
+    levels = ['a: &a ["lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol", "lol"]']
+    levels += [f"{c}: &{c} [{', '.join([f'*{p}'] * 9)}]" for p, c in zip("abcdefgh", "bcdefghi")]
+    bomb = tmp_path / "bomb.yaml"
+    bomb.write_text("\n".join(levels) + "\nprofile: bomb\nmethods: *i\n")  # 9^9 = 387 M strings once expanded
+    res = subprocess.run([python_bin, "-m", "lgcaa", "config", "validate", str(bomb)], capture_output=True, text=True,
+                         timeout=60, check=False)  # hung (jsonschema walking the expansion) before
+    assert res.returncode == 2, res.stderr[-2000:]
+    assert res.stderr.count("\n") == 1 and f"{bomb}: line 1: YAML anchors and aliases" in res.stderr
+
+
+# --- 8. links: http(s) only ------------------------------------------------------------------------------------
+
+
+def test_08_mlflow_ui_must_be_http(tmp_path, capsys):
+    runs = tmp_path / "runs.json"
+    runs.write_text(json.dumps({"tracking_uri": f"sqlite:///{tmp_path / 'mlflow.db'}", "runs": {}}))
+    links = ["report", "links", "--runs", str(runs), "--out", str(tmp_path / "links.json")]
+    assert main([*links, "--ui", "javascript:alert(document.cookie)//"]) == 2
+    assert "--ui: 'javascript:alert(document.cookie)//' is not an http(s) URL" in _one_line_error(capsys)
+    assert not (tmp_path / "links.json").exists()
+    assert main([*links, "--ui", "https://mlflow.example.org/"]) == 0
+
+    from lgcaa.config import load_config
+
+    cfg = load_config("mini")
+    cfg["report"]["mlflow_ui"] = "javascript:alert(1)"
+    profile = tmp_path / "p.json"
+    profile.write_text(json.dumps(cfg))
+    assert main(["config", "validate", str(profile)]) == 2
+    assert "report/mlflow_ui" in _one_line_error(capsys)
+
+
+# --- 6. downloads: a minimum rate, then resume ---------------------------------------------------------------
+
+
+def test_06_a_trickling_server_is_cut_at_the_minimum_rate_and_the_part_resumes(tmp_path, monkeypatch):
+    from loopback import LoopbackFiles
+
+    from lgcaa.download import DownloadError, download, part_path
+
+    for k in ("HF_HUB_OFFLINE", "LGCAA_OFFLINE"):
+        monkeypatch.delenv(k, raising=False)
+    data = os.urandom(300_000)
+    dest = tmp_path / "w.bin"
+    with LoopbackFiles() as srv:
+        srv.files["/w.bin"] = data
+        srv.drip["/w.bin"] = (100_000, 0.2)  # then 5 bytes/s: each read arrives well within any timeout
+        t0 = time.monotonic()
+        with pytest.raises(DownloadError, match=r"under the minimum rate of 1000 bytes/s") as exc:
+            download(srv.url("/w.bin"), dest, size=len(data), retries=1, min_rate=1000, window=1.0)
+        assert time.monotonic() - t0 < 20  # hung forever before (the 60 s timeout is per read)
+        kept = part_path(dest).stat().st_size
+        assert kept >= 100_000 and f"{kept} bytes kept in {part_path(dest)}, rerun to resume" in str(exc.value)
+        srv.drip.clear()
+        download(srv.url("/w.bin"), dest, size=len(data), min_rate=1000, window=1.0)
+        assert dest.read_bytes() == data and srv.ranges()[-1] == f"bytes={kept}-"
+
+
+def test_06_the_minimum_rate_is_stated_in_help(capsys):
+    for argv in (["data", "fetch", "--help"], ["weights", "fetch", "--help"]):
+        with pytest.raises(SystemExit):
+            main(argv)
+        assert "bytes/s over 60 s is cut and retried" in " ".join(capsys.readouterr().out.split())

@@ -16,7 +16,7 @@ from lgcaa.instances import seed_instances
 from lgcaa.tables import compare, export, render
 from lgcaa.tables.cells import load_table
 from lgcaa.tables.grid import build_grid, rank_marks
-from lgcaa.tables.paper import load_paper
+from lgcaa.tables.paper import PAPER_TABLES, load_paper
 from lgcaa.tables.spec import TableSpec, build_spec
 from lgcaa.tables.stats import bootstrap_ci
 
@@ -236,6 +236,20 @@ def test_protocol_lock_mismatch_is_refused(synth):
         load_table(build_spec(synth, "table1"))
     msg = str(exc.value)
     assert "protocol lock mismatch" in msg and str(other) in msg and "otherlock999" in msg and LOCK in msg
+
+
+def test_table_links_are_http_only(synth, tmp_path):
+    """Issue 22 item 8: a `javascript:` URL in links.json became a live script link on every number."""
+    t, grid = rendered(synth, "table1")
+    record = t.cell(0, "psnr").records[0]
+    assert 'href="http://127.0.0.1:5000/#/r"' in render.to_html(grid, {record: "http://127.0.0.1:5000/#/r"})
+    for bad in ("javascript:alert(1)", "JAVASCRIPT:alert(1)", "data:text/html,x", "http://x/\" onclick=\"alert(1)"):
+        with pytest.raises(UserError, match="not an http"):
+            render.to_html(grid, {record: bad})
+        rows = compare.compare(t, load_paper("table1", PAPER))
+        linked = {r.record: bad for r in rows if r.ours is not None}
+        with pytest.raises(UserError, match="not an http"):
+            compare.to_html(rows, PAPER_TABLES["table1"].keys, "T", "table1", linked)
 
 
 def test_image_count_mismatch_is_flagged_and_not_ranked(synth):

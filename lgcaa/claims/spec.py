@@ -98,15 +98,12 @@ def _claim(path: Path, raw: Any, groups: dict[str, tuple[str, ...]], seen: set[s
 
 def load_claims(path: str | Path = DEFAULT_PATH) -> ClaimsFile:
     """Read and validate the claims file."""
-    import yaml
+    from lgcaa.config import read_config_file
 
     p = Path(path)
     if not p.is_file():
         raise UserError(f"{p}: claims file not found; restore it from git (results/paper/ is committed)")
-    try:
-        raw = yaml.safe_load(p.read_text())
-    except yaml.YAMLError as exc:
-        raise UserError(f"{p}: not valid YAML ({exc}); fix the syntax") from None
+    raw = read_config_file(p)  # anchors/aliases refused, malformed YAML one line
     if not isinstance(raw, dict) or not isinstance(raw.get("claims"), list):
         raise _fail(p, "top level", "expected the keys 'groups' and 'claims' (a list)")
     groups = {str(k): tuple(str(x) for x in v) for k, v in (raw.get("groups") or {}).items()}

@@ -32,6 +32,7 @@ from lgcaa.data.mini import build_mini_dataset
 from lgcaa.data.regenerate import hr_from_folder, regenerate_dataset
 from lgcaa.data.registry import DATASETS, get_spec
 from lgcaa.data.subset import make_subset
+from lgcaa.download import RATE_HELP
 from lgcaa.errors import UserError
 from lgcaa.io import inside, write_json
 from lgcaa.layout import Layout
@@ -65,6 +66,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     p = sub.add_parser("fetch", help="get a registry dataset with released LR (DVC, else download + unpack)")
+    p.epilog = f"Downloads resume from their .part; {RATE_HELP}."
     p.add_argument("name", help="registry dataset (lgcaa data list)")
     p.add_argument("--as", dest="as_name", default=None, help="folder name under the data root (default: NAME)")
     _common(p)

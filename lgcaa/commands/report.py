@@ -21,18 +21,20 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("links", help="record path -> MLflow run URL (JSON) for the tables' links")
     p.add_argument("--runs", type=Path, required=True, help="runs.json written by lgcaa mlflow-sync")
     p.add_argument("--out", type=Path, required=True, help="output JSON")
-    p.add_argument("--ui", default=DEFAULT_UI, help=f"MLflow UI base URL for links (default {DEFAULT_UI})")
+    p.add_argument("--ui", default=DEFAULT_UI, help=f"MLflow UI base URL for links, http:// or https:// only (default {DEFAULT_UI})")
     p = sub.add_parser("html", help="the self-contained HTML report of a profile")
     add_config(p)
     p.add_argument("--runs", type=Path, default=None, help="runs.json written by lgcaa mlflow-sync")
-    p.add_argument("--ui", default=DEFAULT_UI, help=f"MLflow UI base URL for links (default {DEFAULT_UI})")
+    p.add_argument("--ui", default=DEFAULT_UI, help=f"MLflow UI base URL for links, http:// or https:// only (default {DEFAULT_UI})")
     p.add_argument("--tables", default="table1,table2,table3", help="tables to include, in order")
     add_record(p, "report")
 
 
 def run(args: argparse.Namespace) -> int:
     from lgcaa.io import write_json, write_text
+    from lgcaa.report.links import check_url
 
+    check_url(args.ui, "--ui")
     if args.action == "links":
         from lgcaa.report.links import mlflow_links
 

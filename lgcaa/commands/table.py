@@ -21,6 +21,7 @@ from lgcaa.config import load_config
 from lgcaa.errors import UserError
 from lgcaa.io import atomic_dir, write_json, write_text
 from lgcaa.layout import TABLE_SUFFIXES, Layout
+from lgcaa.report.links import read_links
 from lgcaa.report.style import standalone
 from lgcaa.tables import compare, export
 from lgcaa.tables import render as rd
@@ -112,7 +113,7 @@ def render(spec: TableSpec, layout: Layout, paper_dir: Path, links_json: Path | 
     verdicts = compare.summary(rows)
     out = outputs(layout, name)
     keys, title = PAPER_TABLES[name].keys, PAPER_TABLES[name].title
-    links = json.loads(links_json.read_text()) if links_json else {}
+    links = read_links(links_json) if links_json else {}  # every URL checked: http(s) only
     write_text(out["csv"], rd.to_csv(grid))
     write_text(out["md"], rd.to_markdown(grid))
     write_text(out["tex"], rd.to_latex(grid))

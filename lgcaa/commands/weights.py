@@ -22,6 +22,8 @@ import argparse
 import sys
 from typing import Any
 
+from lgcaa.download import RATE_HELP
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
@@ -35,6 +37,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         _cache_arg(sp)
         if action == "fetch":
             sp.add_argument("--timeout", type=float, default=60.0, help="seconds per network read")
+            sp.epilog = f"Downloads resume from their .part; {RATE_HELP}."
             sp.add_argument("--retries", type=int, default=3, help="extra attempts per mirror (each resumes)")
     sp = sub.add_parser("pin", help="trust a present file that has no published sha256 (after checking it)")
     sp.add_argument("file", help="the file as `lgcaa weights list` names it (e.g. pyiqa/MANIQA_PIPAL-ae6d356b.pth)")

@@ -21,6 +21,7 @@ from lgcaa.figures.render import TITLES as EXTRA_TITLES
 from lgcaa.figures.spec import FIGURES, TITLES
 from lgcaa.layout import Layout
 from lgcaa.report.checks import checks_html, load_checks
+from lgcaa.report.links import check_url
 from lgcaa.report.style import CSS, HEADER_RGB, fragment_of
 from lgcaa.tables.spec import build_spec
 
@@ -166,5 +167,5 @@ def collect_parts(cfg: dict[str, Any], tables: tuple[str, ...], runs_json: str |
         # the store beside the runs map (<results>/mlflow.db), relative to the project folder the command runs
         # from, so the hint stays right when the tree is moved or copied
         parts.tracking_uri = f"sqlite:///{Path(runs_json).parent.parent / 'mlflow.db'}"
-        parts.ui_url = ui
+        parts.ui_url = check_url(ui, "--ui")
     return parts

@@ -27,6 +27,7 @@ import pandas as pd
 
 from lgcaa.layout import eval_record_of
 from lgcaa.metrics.registry import get as metric_spec
+from lgcaa.report.links import check_url
 from lgcaa.tables.cells import Cell, LoadedTable
 from lgcaa.tables.paper import PAPER_TABLES, norm_key
 from lgcaa.tables.render import fmt
@@ -272,7 +273,7 @@ def to_html(
             cells[len(key_names) + 4] = f'<span title="{e(r.tolerance_basis)}">{cells[len(key_names) + 4]}</span>'
         url = links.get(r.record) if r.ours is not None else None
         if url:
-            cells[len(key_names) + 2] = f'<a href="{e(url)}">{cells[len(key_names) + 2]}</a>'
+            cells[len(key_names) + 2] = f'<a href="{e(check_url(url, "links"))}">{cells[len(key_names) + 2]}</a>'
         cls = r.verdict.replace(" ", "-")
         out.append(f'<tr class="{cls}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
     out += ["</tbody></table>", "</details>"]

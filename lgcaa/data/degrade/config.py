@@ -68,7 +68,9 @@ def load_degradation_config(name_or_path: str | None = None) -> dict[str, Any]:
         path = Path(name)
         if not path.is_file():
             raise UserError(f"{path}: degradation config not found; use one of {', '.join(CONFIGS)} or a YAML path")
-        cfg, source = yaml.safe_load(path.read_text()) or {}, str(path)
+        from lgcaa.config import read_config_file
+
+        cfg, source = read_config_file(path) or {}, str(path)
     missing = [k for k in REQUIRED_KEYS if k not in cfg]
     if missing:
         raise UserError(f"{source}: degradation config lacks {', '.join(missing)}; compare with {DEFAULT_CONFIG}")
