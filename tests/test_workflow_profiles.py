@@ -80,6 +80,10 @@ def test_paper_profile_wires_everything(repo_root, tmp_path):
     assert n_lgcaa - n_base == 4 * (cfg["seeds"]["k"] - 1)  # lgcaa at 40 steps on 3 test sets + the Fig. 7 subset
     assert _count(out, "sample") == n_lgcaa
     assert _count(out, "evaluate") == n_baseline_runs + n_lgcaa
+    # the calibration gate: one job, and every evaluation waits for its record
+    assert cfg["calibration"] and _count(out, "calibrate") == 1
+    evals = [b for b in re.split(r"\n(?=rule \w+:)", out) if b.startswith("rule evaluate:")]
+    assert len(evals) == _count(out, "evaluate") and all("checks/calibration.json" in b for b in evals)
     assert "lgcaa-30steps" in model_methods(cfg) and "lgcaa-50steps" in model_methods(cfg)
 
     # resources a scheduler can act on, on every job that runs a command; GPUs only where a GPU is needed

@@ -3,8 +3,12 @@
   lgcaa metrics golden SR_DIR HR_DIR --log LOG [--out JSON]   score a peer's published outputs with our protocol
                                                                and compare with the peer's own per-image log
                                                                (OSEDiff's test_METRICS_*.log)
-Writes the comparison as JSON (--out; `lgcaa report html` shows every `<results>/checks/*.json`), prints one
-line per metric, and exits 2 with one line per drifting metric when any metric is off.
+  lgcaa metrics calibrate [--config PROFILE] [--mirror DIR|URL]   the calibration gate: every metric whose weights
+                                                               are here scores IQA-PyTorch's calibration pairs
+                                                               against the official values (lgcaa.metrics.calibrate)
+Both write their result as JSON (golden: --out; calibrate: <results>/checks/calibration.json of the profile, or
+--out; `lgcaa report html` shows every `<results>/checks/*.json`), print one line per metric, and exit 2 with
+one line naming each drifting metric (image, expected and measured value) when any metric is off.
 """
 
 from __future__ import annotations
@@ -33,10 +37,59 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--workers", type=int, default=None, help="evaluator threads (default: as `lgcaa eval`)")
 
 
+    from lgcaa.commands.args import add_config
+    from lgcaa.data.files import MIRROR_ENV
+    from lgcaa.metrics.registry import names
+
+    p = sub.add_parser("calibrate", help="score IQA-PyTorch's calibration pairs with every metric whose weights are "
+                                         "here and compare with the official values (stops on drift)")
+    add_config(p, "its metrics, cache folder and <results>/checks/calibration.json")
+    p.add_argument("--metrics", default=None,
+                   help=f"comma-separated metrics (default: the profile's; without --config {','.join(names())})")
+    p.add_argument("--mirror", default=None,
+                   help=f"local folder or http(s) URL holding the calibration files (default ${MIRROR_ENV}; "
+                        "unset: the raw GitHub URLs at the pinned commit)")
+    p.add_argument("--cache", type=Path, default=None, help="download cache (default: the profile's cache folder)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="write the result here (default: the profile's <results>/checks/calibration.json)")
+    p.add_argument("--device", default="auto", help="cpu, cuda, cuda:N or auto (cuda when available)")
+
+
 def run(args: argparse.Namespace) -> int:
     if args.action == "golden":
         return _golden(args)
+    if args.action == "calibrate":
+        return _calibrate(args)
     raise UserError(f"unknown action {args.action}")
+
+
+def _calibrate(args: argparse.Namespace) -> int:
+    from lgcaa.commands.evaluate import resolve_device
+    from lgcaa.config import cache_dir, load_config
+    from lgcaa.io import write_json
+    from lgcaa.layout import Layout
+    from lgcaa.metrics.calibrate import CalibrationDrift, calibrate, drift_line, fetch_pairs
+    from lgcaa.metrics.registry import get
+
+    cfg = load_config(args.config)
+    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else list(cfg["metrics"])
+    for m in metrics:
+        get(m)  # unknown names fail before any work
+    pairs = fetch_pairs(args.cache or cache_dir(cfg), args.mirror)
+    result = calibrate(metrics, pairs, resolve_device(args.device))
+    out = args.out or Path(Layout.of(cfg).check_file("calibration"))
+    for m, r in result["metrics"].items():
+        if r["status"] in ("ok", "drift"):
+            worst = max(abs(r["measured"][i] - r["expected"][i]) for i in r["expected"])
+            print(f"{m:8s} {r['status']:6s} max |Δ| {worst:.4g} vs {r['reference']} ({r['tolerance_text']})")
+        else:
+            print(f"{m:8s} {r['status']}: {r['reason']}" + (f" (fix: {r['fix']})" if r.get("fix") else ""))
+    if not result["ok"]:  # the record is not written: a rerun redoes the check (and the DAG stays stopped)
+        raise CalibrationDrift(drift_line(result))
+    write_json(out, result)
+    print(f"{out}: {sum(r['status'] == 'ok' for r in result['metrics'].values())} of {len(metrics)} metrics "
+          f"checked on {len(result['images'])} pairs ({result['source']}, pyiqa {result['pyiqa']})")
+    return 0
 
 
 def _golden(args: argparse.Namespace) -> int:

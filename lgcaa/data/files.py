@@ -44,7 +44,20 @@ OSEDIFF_LAYOUT: dict[str, tuple[str, str, str]] = {
     "osediff-metrics/drealsr": ("preset/datasets/benchmark_drealsr/results_osediff/metrics",
                                 "osediff-outputs/drealsr/metrics", "*.log"),
 }
+PYIQA_CALIBRA_COMMIT = "01ae427f9afd66842031d3a7cb694dcad5b5cbb8"
+# IQA-PyTorch's calibration pairs (5 TID2013 reference/distorted pairs) and the official implementations' scores,
+# what `lgcaa metrics calibrate` checks the metrics against (lgcaa.metrics.calibrate).
+PYIQA_CALIBRA_LAYOUT: dict[str, tuple[str, str, str]] = {
+    "ref": ("ResultsCalibra/ref_dir", "pyiqa-calibra/ref_dir", "*.bmp"),
+    "dist": ("ResultsCalibra/dist_dir", "pyiqa-calibra/dist_dir", "*.bmp"),
+    "official": ("ResultsCalibra", "pyiqa-calibra", "results_official.csv"),
+}
 FILE_SETS: dict[str, dict[str, Any]] = {
+    "pyiqa-calibra": {
+        "repository": "chaofengc/IQA-PyTorch", "commit": PYIQA_CALIBRA_COMMIT, "layout": PYIQA_CALIBRA_LAYOUT,
+        "licence": ("IQA-PyTorch: PolyForm-Noncommercial-1.0.0 since April 2026 (earlier releases CC BY-NC-SA 4.0); "
+                    "TID2013 images for research use"),
+    },
     "osediff": {
         "repository": "cswry/OSEDiff", "commit": OSEDIFF_COMMIT, "layout": OSEDIFF_LAYOUT,
         "licence": ("repository Apache-2.0; the RealSR (Cai et al. 2019) and DRealSR (Wei et al. 2020) crops keep "

@@ -46,22 +46,25 @@ def clear_cache() -> None:
     _MODELS.clear()
 
 
-def build_metric(name: str, device: str) -> Any:
+def build_metric(name: str, device: str, options: dict[str, Any] | None = None) -> Any:
     """A fresh pyiqa InferenceModel for our registry entry; UserError unless every weight file it loads is
-    present and verified."""
+    present and verified. `options` replace the entry's pyiqa options (the calibration gate builds pyiqa's
+    defaults); the build hooks' own additions (NIQE's parameter path) are kept."""
     why = missing_reason(get(name))
     if why is not None:
         raise UserError(f"metric {name} cannot be built: {why['reason']}; fix: {why['fix']}")
-    return _create(name, device)
+    return _create(name, device, options)
 
 
-def _create(name: str, device: str) -> Any:
+def _create(name: str, device: str, replace_options: dict[str, Any] | None = None) -> Any:
     """pyiqa.create_metric with the entry's hooks (`build_options` inside `build_context`) and our guards
     (downloads refused, weights-only loads); no verification here."""
     import pyiqa
 
     spec = get(name)
     options = spec.build_options(spec, hub_dir())
+    if replace_options is not None:
+        options = {**{k: v for k, v in options.items() if k not in spec.options}, **replace_options}
     with _pyiqa_cache_and_no_downloads(name), spec.build_context(), weights_only_loads(verified_paths(spec)):
         model = pyiqa.create_metric(spec.pyiqa_name, device=device, as_loss=False, **options)
     model.eval()

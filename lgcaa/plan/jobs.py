@@ -103,7 +103,7 @@ def plan_jobs(cfg: dict[str, Any], train_gpus: int | None = None) -> list[Planne
     from lgcaa.figures.spec import PANEL_FIGURES
     from lgcaa.tables.spec import TABLE_NAMES
 
-    bookkeeping = ["data_dvc_cache", "mlflow_sync", "mlflow_links", *(f"table:{t}" for t in TABLE_NAMES), "headline",
+    bookkeeping = [*(["calibrate"] if cfg.get("calibration") else []), "data_dvc_cache", "mlflow_sync", "mlflow_links", *(f"table:{t}" for t in TABLE_NAMES), "headline",
                    "curves", "report", "mlflow_publish", *(f"figure_panels:{f}" for f in PANEL_FIGURES), "per_image",
                    "training_curves", "claims"]
     for item in bookkeeping:

@@ -11,6 +11,7 @@ rule evaluate:
     input:
         sr=L.sr_dir("{dataset}", "{method}"),
         manifest=L.manifest("{dataset}"),
+        calibration=CALIBRATION,  # the calibration gate first (profiles with "calibration": true)
     output:
         aggregate=L.aggregate("{dataset}", "{method}"),
         per_image=L.per_image("{dataset}", "{method}"),

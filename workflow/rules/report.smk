@@ -9,6 +9,7 @@ rule report:
         figures=[L.figure_file(n, "png") for n in ALL_FIGURES],
         claims=L.claims_file("html"),
         runs=L.mlflow_file("runs"),
+        checks=CALIBRATION,  # shown in the report's "Metric checks"
     output:
         html=L.report_html(),
         record=L.report_record(),
