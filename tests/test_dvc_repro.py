@@ -1,5 +1,6 @@
 """`dvc repro` runs the Snakemake DAG (one DAG definition): tables, curve, report, MLflow artifacts; `dvc metrics
-show` / `dvc plots show` work; a metrics-only config change reruns no SR job; a second run has nothing to do.
+show` / `dvc plots show` work (offline); a metrics-only config change reruns no SR job; a second run has nothing to
+do and `dvc status` says up to date (after a changed input: what changed); `dvc dag` connects data and tables.
 Real DVC, Snakemake, pyiqa and MLflow, on the shared DAG run (`dag_run`, tests/conftest.py)."""
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ def test_dvc_metrics_and_plots_show(dag_run, tmp_path):
     plots = dag_run.dvc("plots", "show", "-o", str(tmp_path / "plots_html"))
     assert plots.returncode == 0, plots.stderr
     page = (tmp_path / "plots_html" / "index.html").read_text()
-    assert "results_report_pd_curve_png" in page and "results_report_pd_curve_csv" in page
+    assert "pd_curve.png" in page  # an image plot: renders offline
+    assert "<script" not in page and "cdn." not in page, "a Vega plot would load its scripts from a CDN"
 
 
 def test_second_run_has_nothing_to_do_and_is_fast(dag_run):
@@ -66,8 +68,32 @@ def test_second_run_has_nothing_to_do_and_is_fast(dag_run):
     assert res.returncode == 0 and "Nothing to be done" in res.stdout + res.stderr
     print(f"no-op snakemake tables: {elapsed:.2f} s")
     assert elapsed < 10  # ~1.5 s measured; generous for a shared 2-core machine
-    again = dag_run.dvc("repro")
-    assert again.returncode == 0 and "Nothing to be done" in again.stdout + again.stderr
+    status = dag_run.dvc("status")  # read-only: the finished `dvc repro` of the fixture
+    assert status.returncode == 0 and "Data and pipelines are up to date" in status.stdout, status.stdout
+
+
+def test_dvc_status_up_to_date_after_snakemake_tables_and_dvc_repro_then_names_a_changed_input(dag_run, tmp_path):
+    mine = dag_run.copy(tmp_path / "ws")
+    res = mine.snakemake("tables", "--forcerun", "report")  # a real (short) run, so that the end-of-run note prints
+    assert res.returncode == 0, res.stderr[-2000:]
+    out = res.stdout + res.stderr
+    assert "report: results/report/index.html" in out, out[-2000:]
+    assert "mlflow ui --backend-store-uri sqlite:///results/mlflow.db" in out
+    repro = mine.dvc("repro")
+    assert repro.returncode == 0, (repro.stdout + repro.stderr)[-2000:]
+    status = mine.dvc("status")
+    assert status.returncode == 0 and "Data and pipelines are up to date" in status.stdout, status.stdout
+    paper = mine.path("results/paper/table1.csv")
+    paper.write_text(paper.read_text() + "\n")
+    status = mine.dvc("status")
+    assert "tables:" in status.stdout and "results/paper" in status.stdout and "modified" in status.stdout, status.stdout
+    assert "data:" not in status.stdout  # the data stage does not read the paper's numbers
+
+
+def test_dvc_dag_connects_data_and_tables(dag_run):
+    res = dag_run.dvc("dag", "--dot")
+    assert res.returncode == 0, res.stderr
+    assert '"data" -> "tables"' in res.stdout, res.stdout
 
 
 def test_metrics_only_change_reruns_no_sr_job(dag_run, tmp_path):

@@ -189,6 +189,23 @@ def test_second_run_has_nothing_to_do(dag_run):
     assert "Nothing to be done" in res.stdout + res.stderr
 
 
+def test_snakemake_report_holds_table_one_and_the_figures_with_captions(dag_run, tmp_path):
+    import base64
+    import re
+
+    out = tmp_path / "report.html"
+    res = dag_run.snakemake("--report", str(out))  # reads the finished run; writes only the report
+    assert res.returncode == 0, res.stderr[-3000:]
+    page = out.read_text()
+    embedded = {name: base64.b64decode(data) for name, data in
+                re.findall(r"data:[\w/+.-]+;charset=[\w-]+;filename=([^;]+);base64,([A-Za-z0-9+/=]+)", page)}
+    assert embedded.get("table1.html") == dag_run.path("results/tables/table1.html").read_bytes(), sorted(embedded)
+    assert "Table I" in page and "quantitative comparison" in page  # its caption (workflow/report/table.rst)
+    for name in ("fig4.png", "fig11.png", "pd_curve.png", "per_image.png", "training.png", "claims.html"):
+        assert name in embedded, sorted(embedded)
+    assert "not comparable to the paper" in page  # the workflow description names the profile's standing
+
+
 def test_corrupt_image_fails_one_job_naming_the_file(dag_run, tmp_path):
     run = dag_run.copy(tmp_path / "ws")
     bad = run.path("data/mini-bicubic/lr/chelsea.png")

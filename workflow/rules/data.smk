@@ -78,6 +78,8 @@ def regenerate_inputs(wildcards):
 
 
 rule data_mini:
+    """Build one mini dataset (HR photos from the offline packages, LR by bicubic or Real-ESRGAN degradation) with
+    its manifest."""
     output:
         manifest=L.manifest("{dataset}"),
         record=L.data_record("{dataset}"),
@@ -102,6 +104,8 @@ rule data_mini:
 
 
 rule data_fetch:
+    """Fetch one registry dataset (DVC remote when data.dvc records it, else its pinned URL), verify its sha256s,
+    write its manifest."""
     output:
         manifest=L.manifest("{dataset}"),
         record=L.data_record("{dataset}"),
@@ -124,6 +128,8 @@ rule data_fetch:
 
 
 rule data_regenerate:
+    """Regenerate the LR of one dataset from its source's HR (seeded degradation; DVC first when data.dvc
+    records it), with its manifest and the per-image PSNR against the released LR."""
     input:
         regenerate_inputs,
     output:
@@ -150,6 +156,8 @@ rule data_regenerate:
 
 
 rule data_subset:
+    """A few pairs of a fetched registry dataset (the first N sorted names, or the listed ones), with its
+    manifest."""
     input:
         lambda wc: L.manifest(SUBSET_SETS[wc.dataset]),
     output:
@@ -172,6 +180,7 @@ rule data_subset:
 
 
 rule data_folder:
+    """Register your own LR folder as an LR-only dataset (nothing to score against; figures only)."""
     output:
         manifest=L.manifest("{dataset}"),
         record=L.data_record("{dataset}"),
@@ -191,8 +200,8 @@ rule data_folder:
 
 
 rule data_dvc_cache:
-    # After the data step: when data/ equals what data.dvc records (the mini sets are rebuilt byte-identically),
-    # commit it to DVC's local cache so that `dvc status` is clean; otherwise the log says what to run.
+    """After the data step: when data/ equals what data.dvc records (the mini sets are rebuilt byte-identically),
+    commit it to DVC's local cache so that `dvc status` is clean; otherwise the log says what to run."""
     input:
         [L.manifest(d) for d in DATASETS],
     output:

@@ -8,6 +8,7 @@ def _eval_res(key):
 
 
 rule evaluate:
+    """Score one SR folder against its HR with the pinned metric protocol: per-image CSV, aggregate, job record."""
     input:
         sr=L.sr_dir("{dataset}", "{method}"),
         manifest=L.manifest("{dataset}"),

@@ -24,13 +24,14 @@ def capture_res(key):
 
 
 rule figure_panels:
-    # Figs. 4-7, 9: crops of SR outputs (no model needed)
+    """Figs. 4-7, 9: crops of SR outputs side by side (no model needed)."""
     wildcard_constraints:
         fig=one_of(PANEL_FIGURES),
     input:
         lambda wc: FIGURE_SPECS[wc.fig].inputs,
     output:
-        **L.figure_files("{fig}"),
+        **{**L.figure_files("{fig}"),
+           "png": report(L.figure_file("{fig}", "png"), caption="../report/figure.rst", category="Figures")},
         record=L.figure_record("{fig}"),
     params:
         spec=lambda wc: FIGURE_SPECS[wc.fig].to_json(),  # rerun when what the figure shows changes
@@ -45,13 +46,14 @@ rule figure_panels:
 
 
 rule figure_capture:
-    # Figs. 10-11: re-sample a few images with trained runs, capturing attention stages / latents
+    """Figs. 10-11: re-sample a few images with trained runs, capturing attention stages / latents."""
     wildcard_constraints:
         fig=one_of(CAPTURE_FIGURES),
     input:
         lambda wc: FIGURE_SPECS[wc.fig].inputs,
     output:
-        **L.figure_files("{fig}"),
+        **{**L.figure_files("{fig}"),
+           "png": report(L.figure_file("{fig}", "png"), caption="../report/figure.rst", category="Figures")},
         record=L.figure_record("{fig}"),
     params:
         spec=lambda wc: FIGURE_SPECS[wc.fig].to_json(),
@@ -70,11 +72,12 @@ rule figure_capture:
 
 
 rule curves:
-    # Fig. 8: PSNR vs LPIPS over sampling steps (NIQE as a labelled stand-in when LPIPS is missing)
+    """Fig. 8: PSNR vs LPIPS over sampling steps (NIQE as a labelled stand-in when LPIPS is missing)."""
     input:
         CURVE_SPEC.aggregates,
     output:
-        **L.figure_files("fig8"),
+        **{**L.figure_files("fig8"),
+           "png": report(L.figure_file("fig8", "png"), caption="../report/curve.rst", category="Figures")},
         record=L.figure_record("fig8"),
     params:
         spec=CURVE_SPEC.to_json(),
@@ -89,10 +92,12 @@ rule curves:
 
 
 rule per_image:
+    """The report's per-image plot: every Table I method's score on every test image."""
     input:
         TABLE_SPECS["table1"].aggregates,
     output:
-        **L.figure_files("per_image"),
+        **{**L.figure_files("per_image"),
+           "png": report(L.figure_file("per_image", "png"), caption="../report/per_image.rst", category="Figures")},
         record=L.figure_record("per_image"),
     params:
         experiment=FIGURE_EXPERIMENT,
@@ -106,10 +111,12 @@ rule per_image:
 
 
 rule training_curves:
+    """The report's training plot: the loss curves of every trained run."""
     input:
         [L.train_done(r) for r in MODEL_RUNS],
     output:
-        **L.figure_files("training"),
+        **{**L.figure_files("training"),
+           "png": report(L.figure_file("training", "png"), caption="../report/training.rst", category="Figures")},
         record=L.figure_record("training"),
     params:
         experiment=FIGURE_EXPERIMENT,
@@ -123,12 +130,13 @@ rule training_curves:
 
 
 rule claims:
-    # the paper's §IV claims (results/paper/claims.yaml) on our numbers: paired bootstrap over images and seeds
+    """The paper's §IV claims (results/paper/claims.yaml) on our numbers: paired bootstrap over images and seeds."""
     input:
         claims=f"{PAPER}/claims.yaml",
         aggregates=TABLE_SPECS["table1"].aggregates + TABLE_SPECS["table2"].aggregates + CURVE_SPEC.aggregates,
     output:
-        **L.claims_files(),
+        **{**L.claims_files(),
+           "html": report(L.claims_file("html"), caption="../report/claims.rst", category="Claims")},
         record=L.claims_record(),
     params:
         paper=PAPER,
@@ -143,5 +151,6 @@ rule claims:
 
 
 rule figures:
+    """Target: every figure (Figs. 4-11) and the report's plots."""
     input:
         [f for n in ALL_FIGURES for f in [*L.figure_files(n).values(), L.figure_record(n)]],

@@ -47,6 +47,8 @@ def _sample_res(key):
 
 
 rule train:
+    """Train one LGCAA run (full model or an ablation variant) into its run folder: checkpoints, losses, a job
+    record."""
     wildcard_constraints:
         run=one_of(MODEL_RUNS or ["^$"]),
     input:

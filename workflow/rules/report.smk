@@ -4,6 +4,7 @@ REPORT_EXPERIMENT = f"{CFG['profile']}/report"
 
 
 rule report:
+    """The HTML report (claims, tables, figures, per-image scores, training curves, reported vs reproduced)."""
     input:
         tables=[L.table_file(t, s) for t in TABLE_NAMES for s in ("html", "compare.html")],
         figures=[L.figure_file(n, "png") for n in ALL_FIGURES],
@@ -27,7 +28,8 @@ rule report:
 
 
 rule mlflow_publish:
-    # One parent run for this stage; nested runs per table/figure/claims/report job with their files as artifacts.
+    """One MLflow parent run for the report stage; nested runs per table/figure/claims/report job with their files
+    as artifacts."""
     input:
         [L.table_record(t) for t in TABLE_NAMES],
         [L.figure_record(n) for n in ALL_FIGURES],
@@ -44,6 +46,7 @@ rule mlflow_publish:
 
 
 rule tables:
+    """Target: everything (tables, figures, headline metrics, data cache, report, MLflow artifacts)."""
     input:
         [f for name in TABLE_NAMES for f in TABLE_FILES[name]],
         rules.figures.input,
@@ -51,3 +54,15 @@ rule tables:
         rules.data_dvc_cache.output,
         L.report_html(),
         L.mlflow_file("published"),
+
+
+onsuccess:
+    # Where to look once the run is done (when the report exists: `snakemake figures` alone makes none).
+    if os.path.isfile(L.report_file("index.html")):
+        from lgcaa.mlflow_store import tracking_uri
+        from lgcaa.report.html import mlflow_ui_command
+
+        print(f"\nreport: {L.report_file('index.html')} (open it in a browser; its numbers link to MLflow)\n"
+              f"MLflow: {mlflow_ui_command(tracking_uri(RES), MLFLOW_UI)}  then open {MLFLOW_UI}\n"
+              "Snakemake's report (tables and figures with the jobs that made them): snakemake --report report.html"
+              + ("" if CONFIG_ARG == "mini" else " (with the same --config/--configfile)"))

@@ -18,6 +18,7 @@ def _sr_res(key):
 
 
 rule sr:
+    """Run one baseline instance (method, settings, seed) on one dataset: SR images and a job record."""
     wildcard_constraints:
         method=one_of(BASELINE_INSTANCES),
     input:

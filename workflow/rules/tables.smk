@@ -20,6 +20,7 @@ wildcard_constraints:
 
 
 rule mlflow_sync:
+    """Log every finished job record (data, SR, training, eval) into the MLflow store results/mlflow.db."""
     input:
         data_records,
         sr_records,
@@ -35,6 +36,7 @@ rule mlflow_sync:
 
 
 rule mlflow_links:
+    """Map each (dataset, method) cell to the URL of its MLflow eval run, for the tables and the report."""
     input:
         L.mlflow_file("runs"),
     output:
@@ -50,12 +52,16 @@ rule mlflow_links:
 
 
 rule table:
+    """Render one of Tables I-III (md, tex, html, csv) and its reported-vs-reproduced comparison with the paper's
+    numbers."""
     input:
         aggregates=lambda wc: TABLE_SPECS[wc.table].aggregates,
         paper=f"{PAPER}/{{table}}.csv",
         links=L.mlflow_file("links"),
     output:
-        L.table_files("{table}"),
+        # the table itself (html) goes into `snakemake --report`, with its caption
+        [report(f, caption="../report/table.rst", category="Tables") if f == L.table_file("{table}", "html") else f
+         for f in L.table_files("{table}")],
         record=L.table_record("{table}"),
     params:
         spec=lambda wc: TABLE_SPECS[wc.table].to_json(),  # not passed: reruns the table when its spec changes
@@ -72,8 +78,8 @@ rule table:
 
 
 rule headline:
-    # The compact metrics `dvc metrics show` prints: one small JSON per Table I dataset and method, and the number of
-    # the paper's claims per verdict (rule claims, workflow/rules/figures.smk).
+    """The compact metrics `dvc metrics show` prints: one small JSON per Table I dataset and method, and the
+    number of the paper's claims per verdict (rule claims)."""
     input:
         table=L.table_file("table1", "metrics.json"),
         claims=L.claims_file("csv"),
@@ -88,15 +94,18 @@ rule headline:
 
 
 rule table1:
+    """Target: Table I only."""
     input:
         TABLE_FILES["table1"],
 
 
 rule table2:
+    """Target: Table II only."""
     input:
         TABLE_FILES["table2"],
 
 
 rule table3:
+    """Target: Table III only."""
     input:
         TABLE_FILES["table3"],
