@@ -427,6 +427,14 @@ def _every_figure(tmp_path: Path, monkeypatch) -> dict[str, object]:
     for name in ("fig4", "fig5", "fig6", "fig7", "fig9", "fig10", "fig11"):
         current["name"] = name
         render.render(cfg, name)
+    from lgcaa.figures.draw import panel_grid
+    from lgcaa.figures.panels import rows_for
+
+    rows = rows_for(build_figure(cfg, "fig4"))
+    for r in rows:  # the mini run's long column header and a long dataset label (they collided before)
+        r.dataset_label = "Mini (Real-ESRGAN deg. x4)"
+        r.tiles[-1].label = "LGCAA (tiny: prepared backbone, 40 steps, sampled from t=500)"
+    figs["fig4-long-headers"] = panel_grid("Fig. 4 — visual comparison", "note", rows, ["footer " * 60], "mini")
     for lp in (True, False):
         figs[f"fig8-lpips={lp}"] = make_figure(load_curves(build_curve_spec(_curve_config(tmp_path / f"c{lp}", lp))))
     rng = np.random.default_rng(0)

@@ -53,30 +53,45 @@ def message_figure(title: str, messages: list[str], profile: str = ""):
     return fig
 
 
+TITLE_PT, CAPTION_PT = 6.5, 6.0
+
+
+def _wrap_cell(text: str, width_in: float, points: float) -> str:
+    """`text` wrapped (each of its own lines) to a panel `width_in` inches wide."""
+    return "\n".join(w for line in text.split("\n") for w in (textwrap.wrap(line, wrap_width(width_in, points)) or [""]))
+
+
 def panel_grid(title: str, note: str, rows: list[Row], footer: list[str], profile: str = ""):
-    """One row per image: overview with the crop box, then every crop with its caption (PSNR / LPIPS)."""
+    """One row per image: overview with the crop box, then every crop with its caption (PSNR / LPIPS). Column
+    headers and captions are wrapped to the column's width and the rows spaced by their longest ones, so no two
+    headers of a row meet and no caption runs into the next row's headers."""
     ncols = 1 + max(len(r.tiles) for r in rows)
-    cell_w, cell_h, gap = 1.45, 1.85, 0.55  # gap: a row's two-line captions + the next row's two-line titles
+    cell_w, image_h = 1.45, 1.3
     width = max(6.0, ncols * cell_w)
+    col_w = width / ncols * 0.92
+    grid = [[(r.overview, _wrap_cell(f"{r.dataset_label}\n{r.image}", col_w, TITLE_PT),
+              _wrap_cell(r.overview_label, col_w, CAPTION_PT))]
+            + [(t.image, _wrap_cell(t.label, col_w, TITLE_PT), _wrap_cell(t.caption, col_w, CAPTION_PT))
+               for t in r.tiles] for r in rows]
+    lines = lambda k: max(cell[k].count("\n") + 1 for row in grid for cell in row)  # noqa: E731
+    title_in = lines(1) * TITLE_PT * 1.25 / 72 + 0.06
+    caption_in = lines(2) * CAPTION_PT * 1.25 / 72 + 0.07
+    cell_h = image_h + title_in + caption_in
     footer = [wrapped for line in footer for wrapped in textwrap.wrap(line, wrap_width(width - 0.2, FOOTER_PT))]
-    top = 0.55 + 0.14 * len(note_lines(note, width))
+    top = 0.35 + 0.14 * len(note_lines(note, width))
     bottom = 0.15 + 0.11 * len(footer)
     fig = new_figure(width, len(rows) * cell_h + top + bottom)
     height = fig.get_figheight()
     header(fig, title, note, profile)
-    for i, r in enumerate(rows):
+    for i, row in enumerate(grid):
         y0 = 1.0 - (top + (i + 1) * cell_h) / height
-        h = (cell_h - gap) / height
-        w = (1.0 / ncols) * 0.92
-        panels = [(r.overview, f"{r.dataset_label}\n{r.image}", r.overview_label)]
-        panels += [(t.image, t.label, t.caption) for t in r.tiles]
-        for j, (img, label, caption) in enumerate(panels):
-            ax = fig.add_axes((j / ncols + 0.04 / ncols, y0 + 0.28 / height, w, h))
+        for j, (img, label, caption) in enumerate(row):
+            ax = fig.add_axes((j / ncols + 0.04 / ncols, y0 + caption_in / height, col_w / width, image_h / height))
             ax.imshow(img, interpolation="nearest")
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(label, fontsize=6.5, pad=2)
-            ax.set_xlabel(caption, fontsize=6, labelpad=2)
+            ax.set_title(label, fontsize=TITLE_PT, pad=2)
+            ax.set_xlabel(caption, fontsize=CAPTION_PT, labelpad=2)
             for side in ax.spines.values():
                 side.set_linewidth(0.5)
     for k, line in enumerate(footer):
