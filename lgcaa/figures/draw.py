@@ -73,9 +73,9 @@ def panel_grid(title: str, note: str, rows: list[Row], footer: list[str], profil
               _wrap_cell(r.overview_label, col_w, CAPTION_PT))]
             + [(t.image, _wrap_cell(t.label, col_w, TITLE_PT), _wrap_cell(t.caption, col_w, CAPTION_PT))
                for t in r.tiles] for r in rows]
-    lines = lambda k: max(cell[k].count("\n") + 1 for row in grid for cell in row)  # noqa: E731
-    title_in = lines(1) * TITLE_PT * 1.25 / 72 + 0.06
-    caption_in = lines(2) * CAPTION_PT * 1.25 / 72 + 0.07
+    title_lines, caption_lines = (max(cell[k].count("\n") + 1 for row in grid for cell in row) for k in (1, 2))
+    title_in = title_lines * TITLE_PT * 1.25 / 72 + 0.06
+    caption_in = caption_lines * CAPTION_PT * 1.25 / 72 + 0.07
     cell_h = image_h + title_in + caption_in
     footer = [wrapped for line in footer for wrapped in textwrap.wrap(line, wrap_width(width - 0.2, FOOTER_PT))]
     top = 0.35 + 0.14 * len(note_lines(note, width))
