@@ -5,6 +5,8 @@ CALIBRATION = [L.check_file("calibration")] if CFG.get("calibration") else []
 
 
 rule calibrate:
+    """The calibration gate: every metric whose weights are here scores IQA-PyTorch's calibration pairs; a
+    drifting metric stops the DAG before anything is scored."""
     output:
         L.check_file("calibration"),
     params:
