@@ -169,3 +169,12 @@ def test_config_override_without_a_file_gets_the_common_smk_line(repo_root, tmp_
     assert res.returncode != 0
     assert "--config seed: the jobs read their settings from a profile or a file" in out, out[-2000:]
     assert "required property" not in out
+
+
+def test_every_rule_has_a_docstring(repo_root):
+    missing = []
+    for smk in [repo_root / "Snakefile", *sorted((repo_root / "workflow" / "rules").glob("*.smk"))]:
+        lines = smk.read_text().splitlines()
+        missing += [f"{smk.name}: {line}" for i, line in enumerate(lines)
+                    if re.match(r"rule \w+:", line) and not lines[i + 1].strip().startswith('"""')]
+    assert not missing, missing
