@@ -343,6 +343,14 @@ def read_config_file(path: str | Path) -> Any:
         raise UserError(f"{path}: nested too deeply to be a config; fix the file") from None
 
 
+def expected_pairs(entry: dict[str, Any], registry_count: int = 0) -> int:
+    """Pairs a profile dataset entry holds: its `expected_count` (else `registry_count`), at most its `limit`
+    (the first N pairs by name); 0 when neither is known."""
+    count = int(entry.get("expected_count") or registry_count)
+    limit = int(entry.get("limit") or 0)
+    return min(count, limit) if limit and count else (limit or count)
+
+
 def cache_dir(config: dict[str, Any]) -> Path:
     paths = config["paths"]
     return Path(paths.get("cache") or Path(paths["results"]) / "cache")

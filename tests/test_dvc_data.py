@@ -203,3 +203,29 @@ def test_rebuilt_data_is_committed_to_the_dvc_cache_so_status_is_clean(dvc_repo)
     outcome = cache_if_identical(dvc_repo / "data")
     assert outcome["status"] == "modified" and "dvc add" in outcome["message"]
     assert (dvc_repo / "data.dvc").read_bytes() == recorded
+
+
+@pytest.mark.slow
+def test_fetched_real_sets_match_the_repository_data_real_dvc_and_status_is_clean(tmp_path):
+    """`lgcaa data fetch realsr|drealsr` (file by file, here from the mirror) lays out exactly the directory that
+    the committed data-real.dvc records (the real profile's data root); the DAG's dvc-cache step then commits it
+    to the local cache and `dvc status` is clean."""
+    from test_data_files import MIRROR
+
+    if MIRROR is None:
+        pytest.skip("no mirror of the real test data (../shared/data beside the repository, or $LGCAA_DATA_MIRROR)")
+    from lgcaa.data.dvc import cache_if_identical
+    from lgcaa.data.fetch import obtain_released
+    from lgcaa.data.registry import get_spec
+
+    repo = tmp_path / "repo"
+    (repo / ".dvc").mkdir(parents=True)
+    subprocess.run(["git", "init", "-q"], cwd=repo, check=True)
+    for rel in (".dvc/config", ".dvc/.gitignore", ".dvcignore", "data-real.dvc"):
+        shutil.copyfile(REPO / rel, repo / rel)
+    for name in ("realsr", "drealsr"):
+        obtain_released(get_spec(name), repo / "data-real", tmp_path / "cache", try_dvc=False, mirror=MIRROR)
+    outcome = cache_if_identical(repo / "data-real")
+    assert outcome["status"] == "cached", outcome
+    assert json.loads(_dvc(repo, "status", "--json", "data-real.dvc").stdout) == {}
+    assert (repo / "data-real.dvc").read_bytes() == (REPO / "data-real.dvc").read_bytes()

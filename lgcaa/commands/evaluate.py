@@ -13,7 +13,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lgcaa.config import load_config
+from lgcaa.config import expected_pairs, load_config
 from lgcaa.errors import UserError, check_known
 from lgcaa.instances import sample_jobs, sr_pairs
 from lgcaa.layout import AGGREGATE, LOCK, PER_IMAGE, Layout
@@ -116,7 +116,7 @@ def _from_profile(args: argparse.Namespace) -> None:
     args.sr_dir, args.hr_dir = Path(layout.sr_dir(args.dataset, args.method)), Path(layout.hr_dir(args.dataset))
     args.out = Path(layout.metrics_dir(args.dataset, args.method))
     args.metrics = ",".join(cfg["metrics"])
-    args.expected_count = cfg["datasets"][args.dataset].get("expected_count", 0)
+    args.expected_count = expected_pairs(cfg["datasets"][args.dataset])
 
 
 def _missing_sr(args: argparse.Namespace) -> str:

@@ -115,7 +115,8 @@ def render(spec: TableSpec, layout: Layout, paper_dir: Path, links_json: Path | 
     keys, title = PAPER_TABLES[name].keys, PAPER_TABLES[name].title
     links = read_links(links_json) if links_json else {}  # every URL checked: http(s) only
     write_text(out["csv"], rd.to_csv(grid))
-    write_text(out["md"], rd.to_markdown(grid))
+    labels = {e.method: e.label for e in spec.entries}
+    write_text(out["md"], rd.to_markdown(grid) + compare.beside_markdown(rows, labels, spec.dataset_labels))
     write_text(out["tex"], rd.to_latex(grid))
     write_text(out["html"], standalone(rd.to_html(grid, links), grid.title))
     write_text(out["compare.html"], standalone(compare.to_html(rows, keys, title, name, links),

@@ -46,8 +46,10 @@ def dataset_size(profile: dict[str, Any], name: str) -> tuple[int, int]:
     if entry["source"] == "mini":
         mini = profile.get("mini", {})
         return int(entry.get("expected_count") or len(mini.get("photos", []))), int(mini.get("hr_size", 256))
+    from lgcaa.config import expected_pairs
+
     spec = DATASETS[entry["source"]]
-    return int(entry.get("expected_count") or spec.expected_count), int(spec.hr_size)
+    return expected_pairs(entry, spec.expected_count), int(spec.hr_size)
 
 
 def _pixels(side: int, ref: int) -> float:

@@ -139,6 +139,8 @@ def compare(t: LoadedTable, paper: pd.DataFrame) -> list[CompareRow]:
         tol = base["tolerance"]
         if not spec.comparable:
             verdict, reason = "not comparable", not_comparable
+        elif e.dataset in spec.subsets:
+            verdict, reason = "not comparable", f"subset: {spec.subsets[e.dataset]} (datasets.{e.dataset}.limit)"
         elif cell.n_flag:
             verdict, reason = "not comparable", f"image count flagged: {cell.n_flag}"
         elif tol is None:
@@ -247,6 +249,29 @@ def to_markdown(rows: list[CompareRow], key_names: tuple[str, ...], title: str) 
     ]
     for d in display_rows(rows):
         lines.append("| " + " | ".join(x.replace("|", "\\|") for x in d) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def beside_markdown(rows: list[CompareRow], labels: dict[str, str], dataset_labels: dict[str, str]) -> str:
+    """A Markdown section for the table's .md: each of our cells beside the paper's printed cell it is compared
+    with (only the paper cells one of our columns maps to; "" when there is none). `labels`: our column labels."""
+    mine = [r for r in rows if r.method]
+    if not mine:
+        return ""
+    lines = [
+        "",
+        ("**Beside the paper's printed numbers** (Δ = ours − paper; tolerances, verdicts and the paper cells we do "
+         "not reproduce: the .compare.md next to this file)"),
+        "",
+        "| Dataset | Metric | Ours: column | Ours | Paper: method key | Paper | Δ | Verdict |",
+        "|---|---|---|---:|---|---:|---:|---|",
+    ]
+    for r in mine:
+        ours = "—" if r.ours is None else fmt(r.ours, r.metric)
+        delta = "—" if r.delta is None else _signed(r.delta, r.metric)
+        cells = [dataset_labels.get(r.dataset, r.dataset), metric_spec(r.metric).label, labels.get(r.method, r.method),
+                 ours, " / ".join(r.keys[1:]) or r.keys[0], r.paper, delta, r.verdict]
+        lines.append("| " + " | ".join(str(x).replace("|", "\\|") for x in cells) + " |")
     return "\n".join(lines) + "\n"
 
 

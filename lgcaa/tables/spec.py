@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from baselines.registry import BASELINES, paper_key
+from lgcaa.config import expected_pairs
 from lgcaa.data.registry import DATASETS
 from lgcaa.errors import UserError
 from lgcaa.instances import seed_instances
@@ -76,6 +77,7 @@ class TableSpec:
     # min(cap, spread_fraction x the metric's spread in the paper's table) (lgcaa.tables.compare)
     tolerance_overrides: dict[str, float] = field(default_factory=dict)
     spread_fraction: float = DEFAULT_SPREAD_FRACTION
+    subsets: dict[str, str] = field(default_factory=dict)  # dataset -> "first N of M pairs by file name" (limit)
 
     @property
     def aggregates(self) -> list[str]:
@@ -163,6 +165,24 @@ def _paper_dataset(cfg: dict[str, Any], dataset: str) -> str | None:
     return mapped[dataset] if dataset in mapped else _registry_paper_label(cfg, dataset)
 
 
+def subsets(cfg: dict[str, Any]) -> dict[str, str]:
+    """{dataset: "the first N of M pairs sorted by file name"} for the profile's datasets with a `limit`."""
+    out = {}
+    for d, v in cfg["datasets"].items():
+        if v.get("limit"):
+            spec = DATASETS.get(v["source"])
+            of = f" of {spec.expected_count}" if spec is not None else ""
+            out[d] = f"the first {v['limit']}{of} pairs sorted by file name"
+    return out
+
+
+def subset_note(cfg: dict[str, Any]) -> str:
+    """The footer line stating the subsets (`datasets.<d>.limit`): which sets hold only their first N pairs."""
+    parts = [f"{dataset_label(cfg, d)}: {what}" for d, what in subsets(cfg).items()]
+    return ("Subset (datasets.<name>.limit; not comparable to the paper's full-set means): " + "; ".join(parts)
+            if parts else "")
+
+
 def row_label(row: dict[str, Any]) -> str:
     """A Table II row's label: the profile's, else the attention variant's registry label, else the variant."""
     if "label" in row:
@@ -184,10 +204,11 @@ def _common(cfg: dict[str, Any]) -> dict[str, Any]:
     tables = cfg.get("tables", {})
     return {
         "dataset_labels": {d: dataset_label(cfg, d) for d in cfg["datasets"]},
-        "expected": {d: v["expected_count"] for d, v in cfg["datasets"].items() if "expected_count" in v},
+        "expected": {d: expected_pairs(v) for d, v in cfg["datasets"].items() if "expected_count" in v or "limit" in v},
         "profile": cfg["profile"],
         "comparable": bool(cfg.get("comparable_to_paper", False)),
         "bootstrap": {**DEFAULT_BOOTSTRAP, **tables.get("bootstrap", {})},
+        "subsets": subsets(cfg),
         "tolerances": {**DEFAULT_TOLERANCES, **tables.get("compare", {}).get("tolerances", {})},
     }
 
@@ -273,7 +294,7 @@ def build_spec(cfg: dict[str, Any], name: str) -> TableSpec:
         tuple(entries),
         row_headers=row_headers,
         key_headers=key_headers,
-        note="" if entries else empty.format(profile=profile),
+        note=(subset_note(cfg) if entries else empty.format(profile=profile)),
         **_common(cfg),
         **_tolerance_fields(cfg, name),
     )

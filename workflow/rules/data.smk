@@ -11,7 +11,8 @@
 #   data_folder      source 'folder', key 'lr_dir'            your own LR images, LR-only (figures: Figs. 5-6)
 # A regenerated set needs its source's released set: it is fetched under the registry name (data/<source>)
 # even if the profile does not list it. Optional per-dataset keys: url, sha256 (archive mirror / your copy),
-# degradation (config for regenerated LR), hr_source (folder of source HR images, e.g. ImageNet val).
+# degradation (config for regenerated LR), hr_source (folder of source HR images, e.g. ImageNet val), limit (the
+# first N pairs by name). Offline, per-file sources (realsr, drealsr) read $LGCAA_DATA_MIRROR (lgcaa.data.files).
 import re
 import shlex
 
@@ -56,6 +57,8 @@ def _entry(name):
 def fetch_options(wildcards):
     c = _entry(wildcards.dataset)
     opts = ["--expected-count", str(c.get("expected_count", 0))]
+    if c.get("limit"):  # the first N pairs by name (a stated subset)
+        opts += ["--limit", str(c["limit"])]
     for key in ("url", "sha256"):
         if c.get(key):
             opts += [f"--{key}", c[key]]

@@ -1,4 +1,5 @@
 # Stage 3: metrics -> results/metrics/<dataset>/<method>/{per_image.csv,lock.json,aggregate.json,run.json}
+from lgcaa.config import expected_pairs
 from lgcaa.plan.resources import eval_resources
 
 
@@ -20,7 +21,7 @@ rule evaluate:
     params:
         # not passed (the job reads them from the profile): rerun the job when they change
         metrics=",".join(CFG["metrics"]),
-        expected=lambda wc: DATASETS[wc.dataset].get("expected_count", 0),
+        expected=lambda wc: expected_pairs(DATASETS[wc.dataset]),
         experiment=f"{CFG['profile']}/eval",
     threads: 1
     resources:
