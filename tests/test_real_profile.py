@@ -25,7 +25,7 @@ def test_real_profile_declares_the_paper_sets_methods_and_all_metrics():
     assert {d: (v["source"], v["lr"], v["expected_count"]) for d, v in cfg["datasets"].items()} == {
         "realsr": ("realsr", "released", 100), "drealsr": ("drealsr", "released", 93)}
     assert cfg["methods"] == ["bicubic", "lanczos", "realesrgan-x4plus", "realsr-df2k", "osediff"]
-    assert len(cfg["metrics"]) == 9 and cfg["comparable_to_paper"]
+    assert len(cfg["metrics"]) == 9 and cfg["comparable_to_paper"] and cfg["calibration"]  # the gate runs first
     spec = build_spec(cfg, "table1")
     papered = {(e.dataset, e.method): e.paper for e in spec.entries if e.paper}
     assert papered == {("realsr", "realesrgan-x4plus"): {"dataset": "RealSR", "method": "realesrgan"},
