@@ -206,6 +206,29 @@ def test_snakemake_report_holds_table_one_and_the_figures_with_captions(dag_run,
     assert "not comparable to the paper" in page  # the workflow description names the profile's standing
 
 
+def test_every_figure_of_the_run_has_no_clipped_or_overlapping_text(dag_run, tmp_path, monkeypatch):
+    """Re-renders every figure of the finished run (on a copy) and checks its layout (draw.layout_problems)."""
+    from lgcaa.figures import render
+    from lgcaa.figures.draw import layout_problems
+
+    mine = dag_run.copy(tmp_path / "ws")
+    monkeypatch.chdir(mine.root)  # the config's paths are relative to the project folder
+    figs, write, current = {}, render._write, {}
+
+    def keep(fig, csv_text, out):
+        figs[current["name"]] = fig
+        write(fig, csv_text, out)
+
+    monkeypatch.setattr(render, "_write", keep)
+    names = ("fig4", "fig5", "fig6", "fig7", "fig8", "fig9", "fig10", "fig11", "per_image", "training")
+    for name in names:
+        current["name"] = name
+        render.render(mine.cfg, name)
+    assert set(figs) == set(names)
+    bad = {name: p for name, fig in figs.items() if (p := layout_problems(fig))}
+    assert not bad, bad
+
+
 def test_corrupt_image_fails_one_job_naming_the_file(dag_run, tmp_path):
     run = dag_run.copy(tmp_path / "ws")
     bad = run.path("data/mini-bicubic/lr/chelsea.png")
