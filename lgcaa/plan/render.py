@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from lgcaa.plan.jobs import PlannedJob, Totals, gpu_wall_hours, stage_totals
 from lgcaa.plan.readiness import Missing
 
@@ -41,8 +43,16 @@ def stage_lines(jobs: list[PlannedJob], gpus: int) -> list[str]:
 
 
 def fix_lines(missing: list[Missing]) -> list[str]:
-    """Each fix once, in the order first needed (several missing files share one command)."""
-    fixes = list(dict.fromkeys(m.fix for m in missing))
+    """One fix per missing thing, in the order first needed: a command several lines share is listed once, and a
+    line whose absent files (absolute paths) an earlier fix already fetches adds no second command."""
+    fixes: list[str] = []
+    covered: set[str] = set()
+    for m in missing:
+        files = set(re.findall(r"(?<![\w.])(/[^\s,()]+)", m.what))
+        if m.fix in fixes or (files and files <= covered):
+            continue
+        fixes.append(m.fix)
+        covered |= files
     return [f"to fix ({len(fixes)} command(s), each once):", *(f"  {f}" for f in fixes)]
 
 
