@@ -9,14 +9,16 @@
 #   - "Specify a conda environment or container for each rule": every rule runs the same `lgcaa` of one pinned
 #     environment (requirements.lock / environment.yml); the authors' baselines get their own environments from
 #     `lgcaa baselines setup` (`lgcaa plan` reports a missing one). A per-rule conda: would duplicate the one.
-#   - "Shell command directly uses variable LGCAA / CONFIG_ARG / RES / PY from outside of the rule": these are the
-#     interpreter and the profile the whole run uses, not per-job settings; as params they would become rerun
+#   - "Shell command directly uses variable LGCAA / CONFIG_ARG / RES / CACHE from outside of the rule": these are
+#     the interpreter, the profile and its folders the whole run uses, not per-job settings; as params they would become rerun
 #     triggers, so a moved checkout or another Python path would redo every job. What a job depends on is in its
 #     input/params (the resolved settings, specs and seeds).
 #   - "Path composition with '+'": the '+' joins the shell command with FAIL (the line that shows the job's
 #     last log line on failure); no path is composed that way (paths come from lgcaa.layout).
-#   - "Param paper is a prefix of input or output file but hardcoded": results/paper/ is committed with the
-#     workflow (the paper's numbers), not produced by a job; it is an input of the jobs that read it.
+#   - "Param paper / data_root / out is a prefix of input or output file but hardcoded": results/paper/ is
+#     committed with the workflow (the paper's numbers), not produced by a job; data_root (the profile's data
+#     folder) and out (a backbone's or run's folder, whose marker file is the declared output) are where the job
+#     writes, named by lgcaa.layout; the harness runs on a shared filesystem (local or SLURM), not remote storage.
 #   - "Mixed rules and functions in same snakefile": each rule's input/resource functions sit beside the rule they
 #     serve; shared ones are in workflow/rules/common.smk.
 
