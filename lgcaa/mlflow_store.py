@@ -188,8 +188,9 @@ def _log_run(store: _Store, exp_id: str, parent_id: str, record: dict[str, Any],
 
     client, p = store.client, record["provenance"]
     t0, t1 = int(1000 * p["started"]), int(1000 * p["ended"])
-    run = client.create_run(exp_id, run_name=record["run_name"], start_time=t0,
-                            tags=run_tags(record, path, key, parent_id))
+    tags = run_tags(record, path, key, parent_id)
+    marker = tags.pop("lgcaa.record_key")  # set last: only a fully logged run is found as the record's
+    run = client.create_run(exp_id, run_name=record["run_name"], start_time=t0, tags=tags)
     rid = run.info.run_id
     params = [Param(k, str(v)[:6000]) for k, v in record["params"].items()]
     history = read_history(record["history"], p["started"]) if record.get("history") and Path(record["history"]).is_file() else []
@@ -215,6 +216,7 @@ def _log_run(store: _Store, exp_id: str, parent_id: str, record: dict[str, Any],
     for art in record["artifacts"]:
         if Path(art).is_file():
             client.log_artifact(rid, art)
+    client.set_tag(rid, "lgcaa.record_key", marker)
     client.set_terminated(rid, end_time=t1)
     return rid
 
@@ -228,7 +230,33 @@ def sync_records(record_paths: list[str | Path], results_dir: str | Path, parent
     experiment or a parent run."""
     Path(results_dir).mkdir(parents=True, exist_ok=True)
     with file_lock(Path(results_dir).resolve() / ".mlflow.db.lock"):
-        return _sync(record_paths, _Store(results_dir, parent_name))
+        store = _Store(results_dir, parent_name)
+        repair_unfinished(store.client)
+        return _sync(record_paths, store)
+
+
+def repair_unfinished(client: Any) -> dict[str, int]:
+    """Clean up after a sync that was killed (syncs hold the store's lock, so no run is legitimately RUNNING
+    when one starts): a job run left RUNNING is deleted (it is logged again, whole, by this sync: its record key
+    is only set once everything else is logged) and a parent run left RUNNING is ended as KILLED at its last
+    child's end (or its own start). Returns {"deleted": n, "killed": n}."""
+    counts = {"deleted": 0, "killed": 0}
+    exp_ids = [e.experiment_id for e in client.search_experiments()]
+    if not exp_ids:
+        return counts
+    for run in client.search_runs(exp_ids, filter_string="attributes.status = 'RUNNING'", max_results=50000):
+        rid = run.info.run_id
+        if run.data.tags.get("lgcaa.kind") == "dag-invocation":
+            children = client.search_runs([run.info.experiment_id], max_results=50000,
+                                          filter_string=f"tags.`mlflow.parentRunId` = '{rid}' and "
+                                                        "attributes.status = 'FINISHED'")
+            end = max([c.info.end_time or 0 for c in children] + [run.info.start_time or 0])
+            client.set_terminated(rid, status="KILLED", end_time=end)
+            counts["killed"] += 1
+        else:
+            client.delete_run(rid)
+            counts["deleted"] += 1
+    return counts
 
 
 def _sync(record_paths: list[str | Path], store: _Store) -> dict[str, str]:
@@ -242,7 +270,8 @@ def _sync(record_paths: list[str | Path], store: _Store) -> dict[str, str]:
     for path, record in loaded:
         key = record_key(record, path)
         exp_id = store.experiment(record["experiment"])
-        found = store.client.search_runs([exp_id], filter_string=f"tags.`lgcaa.record_key` = '{key}'", max_results=1)
+        found = store.client.search_runs([exp_id], max_results=1, filter_string=f"tags.`lgcaa.record_key` = '{key}' "
+                                         "and attributes.status = 'FINISHED'")
         if found:
             run_ids[path] = found[0].info.run_id
         else:

@@ -6,6 +6,8 @@ One test (or a few) per item; each failed on the code before the fix (350732c):
   3 tables depend on every evaluation file they read (tests/test_tables.py, tests/test_workflow_e2e.py)
   4 an evaluation folder is swapped in whole: a full disk (a real 64 KiB tmpfs where mount is allowed) gives one
     line and leaves the previous result intact
+  5 `mlflow-sync` after a kill -9 mid-sync: the next sync deletes the half-logged run, logs it whole, ends the
+    parents; a run is found as a record's only once fully logged
   6 a server that trickles bytes is cut at the minimum rate (seconds here: a 1 s window), the .part resumes
   7 a YAML config with anchors/aliases ("billion laughs") is refused at once, before validation
   8 MLflow UI links: http(s) only, in the CLI, the profile schema and every link a table writes
@@ -19,7 +21,9 @@ import errno
 import json
 import os
 import shutil
+import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -264,3 +268,38 @@ def test_06_the_minimum_rate_is_stated_in_help(capsys):
         with pytest.raises(SystemExit):
             main(argv)
         assert "bytes/s over 60 s is cut and retried" in " ".join(capsys.readouterr().out.split())
+
+
+# --- 5. mlflow-sync after kill -9 ----------------------------------------------------------------------------
+
+
+def test_05_sync_after_a_kill_replaces_the_half_logged_run(tmp_path, monkeypatch, capsys):
+    from mlflow.tracking import MlflowClient
+
+    from lgcaa.mlflow_store import tracking_uri
+    from lgcaa.tracking import write_record
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "results").mkdir()
+    (tmp_path / "results" / "x.settings.json").write_text("{}\n")
+    record = write_record("results/x.run.json", experiment="t/sr", run_name="sr:x:ds", params={"method": "x"},
+                          metrics={"seconds": 1.5}, artifacts=["results/x.settings.json"])
+    # a real SIGKILL of a sync process at its first log call: the run and its parent exist, nothing logged
+    killer = ("import os, signal, mlflow.tracking\n"
+              "mlflow.tracking.MlflowClient.log_batch = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)\n"
+              "from lgcaa.mlflow_store import sync_records\n"
+              f"sync_records([{str(record)!r}], 'results')\n")
+    res = subprocess.run([sys.executable, "-c", killer], cwd=tmp_path, capture_output=True, text=True, timeout=300,
+                         check=False)
+    assert res.returncode == -signal.SIGKILL, res.stderr[-2000:]
+    client = MlflowClient(tracking_uri(tmp_path / "results"))
+    exps = [e.experiment_id for e in client.search_experiments()]
+    assert client.search_runs(exps, filter_string="attributes.status = 'RUNNING'")  # what the kill left
+
+    assert main(["mlflow-sync", str(record), "--results", "results", "--out", "results/runs.json"]) == 0
+    rid = json.loads((tmp_path / "results" / "runs.json").read_text())["runs"][str(record)]
+    run = client.get_run(rid)
+    assert run.info.status == "FINISHED" and run.data.params["method"] == "x" and run.data.metrics["seconds"] == 1.5
+    assert [a.path for a in client.list_artifacts(rid)] == ["x.settings.json"]
+    assert not client.search_runs(exps, filter_string="attributes.status = 'RUNNING'")  # parents ended too
+    assert len(client.search_runs(exps, filter_string="tags.`lgcaa.record_key` != ''")) == 1
