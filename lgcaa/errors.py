@@ -59,13 +59,13 @@ def one_line(exc: BaseException) -> str | None:
 
 def _database_line(exc: BaseException) -> str | None:
     """sqlite (directly or wrapped by SQLAlchemy/MLflow) locked or corrupt: the database file and the fix."""
+    db = getattr(exc, "lgcaa_database", None) or "the MLflow database (results/mlflow.db)"
     seen: set[int] = set()
     while exc is not None and id(exc) not in seen:
         seen.add(id(exc))
         mod = type(exc).__module__
         if mod.startswith(("sqlite3", "sqlalchemy")):
             text = str(getattr(exc, "orig", None) or exc).split("\n")[0]
-            db = getattr(exc, "lgcaa_database", None) or "the MLflow database (results/mlflow.db)"
             if "locked" in text:
                 return (f"{db}: database is locked (another process holds it); wait for it to finish or stop it, "
                         "then rerun")

@@ -268,8 +268,16 @@ def write_png(dest: str | os.PathLike, img: np.ndarray) -> None:
 
 
 def list_images(folder: str | os.PathLike) -> list[Path]:
-    """Sorted PNG files of a folder; raises UserError if the folder is missing."""
+    """Sorted PNG files of a folder; raises UserError if the folder is missing, or naming the first entry named
+    like an image that is not a file (a folder called `x.png`, a dangling link): it would fail later, deep in
+    a reader, or be silently skipped."""
     folder = Path(folder)
     if not folder.is_dir():
         raise UserError(f"{folder}: folder not found; build or fetch the dataset first (lgcaa data list)")
-    return sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
+    images = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES and not p.name.startswith("."))
+    for p in images:
+        if not p.is_file():
+            what = ("a link to nothing" if p.is_symlink() and not p.exists() else
+                    "a folder" if p.is_dir() else "not a regular file")
+            raise UserError(f"{p}: named like an image but {what}; remove it or move it out of {folder}, then rerun")
+    return images

@@ -229,10 +229,18 @@ def sync_records(record_paths: list[str | Path], results_dir: str | Path, parent
     store's file lock: two at once would race creating the schema (alembic's migrations on a new database), an
     experiment or a parent run."""
     Path(results_dir).mkdir(parents=True, exist_ok=True)
+    import logging
+
+    # MLflow logs a caught database error with its traceback before raising it; the CLI's one line names it
+    logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
     with file_lock(Path(results_dir).resolve() / ".mlflow.db.lock"):
-        store = _Store(results_dir, parent_name)
-        repair_unfinished(store.client)
-        return _sync(record_paths, store)
+        try:
+            store = _Store(results_dir, parent_name)
+            repair_unfinished(store.client)
+            return _sync(record_paths, store)
+        except Exception as exc:  # a locked or corrupt database: lgcaa.errors.one_line names this file
+            exc.lgcaa_database = str(Path(results_dir) / "mlflow.db")
+            raise
 
 
 def repair_unfinished(client: Any) -> dict[str, int]:

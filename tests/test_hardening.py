@@ -10,6 +10,8 @@ One test (or a few) per item; each failed on the code before the fix (350732c):
     parents; a run is found as a record's only once fully logged
   6 a server that trickles bytes is cut at the minimum rate (seconds here: a 1 s window), the .part resumes
   7 a YAML config with anchors/aliases ("billion laughs") is refused at once, before validation
+  9 one line, exit 2, for: malformed YAML/JSON, a folder or dangling link named *.png, a read-only output folder
+    (a real read-only mount), a corrupt or locked MLflow sqlite database
   8 MLflow UI links: http(s) only, in the CLI, the profile schema and every link a table writes
 Everything runs on CPU, offline (loopback HTTP only), in seconds.
 """
@@ -150,10 +152,12 @@ def test_02_import_rounds_16bit_like_eval(tmp_path, published):
 
 
 @contextlib.contextmanager
-def _small_disk(folder: Path, size: str = "64k"):
-    """A real tmpfs of `size` at `folder` (root and mount allowed); None where it cannot be mounted."""
+def _small_disk(folder: Path, size: str = "64k", options: str = ""):
+    """A real tmpfs of `size` at `folder` (root and mount allowed; `options` e.g. "ro"); None where it cannot be
+    mounted."""
     folder.mkdir(parents=True, exist_ok=True)
-    res = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)], capture_output=True,
+    opts = ",".join(filter(None, [options, f"size={size}"]))
+    res = subprocess.run(["mount", "-t", "tmpfs", "-o", opts, "tmpfs", str(folder)], capture_output=True,
                          check=False) if os.geteuid() == 0 else None
     if res is None or res.returncode != 0:
         yield None
@@ -303,3 +307,62 @@ def test_05_sync_after_a_kill_replaces_the_half_logged_run(tmp_path, monkeypatch
     assert [a.path for a in client.list_artifacts(rid)] == ["x.settings.json"]
     assert not client.search_runs(exps, filter_string="attributes.status = 'RUNNING'")  # parents ended too
     assert len(client.search_runs(exps, filter_string="tags.`lgcaa.record_key` != ''")) == 1
+
+
+# --- 9. one line, not a traceback -----------------------------------------------------------------------------
+
+
+def test_09_bad_configs_and_image_folders_are_one_line(tmp_path, capsys):
+    bad_yaml, bad_json = tmp_path / "bad.yaml", tmp_path / "bad.json"
+    bad_yaml.write_text("profile: x\nmetrics: [psnr,\n")
+    bad_json.write_text('{"profile": ')
+    assert main(["config", "validate", str(bad_yaml)]) == 2
+    assert f"{bad_yaml}: not valid YAML (line 3, column 1" in _one_line_error(capsys)
+    assert main(["config", "validate", str(bad_json)]) == 2
+    assert f"{bad_json}: not valid JSON (line 1, column 13: Expecting value)" in _one_line_error(capsys)
+
+    sr, hr = _lr_set(tmp_path / "sr", shape=(16, 16, 3)), _lr_set(tmp_path / "hr", seed=1, shape=(16, 16, 3))
+    ev = ["eval", str(sr), str(hr), "--metrics", "psnr", "--workers", "1"]
+    (sr / "zz.png").mkdir()
+    assert main(ev) == 2
+    assert f"{sr / 'zz.png'}: named like an image but a folder" in _one_line_error(capsys)
+    (sr / "zz.png").rmdir()
+    (sr / "zz.png").symlink_to(tmp_path / "gone.png")
+    assert main(ev) == 2
+    assert f"{sr / 'zz.png'}: named like an image but a link to nothing" in _one_line_error(capsys)
+    (sr / "zz.png").unlink()
+
+    with _small_disk(tmp_path / "ro", options="ro") as ro:
+        if ro is None:  # no mount here: a folder without write permission (root would ignore it)
+            if os.geteuid() == 0:
+                pytest.skip("root without mount: no way to make a read-only folder")
+            ro = tmp_path / "ro"
+            ro.chmod(0o555)
+        assert main([*ev, "--out", str(ro / "ev")]) == 2
+        err = _one_line_error(capsys)
+        assert f"{ro / 'ev'}: " in err and ("read-only" in err or "permission denied" in err)
+
+
+def test_09_corrupt_or_locked_mlflow_database_is_one_line(tmp_path, monkeypatch, capsys):
+    import sqlite3
+
+    from lgcaa.tracking import write_record
+
+    monkeypatch.chdir(tmp_path)
+    record = str(write_record("results/x.run.json", experiment="t/sr", run_name="x", params={"a": 1}))
+    sync = ["mlflow-sync", record, "--results", "results", "--out", "results/runs.json"]
+    (tmp_path / "results" / "mlflow.db").write_bytes(os.urandom(8192))
+    assert main(sync) == 2
+    assert "results/mlflow.db: not a valid sqlite database (file is not a database)" in _one_line_error(capsys)
+
+    sync = ["mlflow-sync", record, "--results", "store", "--out", "store/runs.json"]  # a new store (MLflow caches)
+    assert main(sync) == 0
+    capsys.readouterr()
+    lock = sqlite3.connect(tmp_path / "store" / "mlflow.db", isolation_level=None)
+    lock.execute("BEGIN EXCLUSIVE")  # another process writing
+    try:
+        assert main([sync[0], str(write_record("results/y.run.json", experiment="t/sr", run_name="y",
+                                               params={"a": 2})), *sync[2:]]) == 2
+    finally:
+        lock.close()
+    assert "store/mlflow.db: database is locked" in _one_line_error(capsys)
