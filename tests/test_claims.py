@@ -9,8 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from lgcaa.claims.evaluate import counts, evaluate_all, evaluate_claim
-from lgcaa.claims.scores import Values, paper_scores
+from lgcaa.claims.evaluate import EXACT, counts, evaluate_all, evaluate_claim
+from lgcaa.claims.render import record_metrics, record_params, to_csv, to_html, to_markdown
+from lgcaa.claims.scores import Values, claim_tolerances, paper_scores
 from lgcaa.claims.spec import load_claims
 from lgcaa.errors import UserError
 
@@ -54,8 +55,13 @@ def _scores(psnr: dict[str, float], lpips: dict[str, float] | None = None, **kw)
     return out
 
 
-def _one(files, cid, scores):
-    return evaluate_claim(next(c for c in files.claims if c.id == cid), files, scores, {"n": 1000})
+# the tolerances a refutation must exceed, per (table, metric): Table I's PSNR 0.30 dB is the mini profile's own
+TOL = {("table1", "psnr"): 0.3, ("table1", "lpips"): 0.01, ("fig8", "psnr"): 0.3}
+
+
+def _one(files, cid, scores, tolerances=TOL):
+    return evaluate_claim(next(c for c in files.claims if c.id == cid), files, scores, {"n": 1000},
+                          tolerances=tolerances)
 
 
 def test_rank_verdicts_supported_refuted_inconclusive(tmp_path):
@@ -157,7 +163,8 @@ def test_a_broken_claims_file_is_refused_naming_the_claim(tmp_path, edit, messag
 
 def test_the_papers_own_table_supports_its_text_except_maniqa_on_realsr():
     files = load_claims(CLAIMS)
-    results = evaluate_all(files, paper_scores(REPO / "results" / "paper"), absent_why="no numbers printed")
+    results = evaluate_all(files, paper_scores(REPO / "results" / "paper"), absent_why="no numbers printed",
+                           tolerances=EXACT)
     by = {r.claim.id: r for r in results}
     assert by["t1-realsr-maniqa-musiq-second"].verdict == "refuted"  # PASD 0.6493, SeeSR 0.6442, LGCAA 0.6433
     refuted = [r.claim.id for r in results if r.verdict == "refuted"]
@@ -194,3 +201,76 @@ def test_a_refuted_part_refutes_and_a_supported_part_leaves_the_claim_not_evalua
     assert half.verdict == "not evaluable" and "on the evaluable part (D/psnr): supported" in half.reason
     wrong = _one(files, "best", _scores({"a": 24.0, "b": 25.0, "c": 23.0}))
     assert wrong.verdict == "refuted" and "refuted on the evaluable part" in wrong.reason
+
+
+def _paired(means: dict[str, float], n: int = 60, dataset: str = "") -> dict:
+    """Entities with the same per-image noise (a perfectly paired design): every difference of means is exact
+    and significant however small, so only the tolerance can keep it from being refuted."""
+    noise = np.random.default_rng(3).standard_normal((n, 1))
+    noise -= noise.mean()
+    return {("table1", "D", e, "psnr"): Values(m, m + noise, tuple(f"img{i:03d}.png" for i in range(n)), dataset=dataset)
+            for e, m in means.items()}
+
+
+def test_a_significant_shortfall_within_the_tolerance_is_not_refuted(tmp_path):
+    files = _claims(tmp_path)
+    s = _paired({"a": 25.000, "b": 25.002, "c": 20.0})  # a second by 0.002 dB, on every image
+    exact = _one(files, "best", s, EXACT)
+    assert exact.verdict == "refuted" and exact.p_value < 0.05  # the old rule: significance alone
+    r = _one(files, "best", s)
+    assert r.verdict == "inconclusive" and r.statistic == pytest.approx(-0.002)
+    assert "within the table's tolerance" in r.reason and "±0.3" in r.reason
+    # the same on point values (the sign alone decided before)
+    pts = {k: Values(v.point) for k, v in s.items()}
+    assert _one(files, "best", pts, EXACT).verdict == "refuted"
+    assert _one(files, "best", pts).verdict == "inconclusive"
+
+
+def test_a_shortfall_beyond_the_tolerance_is_refuted_only_when_significantly_beyond(tmp_path):
+    files = _claims(tmp_path)
+    far = _one(files, "best", _paired({"a": 24.0, "b": 25.0, "c": 20.0}))  # 1 dB > 0.3 dB, on every image
+    assert far.verdict == "refuted" and far.p_value < 0.05 and far.interval[1] < -0.3
+    # 0.35 dB short on average but noisy: significantly below 0, not significantly below -0.3
+    noisy = _one(files, "best", _scores({"a": 24.65, "b": 25.0, "c": 20.0}, n=400, sd=1.5))
+    assert noisy.statistic == pytest.approx(-0.35)
+    assert noisy.interval[1] < 0, "the construction must be significant by the old rule"
+    assert noisy.verdict == "inconclusive" and "not significantly beyond" in noisy.reason
+
+
+def test_mini_verdicts_are_pipeline_checks_named_by_the_dataset_they_ran_on(tmp_path):
+    from lgcaa.tables.export import headline_files
+
+    files = _claims(tmp_path)
+    results = [_one(files, "best", _paired({"a": 26.0, "b": 25.0, "c": 20.0}, dataset="mini-realsr"))]
+    md = to_markdown(results, comparable=False)
+    assert "pipeline check: supported" in md and "D (ran on mini-realsr)" in md
+    assert "no claim of the paper tested (1 pipeline checks" in md and "1 claims" not in md
+    html_text = to_html(results, comparable=False)
+    assert "pipeline check: supported" in html_text and "ran on mini-realsr" in html_text
+    metrics = record_metrics(results, comparable=False)
+    assert metrics["pipeline_check.supported"] == 1 and not any(k.startswith("claims.") for k in metrics)
+    assert record_params(results, comparable=False) == {"claim.best": "pipeline check: supported"}
+    rows = list(__import__("csv").DictReader(to_csv(results, comparable=False).splitlines()))
+    assert rows[0]["scope"] == "pipeline check" and rows[0]["ran_on"] == "D (ran on mini-realsr)"
+    out = headline_files({}, rows)
+    assert out["pipeline-checks/supported.json"] == {"claims": 1} and not any(k.startswith("claims/") for k in out)
+    # comparable: the verdict itself, counted as a claim
+    assert "| supported |" in to_markdown(results) and record_metrics(results)["claims.supported"] == 1
+    rows = list(__import__("csv").DictReader(to_csv(results).splitlines()))
+    assert headline_files({}, rows)["claims/supported.json"] == {"claims": 1}
+
+
+def test_claim_tolerances_are_the_tables_own():
+    from lgcaa.config import load_config
+    from lgcaa.tables.compare import table_tolerances
+    from lgcaa.tables.paper import load_paper
+    from lgcaa.tables.spec import build_spec
+
+    cfg = load_config("mini")
+    specs = [build_spec(cfg, "table1"), build_spec(cfg, "table2")]
+    tol = claim_tolerances(specs, REPO / "results" / "paper")
+    for spec in specs:
+        own = table_tolerances(spec.name, load_paper(spec.name, REPO / "results" / "paper"), spec.tolerances,
+                               spec.tolerance_overrides, spec.spread_fraction)
+        assert {m: t for (n, m), t in tol.items() if n == spec.name} == {m: t for m, (t, _) in own.items()}
+    assert tol[("table1", "psnr")] > 0.002 and ("fig8", "psnr") in tol

@@ -4,14 +4,20 @@ A claim is tested on every (dataset, metric) it lists; each gives a statistic T 
 claim's statistic is the minimum over them (all must hold), computed per bootstrap draw so the conjunction
 gets one p-value. Verdicts:
   supported / refuted / inconclusive   from the paired bootstrap (alpha = 0.05, one-sided each way)
+  refuted needs more than significance: some part must fall short by more than its table's tolerance (the
+  per-table tolerances of `lgcaa.tables.compare`, passed in as `tolerances`), significantly — M = min over the
+  parts of (T + tolerance) < 0 with P*(M >= 0) < alpha. A significant shortfall within the tolerance (a
+  0.002 dB difference) is inconclusive, with the reason saying so. The paper's own printed numbers are
+  checked exactly (`EXACT`: no tolerance): there a shortfall is a fact about the paper, not a measurement.
   not evaluable                        an entity or metric the test needs is missing (the reason says which)
   qualitative                          a visual statement; not machine-checked (see the figure it names)
-On point values only (the paper's numbers, set-level metrics) the sign of T decides and no p-value is given.
+On point values only (the paper's numbers, set-level metrics) the sign of T (of M for refuted) decides and no
+p-value is given.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -24,6 +30,8 @@ from lgcaa.metrics.registry import get as metric_spec
 
 VERDICTS = ("supported", "refuted", "inconclusive", "not evaluable", "qualitative")
 DEFAULT_BOOT = {"n": 2000, "seed": 0, "alpha": 0.05}
+Tolerances = Mapping[tuple[str, str], float]  # (table, metric) -> tolerance in the metric's units
+EXACT: Tolerances = {}  # no tolerance: the paper's own numbers against its own text
 
 
 @dataclass(frozen=True)
@@ -32,6 +40,8 @@ class SubResult:
     metric: str
     statistic: float | None
     note: str = ""
+    tolerance: float = 0.0  # the table's tolerance for this metric (0: exact)
+    ran_on: tuple[str, ...] = ()  # our datasets the numbers come from (the paper's label is `dataset`)
 
 
 @dataclass(frozen=True)
@@ -129,8 +139,9 @@ def _draws(claim_id: str, sub: _Sub, vals: list[Values], boot: dict[str, Any]) -
 
 
 def evaluate_claim(c: Claim, files: ClaimsFile, scores: dict[Key, Values], boot: dict[str, Any] | None = None,
-                   absent_why: str = "not run in this profile") -> Result:
-    """The verdict of claim `c` on `scores`; `absent_why` explains keys that have no entry at all."""
+                   absent_why: str = "not run in this profile", *, tolerances: Tolerances) -> Result:
+    """The verdict of claim `c` on `scores`; `absent_why` explains keys that have no entry at all; `tolerances`
+    the per-table tolerances a refutation must exceed (`EXACT` for the paper's own numbers)."""
     boot = {**DEFAULT_BOOT, **(boot or {})}
     if not c.checkable:
         return Result(c, "qualitative", reason=f"visual statement; see {c.test['see']}")
@@ -142,17 +153,20 @@ def evaluate_claim(c: Claim, files: ClaimsFile, scores: dict[Key, Values], boot:
         return Result(c, "not evaluable", reason=why)
     # A claim holds only if every part holds: a refuted part refutes it even when other parts are missing; a
     # part that holds says nothing about the missing ones (then: not evaluable, with the evaluated part's verdict).
-    r = _conjunction(c, live, scores, boot)
+    r = _conjunction(c, live, scores, boot, tolerances)
     if not reasons or r.verdict == "refuted":
         return r if not reasons else Result(c, r.verdict, r.statistic, r.p_value, r.interval, r.n_boot, r.subs,
                                             reason=f"refuted on the evaluable part; not evaluable: {why}", extra=r.extra)
     parts = ", ".join(f"{s.dataset}/{s.metric}" for s in live)
+    inner = f" ({r.reason})" if r.reason else ""
     return Result(c, "not evaluable", r.statistic, r.p_value, r.interval, r.n_boot, r.subs,
-                  reason=f"{why}; on the evaluable part ({parts}): {r.verdict}", extra=r.extra)
+                  reason=f"{why}; on the evaluable part ({parts}): {r.verdict}{inner}", extra=r.extra)
 
 
-def _conjunction(c: Claim, subs: list[_Sub], scores: dict[Key, Values], boot: dict[str, Any]) -> Result:
-    """The claim's verdict over `subs` (all evaluable): T = min over them, per bootstrap draw."""
+def _conjunction(c: Claim, subs: list[_Sub], scores: dict[Key, Values], boot: dict[str, Any],
+                 tolerances: Tolerances) -> Result:
+    """The claim's verdict over `subs` (all evaluable): T = min over them, per bootstrap draw; refuted only
+    beyond the tolerance (module docstring)."""
     observed, draws_all, results, extra = [], [], [], {}
     for s in subs:
         vals = [scores[k] for k in s.keys]
@@ -163,7 +177,9 @@ def _conjunction(c: Claim, subs: list[_Sub], scores: dict[Key, Values], boot: di
         t_draws = s.fn(draws) if draws is not None else None
         observed.append(t_obs)
         draws_all.append(t_draws)
-        results.append(SubResult(s.dataset, s.metric, t_obs, note))
+        tol = float(tolerances.get((c.table, s.metric), 0.0))
+        ran_on = tuple(sorted({v.dataset for v in vals if v.dataset}))
+        results.append(SubResult(s.dataset, s.metric, t_obs, note, tol, ran_on))
         if s.rel:
             extra.update(_relative(c, s, means, draws, boot))
     t = float(min(observed))
@@ -172,8 +188,29 @@ def _conjunction(c: Claim, subs: list[_Sub], scores: dict[Key, Values], boot: di
     else:
         n = int(boot["n"])
         combined = np.min(np.stack([d if d is not None else np.full(n, o) for d, o in zip(draws_all, observed)]), axis=0)
-    v, p, interval = stats.verdict(t, combined, float(boot["alpha"]))
-    return Result(c, v, t, p, interval, int(boot["n"]) if combined is not None else 0, tuple(results), extra=extra)
+    alpha = float(boot["alpha"])
+    v, p, interval = stats.verdict(t, combined, alpha)
+    reason = ""
+    if v == "refuted":
+        tols = [r.tolerance for r in results]
+        m_obs = float(min(o + tl for o, tl in zip(observed, tols)))
+        m_draws = None
+        if combined is not None:
+            n = int(boot["n"])
+            m_draws = np.min(np.stack([(d if d is not None else np.full(n, o)) + tl
+                                       for d, o, tl in zip(draws_all, observed, tols)]), axis=0)
+        beyond, p_margin = stats.beyond_margin(m_obs, m_draws, alpha)
+        if beyond:
+            p = p_margin if p_margin is not None else p
+        else:
+            within = ", ".join(f"{r.dataset}/{r.metric} T = {r.statistic:.4g}, tolerance ±{r.tolerance:.4g}"
+                               for r in results if r.statistic is not None and r.statistic < 0)
+            sig = "" if p is None else f" (p = {p:.3g})"
+            why = "within" if m_obs >= 0 else f"not significantly beyond (p = {p_margin:.3g})"
+            v, reason = "inconclusive", (f"falls short{sig} but {why} the table's tolerance ({within}): "
+                                         "not refuted on a difference the table cannot resolve")
+    return Result(c, v, t, p, interval, int(boot["n"]) if combined is not None else 0, tuple(results),
+                  reason=reason, extra=extra)
 
 
 def _relative(c: Claim, s: _Sub, means: np.ndarray, draws: np.ndarray | None, boot: dict[str, Any]) -> dict[str, Any]:
@@ -195,8 +232,8 @@ def _relative(c: Claim, s: _Sub, means: np.ndarray, draws: np.ndarray | None, bo
 
 
 def evaluate_all(files: ClaimsFile, scores: dict[Key, Values], boot: dict[str, Any] | None = None,
-                 absent_why: str = "not run in this profile") -> list[Result]:
-    return [evaluate_claim(c, files, scores, boot, absent_why) for c in files.claims]
+                 absent_why: str = "not run in this profile", *, tolerances: Tolerances) -> list[Result]:
+    return [evaluate_claim(c, files, scores, boot, absent_why, tolerances=tolerances) for c in files.claims]
 
 
 def counts(results: list[Result]) -> dict[str, int]:

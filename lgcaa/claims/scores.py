@@ -29,6 +29,7 @@ class Values:
     images: tuple[str, ...] = ()
     reason: str = ""  # why `point` is None
     source: str = ""
+    dataset: str = ""  # ours (a profile dataset) where the numbers are ours; "" for the paper's printed numbers
 
     @property
     def ok(self) -> bool:
@@ -47,14 +48,14 @@ def entity_values(entry: Entry, metric: str) -> Values:
     bad = [s for s in stats if s.get("status") != "ok"]
     if bad:
         why = bad[0].get("reason") or f"metric '{metric}' was not evaluated"
-        return Values(None, reason=why, source=source)
+        return Values(None, reason=why, source=source, dataset=entry.dataset)
     point = float(np.mean([float(s["mean"]) for s in stats]))
     columns = [read_per_image(per_image_of(p)).get(metric, {}) for p in entry.aggregates]
     if not all(columns):
-        return Values(point, source=source)
+        return Values(point, source=source, dataset=entry.dataset)
     images = sorted(set.intersection(*(set(c) for c in columns)))
     arr = np.array([[c[i] for c in columns] for i in images], dtype=np.float64).reshape(len(images), len(columns))
-    return Values(point, arr, tuple(images), source=source)
+    return Values(point, arr, tuple(images), source=source, dataset=entry.dataset)
 
 
 def reproduced_scores(tables: list[TableSpec], curve: CurveSpec | None, metrics: set[str] | None = None) -> dict[Key, Values]:
@@ -93,4 +94,21 @@ def paper_scores(paper_dir: str | Path) -> dict[Key, Values]:
     for r in load_paper("table2", paper_dir).to_dict("records"):
         key = ("table2", r["dataset"], f"{r['module']}:{r['variant']}", r["metric"])
         out[key] = Values(float(r["score"]), source=src)
+    return out
+
+
+def claim_tolerances(tables: list[TableSpec], paper_dir: str | Path) -> dict[tuple[str, str], float]:
+    """{(table, metric): tolerance} a refutation must exceed: each table's own tolerances, exactly as the
+    reported-vs-reproduced comparison computes them (`lgcaa.tables.compare.table_tolerances`); Fig. 8 (no printed
+    numbers, so no spread) takes the profile's caps (`tables.compare.tolerances`)."""
+    from lgcaa.tables.compare import table_tolerances
+    from lgcaa.tables.paper import load_paper
+
+    out: dict[tuple[str, str], float] = {}
+    for spec in tables:
+        tol = table_tolerances(spec.name, load_paper(spec.name, paper_dir), spec.tolerances,
+                               spec.tolerance_overrides, spec.spread_fraction)
+        out.update({(spec.name, m): t for m, (t, _) in tol.items()})
+    if tables:
+        out.update({("fig8", m): float(t) for m, t in tables[0].tolerances.items()})
     return out

@@ -99,3 +99,15 @@ def verdict(observed: float, draws: np.ndarray | None, alpha: float) -> tuple[st
     if p_refute < alpha:
         return "refuted", p_refute, interval
     return "inconclusive", min(p_support, p_refute), interval
+
+
+def beyond_margin(observed: float, draws: np.ndarray | None, alpha: float) -> tuple[bool, float | None]:
+    """Whether M = min over parts of (T + tolerance) is below 0 — some part falls short by more than its
+    table's tolerance — and significantly so: P*(M >= 0) < alpha. Without draws the observed sign decides.
+    Returns (beyond, p-value of M >= 0 or None)."""
+    if observed >= 0:
+        return False, None
+    if draws is None:
+        return True, None
+    p = (1 + int(np.sum(draws >= 0))) / (draws.shape[0] + 1)
+    return p < alpha, p

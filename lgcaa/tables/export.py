@@ -131,7 +131,8 @@ def headline_files(headline_json: dict[str, Any], claims: Any = None, digits: in
     """The compact metrics `dvc metrics show` prints: {relative path: content}.
 
     One `<dataset>/<method>.json` per Table I row ({metric: mean} for the headline metrics that are ok, `digits`
-    decimals) and, when claims were evaluated, one `claims/<verdict>.json` ({"claims": count}) per verdict. DVC
+    decimals) and, when claims were evaluated, one `claims/<verdict>.json` ({"claims": count}) per verdict (a
+    profile's pipeline checks — `scope` "pipeline check" — under `pipeline-checks/` instead). DVC
     prints one row per file and one column per key, so this reads as a long table — rows dataset/method, columns
     metrics — instead of one ~67-column row per table."""
     out: dict[str, dict[str, Any]] = {}
@@ -143,5 +144,13 @@ def headline_files(headline_json: dict[str, Any], claims: Any = None, digits: in
             if kept:
                 out[f"{dataset}/{method}.json"] = kept
     if claims is not None:
-        out.update({f"claims/{v.replace(' ', '-')}.json": {"claims": n} for v, n in verdict_counts(claims).items()})
+        items = claims.get("claims", []) if isinstance(claims, dict) else claims
+        # a pipeline check (mini: not comparable to the paper) is kept out of the claim counts
+        checks = [c for c in items if c.get("scope") == "pipeline check"]
+        paper = [c for c in items if c.get("scope") != "pipeline check"]
+        if paper or not checks:
+            out.update({f"claims/{v.replace(' ', '-')}.json": {"claims": n} for v, n in verdict_counts(paper).items()})
+        if checks:
+            out.update({f"pipeline-checks/{v.replace(' ', '-')}.json": {"claims": n}
+                        for v, n in verdict_counts(checks).items()})
     return out
