@@ -242,3 +242,47 @@ def test_numbers_link_to_mlflow_runs_and_datasets_are_logged_as_inputs(tmp_path,
     assert json.loads(inp.dataset.profile)["sha256"] == hashlib.sha256(listing.encode()).hexdigest()
     assert [e.name for e in client.search_experiments()] != [] and "Default" not in [e.name for e in client.search_experiments()]
     assert sync_records([data_rec, eval_rec], results) == ids  # idempotent: nothing logged twice
+
+
+def test_the_report_ends_with_a_licence_table_derived_from_the_registries(report):
+    from importlib import metadata
+
+    from baselines.registry import BASELINES
+    from lgcaa.data.files import FILE_SETS
+    from lgcaa.data.registry import DATASETS
+    from lgcaa.report.licences import licence_rows, non_commercial
+
+    rows = {(r.kind, r.name): r for r in licence_rows()}
+    for d in DATASETS.values():
+        assert rows[("dataset", d.name)].licence == d.licence
+    for name, fs in FILE_SETS.items():
+        assert rows[("file set", name)].licence == fs["licence"]
+    for b in BASELINES.values():
+        assert rows[("baseline", b.name)].licence == b.licence
+    pyiqa = rows[("package", "pyiqa")]
+    assert pyiqa.licence == metadata.metadata("pyiqa")["License-Expression"]
+    assert pyiqa.licence == "PolyForm-Noncommercial-1.0.0"  # pinned 0.1.16: non-commercial since that release
+    assert rows[("package", "lgcaa-harness")].licence == "Apache-2.0"
+    assert "pyiqa" in non_commercial(list(rows.values()))
+    html = report.read_text()
+    assert html.index('id="licences"') > html.index('id="checks"')
+    assert "PolyForm-Noncommercial-1.0.0" in html and "Non-commercial terms: " in html
+
+
+def test_licence_and_citation_files_agree_with_pyproject_and_the_paper():
+    import tomllib
+
+    import yaml
+
+    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
+    assert project["license"]["text"] == "Apache-2.0"
+    text = (REPO / "LICENSE").read_text()
+    assert hashlib.md5(text.encode()).hexdigest() == "3b83ef96387f14655fc854ddc3c6bd57"  # the canonical Apache-2.0 text
+    cff = yaml.safe_load((REPO / "CITATION.cff").read_text())
+    assert cff["cff-version"] == "1.2.0" and cff["license"] == project["license"]["text"]
+    assert cff["version"] == project["version"] and cff["type"] == "software"
+    title = "Local-Global Context-Aware and Structure-Preserving Image Super-Resolution"
+    assert cff["preferred-citation"]["title"] == title and cff["preferred-citation"]["authors"]
+    paper = REPO.parent / "shared" / "paper" / "lgcaa-paper.txt"
+    if paper.is_file():
+        assert paper.read_text().splitlines()[0].strip() == title

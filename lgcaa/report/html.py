@@ -3,7 +3,8 @@
 Sections, in reading order: the paper's claims checked on our numbers; Tables I-III (each number links to the
 MLflow run of its evaluation); the paper's figures (Figs. 4-11) as regenerated; per-image scores; training
 curves of every LGCAA run; reported vs reproduced, cell by cell; the metric checks (calibration gate, golden
-comparisons with a peer's published scores) recorded in `<results>/checks/`. `collect_parts` reads everything from the
+comparisons with a peer's published scores) recorded in `<results>/checks/`; the licences of everything the numbers
+rest on (`lgcaa.report.licences`, from the registries' licence fields). `collect_parts` reads everything from the
 profile's results layout (`lgcaa.layout`); `render_report` is pure.
 """
 
@@ -21,6 +22,8 @@ from lgcaa.figures.render import TITLES as EXTRA_TITLES
 from lgcaa.figures.spec import FIGURES, TITLES
 from lgcaa.layout import Layout
 from lgcaa.report.checks import checks_html, load_checks
+from lgcaa.report.licences import licence_rows
+from lgcaa.report.licences import to_html as licences_html
 from lgcaa.report.links import check_url
 from lgcaa.report.style import CSS, HEADER_RGB, fragment_of
 from lgcaa.tables.spec import build_spec
@@ -48,6 +51,7 @@ class ReportParts:
     per_image_tables: str = ""
     training: Figure | None = None
     checks: str = ""  # HTML fragment: the metric checks of <results>/checks (lgcaa.report.checks)
+    licences: str = ""  # HTML fragment: lgcaa.report.licences
     tracking_uri: str = ""
     ui_url: str = ""
 
@@ -99,7 +103,7 @@ def render_report(p: ReportParts) -> str:
             "the pipeline, not the paper's claims.</div>"
         )
     toc = [("claims", "Claims"), ("tables", "Tables"), ("figures", "Figures"), ("per-image", "Per-image"),
-           ("training", "Training"), ("compare", "Reported vs reproduced"), ("checks", "Metric checks")]
+           ("training", "Training"), ("compare", "Reported vs reproduced"), ("checks", "Metric checks"), ("licences", "Licences")]
     out.append('<nav class="toc">' + "".join(f'<a href="#{a}">{t}</a>' for a, t in toc) + "</nav>")
     if p.ui_url:
         out.append(
@@ -128,6 +132,8 @@ def render_report(p: ReportParts) -> str:
     out += [frag for _, frag in p.compares]
     out.append('<h2 id="checks">Metric checks</h2>')
     out.append(p.checks or '<p class="note">No metric checks recorded.</p>')
+    out.append('<h2 id="licences">Licences</h2>')
+    out.append(p.licences or '<p class="note">No licences collected.</p>')
     out.append("</body></html>")
     return "\n".join(out) + "\n"
 
@@ -163,6 +169,7 @@ def collect_parts(cfg: dict[str, Any], tables: tuple[str, ...], runs_json: str |
     parts.per_image_tables = to_html(load_per_image(build_spec(cfg, "table1")), limit)
     parts.training = _figure(L, "training", EXTRA_TITLES["training"])
     parts.checks = checks_html(load_checks(L.checks_dir()))
+    parts.licences = licences_html(licence_rows())
     if runs_json and Path(runs_json).is_file():
         # the store beside the runs map (<results>/mlflow.db), relative to the project folder the command runs
         # from, so the hint stays right when the tree is moved or copied
