@@ -82,3 +82,18 @@ def test_golden_command_stops_naming_the_drifting_metric(three, tmp_path, capsys
     assert rc == 2 and err.count("\n") == 1, err
     assert "psnr: 1 of 3 images off by more than 0.0001; worst Canon_002_LR4.png: log 24.045864" in err
     assert "ssim: 1 of 3 images off by more than 0.0001" in err
+
+
+def test_bench_metrics_on_real_pairs_reports_pyiqas_whole_image_numbers_bit_for_bit(shared_data, capsys):
+    """`lgcaa bench metrics` on two RealSR HR / OSEDiff pairs: the evaluator (strip-wise SSIM and NIQE) against
+    the naive loop of pyiqa's whole-image calls on the files."""
+    from lgcaa.cli import main
+
+    rc = main(["bench", "metrics", "--sr", str(shared_data / "osediff-outputs" / "realsr"),
+               "--hr", str(shared_data / "stablesr-crops" / "realsr" / "HR"), "--metrics", "psnr,ssim,niqe",
+               "--limit", "2", "--repeat", "1", "--no-references", "--device", "cpu"])
+    out = json.loads(capsys.readouterr().out)
+    assert rc == 0 and out["n_images"] == 2 and out["image_sizes"] == ["512x512"]
+    assert out["bitwise_equal_to_pyiqa_1thread"] == {"psnr": True, "ssim": True, "niqe": True}, out
+    assert all(d < 1e-12 for d in out["max_abs_diff_naive_vs_ours"].values())  # 2 threads: pyiqa's own last bit
+    assert len(out["load_average"]["before"]) == 3 and out["source"].endswith("first 2 pairs")

@@ -16,7 +16,11 @@ loop: naive_1thread_s (the naive loop with torch limited to one intra-op thread,
 ours_1worker_s (our evaluator with a single worker): naive_s/naive_1thread_s is the thread-policy share,
 naive_1thread_s/ours_1worker_s the decode-once + batching share, ours_1worker_s/ours_s the workers' share
 (`--no-references` skips these two loops: they are null then).
-images_per_second = images / ours_s (all requested metrics per image).
+images_per_second = images / ours_s (all requested metrics per image); bitwise_equal_to_pyiqa_1thread: our values
+are pyiqa's whole-image ones bit for bit at the same intra-op thread count (one, as our workers run; checked in an
+untimed extra pass); load_average: the machine's load around the timed runs. Real pairs:
+  lgcaa bench metrics --sr ../shared/data/osediff-outputs/realsr --hr ../shared/data/stablesr-crops/realsr/HR \
+      --metrics psnr,ssim,niqe --limit 20
 
 `--random-init` times all nine metrics without any weight file: every network is built at random
 initialisation with its exact architecture (pyiqa's loaders, torchvision/timm ImageNet weights and OpenAI
@@ -29,6 +33,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import os
 import statistics
 import sys
 import tempfile
@@ -51,6 +56,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="requested metrics; those without weights here are skipped and listed")
     parser.add_argument("--n-images", type=int, default=10,
                         help="image pairs when no folders are given (10 photos, then mirrored copies)")
+    parser.add_argument("--limit", type=int, default=None,
+                        help="with --sr/--hr: only the first N pairs (by name), e.g. of the RealSR HR / OSEDiff "
+                             "pairs of the mirror")
     parser.add_argument("--size", type=int, default=256, help="HR side when no folders are given")
     parser.add_argument("--repeat", type=int, default=3, help="timed repeats (medians reported)")
     parser.add_argument("--device", default="auto", help="cpu, cuda, or auto")
@@ -200,13 +208,14 @@ def ours(sr: Path, hr: Path, metrics: list[str], device: str, batch_pixels: int 
     return time.perf_counter() - t0, ev
 
 
-def naive_one_thread(sr: Path, hr: Path, metrics: list[str], names: list[str], device: str) -> float:
+def naive_one_thread(sr: Path, hr: Path, metrics: list[str], names: list[str], device: str) -> tuple[float, dict]:
+    """`naive` with torch limited to one intra-op thread (as the evaluator's workers run)."""
     import torch
 
     before = torch.get_num_threads()
     torch.set_num_threads(1)
     try:
-        return naive(sr, hr, metrics, names, device)[0]
+        return naive(sr, hr, metrics, names, device)
     finally:
         torch.set_num_threads(before)
 
@@ -235,21 +244,29 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         sr, hr = make_pairs(Path(tmp.name), args.n_images, args.size)
     else:
         sr, hr = args.sr, args.hr
+        if args.limit:
+            tmp = tempfile.TemporaryDirectory(prefix="lgcaa-bench-metrics-")
+            sr, hr = _first_pairs(sr, hr, args.limit, Path(tmp.name))
     requested = [m.strip() for m in args.metrics.split(",") if m.strip()]
     skipped = {m: r["reason"] for m in requested if (r := missing_reason(get(m))) is not None}
     metrics = [m for m in requested if m not in skipped]
     names = paired_names(sr, hr)
 
+    load_before = os.getloadavg()
     # warm-up, untimed: one image through each metric
     _, _ = naive(sr, hr, [m for m in metrics if get(m).mode != "SET"], names[:1], device)
     runs, naive_vals, ev = _timed_runs(sr, hr, metrics, names, device, args.batch_pixels, args.repeat,
                                        args.no_references)
     diffs = _max_diffs(naive_vals, ev, metrics)
+    # bitwise check, untimed: pyiqa's whole-image calls at one intra-op thread, as our workers run (a reduction's
+    # last bit depends on the thread count: pyiqa's own SSIM differs by 1 ulp between 1 and 2 threads)
+    diffs_1thread = _max_diffs(naive_one_thread(sr, hr, metrics, names, device)[1], ev, metrics)
 
     keys = ("naive_s", "ours_s", "ours_forward_s", "naive_1thread_s", "ours_1worker_s")
     for r in runs:
         r.setdefault("naive_1thread_s", float("nan"))
         r.setdefault("ours_1worker_s", float("nan"))
+    load_after = os.getloadavg()
     med = {k: statistics.median(r[k] for r in runs) for k in keys}
     build = statistics.median(r["ours_timing"]["build_s"] for r in runs)
     speedup = med["naive_s"] / med["ours_s"]
@@ -277,12 +294,18 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         "overhead_excluding_model_build": None if overhead_ex is None else round(overhead_ex, 4),
         "goal": {"speedup_ge_2": speedup >= 2, "overhead_le_0.15": overhead is not None and overhead <= 0.15},
         "max_abs_diff_naive_vs_ours": {m: float(f"{d:.3g}") for m, d in diffs.items()},
+        "max_abs_diff_naive_1thread_vs_ours": {m: float(f"{d:.3g}") for m, d in diffs_1thread.items()},
+        "bitwise_equal_to_pyiqa_1thread": {m: d == 0.0 for m, d in diffs_1thread.items()},
+        # the machine's load (1, 5, 15 min) before and after the timed runs: shared cores make seconds lie
+        "load_average": {"before": [round(v, 2) for v in load_before], "after": [round(v, 2) for v in load_after]},
+        "cpus": len(os.sched_getaffinity(0)),
         "ours_forward_s_by_metric": {m: round(statistics.median(r["ours_timing"]["forward_s"][m] for r in runs), 4)
                                      for m in metrics},
         "ours_build_s": round(statistics.median(r["ours_timing"]["build_s"] for r in runs), 4),
         "ours_decode_s": round(statistics.median(r["ours_timing"]["decode_s"] for r in runs), 4),
         "runs_s": [{k: round(r[k], 4) for k in keys if r[k] == r[k]} for r in runs],
-        "source": "real photos (skimage/sklearn), bicubic x4 round trip" if tmp else f"{sr} vs {hr}",
+        "source": (f"{args.sr} vs {args.hr}" + (f", first {len(names)} pairs" if args.limit else "")
+                   if args.sr is not None and args.hr is not None else "real photos (skimage/sklearn), bicubic x4 round trip"),
     }
     if tmp is not None:
         tmp.cleanup()
@@ -302,7 +325,7 @@ def _timed_runs(sr: Path, hr: Path, metrics: list[str], names: list[str], device
             if which == "naive":
                 res["naive_s"], naive_vals = naive(sr, hr, metrics, names, device)
             elif which == "naive1":
-                res["naive_1thread_s"] = naive_one_thread(sr, hr, metrics, names, device)
+                res["naive_1thread_s"] = naive_one_thread(sr, hr, metrics, names, device)[0]
             elif which == "ours1":
                 res["ours_1worker_s"] = ours(sr, hr, metrics, device, batch_pixels, workers=1)[0]
             else:
@@ -311,6 +334,18 @@ def _timed_runs(sr: Path, hr: Path, metrics: list[str], names: list[str], device
                 res["ours_timing"] = ev.timing
         runs.append(res)
     return runs, naive_vals, ev
+
+
+def _first_pairs(sr: Path, hr: Path, n: int, out: Path) -> tuple[Path, Path]:
+    """Folders of links to the first `n` common PNG names of `sr` and `hr`."""
+    from lgcaa.metrics.evaluate import paired_names
+
+    names = paired_names(sr, hr)[:n]
+    for src, dst in ((sr, out / "sr"), (hr, out / "hr")):
+        dst.mkdir(parents=True)
+        for name in names:
+            (dst / name).symlink_to((src / name).resolve())
+    return out / "sr", out / "hr"
 
 
 def _max_diffs(naive_vals: dict[str, dict[str, float]], ev: Any, metrics: list[str]) -> dict[str, float]:

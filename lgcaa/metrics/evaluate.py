@@ -8,8 +8,8 @@ Outputs: per-image long rows (image, metric, value) and an aggregate with the im
 and, for each metric, either its mean or the reason it is missing. Before any metric runs, the SR and HR name
 sets, every file's format (PNG data) and every pair's size are checked, and the memory the chunks need is
 estimated (`lgcaa.metrics.memory`): the worker count is sized to it, a pair that cannot fit is refused naming
-it. Every image goes through a metric's strip-wise forward where it has one (SSIM, NIQE,
-`lgcaa.metrics.tiled`: bitwise the same numbers, in less memory and time). A metric that fails (or returns NaN/inf) on an image fails the whole
+it. On CPU every image goes through a metric's strip-wise forward where it has one (SSIM, NIQE,
+`lgcaa.metrics.tiled`: bitwise the same numbers, in less memory and time; on a GPU only images over 1 Mpx). A metric that fails (or returns NaN/inf) on an image fails the whole
 evaluation naming that image — nothing is skipped silently — except where the registry declares why the
 metric can be undefined (`undefined_reason`, NIQE on a flat image): that image's value is reported undefined
 with the reason, left out of the mean, and the rest is scored. The work on one chunk (decode, score, the

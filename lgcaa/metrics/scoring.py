@@ -18,6 +18,7 @@ from typing import Any
 
 from lgcaa.errors import UserError
 from lgcaa.metrics.fid import fid_features
+from lgcaa.metrics.tiled import GPU_TILE_PIXELS
 from lgcaa.progress import Progress
 
 
@@ -107,8 +108,8 @@ def score_batch(m: str, model: Any, spec: Any, sr_t: Any, hr_t: Any, names: list
 
 
 def _call(model: Any, spec: Any, sr_t: Any, hr_t: Any) -> Any:
-    if spec.tiled is not None:  # strip by strip at every size: the same numbers, faster (lgcaa.metrics.tiled)
-        out = spec.tiled(model, sr_t, hr_t)
+    if spec.tiled is not None and (sr_t.device.type == "cpu" or sr_t.shape[2] * sr_t.shape[3] > GPU_TILE_PIXELS):
+        out = spec.tiled(model, sr_t, hr_t)  # the same numbers (lgcaa.metrics.tiled); on CPU faster at every size
     else:
         out = model(sr_t, hr_t) if spec.mode == "FR" else model(sr_t)
     return out.detach().reshape(-1).double().cpu()

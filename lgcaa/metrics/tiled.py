@@ -17,7 +17,8 @@ Every per-pixel and per-block value is produced by the same pyiqa function on th
 is bitwise identical to the whole-image forward (tested on the offline photos with small strips, CPU, one
 intra-op thread as the evaluator runs, and on the RealSR pairs at 512²).
 
-The evaluator takes this path for every image, not only for large ones: it is also the fast path. pyiqa's
+On CPU the evaluator takes this path for every image, not only for large ones: it is also the fast path
+(on a GPU, where it has not been measured, only above `GPU_TILE_PIXELS`). pyiqa's
 whole-image SSIM unfolds 121 float64 values per pixel (a ~250 MB buffer per 512² image, allocated and
 page-faulted on every call); strips of ~`SSIM_STRIP_PIXELS` keep that buffer small enough to be reused from
 cache. NIQE: one 96-row block row per strip (`NIQE_STRIP_PIXELS`) likewise. `lgcaa bench metrics` measures it.
@@ -29,6 +30,7 @@ from __future__ import annotations
 
 from typing import Any
 
+GPU_TILE_PIXELS = 1 << 20  # on a GPU only images with more pixels go strip by strip (strips there: not measured)
 SSIM_STRIP_PIXELS = 1 << 15  # target output pixels per SSIM strip, over the batch (32 rows of one 512-wide image)
 SSIM_MIN_ROWS = 16  # at least this many output rows per strip (the halo is 10)
 NIQE_STRIP_PIXELS = 96 * 512  # target pixels per NIQE strip (one block row up to 512 px wide)
