@@ -230,3 +230,38 @@ def test_capture_hook_records_stages_and_attention_maps(grid):
     with torch.no_grad():
         attn(x, spatial_hw=grid)
     assert len(records) == 3
+
+
+def test_registry_flags_decide_what_runs():
+    """`clamp` and `mlp` of a registry entry are read by the processor: without `clamp` a huge global output passes
+    unclamped; without `mlp` no MLP is built and Y = U = LayerNorm(G); with both the layer equals the full
+    variant's. Both paths (fast and reference) follow the flags."""
+    from dataclasses import replace
+
+    full = get_variant("global")
+    no_clamp, no_mlp = replace(full, name="g-no-clamp", clamp=False), replace(full, name="g-no-mlp", mlp=False)
+    x = torch.randn(1, 16, 32)
+    layers = {}
+    for v in (full, no_clamp, no_mlp):
+        attn = make_attn()
+        attn.set_processor(LGCAAProcessor(attn, v, window=4, clamp=1e-3, output="residual"))
+        layers[v.name] = attn
+    with torch.no_grad():
+        outs = {n: a(x, spatial_hw=(4, 4)) for n, a in layers.items()}
+        refs = {n: reference_forward(a.processor, a, x, (4, 4)) for n, a in layers.items()}
+    assert outs["global"].abs().max() <= 1e-3 + 1e-6  # residual output = clamp(G) + MLP(U), MLP zero at init
+    assert outs["g-no-clamp"].abs().max() > 1e-2  # the unclamped G goes through
+    assert not hasattr(layers["g-no-mlp"].processor, "mlp")
+    assert not any("mlp" in n for n, _ in layers["g-no-mlp"].processor.named_parameters())
+    for n, out in outs.items():
+        torch.testing.assert_close(out, refs[n], atol=FAST_PATH_ATOL, rtol=0)
+    attn = make_attn()  # mlp off, default output: Y = LayerNorm(clamp(G)) exactly, whatever the MLP would add
+    attn.set_processor(LGCAAProcessor(attn, no_mlp, window=4))
+    with torch.no_grad():
+        y = attn(x, spatial_hw=(4, 4))
+        g = clamp_values(attn.to_out[0](F.scaled_dot_product_attention(
+            *(t.view(1, 16, 2, 16).transpose(1, 2) for t in (attn.to_q(x), attn.to_k(x), attn.to_v(x)))
+        ).transpose(1, 2).reshape(1, 16, 32)), attn.processor.clamp)
+    torch.testing.assert_close(y, attn.processor.post_norm(g), atol=1e-5, rtol=0)
+    with pytest.raises(ValueError, match="global stage"):
+        replace(get_variant("local"), name="local-clamp", clamp=True)

@@ -32,10 +32,11 @@ def test_defaults_follow_the_paper():
     assert cfg.train.batch_size == 192 and cfg.train.steps == 150_000
     assert cfg.train.betas == (0.9, 0.999) and cfg.train.lr == 5e-5
     assert cfg.sample.steps == 40
-    assert (cfg.model.lambda_p, cfg.model.lambda_w) == (2.0, 0.3)  # Table III's columns read as (λ_p, λ_w)
+    assert (cfg.model.lambda_w, cfg.model.lambda_p) == (2.0, 0.3)  # Table III's columns read as (λ_w, λ_p)
     assert cfg.model.attention == "lgcaa" and cfg.model.dpacm == "dpacm"
     # the readings docs/interpretation.md chose, each with its switch
-    assert (cfg.model.w1_on, cfg.model.unet_trainable, cfg.model.dino_input) == ("latent", "attention", "lr")
+    assert (cfg.model.w1_on, cfg.model.unet_trainable, cfg.model.dino_input) == ("embedding", "attention", "lr")
+    assert cfg.model.norm_init == "pretrained"
     assert (cfg.train.crop, cfg.train.min_crop_f, cfg.train.max_crop_f, cfg.train.hflip, cfg.train.hr_size) == (
         "ldm", 0.5, 1.0, False, 256)
     assert (cfg.sample.start_point, cfg.sample.start_step) == ("lr", 999)
@@ -46,7 +47,7 @@ def test_defaults_follow_the_paper():
 
 
 @pytest.mark.parametrize("section,key,value", [
-    ("model", "w1_on", "embedding"), ("model", "unet_trainable", "added"), ("model", "dino_input", "hr"),
+    ("model", "w1_on", "latent"), ("model", "norm_init", "unit"), ("model", "unet_trainable", "added"), ("model", "dino_input", "hr"),
     ("train", "crop", "random"), ("train", "hflip", True), ("sample", "start_point", "noise"),
 ])
 def test_every_reading_switch_is_in_the_schema_and_reaches_the_run_params(section, key, value):

@@ -11,7 +11,6 @@ from lgcaa.errors import UserError
 from lgcaa.model.config import ModelConfig
 from lgcaa.model.dpacm import DPACM_TERMS, DPACMProjection, build_lpips, dpacm_losses, total_loss, wasserstein1
 
-
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
@@ -78,4 +77,23 @@ def test_dpacm_variants_and_eq4(variant, w1_on):
     terms["mse"] = torch.tensor(0.5)
     expected = 0.5 + 0.3 * float(terms.get("wasserstein", torch.tensor(0.0)).detach()) + 2.0 * float(terms.get("lpips", torch.tensor(0.0)).detach())
     assert total_loss(terms, 0.3, 2.0).detach().item() == pytest.approx(float(expected), rel=1e-6)
-    assert (ModelConfig().lambda_p, ModelConfig().lambda_w) == (2.0, 0.3)  # Table III's (2.0, 0.3) cell, λ_p first
+    assert (ModelConfig().lambda_w, ModelConfig().lambda_p) == (2.0, 0.3)  # Table III's (2.0, 0.3) cell, λ_w first
+
+
+def test_latent_w1_magnifies_the_prediction_error_by_the_schedule():
+    """x̂₀ − z₀ = −√(1−ᾱ)/√ᾱ · (ε̂ − ε): the latent reading of W1 weighs the denoiser's error by this gain (printed),
+    14.6 at t = 999 on SD2-base's schedule, so Table III's λ cannot mean the same under both readings."""
+    from lgcaa.model.backbone import scheduler_from_config
+    from lgcaa.model.dpacm import x0_error_gain
+    from lgcaa.model.presets import ARCH_PRESETS
+
+    abar = scheduler_from_config(ARCH_PRESETS["sd2-base"].scheduler).alphas_cumprod
+    gains = {t: round(float(x0_error_gain(abar, t)), 3) for t in (0, 250, 500, 750, 999)}
+    mean = float(x0_error_gain(abar, torch.arange(1000)).mean())
+    print({"gain_by_t": gains, "mean_over_uniform_t": round(mean, 3)})
+    assert 14.5 < gains[999] < 14.7 and gains[0] < 0.05 and 2.5 < mean < 3.5
+    z0, eps, err = torch.randn(1, 4, 8, 8), torch.randn(1, 4, 8, 8), 0.01 * torch.randn(1, 4, 8, 8)
+    t = 999
+    z_t = abar[t].sqrt() * z0 + (1 - abar[t]).sqrt() * eps
+    x0_hat = (z_t - (1 - abar[t]).sqrt() * (eps + err)) / abar[t].sqrt()
+    assert torch.allclose((x0_hat - z0).abs().mean(), x0_error_gain(abar, t).float() * err.abs().mean(), rtol=1e-3)

@@ -35,7 +35,7 @@ def test_registry_matches_table2_and_schema(repo_root):
 def test_variant_flags_are_consistent():
     for name, v in ATTENTION_VARIANTS.items():
         assert v.name == name and get_variant(name) is v
-        assert v.clamp == v.global_, "the clamp acts on the global stage's output"
+        assert v.clamp == v.global_, "the clamp acts on the global stage's output (and every global variant clamps)"
         if v.standard:
             assert v.stages == ()
         else:

@@ -14,7 +14,9 @@
 # first. Benches run in priority order under one deadline (DEADLINE_S, default 540 s; 2400 s with --tiny); a bench that would
 # start after it is recorded as skipped, a bench that fails is recorded with its exit code and log tail.
 # Clamp-bound measurement with real weights: set SD2_BASE (diffusers folder) and DINO (ViT folder) to local
-# copies; otherwise the activations bench measures the SD2-base-shaped model at random init.
+# copies; otherwise the activations bench measures the SD2-base-shaped model at random init. The same two
+# variables give the prior bench (step-0 ε-MSE of each LGCAA variant / standard, model.norm_init unit vs
+# pretrained) the real weights; without them it measures the random-init model, which has no prior to keep.
 set -u -o pipefail
 
 DEVICE=cuda
@@ -74,6 +76,7 @@ if [ "$TINY" = 1 ]; then
     "sample-tiny|sample --arch tiny --device $DEVICE --precision $DT --steps 2 --size 64 --repeat 1"
     "metrics-random-init|metrics --device $DEVICE --random-init --size 128 --n-images 2 --repeat 1 --no-references"
     "activations-tiny|activations --arch tiny --device $DEVICE --photos astronaut,coffee --size 64 --timesteps 500"
+    "prior-tiny|prior --arch tiny --device $DEVICE --size 64 --window 4 --variants lgcaa --timesteps 300,700"
     "attention-256x64-b1-compile|attention --device $DEVICE --dtype $DT --tokens 256 --channels 64 --heads 2 --batch 1 --window 4 --repeat 2 --warmup 1 --modes compile"
   )
 else
@@ -87,8 +90,10 @@ else
     "attention-1024x640-b8|attention --device $DEVICE --dtype $DT --tokens 1024 --channels 640 --heads 10 --batch 8 --repeat 20 --warmup 3 --modes checkpointing,no-checkpointing"
     "train-step-sd2base-b8|train-step --arch sd2-base --device $DEVICE --precision $DT --batch 8 --steps 5 --warmup 2"
     "sample-sd2base-512-40|sample --arch sd2-base --device $DEVICE --precision $DT --steps 40 --size 512 --repeat 2"
+    "sample-sd2base-512-40-tile256|sample --arch sd2-base --device $DEVICE --precision $DT --steps 40 --size 512 --repeat 2 --tile 256"
     "metrics-random-init-512|metrics --device $DEVICE --random-init --size 512 --n-images 16 --repeat 2 --no-references"
     "activations-sd2base|activations --arch sd2-base --device $DEVICE --precision fp32 $ACT_WEIGHTS"
+    "prior-sd2base|prior --arch sd2-base --device $DEVICE --size 256 $ACT_WEIGHTS"
     "train-step-sd2base-b8-no-attention-checkpointing|train-step --arch sd2-base --device $DEVICE --precision $DT --batch 8 --steps 5 --warmup 2 --no-attention-checkpointing"
     "attention-4096x320-b1-compile|attention --device $DEVICE --dtype $DT --tokens 4096 --channels 320 --heads 5 --batch 1 --repeat 20 --warmup 3 --modes compile,compile-no-checkpointing"
     "attention-4096x320-b8-compile|attention --device $DEVICE --dtype $DT --tokens 4096 --channels 320 --heads 5 --batch 8 --repeat 20 --warmup 3 --modes compile,compile-no-checkpointing"

@@ -29,6 +29,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--variant", default="lgcaa", help="attention variant compared with standard")
     parser.add_argument("--pretrained", help="SD2-base folder/hub id (default: random init)")
     parser.add_argument("--compile-attention", action="store_true", help="torch.compile the LGCAA processors")
+    parser.add_argument("--tile", type=int, help="sampling tile in output pixels (default: no tiling, the output "
+                        "side or the training size, whichever is larger; sample.tile)")
+    parser.add_argument("--tile-overlap", type=int, default=64, help="overlap of tiles in output pixels")
 
 
 def _build(arch: str, attention: str, pretrained: str | None, device, dtype, compile_attention: bool = False):
@@ -46,7 +49,7 @@ def _build(arch: str, attention: str, pretrained: str | None, device, dtype, com
 
 def measure(arch: str = "tiny", device: str = "cpu", precision: str = "fp32", steps: int = 40, size: int | None = None,
             batch: int = 1, repeat: int = 3, variant: str = "lgcaa", pretrained: str | None = None,
-            compile_attention: bool = False) -> dict[str, Any]:
+            compile_attention: bool = False, tile: int | None = None, tile_overlap: int = 64) -> dict[str, Any]:
     import gc
 
     import torch
@@ -64,16 +67,18 @@ def measure(arch: str = "tiny", device: str = "cpu", precision: str = "fp32", st
     seeds = list(range(batch))
     sync = (lambda: torch.cuda.synchronize(dev)) if dev.type == "cuda" else (lambda: None)
 
+    tile = tile or max(size, preset.train_size)
+    overlap = tile_overlap if tile < size else 0
     nets = {"controlnet": _build(arch, "standard", pretrained, dev, dtype),
             "lgcaa": _build(arch, variant, pretrained, dev, dtype, compile_attention)}
     times: dict[str, list[float]] = {k: [] for k in nets}
     for name, net in nets.items():  # warm-up (kernels, allocator)
-        super_resolve(net, lr, scale, seeds, 2, max(size, preset.train_size), 0)
+        super_resolve(net, lr, scale, seeds, 2, tile, overlap)
     for _ in range(max(1, repeat)):
         for name, net in nets.items():
             sync()
             t0 = time.perf_counter()
-            super_resolve(net, lr, scale, seeds, steps, max(size, preset.train_size), 0)
+            super_resolve(net, lr, scale, seeds, steps, tile, overlap)
             sync()
             times[name].append(time.perf_counter() - t0)
     del nets
@@ -87,6 +92,8 @@ def measure(arch: str = "tiny", device: str = "cpu", precision: str = "fp32", st
         "precision": precision,
         "steps": steps,
         "output_size": size,
+        "tile": tile,
+        "tile_overlap": overlap,
         "batch": batch,
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
@@ -109,4 +116,4 @@ def measure(arch: str = "tiny", device: str = "cpu", precision: str = "fp32", st
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
     return measure(args.arch, args.device, args.precision, args.steps, args.size, args.batch, args.repeat,
-                   args.variant, args.pretrained, args.compile_attention)
+                   args.variant, args.pretrained, args.compile_attention, args.tile, args.tile_overlap)

@@ -14,6 +14,7 @@ BENCHES: dict[str, str] = {
     "metrics": "lgcaa.bench.metrics",
     "degrade": "lgcaa.bench.degrade",
     "activations": "lgcaa.bench.activations",
+    "prior": "lgcaa.bench.prior",
     "eval-memory": "lgcaa.bench.eval_memory",
 }
 

@@ -14,8 +14,11 @@ on an H×W latent grid, following §III-B1's bullets:
   output  U = LayerNorm(G) (the normalisation "after merging"), then the MLP               -> Y = U + MLP(U)
 
 The MLP is a skip connection plus Linear-GELU-Linear whose last layer starts at zero, so at initialisation
-Y = LayerNorm(clamp(G)): the post-merge normalisation and the clamp sit on the path the output takes from
-the first step (`output="mlp"`, the default). `output="residual"` is the earlier reading
+Y = LayerNorm(clamp(G)) (with the LayerNorm's affine fitted to the pretrained output, `lgcaa.model.calibrate`):
+the post-merge normalisation and the clamp sit on the path the output takes from the first step (`output="mlp"`,
+the default). The registry's flags are read, not implied: the clamp runs only when the variant's `clamp` is
+set (it needs the global stage), the MLP exists and runs only when its `mlp` is set (otherwise Y = U, or G for
+`output="residual"`). `output="residual"` is the earlier reading
 Y = G + MLP(LayerNorm(G)), in which the normalisation acts only once training has moved the MLP.
 
 Variants (Table II; the registry is `lgcaa.model.variants`): `standard` keeps diffusers' SDPA self-attention;
@@ -295,6 +298,9 @@ class LGCAAProcessor(nn.Module):
         self.clamp = float(default_clamp() if clamp is None else clamp)
         self.output, self.checkpointing, self.name = output, checkpointing, name
         self.capture: CaptureFn | None = None
+        # calibration hook (`lgcaa.model.calibrate`): when set, the layer returns the pretrained self-attention
+        # output and hands (self, G, that output) to the hook (G: what the post-merge LayerNorm normalises)
+        self.calibration: Callable[[LGCAAProcessor, torch.Tensor, torch.Tensor], None] | None = None
         if variant.local:
             self.local_norm = nn.LayerNorm(dim)
         if variant.local and variant.global_:  # second stage: a trainable copy of the pretrained projections
@@ -303,10 +309,11 @@ class LGCAAProcessor(nn.Module):
             self.global_v = copy.deepcopy(attn.to_v)
             self.global_out = copy.deepcopy(attn.to_out[0])
         self.post_norm = nn.LayerNorm(dim) if variant.post_norm else nn.Identity()
-        hidden = max(1, round(dim * mlp_ratio))
-        self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
-        nn.init.zeros_(self.mlp[2].weight)
-        nn.init.zeros_(self.mlp[2].bias)
+        if variant.mlp:  # the registry's flags decide what is built and run (a variant without it: Y = U, or G)
+            hidden = max(1, round(dim * mlp_ratio))
+            self.mlp = nn.Sequential(nn.Linear(dim, hidden), nn.GELU(), nn.Linear(hidden, dim))
+            nn.init.zeros_(self.mlp[2].weight)
+            nn.init.zeros_(self.mlp[2].bias)
         self.compile = compile
         self._compiled: Callable[..., torch.Tensor] | None = None
 
@@ -335,11 +342,15 @@ class LGCAAProcessor(nn.Module):
         -> U; MLP -> Y. `h` is that product (B, heads, N, d), or Z (B, N, C) without a global stage."""
         g = h
         if self.variant.global_:
-            g = clamp_values(self._global_projections(attn)[3](_merge(h)), self.clamp)
+            g = self._global_projections(attn)[3](_merge(h))
+            if self.variant.clamp:
+                g = clamp_values(g, self.clamp)
             if self.capture is not None:
                 self._emit("global", g, *self._global_qk)
         u = self.post_norm(g)
-        y = (u if self.output == "mlp" else g) + self.mlp(u)
+        y = u if self.output == "mlp" else g
+        if self.variant.mlp:
+            y = y + self.mlp(u)
         if self.capture is not None:
             self._emit("output", y)
         return y
@@ -389,11 +400,28 @@ class LGCAAProcessor(nn.Module):
             raise ValueError("LGCAAProcessor replaces self-attention only: (B, N, C) tokens, no mask, no context")
         grid = token_grid(hidden_states.shape[1], spatial_hw)
         self._grid = grid
+        if self.calibration is not None:
+            return self._calibrate(attn, hidden_states, grid)
         if self.compile and self.capture is None:
             if self._compiled is None:
                 self._compiled = _compile(self._forward)
             return self._compiled(attn, hidden_states, grid)
         return self._forward(attn, hidden_states, grid)
+
+    def _calibrate(self, attn: Attention, x: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:
+        """Run the LGCAA stages up to G (the post-merge LayerNorm's input), hand (G, A) to the calibration hook
+        and return A = the layer's pretrained self-attention output (what `standard` returns), so that every
+        later layer is calibrated on the pretrained model's own activations."""
+        box: dict[str, torch.Tensor] = {}
+        saved = self.capture
+        self.capture = lambda _layer, stage, record: box.__setitem__(stage, record["output"])
+        try:
+            self._forward(attn, x, grid)
+        finally:
+            self.capture = saved
+        a = SDPAProcessor()(attn, x)
+        self.calibration(self, box["global" if self.variant.global_ else "local"], a)  # type: ignore[misc]
+        return a
 
     def __deepcopy__(self, memo: dict[int, Any]) -> LGCAAProcessor:
         """A copy gets its own compiled forward (the compiled one is bound to this instance)."""
@@ -482,9 +510,12 @@ def reference_forward(proc: LGCAAProcessor, attn: Attention, x: torch.Tensor,
     if variant.global_:
         to_q, to_k, to_v, to_out = proc._global_projections(attn)
         q, k, v = (_heads(f(h), heads) for f in (to_q, to_k, to_v))
-        h = torch.clamp(to_out(_merge(_reference_attention(q, k, v))), -proc.clamp, proc.clamp)
+        h = to_out(_merge(_reference_attention(q, k, v)))
+        if variant.clamp:
+            h = torch.clamp(h, -proc.clamp, proc.clamp)
     u = proc.post_norm(h)
-    return (u if proc.output == "mlp" else h) + proc.mlp(u)
+    y = u if proc.output == "mlp" else h
+    return y + proc.mlp(u) if variant.mlp else y
 
 
 # ----------------------------------------------------------------------------------------------------------

@@ -32,7 +32,9 @@ from lgcaa.model.variants import (
     CLAMP_BOUNDS,
     DEFAULT_ATTENTION,
     DEFAULT_LGCAA_OUTPUT,
+    DEFAULT_NORM_INIT,
     LGCAA_OUTPUTS,
+    NORM_INITS,
     default_clamp,
 )
 from lgcaa.model.variants import ATTENTION_VARIANTS as VARIANT_REGISTRY
@@ -46,7 +48,7 @@ SAMPLE_PRECISIONS = ("fp32", "fp16", "bf16")
 DEGRADATIONS = ("realesrgan", "bicubic")
 LR_SCHEDULES = ("constant", "constant_with_warmup", "cosine", "linear")
 # Readings of the paper that a switch selects (docs/interpretation.md gives the sentences behind each default)
-W1_SPACES = ("latent", "embedding")  # model.w1_on: W1 between x̂₀ and z₀ latents | projected embedding vs HR
+W1_SPACES = ("embedding", "latent")  # model.w1_on: projected embedding vs HR | W1 between x̂₀ and z₀ latents
 UNET_TRAINABLE = ("attention", "added")  # III-A: UNet attention layers train | IV-A: existing UNet modules frozen
 DINO_INPUTS = ("lr", "hr")  # what DINO sees while training (sampling always has only the LR)
 CROPS = ("ldm", "random")  # train.crop: LDM's ImageNetSR crop | a fixed-size crop at native resolution
@@ -69,12 +71,17 @@ class ModelConfig:
     clamp: |value| bound after global attention (null: the arch's measured bound, `variants.CLAMP_BOUNDS`;
         a parsed config holds the number); mlp_ratio: hidden width of the LGCAA MLP / channels;
     lgcaa_output: "mlp" (Y = U + MLP(U), U = LayerNorm(clamp(G)); paper) or "residual" (Y = G + MLP(U));
+    norm_init: "pretrained" = the post-merge LayerNorm's (γ, β) fitted, per layer and channel, to reproduce the
+        pretrained self-attention output on held-out photos (only with a pretrained backbone; keeps the prior at
+        step 0, `lgcaa.model.calibrate`); "unit" = LayerNorm's default (1, 0).
     attention_checkpointing: recompute LGCAA's local stage and MLP in backward (memory for time);
     compile_attention: torch.compile the LGCAA processors (speed only; numerics within tolerance).
     dpacm: loss variant (Table II rows); lambda_w: Wasserstein-1 weight; lambda_p: LPIPS weight (Table III).
-    w1_on: "latent" = per-channel W1 between the predicted x̂₀ latent and z₀; "embedding" = W1 between the
-        RGB projection of ControlNet's conditioning embedding and the HR image. LPIPS always compares that
-        projection with the HR image (it needs RGB; the paper never decodes x̂₀).
+    w1_on: "embedding" = W1 between the RGB projection of ControlNet's conditioning embedding and the HR image
+        (default: the "conditioning mechanism in the pixel space"); "latent" = per-channel W1 between the
+        predicted x̂₀ latent and z₀ (its error grows with √(1−ᾱ)/√ᾱ, 14.6 at t = 999). LPIPS always compares
+        the projection with the HR image (it needs RGB; the paper never decodes x̂₀). Defaults (λ_w, λ_p) =
+        (2.0, 0.3): Table III's printed (2.0, 0.3) cell read as (λ_w, λ_p) (`tables.table3.columns`).
     unet_trainable: "attention" = the UNet's attention layers train (III-A); "added" = every existing UNet
         module is frozen and only LGCAA's own parameters train in the UNet (IV-A, "We freeze the existing
         modules of the UNet").
@@ -92,13 +99,14 @@ class ModelConfig:
     clamp: float | None = None
     mlp_ratio: float = 1.0
     lgcaa_output: str = DEFAULT_LGCAA_OUTPUT
+    norm_init: str = DEFAULT_NORM_INIT
     attention_checkpointing: bool = True
     compile_attention: bool = False
     attention_in_controlnet: bool = False
     dpacm: str = "dpacm"
-    lambda_w: float = 0.3
-    lambda_p: float = 2.0
-    w1_on: str = "latent"
+    lambda_w: float = 2.0
+    lambda_p: float = 0.3
+    w1_on: str = "embedding"
     unet_trainable: str = "attention"
     dino_input: str = "lr"
     lpips_backbone: str = "pretrained"
@@ -131,6 +139,7 @@ class ModelConfig:
         _enum(self.arch, ARCHS, f"{where}.arch")
         _enum(self.attention, tuple(VARIANT_REGISTRY), f"{where}.attention")  # live: registry additions count
         _enum(self.lgcaa_output, LGCAA_OUTPUTS, f"{where}.lgcaa_output")
+        _enum(self.norm_init, NORM_INITS, f"{where}.norm_init")
         _enum(self.dpacm, DPACM_VARIANTS, f"{where}.dpacm")
         _enum(self.lpips_backbone, LPIPS_BACKBONES, f"{where}.lpips_backbone")
         _enum(self.w1_on, W1_SPACES, f"{where}.w1_on")

@@ -28,6 +28,7 @@ from torch import nn
 
 from lgcaa.model.attention import install_attention
 from lgcaa.model.backbone import build_backbone, scheduler_from_config, seeded_init
+from lgcaa.model.calibrate import calibrate_post_norms
 from lgcaa.model.conditioning import DinoCondition, build_vit
 from lgcaa.model.config import ModelConfig
 from lgcaa.model.dpacm import DPACMProjection, build_lpips, dpacm_losses, total_loss
@@ -192,11 +193,15 @@ class LGCAANet(nn.Module):
         return terms
 
 
-def build_network(cfg: ModelConfig, with_losses: bool = True) -> LGCAANet:
+def build_network(cfg: ModelConfig, with_losses: bool = True, calibrate: bool = True,
+                  calibration_size: int | None = None) -> LGCAANet:
     """Assemble the model for `cfg` on the current default device (use `torch.device('meta')` for counts).
 
     with_losses=False skips LPIPS (sampling). Weights of pretrained parts come from cfg.pretrained / cfg.dino;
-    everything random is seeded by cfg.init_seed.
+    everything random is seeded by cfg.init_seed. With a pretrained backbone and `norm_init: "pretrained"`, the
+    post-merge LayerNorms are fitted to the pretrained self-attention outputs on held-out photos of side
+    `calibration_size` (default: the preset's training size; `lgcaa.model.calibrate`); calibrate=False skips it
+    (sampling, where the trained weights are loaded over it).
     """
 
     preset = cfg.preset
@@ -214,6 +219,8 @@ def build_network(cfg: ModelConfig, with_losses: bool = True) -> LGCAANet:
     lpips_model = build_lpips(cfg.lpips_backbone, cfg.init_seed) if with_losses and cfg.uses_perceptual else None
     net = LGCAANet(cfg, bb.unet, bb.vae, bb.controlnet, condition, dpacm_proj, lpips_model,
                    bb.scheduler_config, bb.source)
+    if calibrate and cfg.norm_init == "pretrained" and cfg.pretrained is not None:
+        calibrate_post_norms(net, calibration_size or preset.train_size, seed=cfg.init_seed)
     net.set_trainable()
     return net
 

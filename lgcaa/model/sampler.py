@@ -170,7 +170,7 @@ def load_trained(run_dir: Path, device: str = "cpu", precision: str = "fp32", pr
         model_cfg = replace(model_cfg, pretrained=pretrained)
     if dino is not None:
         model_cfg = replace(model_cfg, dino=dino)
-    net = build_network(model_cfg, with_losses=False)
+    net = build_network(model_cfg, with_losses=False, calibrate=False)  # the trained weights replace it
     with safe_open(str(weights), "pt") as fh:
         meta = fh.metadata() or {}
     expected = meta.get("base_fingerprint")

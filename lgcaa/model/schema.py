@@ -30,12 +30,13 @@ from lgcaa.model.config import (
     SampleConfig,
     TrainConfig,
 )
-from lgcaa.model.variants import ATTENTION_VARIANTS
+from lgcaa.model.variants import ATTENTION_VARIANTS, NORM_INITS
 
 _ENUMS: dict[tuple[type, str], tuple[str, ...]] = {
     (ModelConfig, "arch"): ARCHS, (ModelConfig, "dpacm"): DPACM_VARIANTS,
     (ModelConfig, "lpips_backbone"): (*LPIPS_BACKBONES, "random"), (ModelConfig, "w1_on"): W1_SPACES,
-    (ModelConfig, "unet_trainable"): UNET_TRAINABLE, (ModelConfig, "dino_input"): DINO_INPUTS,
+    (ModelConfig, "unet_trainable"): UNET_TRAINABLE, (ModelConfig, "norm_init"): NORM_INITS,
+    (ModelConfig, "dino_input"): DINO_INPUTS,
     (TrainConfig, "lr_schedule"): LR_SCHEDULES, (TrainConfig, "degradation"): DEGRADATIONS,
     (TrainConfig, "mixed_precision"): MIXED_PRECISIONS, (TrainConfig, "crop"): CROPS,
     (SampleConfig, "color_fix"): COLOR_FIXES, (SampleConfig, "precision"): SAMPLE_PRECISIONS,

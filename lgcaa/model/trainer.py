@@ -183,7 +183,7 @@ def setup(cfg: LGCAAConfig, run_dir: Path, run_name: str, cpu: bool) -> Session:
             shutil.rmtree(stale, ignore_errors=True)
     accelerator.wait_for_everyone()
 
-    net = build_network(cfg.model)
+    net = build_network(cfg.model, calibration_size=tc.hr_size)
     base_fp = fingerprint(net.frozen_state()) if cfg.model.arch == "tiny" else None
     if tc.gradient_checkpointing:
         net.unet.enable_gradient_checkpointing()

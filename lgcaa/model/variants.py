@@ -9,10 +9,14 @@ Each entry says which stages of the paper's pipeline (§III-B1) the self-attenti
 
     local      windowed attention with unit-RMS Q, K, projection W_p, LayerNorm           -> Z
     global_    full self-attention over Z (or over the block's normalised input X̂ when there is no local
-               stage), then value clamping (`clamp`)                                       -> G
+               stage)                                                                      -> G
+    clamp      value clamping of the global stage's output (needs `global_`)              -> G = clamp(G)
     post_norm  LayerNorm of the merged output before the MLP ("without the normalization layer after
-               merging" removes it)                                                        -> LN(G)
-    mlp        the final MLP                                                               -> Y
+               merging" removes it)                                                        -> U = LN(G), else U = G
+    mlp        the final MLP with a skip connection, last layer zero at init               -> Y = U + MLP(U), else Y = U
+
+The processor (`lgcaa.model.attention.LGCAAProcessor`) reads each flag: a stage whose flag is off is neither
+built nor run (tests/test_model_attention.py::test_registry_flags_decide_what_runs).
 
 `standard` runs none of them: diffusers' own SDPA self-attention with the layer's pretrained projections.
 """
@@ -38,6 +42,12 @@ class AttentionVariant:
     post_norm: bool
     clamp: bool
     mlp: bool
+
+    def __post_init__(self) -> None:
+        if self.clamp and not self.global_:
+            raise ValueError(f"variant {self.name!r}: the clamp acts on the global stage's output; set global_")
+        if self.standard and (self.post_norm or self.clamp or self.mlp):
+            raise ValueError(f"variant {self.name!r}: no local or global stage, so no LGCAA stage can run")
 
     @property
     def standard(self) -> bool:
@@ -76,13 +86,22 @@ ATTENTION_VARIANTS: dict[str, AttentionVariant] = {
 ATTENTION_NAMES: tuple[str, ...] = tuple(ATTENTION_VARIANTS)
 DEFAULT_ATTENTION = "lgcaa"
 
-# How the LGCAA output is formed after the merged attention (`model.lgcaa_output`):
-#   "mlp"      Y = MLP(LN(clamp(G)))  — §III-B1 as written (LayerNorm, then MLP; no residual inside the
-#              module, the transformer block adds Y to its residual stream); the MLP starts as the identity.
-#   "residual" Y = clamp(G) + MLP(LN(clamp(G))) with the MLP's last layer at zero — the earlier reading,
-#              in which the post-merge norm does not act until training moves the MLP.
+# How the LGCAA output is formed after the merged attention (`model.lgcaa_output`), U = LN(clamp(G)):
+#   "mlp"      Y = U + MLP(U) — §III-B1's order (LayerNorm, then MLP); the MLP has a skip connection and its
+#              last layer starts at zero, so at init Y = U; no residual around the whole module (the
+#              transformer block adds Y to its own residual stream).
+#   "residual" Y = clamp(G) + MLP(U) with the MLP's last layer at zero — the earlier reading, in which the
+#              post-merge norm does not act until training moves the MLP.
 LGCAA_OUTPUTS: tuple[str, ...] = ("mlp", "residual")
 DEFAULT_LGCAA_OUTPUT = "mlp"
+
+# How the post-merge LayerNorm's affine (γ, β) starts (`model.norm_init`; docs/interpretation.md step 7):
+#   "pretrained" per layer and channel, the least-squares fit of the pretrained self-attention output from the
+#                normalised G on held-out photos (`lgcaa.model.calibrate`), so step 0 keeps SD2's prior; applied
+#                when the backbone is pretrained (`model.pretrained` set), a random backbone has no prior to keep
+#   "unit"       LayerNorm's default γ = 1, β = 0: every token leaves the layer with unit variance
+NORM_INITS: tuple[str, ...] = ("pretrained", "unit")
+DEFAULT_NORM_INIT = "pretrained"
 
 # Bound of the value clamp after the global stage (`model.clamp` when unset), per backbone: the smallest power
 # of two >= 2 x the max |G| that `lgcaa bench activations` measured on the weights the backbone's runs start
