@@ -17,14 +17,14 @@ from typing import Any
 from baselines.registry import BASELINES
 from lgcaa.data.registry import DATASETS
 from lgcaa.errors import UserError, did_you_mean
-from lgcaa.instances import baseline_base, sample_jobs, sr_jobs
+from lgcaa.instances import baseline_base, model_sample_jobs, sample_jobs, sr_jobs
 from lgcaa.instances import model_methods as run_methods
 from lgcaa.io import check_name
 from lgcaa.metrics.registry import METRICS
-from lgcaa.model.config import DPACM_VARIANTS
+from lgcaa.model.config import DPACM_VARIANTS, ModelConfig
 from lgcaa.model.schema import section_schema as model_section_schema
 from lgcaa.model.variants import ATTENTION_VARIANTS
-from lgcaa.tables.paper import PAPER_TABLES
+from lgcaa.tables.paper import PAPER_TABLES, TABLE3_COLUMNS
 
 DEFAULT_PROFILE = "mini"
 
@@ -100,6 +100,7 @@ def validate(config: dict[str, Any], source: str = "<config>") -> dict[str, Any]
         raise UserError(f"{source}: invalid config " + "; ".join(problems))
     check_path_names(config, source)
     _check_references(config, source)
+    apply_table_rows(config, source)
     check_cross_references(config, source)
     return config
 
@@ -118,6 +119,76 @@ def _schema_problem(exc: Any) -> str:
             return (f"at '{where}': unknown key(s) " + ", ".join(f"'{k}'{did_you_mean(k, allowed)}" for k in extra)
                     + f" (known: {', '.join(allowed)})")
     return f"at '{where}': {exc.message}"
+
+
+# --- Tables II/III rows and the runs they read: one setting, never two --------------------------------------
+
+_MODULE_KEYS = {"LGCAA": "attention", "DPACM": "dpacm"}  # Table II block -> the model setting its rows vary
+
+
+def _run_of(config: dict[str, Any]) -> dict[str, str]:
+    """method produced by a model run (e.g. `lgcaa-20steps`) -> that run."""
+    return {j.method: j.run for j in model_sample_jobs(config["model"])} if config.get("model", {}).get("runs") else {}
+
+
+def _run_setting(config: dict[str, Any], run: str, key: str) -> Any:
+    """The value of model setting `key` that run `run` trains with (its override, the base, the default)."""
+    section = config["model"]
+    over = section["runs"][run].get("model", {})
+    return over.get(key, section.get("model", {}).get(key, getattr(ModelConfig(), key)))
+
+
+def table3_run_weights(config: dict[str, Any], source: str = "<config>") -> dict[str, dict[str, float]]:
+    """{run: {"lambda_w": .., "lambda_p": ..}}: the weights each Table III row's run trains with, i.e. the row's
+    printed (lambda_1, lambda_2) under the reading `tables.table3.columns`. Two rows of one run must agree."""
+    t3 = config.get("tables", {}).get("table3") or {}
+    columns = tuple(t3.get("columns", TABLE3_COLUMNS))
+    run_of, out = _run_of(config), {}
+    for row in t3.get("rows", []):
+        run = run_of.get(row["method"])
+        if run is None:
+            raise UserError(f"{source}: tables/table3 row {row['method']!r} is not produced by a model run; Table III "
+                            "rows are LGCAA runs (model.runs)")
+        weights = {columns[0]: float(row["lambda_1"]), columns[1]: float(row["lambda_2"])}
+        if out.setdefault(run, weights) != weights:
+            raise UserError(f"{source}: tables/table3 gives run '{run}' two weight pairs ({out[run]} and {weights}); "
+                            "one run trains one pair")
+    return out
+
+
+def apply_table_rows(config: dict[str, Any], source: str = "<config>") -> None:
+    """Make every Table II/III row read the run it names, in place.
+
+    Table III: each row's run trains with the weights the reading gives its printed (lambda_1, lambda_2) — set
+    here into `model.runs.<run>.model`, so switching `tables.table3.columns` switches the runs' λ; a run that
+    sets other weights itself is refused. Its attention and DPACM must be the full model's. Table II: a row's
+    variant must be its run's `attention` (LGCAA block) or `dpacm` (DPACM block). One line naming the row, the
+    run and the fix."""
+    if not config.get("model", {}).get("runs"):
+        return
+    run_of = _run_of(config)
+    for row in (config.get("tables", {}).get("table2") or {}).get("rows", []):
+        run, key = run_of.get(row["method"]), _MODULE_KEYS.get(row["module"])
+        if run is None or key is None:
+            continue
+        value = _run_setting(config, run, key)
+        if value != row["variant"]:
+            raise UserError(f"{source}: tables/table2 row {row['module']}/{row['variant']} reads run '{run}', which "
+                            f"trains with model.{key} {value!r}; set model.runs.{run}.model.{key} to "
+                            f"{row['variant']!r} or point the row at another run")
+    for run, weights in table3_run_weights(config, source).items():
+        for key, full in (("attention", "lgcaa"), ("dpacm", "dpacm")):
+            if _run_setting(config, run, key) != full:
+                raise UserError(f"{source}: tables/table3 reads run '{run}', which trains with model.{key} "
+                                f"{_run_setting(config, run, key)!r}; Table III varies the weights of the full model "
+                                f"({key} {full!r})")
+        over = config["model"]["runs"][run].setdefault("model", {})
+        for key, value in weights.items():
+            if key in over and float(over[key]) != value:
+                raise UserError(f"{source}: model/runs/{run}/model/{key} is {over[key]}, but its Table III row gives "
+                                f"{value} under tables.table3.columns {list(weights)}; remove {key} from the run (the "
+                                "row sets it) or fix the row")
+            over[key] = value
 
 
 def _table_references(tables: dict[str, Any]) -> Iterator[tuple[str, str, str]]:

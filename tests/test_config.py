@@ -121,3 +121,51 @@ def test_config_show_yaml_round_trips(tmp_path, capsys):
     path.write_text(capsys.readouterr().out)
     assert not path.read_text().lstrip().startswith("{")
     assert load_config(path) == load_config("mini")
+
+
+def _raw(profile: str) -> dict:
+    from importlib import resources
+
+    return json.loads(resources.files("lgcaa.profiles").joinpath(f"{profile}.json").read_text())
+
+
+@pytest.mark.parametrize("profile", ["mini", "paper"])
+def test_table3_reading_sets_the_weights_its_runs_train_with(profile):
+    """`tables.table3.columns` is a whole switch: each row's run trains with the weights the reading gives the
+    row's printed (lambda_1, lambda_2), so the other reading swaps every grid run's λ (not only the labels)."""
+    from lgcaa.layout import model_sample_jobs
+    from lgcaa.model.config import resolve_run
+
+    default = validate(_raw(profile))
+    other_raw = _raw(profile)
+    other_raw["tables"]["table3"]["columns"] = ["lambda_p", "lambda_w"]
+    other = validate(other_raw)
+    run_of = {j.method: j.run for j in model_sample_jobs(default["model"])}
+    rows = default["tables"]["table3"]["rows"]
+    assert len(rows) == 6
+    for row in rows:
+        a = resolve_run(default["model"], run_of[row["method"]]).model
+        b = resolve_run(other["model"], run_of[row["method"]]).model
+        assert (a.lambda_w, a.lambda_p) == (row["lambda_1"], row["lambda_2"])  # default: (λ_w, λ_p) as printed
+        assert (b.lambda_p, b.lambda_w) == (row["lambda_1"], row["lambda_2"])  # the other reading
+    full = resolve_run(default["model"], "lgcaa").model  # the full model is the printed (2.0, 0.3) cell
+    assert (full.lambda_w, full.lambda_p) == (2.0, 0.3)
+
+
+def test_a_table_row_whose_run_trains_other_settings_is_refused():
+    raw = _raw("paper")  # a run that sets its own λ, different from what its Table III row gives it
+    raw["model"]["runs"]["lgcaa-t3-1.0-0.1"]["model"] = {"lambda_w": 0.1, "lambda_p": 1.0}
+    with pytest.raises(UserError, match=r"lgcaa-t3-1.0-0.1/model/lambda_w is 0.1.*row gives 1.0"):
+        validate(raw)
+    raw = _raw("paper")  # a Table II row whose run trains another attention variant
+    raw["model"]["runs"]["lgcaa-attn-local"]["model"]["attention"] = "global"
+    with pytest.raises(UserError, match=r"table2 row LGCAA/local reads run 'lgcaa-attn-local'.*'global'"):
+        validate(raw)
+    raw = _raw("paper")  # a DPACM row likewise
+    raw["tables"]["table2"]["rows"][5]["method"] = "lgcaa-dpacm-perceptual"
+    with pytest.raises(UserError, match=r"table2 row DPACM/none reads run 'lgcaa-dpacm-perceptual'"):
+        validate(raw)
+    raw = _raw("paper")  # a Table III row on an ablation run
+    raw["tables"]["table3"]["rows"][0]["method"] = "lgcaa-attn-local"
+    with pytest.raises(UserError, match=r"table3 reads run 'lgcaa-attn-local'.*attention 'local'"):
+        validate(raw)

@@ -137,8 +137,8 @@ def synth_config(results: Path, comparable: bool = True) -> dict:
             "table3": {
                 "dataset": "ds-b",
                 "rows": [
-                    {"lambda_p": 2.0, "lambda_w": 0.3, "method": "lgcaa"},
-                    {"lambda_p": 1, "lambda_w": 0.1, "method": "v-l1"},
+                    {"lambda_1": 2.0, "lambda_2": 0.3, "method": "lgcaa"},
+                    {"lambda_1": 1, "lambda_2": 0.1, "method": "v-l1"},
                 ],
             },
             "compare": {"datasets": {"ds-b": "RealSR"}, "methods": {"gan": "realesrgan", "lgcaa": "lgcaa"}},
@@ -374,13 +374,13 @@ def test_tables_2_and_3_match_paper_cells_by_variant_and_lambda(synth):
     clip = r3[(("RealSR", "2.0", "0.3"), "clipiqa")]
     assert clip.paper == "65.92" and clip.paper_score == pytest.approx(0.6592)  # printed x100
     assert clip.ours == pytest.approx(0.66) and clip.verdict == "within"
-    # the paper's unnamed columns are read as (λ_p, λ_w); the other reading pairs the same run with another row
+    # rows are the printed cells; the reading names the columns (and sets the runs' λ: tests/test_config.py)
     spec = build_spec(synth, "table3")
-    assert spec.row_headers == ("λ_p", "λ_w") and spec.entries[0].paper == {"dataset": "RealSR", "lambda_1": "2.0", "lambda_2": "0.3"}
+    assert spec.row_headers == ("λ_w", "λ_p") and spec.entries[0].paper == {"dataset": "RealSR", "lambda_1": "2.0", "lambda_2": "0.3"}
     other = copy.deepcopy(synth)
-    other["tables"]["table3"]["columns"] = ["lambda_w", "lambda_p"]
+    other["tables"]["table3"]["columns"] = ["lambda_p", "lambda_w"]
     spec = build_spec(other, "table3")
-    assert spec.row_headers == ("λ_w", "λ_p") and spec.entries[0].paper == {"dataset": "RealSR", "lambda_1": "0.3", "lambda_2": "2.0"}
+    assert spec.row_headers == ("λ_p", "λ_w") and spec.entries[0].paper == {"dataset": "RealSR", "lambda_1": "2.0", "lambda_2": "0.3"}
 
 
 def test_mini_profile_says_not_comparable_for_every_cell(synth):
@@ -462,3 +462,26 @@ def test_cli_renders_every_output_with_mlflow_links(synth, tmp_path):
     assert metrics["ds-a"]["lgcaa"]["psnr"] == pytest.approx(27.05) and metrics["compare"]["within"] >= 1
     rec = json.loads((out / "table1.run.json").read_text())
     assert rec["params"]["lock"] == LOCK and str(out / "table1.tex") in rec["artifacts"]
+
+
+def test_table3_full_model_cell_is_marked_as_the_table1_run_and_never_a_miss(synth):
+    """One run serves Table I and Table III's printed (2.0, 0.3) cell; the paper prints different numbers for the
+    two (26.71 vs 27.05 dB), so the rendered row is marked, the difference is computed from the paper's CSVs, and
+    the comparison says "not comparable" (with the note) instead of counting a miss."""
+    from lgcaa.config import load_config
+    from lgcaa.tables.spec import SHARED_MARK
+
+    spec = build_spec(load_config("paper"), "table3")
+    shared = [e for e in spec.entries if e.shared]
+    assert [(e.key, e.shared, e.row[1]) for e in shared] == [(("2.0", "0.3"), "lgcaa", f"0.3 {SHARED_MARK}")]
+    notes = compare.shared_run_notes(spec, PAPER)
+    psnr = notes[(spec.entries.index(shared[0]), "psnr")]
+    print(psnr)
+    assert "the Table I run" in psnr and "by -0.34 dB (26.71 vs 27.05)" in psnr
+    # the verdict: a cell that would be outside its tolerance is reported, with Δ, as not comparable
+    t3 = load_table(build_spec(synth, "table3"))
+    rows = compare.compare(t3, load_paper("table3", PAPER), {(0, "psnr"): "the Table I run"})
+    cell = next(r for r in rows if r.keys == ("RealSR", "2.0", "0.3") and r.metric == "psnr")
+    assert cell.verdict == "not comparable" and cell.reason == "the Table I run" and cell.delta is not None
+    assert next(r for r in compare.compare(t3, load_paper("table3", PAPER))
+                if r.keys == ("RealSR", "2.0", "0.3") and r.metric == "psnr").verdict in ("within", "outside")

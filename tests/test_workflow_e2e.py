@@ -70,9 +70,10 @@ def test_every_job_is_an_mlflow_run(dag_run, monkeypatch):
     train_exp = client.get_experiment_by_name("mini/train").experiment_id
     train = next(r for r in runs if r.info.experiment_id == train_exp and r.info.run_name == "lgcaa")
     p = train.data.params
-    assert (p["model.w1_on"], p["model.unet_trainable"], p["model.dino_input"]) == ("latent", "attention", "lr")
+    assert (p["model.w1_on"], p["model.unet_trainable"], p["model.dino_input"]) == ("embedding", "attention", "lr")
+    assert p["model.norm_init"] == "pretrained"
     assert (p["train.crop"], p["train.hflip"], p["sample.start_point"]) == ("ldm", "False", "lr")
-    assert p["model.lambda_p"] == "2.0" and p["model.lambda_w"] == "0.3"
+    assert p["model.lambda_w"] == "2.0" and p["model.lambda_p"] == "0.3"
 
 
 def _digest(folder: Path) -> str:

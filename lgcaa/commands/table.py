@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+from dataclasses import replace
 from pathlib import Path
 
 from lgcaa.commands.args import add_config, add_record
@@ -28,7 +29,7 @@ from lgcaa.tables import render as rd
 from lgcaa.tables.cells import load_table
 from lgcaa.tables.grid import build_grid
 from lgcaa.tables.paper import DEFAULT_DIR, PAPER_TABLES, load_paper
-from lgcaa.tables.spec import TABLE_NAMES, TableSpec, build_spec
+from lgcaa.tables.spec import SHARED_MARK, TABLE_NAMES, TableSpec, build_spec
 from lgcaa.tracking import experiment_name, write_record
 
 
@@ -109,7 +110,11 @@ def render(spec: TableSpec, layout: Layout, paper_dir: Path, links_json: Path | 
     name = spec.name
     table = load_table(spec)
     grid = build_grid(table)
-    rows = compare.compare(table, load_paper(name, paper_dir))
+    shared = compare.shared_run_notes(spec, paper_dir)
+    rows = compare.compare(table, load_paper(name, paper_dir), shared)
+    for (i, metric), note in shared.items():  # the rendered table marks the row and says it (PSNR: the headline)
+        if metric == "psnr":
+            grid = replace(grid, footer=(*grid.footer, f"{SHARED_MARK} {spec.entries[i].label}: {note}."))
     verdicts = compare.summary(rows)
     out = outputs(layout, name)
     keys, title = PAPER_TABLES[name].keys, PAPER_TABLES[name].title

@@ -22,6 +22,8 @@ import csv
 import io
 from collections import Counter
 from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -29,7 +31,7 @@ from lgcaa.layout import eval_record_of
 from lgcaa.metrics.registry import get as metric_spec
 from lgcaa.report.links import check_url
 from lgcaa.tables.cells import Cell, LoadedTable
-from lgcaa.tables.paper import PAPER_TABLES, norm_key
+from lgcaa.tables.paper import PAPER_TABLES, load_paper, norm_key
 from lgcaa.tables.render import fmt
 
 VERDICTS = ("within", "outside", "not comparable", "no tolerance", "missing")
@@ -89,7 +91,41 @@ def _reason_unmapped(t: LoadedTable, keys: dict[str, str]) -> str:
     return f"not run in profile '{spec.profile}' ({what})"
 
 
-def compare(t: LoadedTable, paper: pd.DataFrame) -> list[CompareRow]:
+def shared_run_notes(spec: Any, paper_dir: str | Path) -> dict[tuple[int, str], str]:
+    """{(entry index, metric): note} for Table III rows read from the Table I run (`Entry.shared`): the paper
+    prints that grid cell apart from its Table I value, so ours cannot match both; the note says by how much the
+    paper's own two numbers differ (computed from results/paper/, never typed)."""
+    shared = [(i, e) for i, e in enumerate(spec.entries) if getattr(e, "shared", "") and e.paper]
+    if not shared:
+        return {}
+    t1 = load_paper("table1", paper_dir)
+    t3 = load_paper("table3", paper_dir)
+    notes = {}
+    for i, e in shared:
+        ds = e.paper["dataset"]
+        first = {r["metric"]: r for r in t1.to_dict("records") if r["dataset"] == ds and r["method"] == "lgcaa"}
+        own = [r for r in t3.to_dict("records") if r["dataset"] == ds
+               and norm_key(r["lambda_1"]) == e.paper["lambda_1"] and norm_key(r["lambda_2"]) == e.paper["lambda_2"]]
+        for r in own:
+            m = r["metric"]
+            if m not in first:
+                continue
+            delta = float(r["score"]) - float(first[m]["score"])
+            unit = " dB" if m == "psnr" else ""
+            notes[(i, m)] = (f"the Table I run ({e.shared}, as in the paper: one training); the paper's own cell differs "
+                             f"from its Table I value by {delta:+.{_decimals(m)}f}{unit} ({r['value']} vs {first[m]['value']})")
+    return notes
+
+
+def _decimals(metric: str) -> int:
+    return metric_spec(metric).decimals
+
+
+def compare(t: LoadedTable, paper: pd.DataFrame, shared: dict[tuple[int, str], str] | None = None
+            ) -> list[CompareRow]:
+    """Every paper cell beside ours. `shared`: (entry index, metric) -> note for cells our run shares with another
+    table (`shared_run_notes`): shown with Δ, verdict "not comparable" (never a miss), the note as reason."""
+    shared = shared or {}
     spec = t.spec
     ptable = PAPER_TABLES[spec.name]
     index: dict[tuple[str, ...], int] = {}
@@ -141,6 +177,8 @@ def compare(t: LoadedTable, paper: pd.DataFrame) -> list[CompareRow]:
             verdict, reason = "not comparable", not_comparable
         elif e.dataset in spec.subsets:
             verdict, reason = "not comparable", f"subset: {spec.subsets[e.dataset]} (datasets.{e.dataset}.limit)"
+        elif (i, metric) in shared:
+            verdict, reason = "not comparable", shared[(i, metric)]
         elif cell.n_flag:
             verdict, reason = "not comparable", f"image count flagged: {cell.n_flag}"
         elif tol is None:

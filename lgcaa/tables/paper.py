@@ -54,9 +54,11 @@ _T2_ROWS = (
 )
 _T3_ROWS = tuple(("RealSR", a, b) for a in ("2.0", "1.0") for b in ("0.1", "0.2", "0.3"))
 # Table III's two weight columns lost their headers: `lambda_1`, `lambda_2` are the printed columns, in order.
-# Which loss weight each is (`tables.table3.columns`): the first column moves LPIPS, the second does not
-# (docs/interpretation.md), so by default lambda_1 = λ_p (LPIPS), lambda_2 = λ_w (Wasserstein-1).
-TABLE3_READINGS: tuple[tuple[str, str], ...] = (("lambda_p", "lambda_w"), ("lambda_w", "lambda_p"))
+# Which loss weight each is (`tables.table3.columns`): the text names the weights twice in the order
+# Wasserstein, then perceptual, and the first column moves PSNR/SSIM (docs/interpretation.md), so by default
+# lambda_1 = λ_w (Wasserstein-1), lambda_2 = λ_p (LPIPS). The reading also sets the λ the grid's runs train with
+# (`lgcaa.config.table3_run_weights`).
+TABLE3_READINGS: tuple[tuple[str, str], ...] = (("lambda_w", "lambda_p"), ("lambda_p", "lambda_w"))
 TABLE3_COLUMNS: tuple[str, str] = TABLE3_READINGS[0]
 
 PAPER_TABLES: dict[str, PaperTable] = {

@@ -8,8 +8,9 @@ agree by construction. Config fields read here (all optional except `tables.tabl
     tables.table1: {"datasets": [...], "methods": [...]}
     tables.table2: {"dataset": D, "rows": [{"module": "LGCAA", "variant": "local", "method": M}, ...],
                     "paper_dataset": "RealSR"}    # optional; default: tables.compare.datasets[D]
-    tables.table3: {"dataset": D, "rows": [{"lambda_p": 2.0, "lambda_w": 0.1, "method": M}, ...],
-                    "columns": ["lambda_p", "lambda_w"]}  # which weight each of the paper's columns is
+    tables.table3: {"dataset": D, "rows": [{"lambda_1": 2.0, "lambda_2": 0.1, "method": M}, ...],
+                    "columns": ["lambda_w", "lambda_p"]}  # rows as printed; which weight each column is
+                    (the runs train with the weights the reading gives their row: lgcaa.config)
     tables.curves: {"dataset": D, "series": [{"label": "LGCAA", "points": [{"steps": 30, "method": M}, ...]}]}
     tables.compare: {"datasets": {ours: paper dataset}, "methods": {ours: paper method}, "tolerances": {...},
                      "spread_fraction": 0.25}
@@ -33,7 +34,7 @@ from baselines.registry import BASELINES, paper_key
 from lgcaa.config import expected_pairs
 from lgcaa.data.registry import DATASETS
 from lgcaa.errors import UserError
-from lgcaa.instances import seed_instances
+from lgcaa.instances import model_sample_jobs, seed_instances
 from lgcaa.layout import Layout
 from lgcaa.metrics.registry import DEFAULT_TOLERANCES
 from lgcaa.model.variants import ATTENTION_VARIANTS
@@ -55,6 +56,7 @@ class Entry:
     row: tuple[str, ...] = ()  # "rows" layout: displayed leading cells (e.g. ("LGCAA", "Local"))
     key: tuple[str, ...] = ()  # "rows" layout: machine keys of the row (e.g. ("LGCAA", "local"))
     group: str = ""  # best/second are ranked within a group ("rows" layout)
+    shared: str = ""  # the Table I method whose run this row reads (Table III's full-model cell), else ""
 
 
 @dataclass(frozen=True)
@@ -241,12 +243,27 @@ def _table3_columns(cfg: dict[str, Any]) -> tuple[str, str]:
     return tuple(cfg.get("tables", {}).get("table3", {}).get("columns", TABLE3_COLUMNS))
 
 
+SHARED_MARK = "†"  # Table III's row read from the Table I run
+
+
+def _table1_run_methods(cfg: dict[str, Any]) -> dict[str, str]:
+    """run -> the Table I method it produces (the full model: one training serves Tables I, II and III)."""
+    if not cfg.get("model", {}).get("runs"):
+        return {}
+    run_of = {j.method: j.run for j in model_sample_jobs(cfg["model"])}
+    t1 = cfg.get("tables", {}).get("table1", {}).get("methods", [])
+    return {run_of[m]: m for m in reversed(t1) if m in run_of}
+
+
 def _table3_entry(cfg: dict[str, Any], ds: str, pds: str | None, r: dict[str, Any]) -> Entry:
     columns = _table3_columns(cfg)
-    first, second = repr(float(r[columns[0]])), repr(float(r[columns[1]]))
+    first, second = repr(float(r["lambda_1"])), repr(float(r["lambda_2"]))
     paper = {"dataset": pds, "lambda_1": first, "lambda_2": second} if pds else None
     label = f"{_LAMBDA_NAMES[columns[0]]}={first}, {_LAMBDA_NAMES[columns[1]]}={second}"
-    return _entry(cfg, ds, r["method"], label, paper=paper, row=(first, second), key=(first, second))
+    run_of = {j.method: j.run for j in model_sample_jobs(cfg["model"])} if cfg.get("model", {}).get("runs") else {}
+    shared = _table1_run_methods(cfg).get(run_of.get(r["method"], ""), "")
+    row = (first, f"{second} {SHARED_MARK}") if shared else (first, second)
+    return _entry(cfg, ds, r["method"], label, paper=paper, row=row, key=(first, second), shared=shared)
 
 
 _ROW_ENTRY = {"table2": _table2_entry, "table3": _table3_entry}
@@ -266,7 +283,7 @@ _TABLES = {
     "table1": ("Table I", "grid", (), (), "tables.table1 is empty in profile '{profile}'"),
     "table2": ("Table II: ablations", "rows", ("Module", "Variant"), ("module", "variant"),
                "tables.table2 is not configured in profile '{profile}': no ablation variant was run"),
-    "table3": ("Table III: loss weights", "rows", ("λ_w", "λ_p"), ("lambda_w", "lambda_p"),
+    "table3": ("Table III: loss weights", "rows", ("λ_w", "λ_p"), TABLE3_COLUMNS,
                "tables.table3 is not configured in profile '{profile}': no λ variant was run"),
 }
 
