@@ -51,8 +51,7 @@ def test_latents_are_captured_per_channel_for_the_same_sample(run, data, tmp_pat
 def test_attention_stages_are_captured_from_the_processor_hook(run, data, tmp_path):
     from lgcaa.model import attention
 
-    if not hasattr(attention, "set_capture"):
-        pytest.skip("the attention processor's capture hook (attn issue) is not on this branch yet")
+    assert hasattr(attention, "set_capture"), "the attention processor's capture hook (Fig. 10) is gone"
     from lgcaa.figures.attention_maps import make_figure
     from lgcaa.figures.capture import capture_attention
     from lgcaa.model.sampler import load_trained, sample_folder

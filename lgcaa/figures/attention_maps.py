@@ -73,12 +73,25 @@ def to_csv(c: AttentionCapture) -> str:
     return buf.getvalue()
 
 
-def make_figure(title: str, note: str, c: AttentionCapture, footer: str = "", profile: str = ""):
-    """Top row: LR (bicubic), output, then each stage's tokens; bottom row: attention of the query token."""
-    n = 2 + len(c.stages)
-    fig = new_figure(1.9 * n, 4.6)
+def make_figure(title: str, note: str, c: AttentionCapture, footer: str = "", profile: str = "",
+                outputs: list[tuple[str, np.ndarray]] | None = None):
+    """First row (with `outputs`): the SR outputs of the runs compared (Table II's Local, Global, LGCAA) on the
+    same image; then LR (bicubic), output, each stage's tokens; last row: attention of the query token."""
+    outputs = outputs or []
+    n = max(2 + len(c.stages), len(outputs))
+    fig = new_figure(1.9 * n, 4.6 + (2.1 if outputs else 0))
     header(fig, title, note, profile)
-    axes = fig.subplots(2, n, squeeze=False)
+    grid = fig.subplots(3 if outputs else 2, n, squeeze=False)
+    if outputs:
+        for ax in grid[0]:
+            ax.set_axis_off()
+        for ax, (label, img) in zip(grid[0], outputs):
+            ax.set_axis_on()
+            ax.imshow(img, interpolation="nearest")
+            ax.set_title(f"SR: {label}", fontsize=7)
+            ax.set_xticks([])
+            ax.set_yticks([])
+    axes = grid[1:] if outputs else grid
     qy, qx = divmod(c.query, c.stages[0].grid[1]) if c.stages else (0, 0)
     top = [(c.lr_up, "LR (bicubic ×4)"), (c.sr, "sampled output")]
     top += [(pca_rgb(s.tokens, s.grid), STAGE_LABELS.get(s.stage, s.stage)) for s in c.stages]

@@ -8,11 +8,12 @@ even when it has nothing to draw; then the picture says why.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from lgcaa.figures import draw
 from lgcaa.figures.spec import CAPTURE_FIGURES, FIGURES, PANEL_FIGURES, CaptureFigure, PanelFigure, build_figure
-from lgcaa.io import write_text
+from lgcaa.io import read_rgb, write_text
 from lgcaa.layout import Layout
 
 EXTRA = ("per_image", "training")  # report figures that are not in the paper
@@ -73,8 +74,12 @@ def _capture(cfg: dict[str, Any], spec: CaptureFigure, out: dict[str, str]) -> d
             return {"drawn": False, "note": why}
         cap = capture.capture_attention(run, spec.lr_dir, names[0])
         note = spec.note or f"run '{run.run}' ({run.label}), {spec.dataset_label}, {run.steps} DDPM steps"
-        _write(attention_maps.make_figure(spec.title, note, cap, profile=profile), attention_maps.to_csv(cap), out)
-        return {"drawn": True, "run": run.run, "layer": cap.layer, "image": cap.image, "stages": len(cap.stages)}
+        outputs = [(label, read_rgb(Path(folder) / names[0])) for _, label, folder in spec.outputs]
+        outputs.append((f"{run.label} (this sample)", cap.sr))
+        fig = attention_maps.make_figure(spec.title, note, cap, profile=profile, outputs=outputs)
+        _write(fig, attention_maps.to_csv(cap), out)
+        return {"drawn": True, "run": run.run, "layer": cap.layer, "image": cap.image, "stages": len(cap.stages),
+                "outputs": ",".join(m for m, _, _ in spec.outputs)}
     pairs = [capture.capture_latents(r, spec.lr_dir, spec.hr_dir, names) for r in spec.runs]
     note = spec.note or f"{spec.dataset_label}, {len(names)} image(s): {', '.join(names)}"
     footer = ("x̂₀: latent decoded after the last DDPM step; z₀: VAE posterior mean of the HR image (scaled as in "

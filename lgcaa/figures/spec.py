@@ -9,8 +9,10 @@ the figure's rule depends on:
     fig6   {"dataset": D, "methods": [...]}             idem
     fig7   {"dataset": D, "methods": [...]}             crops with HR (the paper: ImageNet-Test)
     fig9   {"dataset": D}                               the DPACM rows of Table II side by side
-    fig10  {"dataset": D, "image": NAME}                local / global stage outputs of the full LGCAA run
-    fig11  {"dataset": D, "images": N, "variants": [...]}  predicted vs initial latents of the DPACM rows' runs
+    fig10  {"dataset": D, "image": NAME, "outputs": ["local", "global"]}  SR outputs of Table II's Local and
+           Global runs beside the full LGCAA run's, and that run's captured local / global stage outputs
+    fig11  {"dataset": D, "images": N, "variants": [...]}  predicted vs initial latents of Table II's runs
+           (LGCAA and DPACM rows; `variants` filters)
                                                         (default: every DPACM row; e.g. ["none", "dpacm"])
     (Fig. 8 is `tables.curves`, see lgcaa.figures.curve)
 
@@ -33,6 +35,7 @@ from lgcaa.tables.spec import dataset_label, method_label, row_label
 
 PANEL_FIGURES = ("fig4", "fig5", "fig6", "fig7", "fig9")
 CAPTURE_FIGURES = ("fig10", "fig11")
+FIG10_OUTPUTS = ("local", "global")  # Table II rows whose SR outputs Fig. 10 shows beside the full LGCAA run's
 FIGURES = ("fig4", "fig5", "fig6", "fig7", "fig8", "fig9", "fig10", "fig11")
 TITLES = {
     "fig4": "Fig. 4 — visual comparison on real-world degradations",
@@ -41,7 +44,7 @@ TITLES = {
     "fig7": "Fig. 7 — ImageNet-Test (severe degradations)",
     "fig8": "Fig. 8 — perception–distortion trade-off over sampling steps",
     "fig9": "Fig. 9 — DPACM: each loss alone and both",
-    "fig10": "Fig. 10 — local and global attention stages",
+    "fig10": "Fig. 10 — local and global attention outputs",
     "fig11": "Fig. 11 — latent histograms: predicted x̂₀ vs initial z₀",
 }
 DEFAULTS = {"images": 3, "crop": 64, "min_lr_fit": 0.5}
@@ -108,10 +111,11 @@ class CaptureFigure:
     seed: int = 0
     manifest: str = ""
     trained: tuple[str, ...] = ()  # train.json of every run (the rule's inputs)
+    outputs: tuple[tuple[str, str, str], ...] = ()  # Fig. 10: (method, label, SR folder) shown beside the capture
 
     @property
     def inputs(self) -> list[str]:
-        return [self.manifest, *self.trained] if self.manifest else list(self.trained)
+        return [*([self.manifest] if self.manifest else []), *self.trained, *(o[2] for o in self.outputs)]
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
@@ -121,8 +125,9 @@ class CaptureFigure:
         d = json.loads(text)
         runs = tuple(CaptureRun(**r) for r in d.pop("runs"))
         images = d.pop("images")
+        outputs = tuple(tuple(o) for o in d.pop("outputs", ()))
         return CaptureFigure(runs=runs, images=tuple(images) if isinstance(images, list) else int(images),
-                             trained=tuple(d.pop("trained")), **d)
+                             trained=tuple(d.pop("trained")), outputs=outputs, **d)  # type: ignore[arg-type]
 
 
 def _section(cfg: dict[str, Any], name: str) -> dict[str, Any]:
@@ -205,14 +210,22 @@ def _run_of(cfg: dict[str, Any], method: str) -> tuple[str, int] | None:
 def build_capture_figure(cfg: dict[str, Any], name: str) -> CaptureFigure | PanelFigure:
     """Figs. 10-11 (captured from trained runs), or a not-configured placeholder."""
     e = _section(cfg, name)
-    rows = _table2_rows(cfg)
+    table2 = _table2_rows(cfg)
+    shown: list[dict[str, Any]] = []
     if name == "fig10":
-        rows = [r for r in rows if r["module"] == "LGCAA" and r["variant"] == "lgcaa"]
+        rows = [r for r in table2 if r["module"] == "LGCAA" and r["variant"] == "lgcaa"]
         why = "Table II has no full LGCAA row (module LGCAA, variant lgcaa)"
         images: int | tuple[str, ...] = (str(e["image"]),) if "image" in e else 1
+        # "qualitative comparisons of local and global attention outputs" (the Table II paragraph): the SR outputs
+        # of Table II's Local and Global runs beside the full model's, the captured stages as the extra panels
+        shown = [r for v in e.get("outputs", FIG10_OUTPUTS) for r in table2 if r["module"] == "LGCAA"
+                 and r["variant"] == v and r not in rows]
     else:
-        rows = [r for r in rows if r["module"] == "DPACM" and r["variant"] in e.get("variants", [r["variant"]])]
-        why = "Table II has no DPACM rows" + (f" among {e['variants']}" if "variants" in e else "")
+        # Table II's LGCAA rows as well as its DPACM rows ("the LGCAA module aids in … mitigating color shifts in
+        # the latent space"; the full model, in both blocks, once)
+        rows = [r for r in table2 if r["variant"] in e.get("variants", [r["variant"]])]
+        rows = [r for i, r in enumerate(rows) if r["method"] not in {q["method"] for q in rows[:i]}]
+        why = "Table II has no rows" + (f" among {e['variants']}" if "variants" in e else "")
         images = _images(e) if "images" in cfg.get("figures", {}).get(name, {}) else 2
     if not rows:
         return _not_configured(name, why, cfg)
@@ -225,11 +238,18 @@ def build_capture_figure(cfg: dict[str, Any], name: str) -> CaptureFigure | Pane
     runs = []
     for r in rows:
         run, steps = _run_of(cfg, r["method"])  # type: ignore[misc]
-        runs.append(CaptureRun(row_label(r), run, L.model_dir(run), steps, r["method"]))
+        label = f"{r['module']}: {row_label(r)}" if name == "fig11" else row_label(r)
+        runs.append(CaptureRun(label, run, L.model_dir(run), steps, r["method"]))
+    produced = set(sr_pairs(cfg))
+    absent = [r["method"] for r in shown if (ds, r["method"]) not in produced]
+    if absent:
+        raise UserError(f"config figures/{name}: shows the output of '{absent[0]}' on dataset '{ds}', but no job "
+                        f"produces it; add '{ds}' to that run's datasets or set figures.{name}.outputs")
+    outputs = tuple((r["method"], row_label(r), L.sr_dir(ds, r["method"])) for r in shown)
     return CaptureFigure(
         name, TITLES[name], str(e.get("note", "")), ds, dataset_label(cfg, ds), L.lr_dir(ds),
         L.hr_dir(ds), tuple(runs), images, int(e.get("offset", 0)), int(cfg.get("seed", 0)), L.manifest(ds),
-        tuple(dict.fromkeys(L.train_done(r.run) for r in runs)),
+        tuple(dict.fromkeys(L.train_done(r.run) for r in runs)), outputs,
     )
 
 
