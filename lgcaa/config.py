@@ -246,10 +246,10 @@ def _check_references(config: dict[str, Any], source: str) -> None:
         for ds in spec.get("datasets", []):
             if ds not in config["datasets"]:
                 raise UserError(f"{source}: model/runs/{run} samples dataset '{ds}' that is not in 'datasets'")
-    lr_only = [n for n, d in config["datasets"].items() if d["source"] == "folder"]
+    lr_only = [n for n, d in config["datasets"].items() if d["source"] == "folder" or d.get("lr_only")]
     for where, kind, name in _table_references(config.get("tables", {})):
         if kind == "dataset" and name in lr_only:
-            raise UserError(f"{source}: {where} names '{name}', an LR-only dataset (source 'folder'): it has no HR to "
+            raise UserError(f"{source}: {where} names '{name}', an LR-only dataset (source 'folder' or lr_only): it has no HR to "
                             "score against; use it in figures.fig5/fig6 only")
     for name, ds in config["datasets"].items():
         if ds["source"] == "folder":

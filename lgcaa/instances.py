@@ -161,8 +161,10 @@ def sr_pairs(cfg: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def lr_only(cfg: dict[str, Any], dataset: str) -> bool:
-    """An LR-only dataset (source 'folder'): SR outputs and figures, never evaluated (no HR)."""
-    return cfg["datasets"][dataset]["source"] == "folder"
+    """An LR-only dataset (source 'folder', or a subset with `lr_only`): SR outputs and figures, never evaluated
+    (no HR)."""
+    ds = cfg["datasets"][dataset]
+    return ds["source"] == "folder" or bool(ds.get("lr_only"))
 
 
 def eval_pairs(cfg: dict[str, Any]) -> list[tuple[str, str]]:

@@ -133,7 +133,7 @@ def _raw(profile: str) -> dict:
 def test_table3_reading_sets_the_weights_its_runs_train_with(profile):
     """`tables.table3.columns` is a whole switch: each row's run trains with the weights the reading gives the
     row's printed (lambda_1, lambda_2), so the other reading swaps every grid run's λ (not only the labels)."""
-    from lgcaa.layout import model_sample_jobs
+    from lgcaa.instances import model_sample_jobs
     from lgcaa.model.config import resolve_run
 
     default = validate(_raw(profile))

@@ -48,8 +48,10 @@ def test_paper_profile_wires_everything(repo_root, tmp_path):
     from lgcaa.instances import baseline_base, sample_jobs, seed_instances, sr_jobs
 
     n_sets = len(cfg["datasets"])
-    # the three test sets + ImageNet-Test, whose Fig. 7 images are a subset dataset of it
-    assert _count(out, "data_fetch") == n_sets and _count(out, "data_subset") == 1
+    # the three test sets + ImageNet-Test, whose Fig. 7 images are a subset dataset of it; Figs. 5-6 show LR-only
+    # subsets of RealSR and DRealSR (their LR images copied without HR)
+    assert _count(out, "data_fetch") == len({d["source"] for d in cfg["datasets"].values()}) == 4
+    assert _count(out, "data_subset") == 3
     # all nine Table I baselines (+ bicubic, the per-image reference) on every test set, the diffusion ones with
     # k seeds; SeeSR's 30/40-step instances (Fig. 8) on RealSR only
     k = cfg["seeds"]["k"]
@@ -77,9 +79,14 @@ def test_paper_profile_wires_everything(repo_root, tmp_path):
     n_lgcaa = len(sample_jobs(cfg))
     n_base = len(sample_jobs(cfg, seeds=False))
     assert n_lgcaa == sum(len(seed_instances(cfg, j.method)) for j in sample_jobs(cfg, seeds=False))
-    assert n_lgcaa - n_base == 4 * (cfg["seeds"]["k"] - 1)  # lgcaa at 40 steps on 3 test sets + the Fig. 7 subset
+    # lgcaa at 40 steps on 3 test sets, the Fig. 7 subset and the two LR-only sets of Figs. 5-6
+    assert n_lgcaa - n_base == 6 * (cfg["seeds"]["k"] - 1)
     assert _count(out, "sample") == n_lgcaa
-    assert _count(out, "evaluate") == n_baseline_runs + n_lgcaa
+    from lgcaa.instances import eval_pairs, lr_only
+
+    n_lr_only = sum(1 for d, _ in [*((j.dataset, 0) for j in sr_jobs(cfg)), *((j.dataset, 0) for j in sample_jobs(cfg))]
+                    if lr_only(cfg, d))
+    assert n_lr_only > 0 and _count(out, "evaluate") == n_baseline_runs + n_lgcaa - n_lr_only == len(eval_pairs(cfg))
     # the calibration gate: one job, and every evaluation waits for its record
     assert cfg["calibration"] and _count(out, "calibrate") == 1
     evals = [b for b in re.split(r"\n(?=rule \w+:)", out) if b.startswith("rule evaluate:")]

@@ -120,6 +120,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--source", required=True, help="the built dataset to take pairs from (folder under the data root)")
     p.add_argument("--images", required=True, help="a count (the first N by name) or comma-separated file names")
     p.add_argument("--scale", type=int, default=4, help="HR/LR scale of the pairs")
+    p.add_argument("--lr-only", action="store_true", help="copy the LR images only: an LR-only set (Figs. 5-6)")
+    p.add_argument("--offset", type=int, default=0, help="skip the first N names (by name) before --images N")
     _common(p)
     _record_args(p)
 
@@ -162,7 +164,7 @@ def _subset(args) -> int:
 
     images: int | list[str] = int(args.images) if args.images.isdigit() else [n for n in args.images.split(",") if n]
     out = args.data_root / args.name
-    manifest = make_subset(args.data_root / args.source, out, images, args.scale)
+    manifest = make_subset(args.data_root / args.source, out, images, args.scale, args.lr_only, args.offset)
     _write_record(args, {"dataset": args.name, "subset_of": args.source, "images": ",".join(manifest["subset_of"]["images"])},
                   {"n_images": manifest["count"]}, [str(out / "manifest.json")])
     print(f"{out}: {manifest['count']} pairs of {args.source}")

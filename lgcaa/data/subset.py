@@ -3,6 +3,8 @@
 `make_subset(source_dir, out, images)` copies the chosen pairs of `<source>/{hr,lr}` into `out` atomically and
 writes a manifest that records where they came from (the source's manifest digest and the image names).
 `images` is a count (the first N by name) or a list of file names; every listed name must exist.
+`lr_only=True` copies the LR images only (no `hr/`; the manifest says `lr_only`): a real-world LR-only set for
+Figs. 5-6 ("without any HR reference image"), never evaluated.
 """
 
 from __future__ import annotations
@@ -27,13 +29,17 @@ def choose(names: list[str], images: int | list[str], where: str) -> list[str]:
     return list(dict.fromkeys(images))
 
 
-def make_subset(source_dir: str | Path, out: str | Path, images: int | list[str], scale: int = 4) -> dict:
-    """Copy the chosen pairs of `source_dir` into `out` (atomically) and return the new manifest."""
+def make_subset(source_dir: str | Path, out: str | Path, images: int | list[str], scale: int = 4,
+                lr_only: bool = False, offset: int = 0) -> dict:
+    """Copy the chosen pairs (or, `lr_only`, LR images) of `source_dir` into `out` (atomically) and return the new
+    manifest. `offset` skips the first names before a count is taken."""
     src, out = Path(source_dir), Path(out)
     manifest = src / "manifest.json"
     if not manifest.is_file():
         raise UserError(f"{manifest}: source dataset not built; build it first (snakemake {manifest})")
-    names = choose([p.name for p in list_images(src / "lr")], images, str(src))
+    names = choose(sorted(p.name for p in list_images(src / "lr"))[offset:], images, str(src))
+    if lr_only:
+        return _lr_only(src, out, names, sha256_file(manifest))
     with atomic_dir(out, "manifest.json") as tmp:
         for sub in ("hr", "lr"):
             (tmp / sub).mkdir(parents=True)
@@ -41,5 +47,22 @@ def make_subset(source_dir: str | Path, out: str | Path, images: int | list[str]
                 shutil.copy2(src / sub / n, tmp / sub / n)
         extra = {"subset_of": {"dataset": src.name, "manifest_sha256": sha256_file(manifest), "images": names}}
         m = build_manifest(tmp, out.name, scale, extra=extra)
+        write_manifest(tmp, m)
+    return m
+
+
+def _lr_only(src: Path, out: Path, names: list[str], source_digest: str) -> dict:
+    from PIL import Image
+
+    with atomic_dir(out, "manifest.json") as tmp:
+        (tmp / "lr").mkdir(parents=True)
+        files = {}
+        for n in names:
+            shutil.copy2(src / "lr" / n, tmp / "lr" / n)
+            with Image.open(tmp / "lr" / n) as im:
+                w, h = im.size
+            files[f"lr/{n}"] = {"sha256": sha256_file(tmp / "lr" / n), "height": h, "width": w}
+        m = {"dataset": out.name, "count": len(names), "files": files, "lr_only": True,
+             "subset_of": {"dataset": src.name, "manifest_sha256": source_digest, "images": names, "hr": "not copied"}}
         write_manifest(tmp, m)
     return m

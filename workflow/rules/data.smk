@@ -7,7 +7,8 @@
 #                                                             it), else download + sha256 + atomic unpack
 #   data_regenerate  registry source, lr realesrgan|bicubic   DVC, else our seeded LR from the source's HR
 #                                                             (+ per-image PSNR vs the released LR)
-#   data_subset      registry source, key 'subset' (N/names)  a few pairs of the source set (figures: Fig. 7)
+#   data_subset      registry source, key 'subset' (N/names)  a few pairs of the source set (figures: Fig. 7);
+#                    with 'lr_only': its LR images only, an LR-only set (Figs. 5-6)
 #   data_folder      source 'folder', key 'lr_dir'            your own LR images, LR-only (figures: Figs. 5-6)
 # A regenerated set needs its source's released set: it is fetched under the registry name (data/<source>)
 # even if the profile does not list it. Optional per-dataset keys: url, sha256 (archive mirror / your copy),
@@ -171,6 +172,7 @@ rule data_subset:
     params:
         source=lambda wc: SUBSET_SETS[wc.dataset],
         images=lambda wc: (lambda v: str(v) if isinstance(v, int) else ",".join(v))(DATASETS[wc.dataset]["subset"]),
+        lr_only=lambda wc: (" --lr-only --offset %d" % DATASETS[wc.dataset].get("offset", 0)) if DATASETS[wc.dataset].get("lr_only") else "",
         data_root=DATA,
         experiment=f"{CFG['profile']}/data",
     resources:
@@ -178,7 +180,7 @@ rule data_subset:
     log:
         L.log("data", "{dataset}"),
     shell:
-        "{LGCAA} data subset {wildcards.dataset} --source {params.source} --images {params.images:q}"
+        "{LGCAA} data subset {wildcards.dataset} --source {params.source} --images {params.images:q}{params.lr_only}"
         " --data-root {params.data_root} --experiment {params.experiment} --record {output.record} > {log} 2>&1 " + FAIL
 
 
