@@ -70,6 +70,16 @@ def test_bench_activations_json():
     assert recommended_clamp(1.08, 2.0) == 4.0 and recommended_clamp(3.0, 2.0) == 8.0
 
 
+def test_bench_prior_json():
+    """Step-0 prediction MSE of each reading of model.norm_init beside standard's, on held-out photos."""
+    from lgcaa.bench.prior import measure
+
+    out = measure(arch="tiny", size=64, window=4, variants=("lgcaa",), timesteps=(500,))
+    assert out["standard_mse"] > 0 and set(out["variants"]) == {"lgcaa|pretrained", "lgcaa|unit"}
+    for row in out["variants"].values():
+        assert row["ratio_vs_standard"] == pytest.approx(row["mse"] / out["standard_mse"], rel=1e-3)
+
+
 @pytest.mark.parametrize("flags", [[], ["--device", "cpu", "--tiny"]])
 def test_gpu_script_commands_parse(repo_root, flags):
     """docs/bench/gpu.sh lists benches whose arguments the CLI accepts (GPU and CPU dry-run sets)."""
@@ -82,7 +92,7 @@ def test_gpu_script_commands_parse(repo_root, flags):
                          text=True, check=True, env={"PATH": "/usr/bin:/bin", "SD2_BASE": "/w/sd2", "DINO": "/w/dino"}).stdout
     lines = [line for line in out.splitlines() if line.strip()]
     names = {line.split(":")[0] for line in lines}
-    expected = {"train-step", "sample", "metrics", "activations", "attention"}
+    expected = {"train-step", "sample", "metrics", "activations", "attention", "prior"}
     assert {n.split("-")[0] if not n.startswith("train-step") else "train-step" for n in names} == expected
     for line in lines:
         argv = shlex.split(line.split(" -m lgcaa ", 1)[1])
@@ -96,6 +106,8 @@ def test_gpu_script_commands_parse(repo_root, flags):
         shapes = {(a.split("--tokens ")[1].split()[0], a.split("--batch ")[1].split()[0]) for a in lines if " attention " in a}
         assert {("4096", "1"), ("4096", "8"), ("1024", "1"), ("1024", "8")} <= shapes
         assert any("activations" in a and "--pretrained /w/sd2 --dino /w/dino" in a for a in lines)
+        assert any(" prior --arch sd2-base" in a and "--pretrained /w/sd2 --dino /w/dino" in a for a in lines)
+        assert any(" sample " in a and "--tile 256" in a for a in lines)  # sample.tile 256 beside the 512 default
 
 
 def test_metrics_random_init_builds_all_nine_without_files(tmp_path, monkeypatch):

@@ -6,8 +6,9 @@ Data flow for one training sample (paper Fig. 3, §III-A):
   control --DINO (frozen) + proj--> ehs (B,T,cross_dim)       (encoder_hidden_states of UNet and ControlNet)
   control --ControlNet's conditioning network--> embedding --zero conv--> + conv_in(z_t)   (inside ControlNet)
   ControlNet(z_t, t, ehs, control) --> residuals --> UNet(z_t, t, ehs, residuals) --> epsilon (or v) prediction
-  prediction --> x̂₀ --> W1 against z0 (model.w1_on "latent"; "embedding": W1 on the RGB projection below)
-  embedding --DPACM conv--> RGB --> LPIPS against hr
+  embedding --DPACM conv--> RGB --> W1 and LPIPS against hr (model.w1_on "embedding", default)
+  prediction --> x̂₀ --> W1 against z0 instead (model.w1_on "latent")
+  post-merge LayerNorms of LGCAA: fitted to the pretrained self-attention outputs at build (model.norm_init)
 
 Trainable (the paper: "only the attention layers of the down, mid, and up blocks of the pretrained Stable
 Diffusion UNet are updated", plus the added modules): the whole ControlNet (which contains the lightweight
