@@ -49,10 +49,12 @@ def test_every_variant_runs_forward_and_backward(attention, dpacm):
     assert all(p.grad is not None for p in trainable if p.grad is not None)
     assert sum(int(p.grad is not None) for p in trainable) > 0
     assert all(p.grad is None for p in net.parameters() if not p.requires_grad)
-    if dpacm in ("perceptual", "dpacm"):  # LPIPS on the DPACM conv reaches it and the conditioning network
+    if dpacm != "none":  # both terms on the DPACM conv (w1_on "embedding", default) reach it and the conditioning network
         assert net.dpacm_proj.conv.weight.grad.abs().sum() > 0
         assert net.controlnet.controlnet_cond_embedding.conv_in.weight.grad.abs().sum() > 0
-    assert (net.dpacm_proj is None) == (dpacm in ("none", "wasserstein"))  # latent W1 needs no projection
+    assert (net.dpacm_proj is None) == (dpacm == "none")  # only a run without DPACM has no projection
+    latent = build_network(tiny(attention=attention, dpacm=dpacm, w1_on="latent"))
+    assert (latent.dpacm_proj is None) == (dpacm in ("none", "wasserstein"))  # latent W1 needs no projection
 
 
 def _grads_of(net: LGCAANet, loss: torch.Tensor) -> dict[str, float]:

@@ -25,7 +25,7 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 SIZE = 64
 PRIOR_FACTOR = 1.05  # lgcaa's step-0 MSE at most 5% above the pretrained (standard) model's
 UNIT_FLOOR = 1.2  # the unit-gain LayerNorm starts at least 20% above it (so the probe can tell them apart)
-BACKBONE = PrepareConfig(size=SIZE, vae_steps=30, vae_batch=4, vae_lr=3e-3, unet_steps=120, unet_batch=4)
+BACKBONE = PrepareConfig(size=SIZE, vae_steps=10, vae_batch=4, vae_lr=3e-3, unet_steps=40, unet_batch=4)
 
 
 @pytest.fixture(scope="module")
