@@ -133,8 +133,9 @@ def test_baselines_and_metrics_report_what_the_status_functions_say():
 
     bases = {baseline_base(cfg, m)[0] for m in cfg["methods"]}  # SeeSR's 30/40-step instances are SeeSR
     assert sorted(asked) == sorted(bases)  # each base once, GPU left to the GPU check
-    n_seesr = sum(j.base == "seesr" for j in sr_jobs(cfg))  # 4 sets x 3 seeds + RealSR's 30/40-step instances x 3
-    assert n_seesr == 18
+    # 6 sets (3 test sets, Fig. 7's subset, the LR-only sets of Figs. 5-6) x 3 seeds + RealSR's 30/40-step instances x 3
+    n_seesr = sum(j.base == "seesr" for j in sr_jobs(cfg))
+    assert n_seesr == 24
     assert m.kind == "baseline checkout" and m.fix == "lgcaa baselines setup seesr" and f"{n_seesr} sr jobs" in m.needed_by
     [m] = check_metrics(cfg, lambda n: {"reason": "absent", "fix": f"lgcaa weights fetch {n}"} if n == "fid" else None)
     assert m.fix == "lgcaa weights fetch fid"
