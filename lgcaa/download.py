@@ -181,6 +181,9 @@ def _transfer(url: str, dest: Path, part: Path, scheme: str, timeout: float, ret
 def _raise_if_final(exc: Exception, url: str, dest: Path) -> None:
     """DownloadError for an error no retry fixes: a redirect not followed, HTTP 4xx, an unresolvable host."""
     if isinstance(exc, urllib.error.HTTPError) and 300 <= exc.code < 400:
+        if not isinstance(exc, _RedirectRefused):  # urllib gave up: a redirect loop, or more than 10 redirects
+            raise DownloadError(f"{dest}: {url} redirects in a loop or too many times ({' '.join(str(exc.reason).split())}); the server "
+                                "is misconfigured or the URL is wrong -- check it, or use a mirror") from exc
         raise DownloadError(f"{dest}: {url} redirects where the harness does not follow ({exc.reason}); "
                             "only http(s) redirects are followed") from exc
     if isinstance(exc, urllib.error.HTTPError) and 400 <= exc.code < 500:
@@ -218,14 +221,18 @@ class _UnknownLength(Exception):
     """The server gave no length and no checksum is known: completeness cannot be established."""
 
 
+class _RedirectRefused(urllib.error.HTTPError):
+    """A redirect to a scheme other than http(s), refused."""
+
+
 class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
     """Follow redirects to http(s) URLs only (urllib's default also follows ftp)."""
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
         scheme = urllib.parse.urlsplit(urllib.parse.urljoin(req.full_url, newurl)).scheme.lower()
         if scheme not in ("http", "https"):
-            raise urllib.error.HTTPError(req.full_url, code, f"redirect to a {scheme}: URL ({newurl}) refused",
-                                         headers, fp)
+            raise _RedirectRefused(req.full_url, code, f"redirect to a {scheme}: URL ({newurl}) refused",
+                                   headers, fp)
         return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 

@@ -22,6 +22,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from lgcaa.errors import UserError
 from lgcaa.io import file_lock
 from lgcaa.tracking import ENV_DAG_STARTED, ENV_TARGET
 
@@ -213,9 +214,8 @@ def _log_run(store: _Store, exp_id: str, parent_id: str, record: dict[str, Any],
     ]
     if datasets:
         client.log_inputs(rid, datasets=datasets)
-    for art in record["artifacts"]:
-        if Path(art).is_file():
-            client.log_artifact(rid, art)
+    for art in record["artifacts"]:  # all present: checked by _sync before any run is logged
+        client.log_artifact(rid, art)
     client.set_tag(rid, "lgcaa.record_key", marker)
     client.set_terminated(rid, end_time=t1)
     return rid
@@ -284,6 +284,13 @@ def _sync(record_paths: list[str | Path], store: _Store) -> dict[str, str]:
             run_ids[path] = found[0].info.run_id
         else:
             todo.setdefault(exp_id, []).append((path, record, key))
+    for items in todo.values():  # before anything is logged: a run without its files would look complete
+        for path, record, _ in items:
+            absent = [a for a in record["artifacts"] if not Path(a).is_file()]
+            if absent:
+                raise UserError(f"{path}: its artifact {absent[0]} is not there from {Path.cwd()} (a job record's "
+                                "paths are relative to the folder its job ran in); run mlflow-sync from that "
+                                "folder, or rerun the job if the file was deleted")
     ended: dict[str, float] = {}
     for exp_id, items in todo.items():
         parent = store.parent(exp_id, [r for _, r, _ in items])

@@ -12,6 +12,8 @@ One test (or a few) per item; each failed on the code before the fix (350732c):
   7 a YAML config with anchors/aliases ("billion laughs") is refused at once, before validation
   9 one line, exit 2, for: malformed YAML/JSON, a folder or dangling link named *.png, a read-only output folder
     (a real read-only mount), a corrupt or locked MLflow sqlite database
+  10 minors: mlflow-sync from another folder refused (not logged without artifacts), a redirect loop named as
+    such, the archive-cap message's grammar, a file/folder clash in an archive, absurd lr/steps bounded
   8 MLflow UI links: http(s) only, in the CLI, the profile schema and every link a table writes
 Everything runs on CPU, offline (loopback HTTP only), in seconds.
 """
@@ -366,3 +368,70 @@ def test_09_corrupt_or_locked_mlflow_database_is_one_line(tmp_path, monkeypatch,
     finally:
         lock.close()
     assert "store/mlflow.db: database is locked" in _one_line_error(capsys)
+
+
+# --- 10. minors ---------------------------------------------------------------------------------------------
+
+
+def test_10_mlflow_sync_from_another_folder_is_refused(tmp_path, monkeypatch, capsys):
+    from lgcaa.tracking import write_record
+
+    project, other = tmp_path / "project", tmp_path / "elsewhere"
+    (project / "results").mkdir(parents=True)
+    other.mkdir()
+    (project / "results" / "x.settings.json").write_text("{}\n")
+    monkeypatch.chdir(project)
+    record = write_record("results/x.run.json", experiment="t/sr", run_name="x", params={"a": 1},
+                          artifacts=["results/x.settings.json"])
+    monkeypatch.chdir(other)
+    assert main(["mlflow-sync", str(project / record), "--results", str(project / "results"),
+                 "--out", str(project / "results" / "runs.json")]) == 2
+    assert "its artifact results/x.settings.json is not there from" in _one_line_error(capsys)
+    assert not (project / "results" / "runs.json").exists()
+
+
+def test_10_download_and_archive_messages_say_what_happened(tmp_path, monkeypatch):
+    import zipfile
+
+    from loopback import LoopbackFiles
+
+    from lgcaa.data.archive import extract_tree
+    from lgcaa.download import DownloadError, download
+    from lgcaa.errors import UserError
+
+    for k in ("HF_HUB_OFFLINE", "LGCAA_OFFLINE"):
+        monkeypatch.delenv(k, raising=False)
+    with LoopbackFiles() as srv:
+        srv.redirects.update({"/a": "/b", "/b": "/a"})
+        with pytest.raises(DownloadError) as exc:
+            download(srv.url("/a"), tmp_path / "a.bin", size=3, retries=0)
+    assert "redirects in a loop or too many times" in str(exc.value) and "http(s)" not in str(exc.value)
+    assert "\n" not in str(exc.value)
+
+    bomb = tmp_path / "bomb.zip"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("set/zeros.png", b"\0" * 2_000_000)
+    with pytest.raises(UserError, match=r"declares 2000000 bytes of content, more than the cap of \d+ bytes \("):
+        extract_tree(bomb, "set", tmp_path / "out")
+
+    clash = tmp_path / "clash.zip"
+    with zipfile.ZipFile(clash, "w") as zf:
+        zf.writestr("set/a", b"file")
+        zf.writestr("set/a/b.png", b"inside a folder of the same name")
+    with pytest.raises(UserError, match=r"member 'set/a/b.png' clashes with another member"):
+        extract_tree(clash, "set", tmp_path / "out2")
+
+
+def test_10_absurd_training_values_are_refused(tmp_path, capsys):
+    import yaml
+
+    from lgcaa.config import load_config
+
+    for key, value, message in (("lr", float("inf"), "lr must be in (0, 1.0]"),
+                                ("steps", 10**9, "steps must be in 1..10000000")):
+        cfg = load_config("mini")
+        cfg["model"]["train"][key] = value
+        profile = tmp_path / f"{key}.yaml"
+        profile.write_text(yaml.safe_dump(cfg))
+        assert main(["config", "validate", str(profile)]) == 2
+        assert message in _one_line_error(capsys)

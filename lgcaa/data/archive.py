@@ -62,15 +62,15 @@ class _Budget:
 
     def check_declared(self, total: int) -> None:
         if total > self.cap:
-            raise self._error(f"declares {total} bytes of content")
+            raise self._error(f"declares {total} bytes of content, more than the cap of {self.cap} bytes")
 
     def take(self, n: int) -> None:
         self.left -= n
         if self.left < 0:
-            raise self._error("expands to more")
+            raise self._error(f"expands to more than the cap of {self.cap} bytes")
 
     def _error(self, what: str) -> ArchiveTooLarge:
-        return ArchiveTooLarge(f"{self.archive}: {what} than the cap of {self.cap} bytes "
+        return ArchiveTooLarge(f"{self.archive}: {what} "
                                f"({self.archive.stat().st_size} bytes of archive, at most {self.ratio:g}x it or "
                                f"${MAX_BYTES_ENV}); refusing to unpack it (a zip bomb, or not the dataset's archive)")
 
@@ -106,6 +106,21 @@ def extract_tree(archive: str | Path, root: str, dest: str | Path, max_ratio: fl
                         "fetch again")
 
 
+def _target(dest: Path, rel: PurePosixPath, archive: Path, name: str) -> Path:
+    """Where member `name` goes; UserError when a file and a folder of the archive have the same name (not a
+    damaged archive: a malformed one, or not the dataset's)."""
+    target = dest.joinpath(*rel.parts)
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True)
+        clash = target.is_dir()
+    except (FileExistsError, NotADirectoryError):
+        clash = True
+    if clash:
+        raise UserError(f"{archive}: member {name!r} clashes with another member (a file and a folder of the same "
+                        "name); refusing to unpack it -- is it the dataset's archive?")
+    return target
+
+
 def _extract_zip(archive: Path, root: str, dest: Path, budget: _Budget) -> int:
     count = 0
     try:
@@ -120,8 +135,7 @@ def _extract_zip(archive: Path, root: str, dest: Path, budget: _Budget) -> int:
                 mode = (info.external_attr >> 16) & 0o170000
                 if mode and mode != 0o100000:
                     raise UserError(f"{archive}: member {info.filename!r} is not a regular file; refusing to unpack")
-                target = dest.joinpath(*rel.parts)
-                target.parent.mkdir(parents=True, exist_ok=True)
+                target = _target(dest, rel, archive, info.filename)
                 with zf.open(info) as src, open(target, "wb") as dst:
                     _copy(src, dst, budget)
                 count += 1
@@ -142,8 +156,7 @@ def _extract_tar(archive: Path, root: str, dest: Path, budget: _Budget) -> int:
                     continue
                 if not member.isfile():
                     raise UserError(f"{archive}: member {member.name!r} is a link or device; refusing to unpack")
-                target = dest.joinpath(*rel.parts)
-                target.parent.mkdir(parents=True, exist_ok=True)
+                target = _target(dest, rel, archive, member.name)
                 src = tf.extractfile(member)
                 assert src is not None
                 with src, open(target, "wb") as dst:

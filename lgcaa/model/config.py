@@ -203,14 +203,14 @@ class TrainConfig:
     seed: int = 0
 
     def validate(self, where: str) -> None:
-        _check(self.steps >= 1, f"{where}.steps must be >= 1")
+        _check(1 <= self.steps <= MAX_TRAIN_STEPS, f"{where}.steps must be in 1..{MAX_TRAIN_STEPS}")
         _check(self.preview_images >= 0 and self.preview_steps >= 1, f"{where}.preview_images/preview_steps out of range")
         _check(self.micro_batch >= 1, f"{where}.micro_batch must be >= 1")
         _check(
             self.batch_size % self.micro_batch == 0,
             f"{where}.batch_size ({self.batch_size}) must be a multiple of micro_batch ({self.micro_batch})",
         )
-        _check(self.lr > 0, f"{where}.lr must be > 0")
+        _check(0 < self.lr <= MAX_LR, f"{where}.lr must be in (0, {MAX_LR}] (a finite learning rate)")
         _check(len(self.betas) == 2 and all(0 <= b < 1 for b in self.betas), f"{where}.betas must be two values in [0,1)")
         _enum(self.lr_schedule, LR_SCHEDULES, f"{where}.lr_schedule")
         _enum(self.degradation, DEGRADATIONS, f"{where}.degradation")
@@ -251,7 +251,7 @@ class SampleConfig:
     start_step: int = 999
 
     def validate(self, where: str) -> None:
-        _check(self.steps >= 1, f"{where}.steps must be >= 1")
+        _check(1 <= self.steps <= MAX_SAMPLE_STEPS, f"{where}.steps must be in 1..{MAX_SAMPLE_STEPS}")
         _enum(self.start_point, START_POINTS, f"{where}.start_point")
         _check(0 <= self.start_step, f"{where}.start_step must be >= 0")
         _enum(self.color_fix, COLOR_FIXES, f"{where}.color_fix")
@@ -316,9 +316,11 @@ class PrepareConfig:
                f"{[p for p in self.photos if p not in PHOTOS]} (known: {', '.join(PHOTOS)})")
         _check(self.size % ARCH_PRESETS["tiny"].pixel_multiple == 0,
                f"{where}.size must be a multiple of {ARCH_PRESETS['tiny'].pixel_multiple}")
-        _check(self.vae_steps >= 1 and self.unet_steps >= 0, f"{where}.vae_steps must be >= 1, unet_steps >= 0")
+        _check(1 <= self.vae_steps <= MAX_TRAIN_STEPS and 0 <= self.unet_steps <= MAX_TRAIN_STEPS,
+               f"{where}.vae_steps must be in 1..{MAX_TRAIN_STEPS}, unet_steps in 0..{MAX_TRAIN_STEPS}")
         _check(min(self.vae_batch, self.unet_batch) >= 1, f"{where}.vae_batch/unet_batch must be >= 1")
-        _check(min(self.vae_lr, self.unet_lr) > 0 and self.kl_weight >= 0, f"{where}: learning rates must be > 0")
+        _check(0 < min(self.vae_lr, self.unet_lr) and max(self.vae_lr, self.unet_lr) <= MAX_LR
+               and 0 <= self.kl_weight <= 1, f"{where}: learning rates must be in (0, {MAX_LR}], kl_weight in [0, 1]")
         _enum(self.vae_loss, ("mse", "l1"), f"{where}.vae_loss")
         return self
 
@@ -333,6 +335,13 @@ class PrepareConfig:
 _SECTIONS = {"model": ModelConfig, "train": TrainConfig, "sample": SampleConfig}
 _OPTIONAL: dict[str, type] = {"pretrained": str, "dino": str, "tile": int, "clamp": float}
 RUN_KEYS = ("model", "train", "sample", "label", "datasets", "sample_steps", "table")
+
+
+# bounds that catch typos and absurd values (`lr: .inf`, `steps: 1e9`), far above any sensible setting: the paper
+# trains 150k steps and samples 40 of a 1000-step schedule
+MAX_TRAIN_STEPS = 10_000_000
+MAX_SAMPLE_STEPS = 1000
+MAX_LR = 1.0
 
 
 def _check(ok: bool, message: str) -> None:
