@@ -67,6 +67,17 @@ def eval_record_of(aggregate: str | Path) -> Path:
     return Path(aggregate).with_name(JOB_RECORD)
 
 
+def sr_record_of(sr_dir: str | Path) -> Path:
+    """The job record of the SR (or sample) job that wrote the folder `sr_dir` (`Layout.sr_record`)."""
+    return Path(f"{sr_dir}{RECORD}")
+
+
+def record_in(job_dir: str | Path) -> Path:
+    """The job record inside a job's own folder: a training run's, the prepared backbone's (`Layout.train_record`,
+    `Layout.backbone_record`)."""
+    return Path(job_dir) / JOB_RECORD
+
+
 @dataclass(frozen=True)
 class Layout:
     """Every results path of one profile. `results`, `data`: the profile's roots as written."""

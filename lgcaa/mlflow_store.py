@@ -10,6 +10,11 @@ description (`mlflow.note.content`, shown at the top of the run page). Artifact 
 to the project folder when the results folder is given relative to it, so a moved or copied tree keeps working
 (start `mlflow ui` in the project folder, as the README says). The empty "Default" experiment MLflow creates is
 deleted.
+
+Lineage: a record's `upstream` ({role: job record}) becomes one tag per role, `lgcaa.upstream.<role>` = the run ID
+of that record's run, and an "Upstream" list of links in the run's description (eval -> its sr/sample run -> the
+training run -> the backbone run; a table -> the eval run of every cell). Each experiment and each parent run has
+its own name and description, and every run a Source (`mlflow.source.name`).
 """
 
 from __future__ import annotations
@@ -18,6 +23,7 @@ import hashlib
 import json
 import math
 import os
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -64,8 +70,34 @@ def read_history(path: str | Path, started: float) -> list[tuple[str, float, int
     return out
 
 
-def describe(record: dict[str, Any]) -> str:
-    """The run's description (markdown, shown at the top of its MLflow page): what ran, on what, from which code."""
+# What each stage's experiment holds (`<profile>/<stage>`, lgcaa.tracking.experiment_name): its MLflow description.
+STAGES = {
+    "data": "dataset jobs: fetched, regenerated or built test sets, each with the digest of its images",
+    "sr": "super-resolution jobs: one baseline or LGCAA sampling run per (dataset, method); LGCAA runs link their "
+          "training run",
+    "eval": "evaluations: the pinned metric protocol on one SR folder against its HR; each links its SR run",
+    "train": "LGCAA training runs: the metric history of every logged step; each links the backbone it started from",
+    "backbone": "the tiny backbone pre-trained for the offline profile",
+    "report": "Tables I-III: each table run logs the cell values it rendered and links the eval run of every cell",
+    "claims": "the paper's claims of §IV checked on the reproduced numbers",
+    "figures": "the paper's figures regenerated from the reproduced numbers",
+}
+
+
+def experiment_description(name: str) -> str:
+    profile, _, stage = name.rpartition("/")
+    what = STAGES.get(stage, f"job runs of the stage '{stage}'")
+    return f"**{name}** — {what}" + (f" (profile `{profile}`)." if profile else ".")
+
+
+def run_link(exp_id: str, run_id: str) -> str:
+    """A link to a run that works wherever the UI is served (relative to the UI's own page)."""
+    return f"#/experiments/{exp_id}/runs/{run_id}"
+
+
+def describe(record: dict[str, Any], upstream: dict[str, tuple[str, str, str]] | None = None) -> str:
+    """The run's description (markdown, shown at the top of its MLflow page): what ran, on what, from which code;
+    `upstream`: {role: (experiment id, run id, run name)} of the runs it consumed, listed as links."""
     p = record.get("provenance", {})
     lines = [f"**Command** `{p.get('command', '?')}`", ""]
     dirty = {True: "**dirty** (uncommitted changes)", False: "clean", None: "unknown"}[p.get("git_dirty")]
@@ -88,6 +120,9 @@ def describe(record: dict[str, Any]) -> str:
         lines += ["", "| weights / checkpoints | |", "|---|---|"]
         lines += [f"| {k} | `{v}` |" for k, v in sorted(weights.items())]
         lines += [f"| {k} | `{v}` |" for k, v in sorted(links.items())]
+    if upstream:
+        lines += ["", "**Upstream runs** (what this run consumed)", ""]
+        lines += [f"- {role}: [{name}]({run_link(e, r)}) `{r}`" for role, (e, r, name) in sorted(upstream.items())]
     return "\n".join(lines)
 
 
@@ -121,11 +156,14 @@ class _Store:
                 location = f"{artifact_root(self.results_dir)}/{name}"
                 # the experiment kind makes MLflow 3's UI open it on the classic Runs view, not on GenAI traces
                 exp_id = self.client.create_experiment(name, artifact_location=location,
-                                                       tags={"mlflow.experimentKind": "custom_model_development"})
+                                                       tags={"mlflow.experimentKind": "custom_model_development",
+                                                             "mlflow.note.content": experiment_description(name)})
                 if not Path(location).is_absolute():
                     self._keep_relative(exp_id, location)
             else:
                 exp_id = exp.experiment_id
+                if "mlflow.note.content" not in exp.tags:  # a store from before experiments had descriptions
+                    self.client.set_experiment_tag(exp_id, "mlflow.note.content", experiment_description(name))
             self.experiments[name] = exp_id
         return self.experiments[name]
 
@@ -138,13 +176,24 @@ class _Store:
         with sqlite3.connect(self.results_dir / "mlflow.db") as db:
             db.execute("UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?", (location, int(exp_id)))
 
-    def parent(self, exp_id: str, records: list[dict[str, Any]]) -> str:
+    def parent(self, exp_id: str, records: list[dict[str, Any]], experiment: str = "") -> str:
+        """The parent run of this sync in one experiment: named by the experiment, the DAG target and time (each
+        experiment's parent distinct), described by what it groups, with the DAG invocation as its Source."""
         if exp_id not in self.parents:
             started = min(r["provenance"]["started"] for r in records)
             dag_started = float(os.environ.get(ENV_DAG_STARTED) or started)
-            name = self.parent_name or f"{os.environ.get(ENV_TARGET) or 'dag'} {_iso(dag_started)[:16].replace('T', ' ')}"
+            target = os.environ.get(ENV_TARGET) or "dag"
+            when = _iso(dag_started)[:16].replace("T", " ")
+            stage = experiment.rpartition("/")[2] or "jobs"
+            name = self.parent_name or f"{stage} · {target} {when}"
             prov = records[0]["provenance"]
+            runs = sorted({r["run_name"] for r in records})
+            note = (f"**{len(records)} {stage} job(s)** of one `snakemake {target}` invocation started {when}, "
+                    f"profile `{prov.get('profile') or '?'}`, code git `{prov['git_commit']}`: "
+                    + ", ".join(f"`{n}`" for n in runs[:20]) + (f" (+{len(runs) - 20} more)" if len(runs) > 20 else ""))
             tags = {"lgcaa.kind": "dag-invocation", "mlflow.source.git.commit": prov["git_commit"],
+                    "mlflow.source.type": "JOB", "mlflow.source.name": f"snakemake {target}",
+                    "mlflow.note.content": note,
                     "lgcaa.profile": prov.get("profile", ""), "lgcaa.config_sha256": prov.get("config_sha256", "")}
             run = self.client.create_run(exp_id, run_name=name, start_time=int(1000 * min(started, dag_started)),
                                          tags={k: v for k, v in tags.items() if v})
@@ -292,10 +341,62 @@ def _sync(record_paths: list[str | Path], store: _Store) -> dict[str, str]:
                                 "paths are relative to the folder its job ran in); run mlflow-sync from that "
                                 "folder, or rerun the job if the file was deleted")
     ended: dict[str, float] = {}
+    names = {v: k for k, v in store.experiments.items()}
     for exp_id, items in todo.items():
-        parent = store.parent(exp_id, [r for _, r, _ in items])
+        parent = store.parent(exp_id, [r for _, r, _ in items], names.get(exp_id, ""))
         for path, record, key in items:
             run_ids[path] = _log_run(store, exp_id, parent, record, path, key)
         ended[exp_id] = max(r["provenance"]["ended"] for _, r, _ in items)
     store.close(ended)
+    link_upstream(store.client, loaded, run_ids)
     return run_ids
+
+
+def _norm(path: str | Path) -> str:
+    return os.path.normpath(str(path))
+
+
+def _run_of_record(client: Any, path: str, known: dict[str, str]) -> str | None:
+    """The run ID of a job record: logged by this sync (`known`), else the newest finished run tagged with it."""
+    if _norm(path) in known:
+        return known[_norm(path)]
+    exp_ids = [e.experiment_id for e in client.search_experiments()]
+    for candidate in {path, _norm(path)}:
+        found = client.search_runs(exp_ids, max_results=1, order_by=["attributes.start_time DESC"],
+                                   filter_string=f"tags.`lgcaa.record` = '{candidate}' and attributes.status = 'FINISHED'")
+        if found:
+            return found[0].info.run_id
+    return None
+
+
+def upstream_tag(role: str) -> str:
+    return "lgcaa.upstream." + re.sub(r"[^\w.\- :/]", "_", role)
+
+
+def link_upstream(client: Any, loaded: list[tuple[str, dict[str, Any]]], run_ids: dict[str, str]) -> int:
+    """Tag every run whose record names `upstream` records with their run IDs (`lgcaa.upstream.<role>`) and list
+    them as links in its description; idempotent (tags are set again, to the same values, on a later sync). An
+    upstream record with no run in the store is tagged `lgcaa.upstream.<role>.missing` with its path. Returns the
+    number of links set."""
+    from mlflow.entities import RunTag
+
+    known = {_norm(p): rid for p, rid in run_ids.items()}
+    n = 0
+    for path, record in loaded:
+        if not record.get("upstream") or path not in run_ids:
+            continue
+        tags, found = [], {}
+        for role, up in sorted(record["upstream"].items()):
+            rid = _run_of_record(client, up, known)
+            if rid is None:
+                tags.append(RunTag(upstream_tag(role) + ".missing", str(up)))
+                continue
+            run = client.get_run(rid)
+            found[role] = (run.info.experiment_id, rid, run.info.run_name)
+            tags.append(RunTag(upstream_tag(role), rid))
+        if found:
+            tags.append(RunTag("mlflow.note.content", describe(record, found)[:50000]))
+        for i in range(0, len(tags), 100):
+            client.log_batch(run_ids[path], tags=tags[i:i + 100])
+        n += len(found)
+    return n

@@ -8,7 +8,10 @@ Jobs never talk to MLflow directly: each writes a small `run.json` record next t
   - `inputs`: the folders it read or wrote (LR, HR, SR, a dataset manifest), each with a content digest computed
     once, when the record is written (`lgcaa.data.manifest.folder_digest`: the sha256 of `sha256sum *.png`);
   - optionally `history` (a training run's metrics.jsonl: every logged step) and `links` (checkpoints and
-    weights left where they are, with their sha256).
+    weights left where they are, with their sha256);
+  - optionally `upstream`: {role: job record path} of the jobs whose outputs it consumed (eval -> its sr/sample
+    job, sample -> the training run, training -> the prepared backbone, table -> the evaluations of its cells);
+    only records that exist when it is written. The sync turns them into run-ID tags (`lgcaa.mlflow_store`).
 One `lgcaa mlflow-sync` job at the end of the DAG logs every record into MLflow (`lgcaa.mlflow_store`).
 """
 
@@ -128,6 +131,7 @@ def write_record(
     started: float | None = None,
     history: str | Path | None = None,
     links: dict[str, str] | None = None,
+    upstream: dict[str, str | Path] | None = None,
 ) -> Path:
     """Write a job record (see the module docstring). `artifacts` are files relative to the working directory;
     `inputs` come from `dataset_input`; `started` defaults to the job's start (`note_command`)."""
@@ -145,5 +149,8 @@ def write_record(
         record["history"] = str(history)
     if links:
         record["links"] = links
+    found = {role: str(p) for role, p in (upstream or {}).items() if Path(p).is_file()}
+    if found:
+        record["upstream"] = found
     write_json(dest, record)
     return Path(dest)

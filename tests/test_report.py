@@ -286,3 +286,54 @@ def test_licence_and_citation_files_agree_with_pyproject_and_the_paper():
     paper = REPO.parent / "shared" / "paper" / "lgcaa-paper.txt"
     if paper.is_file():
         assert paper.read_text().splitlines()[0].strip() == title
+
+
+def test_each_run_links_the_runs_it_consumed_by_run_id(tmp_path, monkeypatch):
+    """eval -> its sample run -> the training run -> the backbone run; table -> the eval run of each cell, with the
+    cell values it rendered; distinct, described parents and experiments; every run has a Source. Real sqlite."""
+    from mlflow.tracking import MlflowClient
+
+    from lgcaa.layout import Layout, record_in, sr_record_of
+    from lgcaa.mlflow_store import sync_records, tracking_uri
+    from lgcaa.tables.cells import Cell, LoadedTable
+    from lgcaa.tables.export import cell_upstream, cell_values
+    from lgcaa.tracking import ENV_TARGET, write_record
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv(ENV_TARGET, "tables")
+    L = Layout("results", "data")
+    backbone = write_record(L.backbone_record(), "t/backbone", "backbone:tiny", {"a": 1})
+    train = write_record(L.train_record("lgcaa"), "t/train", "train:lgcaa", {"a": 1},
+                         upstream={"backbone": record_in(L.backbone_dir())})
+    sample = write_record(L.sr_record("ds", "lgcaa@seed1"), "t/sr", "sample:lgcaa:ds", {"a": 1},
+                          upstream={"train": record_in(L.model_dir("lgcaa"))})
+    ev = write_record(L.eval_record("ds", "lgcaa@seed1"), "t/eval", "eval:lgcaa:ds", {"a": 1}, metrics={"psnr": 21.5},
+                      upstream={"sr": sr_record_of(L.sr_dir("ds", "lgcaa@seed1")), "absent": "results/none.run.json"})
+    assert json.loads(ev.read_text())["upstream"] == {"sr": str(sample)}  # an absent record is not named
+    cells = {(0, "psnr"): Cell("ds", "lgcaa@seed1", "psnr", "ok", 21.5, records=(str(ev),)),
+             (0, "niqe"): Cell("ds", "lgcaa@seed1", "niqe", "missing", reason="x")}
+    table = LoadedTable(None, cells, "lock")
+    assert cell_values(table) == {"cell.ds.lgcaa_seed1.psnr": 21.5}
+    tab = write_record(L.table_record("table1"), "t/report", "table:table1", {"table": "table1"},
+                       metrics=cell_values(table), upstream=cell_upstream(table))
+    ids = sync_records([backbone, train, sample, ev, tab], "results")
+    client = MlflowClient(tracking_uri(Path("results").resolve()))
+    run = {p: client.get_run(ids[str(p)]) for p in (backbone, train, sample, ev, tab)}
+    assert run[ev].data.tags["lgcaa.upstream.sr"] == ids[str(sample)]
+    assert run[sample].data.tags["lgcaa.upstream.train"] == ids[str(train)]
+    assert run[train].data.tags["lgcaa.upstream.backbone"] == ids[str(backbone)]
+    assert run[tab].data.tags["lgcaa.upstream.eval:ds/lgcaa_seed1"] == ids[str(ev)]
+    assert run[tab].data.metrics["cell.ds.lgcaa_seed1.psnr"] == 21.5
+    up = run[ev].data.tags["mlflow.note.content"]
+    assert f"#/experiments/{run[sample].info.experiment_id}/runs/{ids[str(sample)]}" in up and "sample:lgcaa:ds" in up
+    assert "lgcaa.upstream.backbone" not in run[backbone].data.tags
+    parents = {client.get_run(r.data.tags["mlflow.parentRunId"]) for r in run.values()}
+    names = [p.info.run_name for p in parents]
+    assert len(set(names)) == len(names) == 5 and all(" · tables " in n for n in names), names
+    for r in [*run.values(), *parents]:
+        assert r.data.tags.get("mlflow.source.name"), r.info.run_name
+    assert all(p.data.tags["mlflow.note.content"] for p in parents)
+    exps = {e.name: e for e in client.search_experiments()}
+    assert exps["t/eval"].tags["mlflow.note.content"] != exps["t/sr"].tags["mlflow.note.content"]
+    assert sync_records([backbone, train, sample, ev, tab], "results") == ids  # idempotent
+    assert client.get_run(ids[str(ev)]).data.tags["lgcaa.upstream.sr"] == ids[str(sample)]

@@ -16,7 +16,7 @@ from pathlib import Path
 from lgcaa.config import expected_pairs, load_config
 from lgcaa.errors import UserError, check_known
 from lgcaa.instances import sample_jobs, sr_pairs
-from lgcaa.layout import AGGREGATE, LOCK, PER_IMAGE, Layout
+from lgcaa.layout import AGGREGATE, LOCK, PER_IMAGE, Layout, sr_record_of
 from lgcaa.metrics.evaluate import DEFAULT_BATCH_PIXELS, evaluate, write_evaluation  # torch, pyiqa
 from lgcaa.metrics.memory import parse_bytes
 from lgcaa.metrics.registry import names as metric_names
@@ -96,6 +96,7 @@ def run(args: argparse.Namespace) -> int:
                 artifacts=[str(args.out / name) for name in (PER_IMAGE, AGGREGATE, LOCK)],
                 tags={"lgcaa.lock": ev.aggregate["lock"]},
                 inputs=inputs,
+                upstream={"sr": sr_record_of(args.sr_dir)},
             )
     for m, s in ev.aggregate["metrics"].items():
         print(f"{m:8s} " + (f"{s['mean']:.4f}" if s["status"] == "ok" else f"missing: {s['reason']} (fix: {s['fix']})"))

@@ -22,7 +22,7 @@ from lgcaa.config import load_config
 from lgcaa.errors import UserError
 from lgcaa.instances import sample_jobs
 from lgcaa.io import sha256_file
-from lgcaa.layout import Layout
+from lgcaa.layout import Layout, record_in
 from lgcaa.model.mlflow_log import flatten
 from lgcaa.tracking import adopt_profile, dataset_input, experiment_name, write_record
 
@@ -122,6 +122,6 @@ def run(args: argparse.Namespace) -> int:
                          inputs=[dataset_input(f"{dataset}/lr", lr_dir, "lr"),
                                  dataset_input(f"{dataset}/sr/{Path(out).name}", out, "sr")],
                          started=started if len(jobs) > 1 else None,  # one job: the whole process
-                         links={"weights": str(weights)})
+                         links={"weights": str(weights)}, upstream={"train": record_in(run_dir)})
         print(f"{out}: {record['images']} images, {sample.steps} steps, {record['seconds']} s")
     return 0

@@ -143,8 +143,10 @@ def render(spec: TableSpec, layout: Layout, paper_dir: Path, links_json: Path | 
                 "entries": len(spec.entries),
                 **{f"n.{d}": n for d, n in table.counts.items()},
             },
-            metrics={f"compare.{k.replace(' ', '_')}": float(v) for k, v in verdicts.items()},
+            metrics={**{f"compare.{k.replace(' ', '_')}": float(v) for k, v in verdicts.items()},
+                     **export.cell_values(table)},  # the values it rendered, cell by cell
             artifacts=[str(p) for p in out.values()],
             tags={"lgcaa.lock": table.lock or "none"},
+            upstream=export.cell_upstream(table),
         )
     return out

@@ -33,7 +33,7 @@ import torch
 
 from lgcaa.errors import UserError
 from lgcaa.io import sha256_file, write_json, write_png
-from lgcaa.layout import JOB_RECORD, TRAIN_DONE
+from lgcaa.layout import JOB_RECORD, TRAIN_DONE, record_in
 from lgcaa.model.checkpoint import (
     fingerprint,
     latest_checkpoint,
@@ -332,6 +332,8 @@ def finish(s: Session, pairs: TrainPairs, seconds: float, preview_count: int | N
             inputs=[training_data_input(tc)],
             started=s.started, history=s.metrics_path,  # every logged step becomes MLflow metric history
             links={"weights": str(weights), "checkpoints": str(s.run_dir / "checkpoints")},
+            # the prepared backbone's record when model.pretrained is one (a hub id has none: no upstream run)
+            upstream={"backbone": record_in(s.cfg.model.pretrained)} if s.cfg.model.pretrained else None,
         )
         write_json(s.run_dir / TRAIN_DONE, summary)
     s.accelerator.wait_for_everyone()

@@ -154,3 +154,35 @@ def headline_files(headline_json: dict[str, Any], claims: Any = None, digits: in
             out.update({f"pipeline-checks/{v.replace(' ', '-')}.json": {"claims": n}
                         for v, n in verdict_counts(checks).items()})
     return out
+
+
+def _mlflow_key(text: str) -> str:
+    """A name MLflow accepts as a metric or tag key (letters, digits, _ - . space / :); others become '_'."""
+    import re
+
+    return re.sub(r"[^\w.\- :/]", "_", text)
+
+
+def cell_values(t: LoadedTable) -> dict[str, float]:
+    """Every ok cell the table rendered, as flat MLflow metrics `cell.<dataset>.<method>.<metric>` (the mean over
+    seeds; `cell.….half` its seed half-width when k > 1)."""
+    out: dict[str, float] = {}
+    for c in t.cells.values():
+        if c.status != "ok" or c.mean is None:
+            continue
+        key = _mlflow_key(f"cell.{c.dataset}.{c.method}.{c.metric}")
+        out[key] = float(c.mean)
+        if c.half is not None:
+            out[key + ".half"] = float(c.half)
+    return out
+
+
+def cell_upstream(t: LoadedTable) -> dict[str, str]:
+    """{role: eval job record} of every evaluation behind a cell: role `eval:<dataset>/<method>` (`#<i>` per seed
+    when a cell averages several)."""
+    out: dict[str, str] = {}
+    for c in t.cells.values():
+        for i, rec in enumerate(c.records):
+            role = f"eval:{c.dataset}/{c.method}" + (f"#{i}" if len(c.records) > 1 else "")
+            out.setdefault(_mlflow_key(role), str(rec))
+    return out
