@@ -155,6 +155,7 @@ def test_mlflow_logging_to_sqlite(tmp_path):
     run_id = (tmp_path / "run" / "mlflow_run_id").read_text().strip()
     run = client.get_run(run_id)
     assert run.info.status == "FINISHED" and run.info.run_name == "tiny-test"
+    assert run.data.tags["mlflow.source.name"] and run.data.tags["mlflow.source.type"] == "JOB"  # a Source
     assert run.data.params["model.attention"] == "lgcaa" and run.data.params["train.batch_size"] == "2"
     for key in ("loss/mse", "loss/wasserstein", "loss/lpips", "loss/total", "samples_per_second", "peak_rss_mb"):
         assert key in run.data.metrics

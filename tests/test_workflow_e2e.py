@@ -166,9 +166,16 @@ def test_mlflow_provenance_can_be_audited(dag_run, monkeypatch):
     listing = "".join(f"{hashlib.sha256(load_photo(n).tobytes()).hexdigest()}  {n}\n" for n in names)
     assert json.loads(photos.dataset.profile)["sha256"] == hashlib.sha256(listing.encode()).hexdigest()
     assert train.data.params["weights.model.sha256"] == hashlib.sha256(weights.read_bytes()).hexdigest()
-    # parent runs: one per experiment and sync, named by the DAG target and its start time
+    # parent runs: one per experiment and sync, named by the stage, the DAG target and its start time, described,
+    # with the invocation as their Source
     parent = client.get_run(ev.data.tags["mlflow.parentRunId"])
-    assert parent.info.run_name.startswith("tables 20"), parent.info.run_name
+    assert parent.info.run_name.startswith("eval · tables 20"), parent.info.run_name
+    assert parent.data.tags["mlflow.source.name"] == "snakemake tables" and parent.data.tags["mlflow.note.content"]
+    # lineage by run ID: eval -> its sampling run -> the training run -> the prepared backbone's run
+    assert by_name["eval:lgcaa:mini-bicubic"].data.tags["lgcaa.upstream.sr"] == sample.info.run_id
+    assert sample.data.tags["lgcaa.upstream.train"] == train.info.run_id
+    assert train.data.tags["lgcaa.upstream.backbone"] == by_name["backbone:tiny"].info.run_id
+    assert ev.data.tags["lgcaa.upstream.sr"] == by_name["sr:bicubic:mini-bicubic"].info.run_id
 
 
 def test_logs_show_progress_lines_not_carriage_returns(dag_run):

@@ -38,7 +38,12 @@ class MlflowRun:
         id_file = Path(run_dir) / "mlflow_run_id"
         self.run_id = id_file.read_text().strip() if id_file.is_file() else None
         if self.run_id is None:
-            self.run_id = self.client.create_run(exp_id, run_name=run_name).info.run_id
+            from lgcaa.job import command_line, git_state
+
+            # a Source like every synced run's: the command that trained, and the code's commit
+            source = {"mlflow.source.type": "JOB", "mlflow.source.name": command_line()[:5000],
+                      "mlflow.source.git.commit": git_state()["commit"]}
+            self.run_id = self.client.create_run(exp_id, run_name=run_name, tags=source).info.run_id
             id_file.write_text(self.run_id + "\n")
             flat = flatten("", params, {})
             items = [Param(k, v) for k, v in sorted(flat.items())]
