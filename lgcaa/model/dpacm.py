@@ -1,7 +1,8 @@
 """Distribution and Perceptual Aligned Conditioning Module (DPACM), paper §III-C.
 
 A 3×3 conv maps ControlNet's conditioning embedding (the output of its lightweight conditioning network,
-before the zero conv, (B, C_e, H/8, W/8)) to RGB, bilinearly upsampled to the HR size. The terms:
+before the zero conv, (B, C_e, H/8, W/8)) to RGB, bilinearly upsampled to the HR size; no activation follows, so
+the projection is unbounded (it is compared with HR images in [-1, 1], not confined to that range). The terms:
 
   Wasserstein-1 (Eq. 3): per image and channel, the closed form for two equal-size empirical distributions
       with |x - y| ground cost: mean |sort(x) - sort(y)|; averaged over channels and batch. `model.w1_on`
