@@ -10,9 +10,8 @@ Every method is a `Baseline`:
 hard-codes (recorded, not changeable). A `seed` of None means the authors' script leaves the seed unset:
 the harness then uses the profile's seed, so every run is seeded and the seed is recorded.
 
-An entry with a `paper_label` is a column of the paper's Table I (in registry order); `TABLE1` (label ->
-registry name) and `paper_key` derive from the entries. `weight_files()` lists every declared weight file for
-the weights manager.
+An entry with a `paper_label` is a column of the paper's Table I (in registry order); `paper_key` derives from
+the entries.
 """
 
 from __future__ import annotations
@@ -397,20 +396,7 @@ def job_settings(job: SrJob) -> dict[str, Any]:
     return settings
 
 
-def weight_files() -> list[WeightFile]:
-    """Every weight file declared by a baseline (for `lgcaa weights list|fetch|verify`)."""
-    return [w for b in BASELINES.values() for w in b.weights]
-
-
 def paper_key(b: Baseline) -> str | None:
     """The key of `b`'s column in the paper's tables (results/paper/table1.csv), None if the paper has none."""
     return (b.paper_key or b.name) if b.paper_label else None
 
-
-# Table I column labels (paper order) -> registry names. LGCAA itself is not a baseline.
-TABLE1: dict[str, str] = {b.paper_label: name for name, b in BASELINES.items() if b.paper_label}
-
-
-def paper_methods() -> list[str]:
-    """Registry names of Table I's compared methods, in the paper's column order (the `paper` profile's list)."""
-    return list(TABLE1.values())

@@ -8,9 +8,7 @@ read it: a table needs every cell's outputs, so Snakemake does not run it while 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 from lgcaa.io import write_json
 from lgcaa.layout import MISSING, beside
@@ -24,12 +22,6 @@ def write_missing(out_dir: Path, method: str, dataset: str, reason: str, fix: st
     path = missing_record(out_dir)
     write_json(path, {"method": method, "dataset": dataset, "reason": reason, "fix": fix})
     return path
-
-
-def read_missing(out_dir: Path) -> dict[str, Any] | None:
-    """The record of the last failed run of the job writing `out_dir`, or None."""
-    path = missing_record(out_dir)
-    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def clear_missing(out_dir: Path) -> None:

@@ -117,9 +117,6 @@ class Layout:
     def sr_record(self, dataset: str, instance: str) -> str:
         return self.sr_dir(dataset, instance) + RECORD
 
-    def sr_missing(self, dataset: str, instance: str) -> str:
-        return self.sr_dir(dataset, instance) + MISSING
-
     def metrics_dir(self, dataset: str, instance: str) -> str:
         return f"{self.results}/metrics/{dataset}/{instance}"
 

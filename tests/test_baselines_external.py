@@ -21,11 +21,11 @@ import pytest
 from baselines.install import ENV_MARKER, checkout_dir, env_dir
 from baselines.registry import BASELINES, get, resolve_settings
 from baselines.run import RunContext, run_method
-from baselines.status import read_missing
+from baselines.status import missing_record
 from lgcaa.errors import UserError
 from lgcaa.io import list_images, read_rgb, write_png
 from lgcaa.weights import manager
-from lgcaa.weights.roots import path_of as weight_path
+from lgcaa.weights.roots import root_of
 
 DIFFUSION = ["ldm", "stablesr", "resshift", "pasd", "seesr"]
 
@@ -51,6 +51,10 @@ for name in sorted(os.listdir(src)):
     im = Image.open(src / name).convert("RGB")
     im.resize((im.width * 4, im.height * 4), Image.NEAREST).save(out / (Path(name).stem + ".png"))
 '''
+
+
+def weight_path(w, cache):
+    return root_of(w, cache) / w.dest
 
 
 def _template_flag(name: str, placeholder: str) -> str:
@@ -180,7 +184,7 @@ def test_cli_reports_what_is_missing_in_one_line(tmp_path, lr_dir):
     for part in ("seesr cannot run here", "checkout", "DAPE.pth", "lgcaa baselines setup seesr", "lgcaa weights fetch seesr"):
         assert part in lines[0]
     assert not out.exists() and not (out.parent / "seesr.run.json").exists()
-    state = read_missing(out)
+    state = json.loads(missing_record(out).read_text())
     assert "DAPE.pth" in state["reason"] and "lgcaa baselines setup seesr" in state["fix"]
 
 
@@ -192,7 +196,7 @@ def test_a_successful_run_clears_the_missing_record(tmp_path, lr_dir):
     subprocess.run([sys.executable, "-m", "lgcaa", "sr", "--method", "bicubic", "--dataset", "ds", "--lr-dir", str(lr_dir),
                     "--out-dir", str(out), "--record", str(results / "sr" / "ds" / "bicubic.run.json")],
                    capture_output=True, text=True, check=True)
-    assert read_missing(out) is None and not (out.parent / "bicubic.missing.json").exists()
+    assert not missing_record(out).exists() and not (out.parent / "bicubic.missing.json").exists()
     assert len(list(out.glob("*.png"))) == 2
     settings = json.loads((out.parent / "bicubic.settings.json").read_text())
     assert settings["runner"] == "in-process" and settings["settings"] == {"scale": 4}

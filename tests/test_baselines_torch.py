@@ -176,13 +176,14 @@ def test_bsrgan_runs_in_process_through_run_method(tmp_path, kair_file, monkeypa
     from baselines.registry import BASELINES, get, resolve_settings
     from baselines.run import RunContext, run_method
     from lgcaa.io import read_rgb, sha256_file, write_png
-    from lgcaa.weights.roots import path_of as weight_path
+    from lgcaa.weights.roots import root_of
 
     b = get("bsrgan")
     w = dataclasses.replace(b.weights[0], sha256=sha256_file(kair_file[0]), size=None)
     monkeypatch.setitem(BASELINES, "bsrgan", dataclasses.replace(b, weights=(w,)))
     cache = tmp_path / "cache"
-    dest = weight_path(get("bsrgan").weights[0], cache)
+    w = get("bsrgan").weights[0]
+    dest = root_of(w, cache) / w.dest
     dest.parent.mkdir(parents=True)
     dest.symlink_to(kair_file[0])
     lr_dir = tmp_path / "lr"

@@ -81,7 +81,9 @@ def test_crop_follows_structure_where_real_outputs_disagree(tmp_path):
     assert tiles["GOOD"].psnr > tiles["NOISE"].psnr and "dB" in tiles["GOOD"].caption
     # without the structure term the flat corner (larger disagreement) would have won
     real = [crops.resize(crops.resize(_scene(np.random.default_rng(0)), (16, 16)), (64, 64))]
-    assert crops.best_window(crops.disagreement(real + [real[0] * 0]), 16, 4) != (y, x)
+    ys, xs, dis = crops.window_means(crops.disagreement(real + [real[0] * 0]), 16, 4)
+    iy, ix = np.unravel_index(int(np.argmax(dis)), dis.shape)
+    assert (ys[iy], xs[ix]) != (y, x)
 
 
 def test_lr_only_rows_have_no_hr_and_no_scores(tmp_path):
@@ -129,7 +131,6 @@ def test_figure_specs_follow_the_profile(tmp_path):
     assert "not configured" in build_figure(cfg, "fig6").note
     f10 = build_figure(cfg, "fig10")  # Table II's methods here are baselines: nothing to capture
     assert "not produced by a trained LGCAA run" in f10.note
-    assert type(build_figure(cfg, "fig4")).from_json(f4.to_json()) == f4
 
 
 def _curve_config(results: Path, lpips: bool, niqe: bool = True) -> dict:

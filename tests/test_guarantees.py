@@ -264,10 +264,11 @@ def test_04_sr_refuses_a_different_file_and_records_the_digest_it_used(tmp_path,
 
     from baselines.registry import BASELINES
     from lgcaa.io import sha256_file
-    from lgcaa.weights.roots import path_of
+    from lgcaa.weights.roots import root_of
 
     cache, lr = tmp_path / "cache", _lr_set(tmp_path / "lr", 1)
-    weight = path_of(BASELINES["bsrgan"].weights[0], cache)
+    w = BASELINES["bsrgan"].weights[0]
+    weight = root_of(w, cache) / w.dest
     weight.parent.mkdir(parents=True)
     torch.save(kair_state(), weight)  # a checkpoint that is not the official BSRGAN.pth
     out = tmp_path / "out"

@@ -24,7 +24,7 @@ def test_paths_are_the_profile_roots_joined_as_written():
     lay = Layout("res", "dat")
     assert lay.manifest("d") == "dat/d/manifest.json" and lay.lr_dir("d") == "dat/d/lr"
     assert lay.sr_dir("d", "m@seed1") == "res/sr/d/m@seed1"
-    assert lay.sr_record("d", "m") == "res/sr/d/m.run.json" and lay.sr_missing("d", "m") == "res/sr/d/m.missing.json"
+    assert lay.sr_record("d", "m") == "res/sr/d/m.run.json"
     assert lay.aggregate("d", "m") == "res/metrics/d/m/aggregate.json"
     assert lay.eval_record("d", "m") == "res/metrics/d/m/run.json"
     assert lay.train_done("r") == "res/models/r/train.json" and lay.train_record("r") == "res/models/r/run.json"

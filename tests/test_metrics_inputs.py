@@ -170,7 +170,7 @@ def test_metric_failing_on_one_image_fails_the_job_naming_it(tmp_path, monkeypat
         img = np.full((32, 32, 3), 40 * (i + 1), np.uint8)
         _pair(tmp_path, n, img, img)
     model = _PickyMetric(bad=120 / 255, nan=nan)  # c.png
-    monkeypatch.setitem(registry.METRICS, "picky", registry.MetricSpec("picky", "picky", {}, "FR", True, "Picky"))
+    monkeypatch.setitem(registry.METRICS, "picky", registry.MetricSpec(name="picky", pyiqa_name="picky", options={}, mode="FR", lower_better=True, label="Picky"))
     from lgcaa.metrics.availability import hub_dir
 
     monkeypatch.setitem(build._MODELS, ("picky", "cpu", str(hub_dir())), model)

@@ -12,7 +12,7 @@ import torch
 from lgcaa.model.attention import LGCAAProcessor
 from lgcaa.model.config import ModelConfig
 from lgcaa.model.network import build_network
-from lgcaa.model.variants import ATTENTION_NAMES
+from lgcaa.model.variants import ATTENTION_VARIANTS
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 DTYPES = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}
@@ -82,7 +82,7 @@ def train_steps(net, steps: int, precision: str = "fp32", spike_at: int | None =
 
 def test_every_pair_of_variants_differs_at_init_in_the_tiny_model():
     """Same seed, same input: the UNet's noise prediction differs for every pair of Table II rows at init."""
-    preds = {name: unet_prediction(build_network(tiny(attention=name))) for name in ATTENTION_NAMES}
+    preds = {name: unet_prediction(build_network(tiny(attention=name))) for name in ATTENTION_VARIANTS}
     for a, b in itertools.combinations(preds, 2):
         diff = (preds[a] - preds[b]).abs().max().item()
         assert diff > 1e-4, f"{a} vs {b}: max |diff| = {diff}"

@@ -7,7 +7,6 @@ import pytest
 from lgcaa.errors import UserError
 from lgcaa.instances import model_methods, model_sample_jobs, steps_name
 from lgcaa.model.config import (
-    ATTENTION_VARIANTS,
     DPACM_VARIANTS,
     TrainConfig,
     apply_overrides,
@@ -15,6 +14,7 @@ from lgcaa.model.config import (
     resolve_run,
 )
 from lgcaa.model.presets import ARCH_PRESETS
+from lgcaa.model.variants import ATTENTION_VARIANTS
 
 SECTION = {
     "model": {"arch": "tiny", "lpips_backbone": "random"},

@@ -9,9 +9,9 @@ import pytest
 import torch
 
 from lgcaa.errors import UserError
-from lgcaa.model.config import ATTENTION_VARIANTS, DPACM_VARIANTS, ModelConfig
+from lgcaa.model.config import DPACM_VARIANTS, ModelConfig
 from lgcaa.model.network import LGCAANet, build_network, count_parameters
-
+from lgcaa.model.variants import ATTENTION_VARIANTS
 
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 

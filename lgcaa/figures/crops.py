@@ -19,7 +19,6 @@ import numpy as np
 LUMA = np.array([0.299, 0.587, 0.114])
 # ITU-R BT.601 Y of YCbCr on 0-255 RGB (the metrics' PSNR convention: pyiqa/BasicSR test_y_channel)
 Y_WEIGHTS = np.array([65.481, 128.553, 24.966]) / 255.0
-DEFAULT_MIN_LR_FIT = 0.5
 
 
 def luminance(img: np.ndarray) -> np.ndarray:
@@ -97,13 +96,6 @@ def window_means(score: np.ndarray, size: int, align: int = 1) -> tuple[np.ndarr
         + s[ys[:, None], xs[None, :]]
     )  # (len(ys), len(xs))
     return ys, xs, sums / float(size * size)
-
-
-def best_window(score: np.ndarray, size: int, align: int = 1) -> tuple[int, int]:
-    """Top-left (y, x) of the size x size window with the largest mean of `score`, on an `align` grid."""
-    ys, xs, means = window_means(score, size, align)
-    iy, ix = np.unravel_index(int(np.argmax(means)), means.shape)
-    return int(ys[iy]), int(xs[ix])
 
 
 def pick_crop(ref: np.ndarray, real_outputs: list[np.ndarray], size: int, align: int) -> tuple[int, int, float]:

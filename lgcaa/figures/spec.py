@@ -78,14 +78,6 @@ class PanelFigure:
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
 
-    @staticmethod
-    def from_json(text: str) -> PanelFigure:
-        d = json.loads(text)
-        sets = tuple(PanelSet(**{**s, "methods": tuple(tuple(m) for m in s["methods"])}) for s in d.pop("sets"))
-        images = d.pop("images")
-        return PanelFigure(sets=sets, images=tuple(images) if isinstance(images, list) else int(images),
-                           manifests=tuple(d.pop("manifests")), **d)
-
 
 @dataclass(frozen=True)
 class CaptureRun:
@@ -119,15 +111,6 @@ class CaptureFigure:
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
-
-    @staticmethod
-    def from_json(text: str) -> CaptureFigure:
-        d = json.loads(text)
-        runs = tuple(CaptureRun(**r) for r in d.pop("runs"))
-        images = d.pop("images")
-        outputs = tuple(tuple(o) for o in d.pop("outputs", ()))
-        return CaptureFigure(runs=runs, images=tuple(images) if isinstance(images, list) else int(images),
-                             trained=tuple(d.pop("trained")), outputs=outputs, **d)  # type: ignore[arg-type]
 
 
 def _section(cfg: dict[str, Any], name: str) -> dict[str, Any]:

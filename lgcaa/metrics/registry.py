@@ -56,7 +56,7 @@ def _vit_without_imagenet_download() -> Iterator[None]:
         yield
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class MetricSpec:
     name: str
     pyiqa_name: str
@@ -102,47 +102,54 @@ def _tiled_niqe(model: Any, sr: Any, hr: Any) -> Any:
 # In the paper's Table I column order.
 METRICS: dict[str, MetricSpec] = {
     "psnr": MetricSpec(
-        "psnr", "psnr", {"test_y_channel": True, "color_space": "ycbcr", "crop_border": 0}, "FR", False, "PSNR",
+        name="psnr", pyiqa_name="psnr", options={"test_y_channel": True, "color_space": "ycbcr", "crop_border": 0},
+        mode="FR", lower_better=False, label="PSNR",
         tolerance=0.5, decimals=2, bytes_per_pixel=50,
     ),
     "ssim": MetricSpec(
-        "ssim", "ssim", {"test_y_channel": True, "color_space": "ycbcr", "crop_border": 0, "downsample": False},
-        "FR", False, "SSIM", tolerance=0.02, min_side=11, bytes_per_pixel=1060, tiled=_tiled_ssim,
-        tiled_bytes_per_pixel=16,
+        name="ssim", pyiqa_name="ssim",
+        options={"test_y_channel": True, "color_space": "ycbcr", "crop_border": 0, "downsample": False},
+        mode="FR", lower_better=False, label="SSIM", tolerance=0.02, min_side=11, bytes_per_pixel=1060,
+        tiled=_tiled_ssim, tiled_bytes_per_pixel=16,
         notes=["11x11 Gaussian window, 'valid' filtering: images need H, W >= 11"],
     ),
     "lpips": MetricSpec(
-        "lpips", "lpips", {"net": "alex", "version": "0.1"}, "FR", True, "LPIPS", tolerance=0.02,
+        name="lpips", pyiqa_name="lpips", options={"net": "alex", "version": "0.1"},
+        mode="FR", lower_better=True, label="LPIPS", tolerance=0.02,
         bytes_per_pixel=280, bytes_per_image=30 << 20,
         weights=("checkpoints/alexnet-owt-7be5be79.pth", "pyiqa/LPIPS_v0.1_alex-df73285e.pth"),
         generated_offline=("pyiqa/LPIPS_v0.1_alex-df73285e.pth",),
         notes=["linear heads copied offline from the lpips wheel (same sha256); AlexNet trunk must be fetched"],
     ),
     "musiq": MetricSpec(
-        "musiq", "musiq", {"pretrained": "koniq10k"}, "NR", False, "MUSIQ", tolerance=2.0, decimals=2,
+        name="musiq", pyiqa_name="musiq", options={"pretrained": "koniq10k"},
+        mode="NR", lower_better=False, label="MUSIQ", tolerance=2.0, decimals=2,
         bytes_per_pixel=260, bytes_per_image=110 << 20,
         weights=("pyiqa/musiq_koniq_ckpt-e95806b9.pth",),
     ),
     "clipiqa": MetricSpec(
-        "clipiqa", "clipiqa", {}, "NR", False, "CLIPIQA", tolerance=0.03,
+        name="clipiqa", pyiqa_name="clipiqa", options={},
+        mode="NR", lower_better=False, label="CLIPIQA", tolerance=0.03,
         weights=("clip/RN50.pt",), thread_safe=False,  # forward calls clip_model.to(x) on a shared module
         notes=["OpenAI CLIP RN50 loaded by pyiqa from torch.hub.get_dir()/clip/"],
     ),
     "dists": MetricSpec(
-        "dists", "dists", {}, "FR", True, "DISTS", tolerance=0.02,
+        name="dists", pyiqa_name="dists", options={}, mode="FR", lower_better=True, label="DISTS", tolerance=0.02,
         bytes_per_pixel=1760,
         weights=("checkpoints/vgg16-397923af.pth", "pyiqa/DISTS_weights-f5e65c96.pth"),
     ),
     "fid": MetricSpec(
-        "fid", "fid", {"mode": "clean"}, "SET", True, "FID", tolerance=5.0, decimals=2,
+        name="fid", pyiqa_name="fid", options={"mode": "clean"},
+        mode="SET", lower_better=True, label="FID", tolerance=5.0, decimals=2,
         bytes_per_pixel=0, bytes_per_image=45 << 20,
         weights=("pyiqa/pt_inception-2015-12-05-6726825d.pth",), build_options=_set_metric_options,
         notes=["SR folder vs HR folder; comparable only at equal image counts",
                "clean-fid resize: per channel, PIL bicubic on float32 to 299x299, then (x-128)/128"],
     ),
     "niqe": MetricSpec(
-        "niqe", "niqe", {"test_y_channel": True, "color_space": "yiq", "crop_border": 0, "version": "original"},
-        "NR", True, "NIQE", tolerance=0.3,
+        name="niqe", pyiqa_name="niqe",
+        options={"test_y_channel": True, "color_space": "yiq", "crop_border": 0, "version": "original"},
+        mode="NR", lower_better=True, label="NIQE", tolerance=0.3,
         weights=("pyiqa/niqe_modelparameters.mat",), generated_offline=("pyiqa/niqe_modelparameters.mat",),
         min_side=96, build_options=_niqe_options, bytes_per_pixel=410, tiled=_tiled_niqe, tiled_bytes_per_pixel=85,
         undefined_reason=("NIQE is undefined on an image without texture: flat 96x96 blocks have no natural-scene "
@@ -151,7 +158,8 @@ METRICS: dict[str, MetricSpec] = {
                "96x96 blocks: images need H, W >= 96 (the border beyond a multiple of 96 is not scored)"],
     ),
     "maniqa": MetricSpec(
-        "maniqa", "maniqa-pipal", {}, "NR", False, "MANIQA", tolerance=0.03,
+        name="maniqa", pyiqa_name="maniqa-pipal", options={},
+        mode="NR", lower_better=False, label="MANIQA", tolerance=0.03,
         bytes_per_pixel=40, bytes_per_image=2300 << 20,
         weights=("pyiqa/MANIQA_PIPAL-ae6d356b.pth",), thread_safe=False,  # ViT features pass through a shared hook list
         build_context=_vit_without_imagenet_download,

@@ -27,8 +27,8 @@ Variants (Table II; the registry is `lgcaa.model.variants`): `standard` keeps di
 full module.
 
 Fast path (the processor) vs reference path (`reference_forward`, the equations written out: separate
-projections, explicit softmax, a dense window mask): equal within `FAST_PATH_ATOL` in float32 (tests). The
-fast path runs in window-major token order from the first projection to the last MLP layer (global attention,
+projections, explicit softmax, a dense window mask): equal within 1e-5 in float32 (tests/test_model_attention.py).
+The fast path runs in window-major token order from the first projection to the last MLP layer (global attention,
 LayerNorm and MLP do not depend on token order), so the tokens are permuted once in and once out; the global
 stage's three projections are one matmul; Q/K normalisation is the fused RMS-norm kernel with a backward that
 keeps only its output; all attention products are `F.scaled_dot_product_attention`. Switches:
@@ -80,7 +80,6 @@ __all__ = [
 
 RMS_EPS = 1e-6
 # |fast path - reference path| bound in float32 on the shapes of the tests (max abs over outputs and grads)
-FAST_PATH_ATOL = 1e-5
 COMPILE_BACKEND = "inductor"  # tests use "aot_eager" (same tracing and autograd, no C++ build)
 
 CaptureFn = Callable[[str, str, dict[str, Any]], None]

@@ -28,7 +28,7 @@ from lgcaa.data.photos import HELD_OUT_PHOTOS, PHOTOS
 from lgcaa.errors import UserError
 from lgcaa.model.presets import ARCH_PRESETS, ARCHS, DINO_HUB_ID, ArchPreset
 from lgcaa.model.variants import (
-    ATTENTION_NAMES,
+    ATTENTION_VARIANTS,
     CLAMP_BOUNDS,
     DEFAULT_ATTENTION,
     DEFAULT_LGCAA_OUTPUT,
@@ -37,9 +37,7 @@ from lgcaa.model.variants import (
     NORM_INITS,
     default_clamp,
 )
-from lgcaa.model.variants import ATTENTION_VARIANTS as VARIANT_REGISTRY
 
-ATTENTION_VARIANTS = ATTENTION_NAMES  # names come from the registry in lgcaa.model.variants
 DPACM_VARIANTS = ("none", "perceptual", "wasserstein", "dpacm")
 LPIPS_BACKBONES = ("pretrained", "random (offline)")
 COLOR_FIXES = ("none", "adain", "wavelet")
@@ -137,7 +135,7 @@ class ModelConfig:
 
     def validate(self, where: str) -> None:
         _enum(self.arch, ARCHS, f"{where}.arch")
-        _enum(self.attention, tuple(VARIANT_REGISTRY), f"{where}.attention")  # live: registry additions count
+        _enum(self.attention, tuple(ATTENTION_VARIANTS), f"{where}.attention")  # live: registry additions count
         _enum(self.lgcaa_output, LGCAA_OUTPUTS, f"{where}.lgcaa_output")
         _enum(self.norm_init, NORM_INITS, f"{where}.norm_init")
         _enum(self.dpacm, DPACM_VARIANTS, f"{where}.dpacm")
@@ -281,10 +279,6 @@ class LGCAAConfig:
 
     def to_dict(self) -> dict[str, Any]:
         return json.loads(json.dumps(dataclasses.asdict(self)))
-
-    @property
-    def sample_tile(self) -> int:
-        return self.sample.tile or self.train.hr_size
 
 
 @dataclass(frozen=True)

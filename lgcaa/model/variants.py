@@ -25,8 +25,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lgcaa.errors import check_known
 
-@dataclass(frozen=True)
+
+@dataclass(frozen=True, kw_only=True)
 class AttentionVariant:
     """One row of Table II's LGCAA block.
 
@@ -62,28 +64,23 @@ class AttentionVariant:
         return tuple(name for name, on in flags if on)
 
 
-_SENTENCE = ("For LGCAA, we report results under the following settings: standard self-attention training, local "
-             "attention only, global attention only, combined local and global attention without the normalization "
-             "layer after merging, and the complete proposed LGCAA module.")
-
 # Table II's order. The explicit registry of attention variants.
 ATTENTION_VARIANTS: dict[str, AttentionVariant] = {
     v.name: v
     for v in (
-        AttentionVariant("standard", "No LGCAA", "standard self-attention training",
+        AttentionVariant(name="standard", label="No LGCAA", paper="standard self-attention training",
                          local=False, global_=False, post_norm=False, clamp=False, mlp=False),
-        AttentionVariant("local", "Local", "local attention only",
+        AttentionVariant(name="local", label="Local", paper="local attention only",
                          local=True, global_=False, post_norm=True, clamp=False, mlp=True),
-        AttentionVariant("global", "Global", "global attention only",
+        AttentionVariant(name="global", label="Global", paper="global attention only",
                          local=False, global_=True, post_norm=True, clamp=True, mlp=True),
-        AttentionVariant("local+global-no-norm", "L+G w/o norm",
-                         "combined local and global attention without the normalization layer after merging",
+        AttentionVariant(name="local+global-no-norm", label="L+G w/o norm",
+                         paper="combined local and global attention without the normalization layer after merging",
                          local=True, global_=True, post_norm=False, clamp=True, mlp=True),
-        AttentionVariant("lgcaa", "LGCAA", "the complete proposed LGCAA module",
+        AttentionVariant(name="lgcaa", label="LGCAA", paper="the complete proposed LGCAA module",
                          local=True, global_=True, post_norm=True, clamp=True, mlp=True),
     )
 }
-ATTENTION_NAMES: tuple[str, ...] = tuple(ATTENTION_VARIANTS)
 DEFAULT_ATTENTION = "lgcaa"
 
 # How the LGCAA output is formed after the merged attention (`model.lgcaa_output`), U = LN(clamp(G)):
@@ -123,13 +120,6 @@ def default_clamp(arch: str = "sd2-base") -> float:
 
 
 def get_variant(name: str) -> AttentionVariant:
-    """The registry entry for `name`; ValueError listing the known names otherwise."""
-    try:
-        return ATTENTION_VARIANTS[name]
-    except KeyError:
-        raise ValueError(f"unknown attention variant {name!r}; choose from {', '.join(ATTENTION_NAMES)}") from None
-
-
-def variant_labels() -> dict[str, str]:
-    """{name: Table II label} in Table II's order."""
-    return {name: v.label for name, v in ATTENTION_VARIANTS.items()}
+    """The registry entry for `name`; UserError naming the closest known name otherwise (like every registry)."""
+    check_known("attention variant", [name], ATTENTION_VARIANTS)
+    return ATTENTION_VARIANTS[name]

@@ -43,6 +43,8 @@ from lgcaa.tables.paper import PAPER_TABLES, TABLE3_COLUMNS
 TABLE_NAMES = tuple(PAPER_TABLES)  # table1, table2, table3
 DEFAULT_BOOTSTRAP = {"n": 1000, "seed": 0, "level": 0.95}
 DEFAULT_SPREAD_FRACTION = 0.25  # a derived tolerance is at most this share of the paper table's own spread
+
+
 @dataclass(frozen=True)
 class Entry:
     """One reproduced row/column: `method` on `dataset`, one aggregate per seed."""
@@ -91,24 +93,6 @@ class TableSpec:
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
-
-    @staticmethod
-    def from_json(text: str) -> TableSpec:
-        d = json.loads(text)
-        entries = tuple(_entry_from_dict(e) for e in d.pop("entries"))
-        return TableSpec(
-            **{
-                **d,
-                "entries": entries,
-                "metrics": tuple(d["metrics"]),
-                "row_headers": tuple(d["row_headers"]),
-                "key_headers": tuple(d["key_headers"]),
-            }
-        )
-
-
-def _entry_from_dict(e: dict[str, Any]) -> Entry:
-    return Entry(**{**e, **{k: tuple(e[k]) for k in ("aggregates", "seeds", "row", "key")}})
 
 
 def _entry(cfg: dict[str, Any], dataset: str, method: str, label: str, **kw: Any) -> Entry:
@@ -334,12 +318,6 @@ class CurveSpec:
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
-
-    @staticmethod
-    def from_json(text: str) -> CurveSpec:
-        d = json.loads(text)
-        series = tuple((label, tuple((int(s), _entry_from_dict(e)) for s, e in pts)) for label, pts in d.pop("series"))
-        return CurveSpec(**{**d, "series": series, "keys": tuple(d.get("keys", ()))})
 
 
 def build_curve_spec(cfg: dict[str, Any]) -> CurveSpec:

@@ -5,7 +5,7 @@ cache dir = `--cache-dir`, else $LGCAA_CACHE_DIR, else `results/cache` (the prof
             `lgcaa.config.cache_dir` for `paths.results = results`): baseline weights, the authors' checkouts
             and environments (`baselines.install`)
 
-A `WeightFile` names its root (`HUB` or `CACHE`); `path_of(f, cache)` is where it lives.
+A `WeightFile` names its root (`HUB` or `CACHE`); `root_of(f, cache) / f.dest` is where it lives.
 """
 
 from __future__ import annotations
@@ -32,7 +32,3 @@ def cache_dir(explicit: str | os.PathLike | None = None) -> Path:
 def root_of(f: WeightFile, cache: str | os.PathLike | None = None) -> Path:
     """The folder `f.dest` is relative to."""
     return hub_dir() if f.root == HUB else cache_dir(cache)
-
-
-def path_of(f: WeightFile, cache: str | os.PathLike | None = None) -> Path:
-    return root_of(f, cache) / f.dest

@@ -1,0 +1,77 @@
+"""No dead code: every module-level function, class, constant and method of lgcaa/ and baselines/ has a caller
+in the package or the rule files. Tests do not count as callers (a name only the tests call is dead code with a
+test). An ast pass: a name is used when it is read (a Name, an attribute, an import) anywhere but where it is
+defined, or appears as a word of a rule file (workflow/*.smk, Snakefile)."""
+
+from __future__ import annotations
+
+import ast
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def _sources() -> dict[Path, ast.Module]:
+    return {p: ast.parse(p.read_text()) for d in ("lgcaa", "baselines") for p in sorted((REPO / d).rglob("*.py"))}
+
+
+def definitions(trees: dict[Path, ast.Module]) -> list[tuple[Path, int, str, ast.AST]]:
+    """(file, line, qualified name, node) of module-level functions, classes, constants and class methods."""
+    out = []
+    for p, tree in trees.items():
+        for node in tree.body:
+            if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+                out.append((p, node.lineno, node.name, node))
+                if isinstance(node, ast.ClassDef):
+                    out += [(p, s.lineno, f"{node.name}.{s.name}", s) for s in node.body
+                            if isinstance(s, ast.FunctionDef) and not s.name.startswith("__")]
+            elif isinstance(node, (ast.Assign, ast.AnnAssign)):
+                targets = node.targets if isinstance(node, ast.Assign) else [node.target]
+                out += [(p, node.lineno, t.id, t) for t in targets if isinstance(t, ast.Name)]
+    return out
+
+
+def used_names(trees: dict[Path, ast.Module]) -> dict[str, int]:
+    """How often each name is referenced (read, imported, or named as an attribute) in the package."""
+    seen: dict[str, int] = {}
+    for tree in trees.values():
+        for node in ast.walk(tree):
+            names = []
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Load):
+                names = [node.id]
+            elif isinstance(node, ast.Attribute):
+                names = [node.attr]
+            elif isinstance(node, ast.ImportFrom):
+                names = [a.name for a in node.names]
+            elif isinstance(node, ast.Constant) and isinstance(node.value, str) and node.value.isidentifier():
+                names = [node.value]  # getattr(module, "name"), __all__
+            for n in names:
+                seen[n] = seen.get(n, 0) + 1
+    return seen
+
+
+def dead_names() -> list[str]:
+    trees = _sources()
+    used = used_names(trees)
+    rules = "\n".join(p.read_text() for p in [*(REPO / "workflow").rglob("*.smk"), REPO / "Snakefile"])
+    rule_words = set(re.findall(r"[A-Za-z_]\w*", rules))
+    dead = []
+    for p, line, qual, _node in definitions(trees):
+        name = qual.rsplit(".", 1)[-1]
+        if name.startswith("__") or name in rule_words or used.get(name):
+            continue
+        dead.append(f"{p.relative_to(REPO)}:{line}: {qual}")
+    return dead
+
+
+def test_no_dead_code():
+    dead = dead_names()
+    assert not dead, "no caller in lgcaa/, baselines/ or the rules (delete it, or use it):\n" + "\n".join(dead)
+
+
+def test_the_dead_code_check_finds_an_unused_function(tmp_path):
+    tree = ast.parse("def used():\n    pass\n\ndef unused():\n    pass\n\nused()\n")
+    defs = definitions({tmp_path / "m.py": tree})
+    used = used_names({tmp_path / "m.py": tree})
+    assert [q for _, _, q, _ in defs if not used.get(q)] == ["unused"]
