@@ -13,7 +13,7 @@
     <results>/figures/<figure>.{png,pdf,csv}, <results>/claims/claims.*   figures, the paper's claims checked
     <results>/mlflow/{runs,links,published}.json              MLflow sync maps
     <results>/checks/<check>.json                             metric checks (calibration gate, golden comparisons)
-    <results>/logs/<stage>/...log, <results>/imports, <results>/cache
+    <results>/logs/<stage>/...log, <results>/benchmarks/<stage>/...tsv, <results>/imports, <results>/cache
 
 The file names inside a job's folder (`AGGREGATE`, `PER_IMAGE`, `LOCK`, `JOB_RECORD`, `TRAIN_DONE`,
 `BACKBONE_DONE`) and beside it (`RECORD`, `SETTINGS`, `MISSING`) are declared here once: the jobs that write
@@ -215,6 +215,10 @@ class Layout:
     def log(self, *parts: str) -> str:
         """`<results>/logs/<part>/.../<last>.log`."""
         return f"{self.results}/logs/" + "/".join(parts) + ".log"
+
+    def benchmark(self, *parts: str) -> str:
+        """`<results>/benchmarks/<part>/.../<last>.tsv`: Snakemake's time and memory record of a job."""
+        return f"{self.results}/benchmarks/" + "/".join(parts) + ".tsv"
 
     def imports_dir(self) -> str:
         return f"{self.results}/imports"

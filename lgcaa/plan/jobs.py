@@ -112,6 +112,12 @@ def plan_jobs(cfg: dict[str, Any], train_gpus: int | None = None) -> list[Planne
     return jobs
 
 
+def job_resources(cfg: dict[str, Any]) -> dict[tuple[str, str], Resources]:
+    """{(rule, job name): Resources} of every job of the plan: what the rules' `resources:` ask for, the cost
+    model evaluated once per job (names as in `PlannedJob.name`: "<dataset>/<instance>", "<run>", "<figure>")."""
+    return {(j.rule, j.name): j.resources for j in plan_jobs(cfg)}
+
+
 def _figure_jobs(cfg: dict[str, Any]) -> list[PlannedJob]:
     """Figs. 10-11: each re-samples its images with every run it shows (`lgcaa.figures.capture`)."""
     from lgcaa.figures.spec import CAPTURE_FIGURES, CaptureFigure, build_figure
@@ -121,8 +127,8 @@ def _figure_jobs(cfg: dict[str, Any]) -> list[PlannedJob]:
     section = cfg.get("model", {})
     for name in CAPTURE_FIGURES:
         spec = build_figure(cfg, name)
-        if not isinstance(spec, CaptureFigure):
-            out.append(PlannedJob("figure_capture", name, LIGHT, None))
+        if not isinstance(spec, CaptureFigure):  # renders a note only: still the capture rule's two threads
+            out.append(PlannedJob("figure_capture", name, capture_resources(section, []), None))
             continue
         n = len(spec.images) if isinstance(spec.images, tuple) else int(spec.images)
         _, side = dataset_size(cfg, spec.dataset)

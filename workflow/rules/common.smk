@@ -10,7 +10,7 @@ from lgcaa.errors import UserError
 from lgcaa.instances import eval_pairs, model_runs, sample_jobs, sr_jobs, sr_pairs
 from lgcaa.layout import Layout
 from lgcaa.model.config import resolve_run
-from lgcaa.plan.cost import dataset_size
+from lgcaa.plan.jobs import job_resources
 from lgcaa.plan.resources import LIGHT
 
 if not config:
@@ -61,8 +61,23 @@ SAMPLE_JOBS = {(j.dataset, j.instance): j for j in sample_jobs(CFG)}
 MODEL_RUNS = model_runs(CFG)
 SR_PAIRS = sr_pairs(CFG)  # every (dataset, method instance) that gets SR outputs, metrics and job records
 LIGHT_RES = LIGHT.as_dict()  # bookkeeping jobs: one CPU, no GPU (lgcaa.plan.resources)
+JOB_RESOURCES = job_resources(CFG)  # the costed jobs' requests (lgcaa.plan.jobs): the cost model once per job
 # On failure, show the job's last log line (our one-line error naming the file and the fix).
 FAIL = "|| {{ tail -n 1 {log} >&2; exit 1; }}"
+
+
+def planned(rule, name):
+    """The `resources:` of a costed rule, as `lgcaa plan` lists them: `name(wildcards)` names the job as the plan
+    does ("<dataset>/<instance>", "<run>", "<figure>"). `planned(...)["cpus_per_task"]` is also the rule's threads."""
+
+    def get(key):
+        return lambda wc: getattr(JOB_RESOURCES[(rule, name(wc))], key)
+
+    return {key: get(key) for key in ("gpu", "cpus_per_task", "mem_mb", "runtime")}
+
+
+def pair(wc):
+    return f"{wc.dataset}/{wc.method}"
 
 
 def one_of(names):

@@ -99,6 +99,8 @@ rule data_mini:
         experiment=f"{CFG['profile']}/data",
     resources:
         **LIGHT_RES,
+    benchmark:
+        L.benchmark("data", "{dataset}")
     log:
         L.log("data", "{dataset}"),
     shell:
@@ -123,6 +125,8 @@ rule data_fetch:
         experiment=f"{CFG['profile']}/data",
     resources:
         **LIGHT_RES,
+    benchmark:
+        L.benchmark("data", "{dataset}")
     log:
         L.log("data", "{dataset}"),
     shell:
@@ -151,6 +155,8 @@ rule data_regenerate:
     threads: 2
     resources:
         **LIGHT_RES,
+    benchmark:
+        L.benchmark("data", "{dataset}")
     log:
         L.log("data", "{dataset}"),
     shell:

@@ -1,10 +1,7 @@
 # Stage 3: metrics -> results/metrics/<dataset>/<method>/{per_image.csv,lock.json,aggregate.json,run.json}
 from lgcaa.config import expected_pairs
-from lgcaa.plan.resources import eval_resources
 
-
-def _eval_res(key):
-    return lambda wc: getattr(eval_resources(len(CFG["metrics"]), *dataset_size(CFG, wc.dataset)), key)
+EVAL_RES = planned("evaluate", pair)
 
 
 
@@ -23,12 +20,11 @@ rule evaluate:
         metrics=",".join(CFG["metrics"]),
         expected=lambda wc: expected_pairs(DATASETS[wc.dataset]),
         experiment=f"{CFG['profile']}/eval",
-    threads: 1
+    threads: EVAL_RES["cpus_per_task"]
     resources:
-        gpu=0,
-        cpus_per_task=1,
-        mem_mb=_eval_res("mem_mb"),
-        runtime=_eval_res("runtime"),
+        **EVAL_RES,
+    benchmark:
+        L.benchmark("eval", "{dataset}", "{method}")
     log:
         L.log("eval", "{dataset}", "{method}"),
     shell:

@@ -2,8 +2,7 @@
 # checked on our numbers. Each figure: <results>/figures/<name>.{png,pdf,csv} + a job record (Fig. 8: the
 # report's pd_curve.*). Specs come from lgcaa.figures.spec / lgcaa.tables.spec (the same functions the CLI
 # uses); the jobs get the profile and the figure's name. Target `figures` = all of them.
-from lgcaa.figures.spec import CAPTURE_FIGURES, FIGURES, PANEL_FIGURES, CaptureFigure, build_figure
-from lgcaa.plan.resources import capture_resources
+from lgcaa.figures.spec import CAPTURE_FIGURES, FIGURES, PANEL_FIGURES, build_figure
 from lgcaa.tables.spec import build_curve_spec
 
 FIGURE_SPECS = {n: build_figure(CFG, n) for n in PANEL_FIGURES + CAPTURE_FIGURES}
@@ -12,15 +11,7 @@ ALL_FIGURES = list(FIGURES) + ["per_image", "training"]
 FIGURE_EXPERIMENT = f"{CFG['profile']}/figures"
 
 
-def capture_res(key):
-    """Figs. 10-11 re-sample with trained runs: a GPU when those runs sample on one (lgcaa.plan.resources)."""
-
-    def get(wc):
-        spec = FIGURE_SPECS[wc.fig]
-        runs = [r.run for r in spec.runs] if isinstance(spec, CaptureFigure) else []
-        return getattr(capture_resources(MODEL, runs), key)
-
-    return get
+CAPTURE_RES = planned("figure_capture", lambda wc: wc.fig)  # a GPU when the runs it re-samples use one
 
 
 rule figure_panels:
@@ -58,12 +49,11 @@ rule figure_capture:
     params:
         spec=lambda wc: FIGURE_SPECS[wc.fig].to_json(),
         experiment=FIGURE_EXPERIMENT,
-    threads: 2
+    threads: CAPTURE_RES["cpus_per_task"]
     resources:
-        gpu=capture_res("gpu"),
-        cpus_per_task=capture_res("cpus_per_task"),
-        mem_mb=capture_res("mem_mb"),
-        runtime=capture_res("runtime"),
+        **CAPTURE_RES,
+    benchmark:
+        L.benchmark("figures", "{fig}")
     log:
         L.log("figures", "{fig}"),
     shell:

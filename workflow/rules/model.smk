@@ -4,7 +4,7 @@
 # the layout the evaluator reads (lgcaa.layout). Resources (gpu, cpus_per_task, mem_mb, runtime) come from
 # lgcaa.plan.resources, the cost model `lgcaa plan` prints; a multi-GPU train job (`--set-resources
 # train:gpu=8`) runs `accelerate launch` with one process per GPU.
-from lgcaa.plan.resources import launch_prefix, sample_resources, train_resources
+from lgcaa.plan.resources import launch_prefix
 
 
 def backbone_preparation(wildcards):
@@ -29,6 +29,8 @@ rule prepare_backbone:
         cpus_per_task=2,
         mem_mb=3000,
         runtime=30,
+    benchmark:
+        L.benchmark("model", "prepare_backbone")
     log:
         L.log("model", "prepare_backbone"),
     shell:
@@ -36,14 +38,8 @@ rule prepare_backbone:
         " --record {output.record} --experiment {params.experiment} --threads {threads} > {log} 2>&1 " + FAIL
 
 
-def _train_res(key):
-    return lambda wc: getattr(train_resources(MODEL, wc.run), key)
-
-
-def _sample_res(key):
-    return lambda wc: getattr(
-        sample_resources(MODEL, SAMPLE_JOBS[(wc.dataset, wc.method)], *dataset_size(CFG, wc.dataset)), key
-    )
+TRAIN_RES = planned("train", lambda wc: wc.run)
+SAMPLE_RES = planned("sample", pair)
 
 
 rule train:
@@ -61,12 +57,11 @@ rule train:
         settings=lambda wc: json.dumps(run_settings(wc.run), sort_keys=True),
         launch=lambda wc, resources: launch_prefix(PY, resources.gpu, wc.run),
         out=lambda wc: L.model_dir(wc.run),
-    threads: _train_res("cpus_per_task")
+    threads: TRAIN_RES["cpus_per_task"]
     resources:
-        gpu=_train_res("gpu"),
-        cpus_per_task=_train_res("cpus_per_task"),
-        mem_mb=_train_res("mem_mb"),
-        runtime=_train_res("runtime"),
+        **TRAIN_RES,
+    benchmark:
+        L.benchmark("model", "train", "{run}")
     log:
         L.log("model", "train", "{run}"),
     shell:
@@ -91,12 +86,11 @@ rule sample:
         steps=lambda wc: SAMPLE_JOBS[(wc.dataset, wc.method)].steps,
         seed=lambda wc: str(SAMPLE_JOBS[(wc.dataset, wc.method)].seed),
         experiment=f"{CFG['profile']}/sr",
-    threads: _sample_res("cpus_per_task")
+    threads: SAMPLE_RES["cpus_per_task"]
     resources:
-        gpu=_sample_res("gpu"),
-        cpus_per_task=_sample_res("cpus_per_task"),
-        mem_mb=_sample_res("mem_mb"),
-        runtime=_sample_res("runtime"),
+        **SAMPLE_RES,
+    benchmark:
+        L.benchmark("model", "sample", "{dataset}", "{method}")
     log:
         L.log("model", "sample", "{dataset}", "{method}"),
     shell:

@@ -1,20 +1,9 @@
 # Stage 2: SR methods -> results/sr/<dataset>/<method>/*.png (+ settings and job record)
 
 
-from baselines.registry import BASELINES as BASELINE_REGISTRY
 from baselines.registry import job_settings
-from lgcaa.plan.resources import sr_resources
 
-
-def _sr_res(key):
-    def get(wc):
-        job = SR_JOBS[(wc.dataset, wc.method)]
-        b = BASELINE_REGISTRY[job.base]
-        settings = {**b.defaults, **job.settings}
-        res = sr_resources(b.family, b.requires_gpu, job.base, settings, b.fixed, *dataset_size(CFG, wc.dataset))
-        return getattr(res, key)
-
-    return get
+SR_RES = planned("sr", pair)
 
 
 rule sr:
@@ -32,12 +21,11 @@ rule sr:
         settings=lambda wc: json.dumps(job_settings(SR_JOBS[(wc.dataset, wc.method)]), sort_keys=True),
         seed=lambda wc: SR_JOBS[(wc.dataset, wc.method)].seed,
         experiment=f"{CFG['profile']}/sr",
-    threads: _sr_res("cpus_per_task")
+    threads: SR_RES["cpus_per_task"]
     resources:
-        gpu=_sr_res("gpu"),
-        cpus_per_task=_sr_res("cpus_per_task"),
-        mem_mb=_sr_res("mem_mb"),
-        runtime=_sr_res("runtime"),
+        **SR_RES,
+    benchmark:
+        L.benchmark("sr", "{dataset}", "{method}")
     log:
         L.log("sr", "{dataset}", "{method}"),
     shell:
