@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from baselines.registry import BASELINES
+from lgcaa.data.lowres import LR_KINDS
 from lgcaa.data.registry import DATASETS
 from lgcaa.errors import UserError, did_you_mean
 from lgcaa.instances import baseline_base, model_sample_jobs, sample_jobs, sr_jobs
@@ -34,7 +35,8 @@ def registry_enums() -> dict[str, list[str]]:
     t1, t2 = PAPER_TABLES["table1"], PAPER_TABLES["table2"]
     return {
         "metrics": list(METRICS),
-        "dataset-sources": [*DATASETS, "folder"],  # folder: your own LR images (`lr_dir`), LR-only
+        "dataset-sources": [*DATASETS, "folder"],
+        "lr-kinds": [*LR_KINDS, "released"],  # released: the authors' own LR files (lgcaa.data.fetch)  # folder: your own LR images (`lr_dir`), LR-only
         "baselines": list(BASELINES),
         "paper-datasets": list(dict.fromkeys(e[0] for e in t1.entries)),
         "paper-methods": list(dict.fromkeys(e[1] for e in t1.entries)),
@@ -265,8 +267,9 @@ def _check_references(config: dict[str, Any], source: str) -> None:
         if ds["source"] == "mini":
             if "mini" not in config:
                 raise UserError(f"{source}: dataset '{name}' uses source 'mini' but the 'mini' section is missing")
-            if ds["lr"] not in ("bicubic", "realesrgan"):
-                raise UserError(f"{source}: mini dataset '{name}' needs lr 'bicubic' or 'realesrgan', not '{ds['lr']}'")
+            if ds["lr"] not in LR_KINDS:
+                raise UserError(f"{source}: mini dataset '{name}' needs lr {' or '.join(map(repr, LR_KINDS))}, "
+                                f"not '{ds['lr']}'")
         else:
             if ds["source"] not in DATASETS:
                 raise UserError(f"{source}: dataset '{name}' has unknown source '{ds['source']}' "

@@ -11,8 +11,8 @@ import numpy as np
 import pytest
 
 from lgcaa.data.compare import compare_lr
+from lgcaa.data.lowres import bicubic_down
 from lgcaa.data.manifest import build_manifest, verify_manifest, write_manifest
-from lgcaa.data.mini import bicubic_down
 from lgcaa.data.photos import center_crop, load_photo
 from lgcaa.errors import UserError
 from lgcaa.io import write_png

@@ -54,6 +54,18 @@ def test_pairs_are_deterministic_and_targets_are_never_upsampled():
         TrainPairs(cfg, images=[small]).crop(0)
 
 
+def test_training_lr_is_made_like_the_test_sets_lr():
+    """One LR entry (lgcaa.data.lowres): a bicubic training pair's LR is the test sets' MATLAB bicubic of its HR."""
+    from lgcaa.data.lowres import bicubic_down, make_lr, to_tensor
+
+    big = (np.arange(300 * 400 * 3) % 251).astype(np.uint8).reshape(300, 400, 3)
+    pairs = TrainPairs(TrainConfig(hr_size=128, data="photos", degradation="bicubic"), images=[big])
+    hr, lr = pairs.make(3)
+    assert np.array_equal(lr.numpy(), to_tensor(bicubic_down(pairs.crop(3), 4)).numpy())
+    with pytest.raises(UserError, match="unknown LR kind 'bicubc' \\(did you mean 'bicubic'\\?\\)"):
+        make_lr(hr[None], "bicubc", 4, [0])
+
+
 def test_default_training_photos_are_held_out_from_the_mini_test_set():
     from lgcaa.config import load_config
 

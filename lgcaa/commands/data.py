@@ -27,6 +27,7 @@ from lgcaa.data.fetch import LOCK_NAME, obtain_released, read_lock
 from lgcaa.data.files import FILE_SETS, MIRROR_ENV, generate_file_set, write_file_set
 from lgcaa.data.folder import import_lr_folder
 from lgcaa.data.imagenet import resshift_hr, resshift_selection
+from lgcaa.data.lowres import LR_KINDS
 from lgcaa.data.manifest import verify_manifest
 from lgcaa.data.mini import build_mini_dataset
 from lgcaa.data.regenerate import hr_from_folder, regenerate_dataset
@@ -100,7 +101,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p = sub.add_parser("regenerate", help="build a test set whose LR we generate (seeded) from a source's HR")
     p.add_argument("dataset", help="name of the regenerated set (folder under the data root, seeds the LR)")
     p.add_argument("--source", required=True, help="registry dataset whose HR is used")
-    p.add_argument("--lr-kind", default="realesrgan", choices=["realesrgan", "bicubic"], help="how LR is made (default realesrgan)")
+    p.add_argument("--lr-kind", default="realesrgan", choices=list(LR_KINDS), help="how LR is made (default realesrgan)")
     p.add_argument("--degradation", default=None, help="degradation config (default: the source's registry config)")
     p.add_argument("--seed", type=int, default=0, help="base seed; each image seeds from it and its name (default 0)")
     _common(p)

@@ -11,23 +11,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
-from lgcaa.data.degrade import degrade_batch, image_seed, load_degradation_config, plan_degradation
-from lgcaa.data.mini import bicubic_down
+from lgcaa.data.degrade import image_seed, load_degradation_config
+from lgcaa.data.lowres import LR_KINDS, make_lr, to_tensor, to_uint8
+from lgcaa.errors import check_known
 from lgcaa.io import read_rgb, write_png
-
-LR_KINDS = ("realesrgan", "bicubic")
-
-
-def _to_tensor(img: np.ndarray):
-    import torch
-
-    return torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1).float() / 255.0
-
-
-def _to_uint8(t) -> np.ndarray:
-    return (t * 255.0).round().clamp(0, 255).byte().permute(1, 2, 0).cpu().numpy()
 
 
 def _run_batch(args: tuple) -> dict[str, dict[str, Any]]:
@@ -37,23 +24,17 @@ def _run_batch(args: tuple) -> dict[str, dict[str, Any]]:
     lr_dir = Path(lr_dir)
     summaries: dict[str, dict[str, Any]] = {}
     images = {Path(p).stem: read_rgb(p) for p in paths}
-    if kind == "bicubic":
-        for name, img in images.items():
-            write_png(lr_dir / f"{name}.png", bicubic_down(img, scale))
-            summaries[name] = {"kind": "bicubic-matlab"}
-        return summaries
     import torch
 
     by_shape: dict[tuple[int, ...], list[str]] = {}
     for name, img in images.items():
         by_shape.setdefault(img.shape, []).append(name)
     for names in by_shape.values():
-        plans = [plan_degradation(image_seed(dataset, n, seed), cfg, scale) for n in names]
-        hr = torch.stack([_to_tensor(images[n]) for n in names]).to(device)
-        lr = degrade_batch(hr, [], cfg=cfg, plans=plans)
-        for n, t, p in zip(names, lr, plans):
-            write_png(lr_dir / f"{n}.png", _to_uint8(t))
-            summaries[n] = p.summary()
+        hr = torch.stack([to_tensor(images[n]) for n in names]).to(device)
+        lr, about = make_lr(hr, kind, scale, [image_seed(dataset, n, seed) for n in names], cfg)
+        for n, t, a in zip(names, lr, about):
+            write_png(lr_dir / f"{n}.png", to_uint8(t))
+            summaries[n] = a
     return summaries
 
 
@@ -82,8 +63,7 @@ def generate_lr(
     workers > 1 uses spawned processes (each with `threads_per_worker` torch threads); batches are
     `batch_size` consecutive names of the sorted list, images of equal size degraded together.
     """
-    if kind not in LR_KINDS:
-        raise ValueError(f"unknown LR kind {kind!r}; choose from {LR_KINDS}")
+    check_known("LR kind", [kind], LR_KINDS)
     if kind == "realesrgan" and cfg is None:
         cfg = load_degradation_config()
     paths = sorted((Path(p) for p in hr_paths), key=lambda p: p.name)

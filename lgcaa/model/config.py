@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from lgcaa.data.degrade import load_degradation_config, min_hr_size
+from lgcaa.data.lowres import LR_KINDS
 from lgcaa.data.photos import HELD_OUT_PHOTOS, PHOTOS
 from lgcaa.errors import UserError
 from lgcaa.model.presets import ARCH_PRESETS, ARCHS, DINO_HUB_ID, ArchPreset
@@ -43,7 +44,7 @@ LPIPS_BACKBONES = ("pretrained", "random (offline)")
 COLOR_FIXES = ("none", "adain", "wavelet")
 MIXED_PRECISIONS = ("no", "fp16", "bf16")
 SAMPLE_PRECISIONS = ("fp32", "fp16", "bf16")
-DEGRADATIONS = ("realesrgan", "bicubic")
+DEGRADATIONS = tuple(LR_KINDS)  # train.degradation: the LR kinds of the test sets (lgcaa.data.lowres)
 LR_SCHEDULES = ("constant", "constant_with_warmup", "cosine", "linear")
 # Readings of the paper that a switch selects (docs/interpretation.md gives the sentences behind each default)
 W1_SPACES = ("embedding", "latent")  # model.w1_on: projected embedding vs HR | W1 between x̂₀ and z₀ latents

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from lgcaa.data.degrade import degrade_realesrgan
+from lgcaa.data.lowres import make_lr
 from lgcaa.data.photos import load_photo
 from lgcaa.errors import UserError
 from lgcaa.io import read_rgb
@@ -111,19 +111,6 @@ def crop_and_resize(img: np.ndarray, size: int, side: int, rng: np.random.Genera
 MAX_DRAWS = 100
 
 
-def degrade(hr: torch.Tensor, kind: str, scale: int, seed: int) -> torch.Tensor:
-    """(3,H,W) in [0,1] -> (3,H/s,W/s) in [0,1]."""
-    if kind == "realesrgan":
-
-        return degrade_realesrgan(hr, seed=seed, scale=scale)
-    if kind == "bicubic":
-        import torch.nn.functional as F
-
-        lr = F.interpolate(hr[None], scale_factor=1 / scale, mode="bicubic", antialias=True, align_corners=False)[0]
-        return (lr.clamp(0, 1) * 255).round() / 255
-    raise ValueError(f"unknown degradation {kind!r}")
-
-
 # Pools of fixed pairs shared by the runs of one process (the mini profile trains several runs on the same
 # pairs): key = everything a pair depends on.
 _POOLS: dict[tuple, dict[int, tuple[torch.Tensor, torch.Tensor]]] = {}
@@ -166,8 +153,8 @@ class TrainPairs(torch.utils.data.Dataset):
     def make(self, index: int) -> tuple[torch.Tensor, torch.Tensor]:
         cfg = self.cfg
         hr = torch.from_numpy(self.crop(index)).permute(2, 0, 1).float() / 255.0
-        lr = degrade(hr, cfg.degradation, cfg.scale, sample_seed(cfg.seed, index, "degrade"))
-        return hr, lr.float()
+        lr, _ = make_lr(hr[None], cfg.degradation, cfg.scale, [sample_seed(cfg.seed, index, "degrade")])
+        return hr, lr[0].float()  # the same LR kinds, kernels and 8-bit levels as the test sets (lgcaa.data.lowres)
 
     def __getitem__(self, index: int) -> tuple[torch.Tensor, torch.Tensor, int]:
         """-> (hr, lr, index); the index seeds the sample's diffusion noise (`sample_noise`)."""
