@@ -47,8 +47,10 @@ def test_manifest_matches_registry_and_is_well_formed():
     from lgcaa.metrics.registry import METRICS
 
     assert len({f.dest for f in FILES}) == len(FILES)
-    for name, spec in METRICS.items():
-        assert set(spec.weights) == {f.dest for f in FILES if name in f.used_by}, name
+    users = {u for f in FILES for u in f.used_by}
+    assert users <= {*METRICS, "model"}, "a weight file used by no metric"
+    assert METRICS["lpips"].weights == ("checkpoints/alexnet-owt-7be5be79.pth", "pyiqa/LPIPS_v0.1_alex-df73285e.pth")
+    for spec in METRICS.values():
         assert set(spec.generated_offline) <= set(spec.weights)
         assert all(BY_DEST[w].offline for w in spec.generated_offline)
     for f in FILES:

@@ -3,8 +3,9 @@
 Each entry carries what every other part derives from it: the pyiqa name and options (spelled out even where
 they equal pyiqa's defaults, so the protocol lock, lgcaa.metrics.lock, changes whenever anything that changes a
 number changes), its direction, its column in the paper's Table I (the order of `METRICS`), the default
-tolerance of a reproduced cell, the decimals tables print, the weight files it loads (relative to
-`torch.hub.get_dir()`; absent files make it *missing*, never approximated) and its build hooks. The profile
+tolerance of a reproduced cell, the decimals tables print and its build hooks. The weight files it loads
+(relative to `torch.hub.get_dir()`; absent files make it *missing*, never approximated) are declared once, in
+`lgcaa.weights.manifest` (each file's `used_by`), and `MetricSpec.weights` reads them from there. The profile
 schema's metric enums, `lgcaa eval`'s and the benchmarks' defaults and the tables' tolerances come from here.
 """
 
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from lgcaa.errors import check_known
+from lgcaa.weights.manifest import FILES
 
 FIX_COMMAND = "lgcaa weights fetch {name}"
 
@@ -66,8 +68,6 @@ class MetricSpec:
     label: str
     tolerance: float = 0.0  # |ours - paper| within which a reproduced cell "matches", in the metric's units
     decimals: int = 4  # digits after the point in rendered tables
-    weights: tuple[str, ...] = ()  # files under torch.hub.get_dir() the metric loads (lgcaa.weights.manifest)
-    generated_offline: tuple[str, ...] = ()  # subset of `weights` that `lgcaa weights` can make offline
     notes: list[str] = field(default_factory=list)
     batchable: bool = True  # same-shape images may share one forward (per-image values unchanged; tested)
     min_side: int = 1  # smallest H and W the metric is defined on; smaller images fail naming the file
@@ -85,6 +85,17 @@ class MetricSpec:
     tiled_bytes_per_pixel: int | None = None
     undefined_reason: str = ""  # when set, a per-image failure of the metric's math (LinAlgError, NaN) marks that
     # image's value undefined for this reason (reported per image, left out of the mean) instead of failing
+
+    @property
+    def weights(self) -> tuple[str, ...]:
+        """Files under torch.hub.get_dir() the metric loads: those of lgcaa.weights.manifest whose `used_by` names
+        it (the link is declared there, once)."""
+        return tuple(f.dest for f in FILES if self.name in f.used_by)
+
+    @property
+    def generated_offline(self) -> tuple[str, ...]:
+        """The part of `weights` that `lgcaa weights` can make without network (an offline producer)."""
+        return tuple(f.dest for f in FILES if self.name in f.used_by and f.offline)
 
 
 def _tiled_ssim(model: Any, sr: Any, hr: Any) -> Any:
@@ -117,32 +128,27 @@ METRICS: dict[str, MetricSpec] = {
         name="lpips", pyiqa_name="lpips", options={"net": "alex", "version": "0.1"},
         mode="FR", lower_better=True, label="LPIPS", tolerance=0.02,
         bytes_per_pixel=280, bytes_per_image=30 << 20,
-        weights=("checkpoints/alexnet-owt-7be5be79.pth", "pyiqa/LPIPS_v0.1_alex-df73285e.pth"),
-        generated_offline=("pyiqa/LPIPS_v0.1_alex-df73285e.pth",),
         notes=["linear heads copied offline from the lpips wheel (same sha256); AlexNet trunk must be fetched"],
     ),
     "musiq": MetricSpec(
         name="musiq", pyiqa_name="musiq", options={"pretrained": "koniq10k"},
         mode="NR", lower_better=False, label="MUSIQ", tolerance=2.0, decimals=2,
         bytes_per_pixel=260, bytes_per_image=110 << 20,
-        weights=("pyiqa/musiq_koniq_ckpt-e95806b9.pth",),
     ),
     "clipiqa": MetricSpec(
         name="clipiqa", pyiqa_name="clipiqa", options={},
         mode="NR", lower_better=False, label="CLIPIQA", tolerance=0.03,
-        weights=("clip/RN50.pt",), thread_safe=False,  # forward calls clip_model.to(x) on a shared module
+        thread_safe=False,  # forward calls clip_model.to(x) on a shared module
         notes=["OpenAI CLIP RN50 loaded by pyiqa from torch.hub.get_dir()/clip/"],
     ),
     "dists": MetricSpec(
         name="dists", pyiqa_name="dists", options={}, mode="FR", lower_better=True, label="DISTS", tolerance=0.02,
         bytes_per_pixel=1760,
-        weights=("checkpoints/vgg16-397923af.pth", "pyiqa/DISTS_weights-f5e65c96.pth"),
     ),
     "fid": MetricSpec(
         name="fid", pyiqa_name="fid", options={"mode": "clean"},
         mode="SET", lower_better=True, label="FID", tolerance=5.0, decimals=2,
-        bytes_per_pixel=0, bytes_per_image=45 << 20,
-        weights=("pyiqa/pt_inception-2015-12-05-6726825d.pth",), build_options=_set_metric_options,
+        bytes_per_pixel=0, bytes_per_image=45 << 20, build_options=_set_metric_options,
         notes=["SR folder vs HR folder; comparable only at equal image counts",
                "clean-fid resize: per channel, PIL bicubic on float32 to 299x299, then (x-128)/128"],
     ),
@@ -150,7 +156,6 @@ METRICS: dict[str, MetricSpec] = {
         name="niqe", pyiqa_name="niqe",
         options={"test_y_channel": True, "color_space": "yiq", "crop_border": 0, "version": "original"},
         mode="NR", lower_better=True, label="NIQE", tolerance=0.3,
-        weights=("pyiqa/niqe_modelparameters.mat",), generated_offline=("pyiqa/niqe_modelparameters.mat",),
         min_side=96, build_options=_niqe_options, bytes_per_pixel=410, tiled=_tiled_niqe, tiled_bytes_per_pixel=85,
         undefined_reason=("NIQE is undefined on an image without texture: flat 96x96 blocks have no natural-scene "
                           "statistics (pyiqa's covariance/pseudo-inverse fails or returns NaN)"),
@@ -161,7 +166,7 @@ METRICS: dict[str, MetricSpec] = {
         name="maniqa", pyiqa_name="maniqa-pipal", options={},
         mode="NR", lower_better=False, label="MANIQA", tolerance=0.03,
         bytes_per_pixel=40, bytes_per_image=2300 << 20,
-        weights=("pyiqa/MANIQA_PIPAL-ae6d356b.pth",), thread_safe=False,  # ViT features pass through a shared hook list
+        thread_safe=False,  # ViT features pass through a shared hook list
         build_context=_vit_without_imagenet_download,
         notes=["maniqa-pipal: plain 'maniqa' changed meaning across pyiqa versions",
                "ViT built without timm's ImageNet download: the strict MANIQA_PIPAL load overwrites all of it"],
