@@ -4,7 +4,6 @@ from lgcaa.config import expected_pairs
 EVAL_RES = planned("evaluate", pair)
 
 
-
 rule evaluate:
     """Score one SR folder against its HR with the pinned metric protocol: per-image CSV, aggregate, job record."""
     input:
