@@ -14,6 +14,8 @@ REPO = Path(__file__).resolve().parents[1]
 KEPT = {
     "layout_problems": "lgcaa/figures/draw.py: the figures' layout check, run by the figure tests on every figure "
                        "type (97373fd); its owner decides whether rendering calls it too",
+    "x0_error_gain": "lgcaa/model/dpacm.py: the x0 error gain docs/interpretation.md cites, printed by its test "
+                     "(c37edb0); its owner decides whether the loss uses it",
 }
 
 

@@ -18,7 +18,7 @@ import argparse
 import time
 from typing import Any
 
-from lgcaa.model.variants import ATTENTION_NAMES, NORM_INITS
+from lgcaa.model.variants import ATTENTION_VARIANTS, NORM_INITS
 
 MEASURE_PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "motorcycle_left", "china", "flower", "grace_hopper")
 
@@ -32,7 +32,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--size", type=int, help="HR side of calibration and measurement crops (default: the "
                         "arch's training size)")
     parser.add_argument("--window", type=int, default=8, help="local window (latent tokens)")
-    parser.add_argument("--variants", default=",".join(n for n in ATTENTION_NAMES if n != "standard"),
+    parser.add_argument("--variants", default=",".join(n for n in ATTENTION_VARIANTS if n != "standard"),
                         help="comma-separated LGCAA variants compared with standard")
     parser.add_argument("--norm-inits", default=",".join(NORM_INITS), help="comma-separated model.norm_init values")
     parser.add_argument("--timesteps", default="100,300,500,700,900", help="comma-separated DDPM timesteps")
