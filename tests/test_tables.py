@@ -238,6 +238,19 @@ def test_protocol_lock_mismatch_is_refused(synth):
     assert "protocol lock mismatch" in msg and str(other) in msg and "otherlock999" in msg and LOCK in msg
 
 
+def test_missing_per_image_scores_are_refused_and_are_rule_inputs(synth):
+    """Issue 22 item 3: a table built beside an incomplete evaluation (aggregate.json without per_image.csv) was
+    rendered without its per-image intervals; the table's rule did not depend on per_image.csv either."""
+    results = Path(synth["paths"]["results"])
+    gone = results / "metrics" / "ds-a" / "gan" / "per_image.csv"
+    gone.unlink()
+    with pytest.raises(UserError, match="per-image scores not found") as exc:
+        load_table(build_spec(synth, "table1"))
+    assert str(gone) in str(exc.value) and "\n" not in str(exc.value)
+    spec = build_spec(synth, "table1")
+    assert str(gone) in spec.inputs and set(spec.aggregates) <= set(spec.inputs)
+
+
 def test_table_links_are_http_only(synth, tmp_path):
     """Issue 22 item 8: a `javascript:` URL in links.json became a live script link on every number."""
     t, grid = rendered(synth, "table1")

@@ -7,6 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -247,3 +253,58 @@ def test_corrupt_image_fails_one_job_naming_the_file(dag_run, tmp_path):
     assert res.returncode != 0
     assert "chelsea.png: cannot decode image" in res.stderr
     assert keep.read_bytes() == before  # other jobs' outputs intact
+
+
+def _planned(res) -> dict[str, set[str]]:
+    """{rule: {wildcards}} of the jobs a `snakemake -n` run plans."""
+    jobs: dict[str, set[str]] = {}
+    rule = None
+    for line in (res.stdout + res.stderr).splitlines():
+        if m := re.match(r"rule (\w+):", line.strip()):
+            rule = m.group(1)
+            jobs.setdefault(rule, set())
+        elif rule and line.strip().startswith("wildcards:"):
+            jobs[rule].add(line.strip()[len("wildcards: "):])
+    return jobs
+
+
+def test_rerun_after_a_kill_rebuilds_exactly_what_is_missing(dag_run, tmp_path):
+    """Issue 22 item 3: the tables depend on every evaluation file they read and the targets list them all, so an
+    evaluation folder left incomplete (per_image.csv gone: 'Nothing to be done' before, Snakemake does not
+    regenerate a missing intermediate file when what was built from it is up to date) is rebuilt, and a kill -9 of the whole Snakemake
+    group during a forced eval job, then the README's --unlock and --rerun-incomplete, plans that job again —
+    and no other evaluation."""
+    run = dag_run.copy(tmp_path / "ws")
+    pair = ("mini-bicubic", "bicubic")
+    wildcards = "dataset=mini-bicubic, method=bicubic"
+    per_image = run.path(run.layout.per_image(*pair))
+
+    per_image.unlink()
+    res = run.snakemake("tables", "-n")
+    plan = _planned(res)
+    assert plan.get("evaluate") == {wildcards}, (plan, res.returncode, (res.stdout + res.stderr)[-3000:])
+    assert "table" in plan and "claims" in plan and "report" in plan
+
+    # kill -9 of the group while the forced eval job runs (Snakemake has removed its declared outputs)
+    aggregate = run.path(run.layout.aggregate(*pair))
+    cmd = [sys.executable, "-m", "snakemake", "--cores", "2", "--configfile=config.json", "--forcerun",
+           run.layout.aggregate(*pair), "--", "tables"]
+    from conftest import tool_env
+
+    proc = subprocess.Popen(cmd, cwd=run.root, env=tool_env(), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                            start_new_session=True)
+    log = run.path(run.layout.log("eval", *pair))
+    deadline = time.monotonic() + 300
+    try:
+        while time.monotonic() < deadline and not (log.is_file() and not aggregate.exists()
+                                                   and "building" in log.read_text()):
+            time.sleep(0.2)
+        assert time.monotonic() < deadline, "the forced eval job did not start"
+    finally:
+        os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
+    assert not aggregate.exists() and not per_image.exists()
+    assert run.snakemake("--unlock", "tables").returncode == 0
+    res = run.snakemake("tables", "-n", "--rerun-incomplete")
+    plan = _planned(res)
+    assert plan.get("evaluate") == {wildcards}, (plan, res.returncode, (res.stdout + res.stderr)[-3000:])

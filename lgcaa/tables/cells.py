@@ -76,10 +76,13 @@ def read_aggregate(path: str | Path) -> dict[str, Any]:
 
 
 def read_per_image(path: Path) -> dict[str, dict[str, float]]:
-    """{metric: {image: value}} from a per_image.csv (image,metric,value); {} when absent."""
+    """{metric: {image: value}} from a per_image.csv (image,metric,value). Every evaluation writes one (a header
+    only when no metric has per-image values), so an absent file is an incomplete evaluation: UserError, never
+    a table, figure or claim built without its per-image numbers."""
     out: dict[str, dict[str, float]] = {}
     if not path.is_file():
-        return out
+        raise UserError(f"{path}: per-image scores not found, the evaluation in that folder is incomplete; rerun it "
+                        f"(snakemake {path}, or lgcaa eval), then rerun this")
     with path.open(newline="") as f:
         for row in csv.DictReader(f):
             out.setdefault(row["metric"], {})[row["image"]] = float(row["value"])
@@ -125,7 +128,7 @@ def entry_cells(spec: TableSpec, entry: Entry, aggs: list[dict[str, Any]], metri
         images = sorted(set.intersection(*(set(c) for c in columns))) if all(columns) else []
         boot, note = None, ""
         if not images:
-            note = "no per-image values (set-level metric or per_image.csv absent)"
+            note = "no per-image values (set-level metric)"
         else:
             x = np.array([[c[i] for c in columns] for i in images]).mean(axis=1)  # (N,) mean over seeds
             boot = bootstrap_ci(

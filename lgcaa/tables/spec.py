@@ -35,7 +35,7 @@ from lgcaa.config import expected_pairs
 from lgcaa.data.registry import DATASETS
 from lgcaa.errors import UserError
 from lgcaa.instances import model_sample_jobs, seed_instances
-from lgcaa.layout import Layout
+from lgcaa.layout import Layout, per_image_of
 from lgcaa.metrics.registry import DEFAULT_TOLERANCES
 from lgcaa.model.variants import ATTENTION_VARIANTS
 from lgcaa.tables.paper import PAPER_TABLES, TABLE3_COLUMNS
@@ -88,11 +88,23 @@ class TableSpec:
         return [a for e in self.entries for a in e.aggregates]
 
     @property
+    def inputs(self) -> list[str]:
+        """Every evaluation file the table's readers open (aggregates and per-image scores): its rule's inputs."""
+        return eval_inputs(self.aggregates)
+
+    @property
     def datasets(self) -> list[str]:
         return list(dict.fromkeys(e.dataset for e in self.entries))
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))
+
+
+def eval_inputs(aggregates: list[str]) -> list[str]:
+    """The aggregates and, beside each, the per-image scores (lgcaa.layout.per_image_of): what tables, curves,
+    figures, claims and the report read of an evaluation, so their rules depend on all of it — a rerun after a
+    kill that left an evaluation folder incomplete reruns that evaluation, never builds on what is missing."""
+    return [*aggregates, *(str(per_image_of(a)) for a in aggregates)]
 
 
 def _entry(cfg: dict[str, Any], dataset: str, method: str, label: str, **kw: Any) -> Entry:
@@ -315,6 +327,11 @@ class CurveSpec:
     @property
     def aggregates(self) -> list[str]:
         return [a for _, pts in self.series for _, e in pts for a in e.aggregates]
+
+    @property
+    def inputs(self) -> list[str]:
+        """Every evaluation file the curve's readers open: its rule's inputs."""
+        return eval_inputs(self.aggregates)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), sort_keys=True, separators=(",", ":"))

@@ -64,7 +64,7 @@ rule figure_capture:
 rule curves:
     """Fig. 8: PSNR vs LPIPS over sampling steps (NIQE as a labelled stand-in when LPIPS is missing)."""
     input:
-        CURVE_SPEC.aggregates,
+        CURVE_SPEC.inputs,
     output:
         **{**L.figure_files("fig8"),
            "png": report(L.figure_file("fig8", "png"), caption="../report/curve.rst", category="Figures")},
@@ -84,7 +84,7 @@ rule curves:
 rule per_image:
     """The report's per-image plot: every Table I method's score on every test image."""
     input:
-        TABLE_SPECS["table1"].aggregates,
+        TABLE_SPECS["table1"].inputs,
     output:
         **{**L.figure_files("per_image"),
            "png": report(L.figure_file("per_image", "png"), caption="../report/per_image.rst", category="Figures")},
@@ -123,7 +123,7 @@ rule claims:
     """The paper's §IV claims (results/paper/claims.yaml) on our numbers: paired bootstrap over images and seeds."""
     input:
         claims=f"{PAPER}/claims.yaml",
-        aggregates=TABLE_SPECS["table1"].aggregates + TABLE_SPECS["table2"].aggregates + CURVE_SPEC.aggregates,
+        evaluations=TABLE_SPECS["table1"].inputs + TABLE_SPECS["table2"].inputs + CURVE_SPEC.inputs,
     output:
         **{**L.claims_files(),
            "html": report(L.claims_file("html"), caption="../report/claims.rst", category="Claims")},

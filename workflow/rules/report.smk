@@ -11,6 +11,7 @@ rule report:
         claims=L.claims_file("html"),
         runs=L.mlflow_file("runs"),
         checks=CALIBRATION,  # shown in the report's "Metric checks"
+        evaluations=TABLE_SPECS["table1"].inputs,  # its per-image score tables
     output:
         html=L.report_html(),
         record=L.report_record(),
@@ -54,6 +55,9 @@ rule tables:
         rules.data_dvc_cache.output,
         L.report_html(),
         L.mlflow_file("published"),
+        # every evaluation file (tables_eval_files, tables.smk): a target's own inputs are always checked, so one
+        # missing after a kill is rebuilt even when the tables built from it look up to date
+        EVAL_FILES,
 
 
 onsuccess:

@@ -13,6 +13,11 @@ PAPER = os.path.relpath(os.path.join(workflow.basedir, "results", "paper"))
 MLFLOW_UI = CFG.get("report", {}).get("mlflow_ui", "http://127.0.0.1:5000")
 HEADLINE_DIR = L.headline_dir()  # declared as the DVC metrics in dvc.yaml
 TABLE_FILES = {name: L.table_files(name) for name in TABLE_NAMES}
+# Every evaluation's files, inputs of the targets (`tables`, `table1`...): Snakemake does not regenerate a missing
+# intermediate file when what was built from it looks up to date ("Nothing to be done" while an evaluation folder
+# lacks its per_image.csv, e.g. after a kill between Snakemake removing a job's outputs and marking them
+# incomplete), but it always makes a target's inputs exist.
+EVAL_FILES = [f for d, m in eval_pairs(CFG) for f in (L.aggregate(d, m), L.per_image(d, m), L.eval_record(d, m))]
 
 
 wildcard_constraints:
@@ -55,7 +60,7 @@ rule table:
     """Render one of Tables I-III (md, tex, html, csv) and its reported-vs-reproduced comparison with the paper's
     numbers."""
     input:
-        aggregates=lambda wc: TABLE_SPECS[wc.table].aggregates,
+        evaluations=lambda wc: TABLE_SPECS[wc.table].inputs,  # aggregates and per-image scores: what it reads
         paper=f"{PAPER}/{{table}}.csv",
         links=L.mlflow_file("links"),
     output:
@@ -97,15 +102,18 @@ rule table1:
     """Target: Table I only."""
     input:
         TABLE_FILES["table1"],
+        TABLE_SPECS["table1"].inputs,  # its evaluation files: rebuilt when missing (see EVAL_FILES)
 
 
 rule table2:
     """Target: Table II only."""
     input:
         TABLE_FILES["table2"],
+        TABLE_SPECS["table2"].inputs,  # its evaluation files: rebuilt when missing (see EVAL_FILES)
 
 
 rule table3:
     """Target: Table III only."""
     input:
         TABLE_FILES["table3"],
+        TABLE_SPECS["table3"].inputs,  # its evaluation files: rebuilt when missing (see EVAL_FILES)
