@@ -226,14 +226,27 @@ class _RedirectRefused(urllib.error.HTTPError):
 
 
 class _HttpOnlyRedirects(urllib.request.HTTPRedirectHandler):
-    """Follow redirects to http(s) URLs only (urllib's default also follows ftp)."""
+    """Follow redirects to http(s) URLs only (urllib's default also follows ftp, and refuses file: itself with a
+    plain HTTPError that would read as a redirect loop: the scheme is checked here first)."""
+
+    def http_error_302(self, req, fp, code, msg, headers):
+        newurl = headers.get("location") or headers.get("uri")
+        if newurl:
+            self._check_scheme(req, fp, code, headers, newurl)
+        return super().http_error_302(req, fp, code, msg, headers)
+
+    http_error_301 = http_error_303 = http_error_307 = http_error_308 = http_error_302
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):
+        self._check_scheme(req, fp, code, headers, newurl)
+        return super().redirect_request(req, fp, code, msg, headers, newurl)
+
+    @staticmethod
+    def _check_scheme(req, fp, code, headers, newurl) -> None:
         scheme = urllib.parse.urlsplit(urllib.parse.urljoin(req.full_url, newurl)).scheme.lower()
         if scheme not in ("http", "https"):
             raise _RedirectRefused(req.full_url, code, f"redirect to a {scheme}: URL ({newurl}) refused",
                                    headers, fp)
-        return super().redirect_request(req, fp, code, msg, headers, newurl)
 
 
 _OPENER = urllib.request.build_opener(_HttpOnlyRedirects)
