@@ -98,7 +98,8 @@ def _submitted(log: str) -> dict[str, str]:
             for m in re.finditer(r"submitted with SLURM jobid (\d+) \(log: \S*/slurm_logs/rule_(\w+)/", log)}
 
 
-def test_table1_through_slurm_equals_the_local_run(repo_root, local_run, slurm, tmp_path):
+# `slurm` before `local_run`: without SLURM the test skips before the ~100 s local DAG run is built
+def test_table1_through_slurm_equals_the_local_run(repo_root, slurm, local_run, tmp_path):
     folder, env = slurm
     ws = workspace(repo_root, tmp_path / "ws")
     # the `sr` jobs (bicubic, ncnn Real-ESRGAN) ask for a GPU here only, so both partitions are exercised: the
