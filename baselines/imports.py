@@ -147,6 +147,22 @@ def load_import(method: str, dataset: str, imports_root: str | Path) -> dict[str
     return json.loads(path.read_text()) if path.is_file() else None
 
 
+def published_log(method: str, dataset: str, imports_root: str | Path) -> Path:
+    """The authors' per-image metric log fetched with the published outputs of `method` on `dataset` (its import
+    record names it), checked against its pinned sha256 before use; UserError naming the fix otherwise."""
+    record = load_import(method, dataset, imports_root)
+    logs = (record or {}).get("published", {}).get("logs", [])
+    if not logs:
+        raise UserError(f"{import_folder(imports_root, dataset, method)}: no published metric log of {method} for "
+                        f"{dataset} (import it first: lgcaa baselines import {method} --dataset {dataset})")
+    log = logs[0]
+    path = Path(log["path"])
+    if not path.is_file() or sha256_file(path) != log["sha256"]:
+        raise UserError(f"{path}: the published log of {method} on {dataset} is missing or changed (sha256 "
+                        f"{log['sha256']} expected); re-import: lgcaa baselines import {method} --dataset {dataset}")
+    return path
+
+
 def list_imports(imports_root: str | Path) -> dict[str, list[str]]:
     """{method: [datasets]} of the imports present."""
     root = Path(imports_root)

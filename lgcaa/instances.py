@@ -172,6 +172,21 @@ def eval_pairs(cfg: dict[str, Any]) -> list[tuple[str, str]]:
     return [(d, m) for d, m in sr_pairs(cfg) if not lr_only(cfg, d)]
 
 
+def published_log_pairs(cfg: dict[str, Any]) -> list[tuple[str, str]]:
+    """The scored (dataset, instance) pairs of baselines whose authors published a per-image metric log for that
+    dataset (`baselines.registry` `published.logs`, e.g. OSEDiff on RealSR/DRealSR): each gets a golden check of
+    the DAG's own scores against that log (`lgcaa metrics compare-log`)."""
+    from baselines.registry import get
+
+    scored = set(eval_pairs(cfg))
+    out = []
+    for job in sr_jobs(cfg):
+        published = get(job.base).published
+        if (job.dataset, job.instance) in scored and published is not None and job.dataset in published.logs:
+            out.append((job.dataset, job.instance))
+    return out
+
+
 def find_sr_job(cfg: dict[str, Any], dataset: str, instance: str) -> SrJob:
     """The baseline job writing `<results>/sr/<dataset>/<instance>`; UserError naming the profile's choices."""
     for job in sr_jobs(cfg):

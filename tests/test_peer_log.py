@@ -117,3 +117,30 @@ def test_the_published_logs_parse_and_their_averages_are_the_means_of_their_imag
         mean = sum(v[m] for v in log.images.values()) / n
         assert round(mean, 4) == pytest.approx(log.means[m], abs=1e-12), m  # printed with 4 decimals
     assert set(log.means) == {*log.metrics, "fid"}
+
+
+def _aggregate(metrics: dict[str, str]) -> dict:
+    return {"lock": "L", "n_images": 2, "metrics": {m: {"status": s, "reason": f"{m} weights absent", "fix": f"f {m}"}
+                                                    for m, s in metrics.items()}}
+
+
+def test_compare_scores_reads_a_dag_evaluation_whole_or_as_a_subset(tmp_path):
+    """The DAG's golden check (`lgcaa metrics compare-log`): scores already computed against the log, the log cut
+    to the images scored (a `limit` subset compares per image only, never its means), metrics the evaluation
+    reports missing skipped with its reason, a value beyond tolerance a drift, an image not in the log refused."""
+    from lgcaa.metrics.peer_log import compare_scores
+
+    log = _log(tmp_path)
+    agg = _aggregate({"psnr": "ok", "ssim": "ok", "niqe": "missing"})
+    ours = {"psnr": {"a_LR4.png": 24.5, "b_LR4.png": 25.5}, "ssim": {"a_LR4.png": 0.851268, "b_LR4.png": 0.851268}}
+    whole = compare_scores(ours, agg, log)
+    assert whole["ok"] and not whole["subset"] and whole["means_compared"] and whole["lock"] == "L"
+    assert whole["metrics"]["psnr"]["mean_abs_diff"] == 0.0 and whole["metrics"]["niqe"]["status"] == "skipped"
+    cut = compare_scores({m: {"b_LR4.png": v["b_LR4.png"]} for m, v in ours.items()}, agg, log)
+    assert cut["ok"] and cut["subset"] and cut["n_images"] == 1 and cut["n_log_images"] == 2
+    assert "mean_log" not in cut["metrics"]["psnr"]  # the log's mean covers both images: not compared
+    ours["psnr"]["a_LR4.png"] += 2e-4
+    bad = compare_scores(ours, agg, log)
+    assert not bad["ok"] and bad["metrics"]["psnr"]["over_tolerance"] == ["a_LR4.png"]
+    with pytest.raises(UserError, match="not in the peer's log"):
+        compare_scores({"psnr": {"c_LR4.png": 1.0}}, agg, log)

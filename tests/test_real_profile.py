@@ -63,7 +63,8 @@ def test_real_profile_runs_offline_from_the_mirror_on_a_subset(tmp_path):
            "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
     res = subprocess.run(
         [sys.executable, "-m", "snakemake", "--snakefile", str(REPO / "Snakefile"), "--directory", str(ws),
-         "--configfile", str(ws / "real-2.json"), "--cores", "2", "table1"],
+         "--configfile", str(ws / "real-2.json"), "--cores", "2", "table1",
+         *(f"results/real/checks/golden-{d}-osediff.json" for d in ("realsr", "drealsr"))],
         check=False, capture_output=True, text=True, env=env,
     )
     assert res.returncode == 0, res.stderr[-3000:]
@@ -76,6 +77,11 @@ def test_real_profile_runs_offline_from_the_mirror_on_a_subset(tmp_path):
     assert "| RealSR | PSNR | Real-ESRGAN (ncnn) |" in beside and "| realesrgan | 25.69 |" in beside
     assert "| DRealSR | SSIM | Real-ESRGAN (ncnn) |" in beside and "| realesrgan | 0.8053 |" in beside
     assert "| not comparable |" in beside  # a 2-pair mean is never judged against the paper's full-set mean
+    for d in ("realsr", "drealsr"):  # the DAG's own OSEDiff scores equal OSEDiff's log on the images it scored
+        golden = json.loads((out / f"checks/golden-{d}-osediff.json").read_text())
+        assert golden["ok"] and golden["subset"] and golden["n_images"] == 2, golden
+        assert {m: golden["metrics"][m]["status"] for m in ("psnr", "ssim", "niqe")} == dict.fromkeys(
+            ("psnr", "ssim", "niqe"), "ok")
     record = json.loads((out / "sr/realsr/osediff.run.json").read_text())
     assert record["params"]["runner"] == "imported"
     manifest = json.loads((ws / "data-real/drealsr/manifest.json").read_text())

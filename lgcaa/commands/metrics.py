@@ -3,6 +3,9 @@
   lgcaa metrics golden SR_DIR HR_DIR --log LOG [--out JSON]   score a peer's published outputs with our protocol
                                                                and compare with the peer's own per-image log
                                                                (OSEDiff's test_METRICS_*.log)
+  lgcaa metrics compare-log --config PROFILE --dataset D --method M   the same check on the DAG's own evaluation of
+                                                               M on D (its per_image.csv) against M's published log
+                                                               (<results>/checks/golden-<D>-<M>.json; the report shows it)
   lgcaa metrics calibrate [--config PROFILE] [--mirror DIR|URL]   the calibration gate: every metric whose weights
                                                                are here scores IQA-PyTorch's calibration pairs
                                                                against the official values (lgcaa.metrics.calibrate)
@@ -39,6 +42,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
     from lgcaa.commands.args import add_config
     from lgcaa.data.files import MIRROR_ENV
+
+    p = sub.add_parser("compare-log", help="compare the DAG's evaluation of a method whose outputs are published "
+                                           "with the authors' own per-image log (writes the record even on drift)")
+    add_config(p, "its results folder (the evaluation, the imports, <results>/checks/)")
+    p.add_argument("--dataset", required=True, help="a dataset of the profile")
+    p.add_argument("--method", required=True, help="a method with a published log for that dataset (e.g. osediff)")
+    p.add_argument("--out", type=Path, default=None,
+                   help="default: the profile's <results>/checks/golden-<dataset>-<method>.json")
     from lgcaa.metrics.registry import names
 
     p = sub.add_parser("calibrate", help="score IQA-PyTorch's calibration pairs with every metric whose weights are "
@@ -60,6 +71,8 @@ def run(args: argparse.Namespace) -> int:
         return _golden(args)
     if args.action == "calibrate":
         return _calibrate(args)
+    if args.action == "compare-log":
+        return _compare_log(args)
     raise UserError(f"unknown action {args.action}")
 
 
@@ -112,4 +125,28 @@ def _golden(args: argparse.Namespace) -> int:
     print(f"N={check['n_images']} lock={check['lock']} time={check['seconds']}s log={check['log']}")
     if not check["ok"]:
         raise MetricDrift(f"{args.sr_dir} vs {args.log}: " + "; ".join(drift_lines(check)))
+    return 0
+
+
+def _compare_log(args: argparse.Namespace) -> int:
+    import sys
+
+    from baselines.imports import published_log
+    from lgcaa.config import load_config
+    from lgcaa.io import write_json
+    from lgcaa.layout import Layout
+    from lgcaa.metrics.peer_log import compare_scores, drift_lines
+    from lgcaa.tables.cells import read_aggregate, read_per_image
+
+    L = Layout.of(load_config(args.config))
+    aggregate = read_aggregate(Path(L.aggregate(args.dataset, args.method)))
+    check = compare_scores(read_per_image(Path(L.per_image(args.dataset, args.method))), aggregate,
+                           published_log(args.method, args.dataset, L.imports_dir()))
+    out = args.out or Path(L.check_file(f"golden-{args.dataset}-{args.method}"))
+    write_json(out, {"check": "golden", "sr_dir": L.sr_dir(args.dataset, args.method), **check})
+    scope = (f"{check['n_images']} of the log's {check['n_log_images']} images, per image only" if check["subset"]
+             else f"{check['n_images']} images, per image and means")
+    print(f"{out}: {'passed' if check['ok'] else 'FAILED'} ({scope})")
+    for line in drift_lines(check):  # shown in the report too; the record stays so that it can be
+        print(f"drift: {line}", file=sys.stderr)
     return 0

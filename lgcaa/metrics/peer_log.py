@@ -169,6 +169,37 @@ def compare_with_log(ours: dict[str, dict[str, float]], log: PeerLog, missing: d
     return {"ok": ok, "n_images": len(names), "log": str(log.path), "metrics": result}
 
 
+def restrict_to(log: PeerLog, names: list[str]) -> PeerLog:
+    """The log cut to the images `names` (a profile's `limit` scores the first N pairs of a set): per-image values
+    only, since the log's means cover all of its images. UserError naming the log when an image is not in it."""
+    absent = sorted(set(names) - set(log.images))
+    if absent:
+        raise UserError(f"{log.path}: {len(absent)} of our images are not in the peer's log, e.g. {absent[:3]}; is it "
+                        "the log of this dataset?")
+    if sorted(names) == sorted(log.images):
+        return log
+    return PeerLog(log.path, {n: v for n, v in log.images.items() if n in set(names)}, {}, len(names))
+
+
+def compare_scores(ours: dict[str, dict[str, float]], aggregate: dict[str, Any], log_path: str | Path) -> dict[str, Any]:
+    """The golden check on scores already computed (a DAG evaluation's per_image.csv as {metric: {image: value}}
+    and its aggregate.json): the log is cut to the images scored (`restrict_to`; a subset compares per image
+    only), metrics the evaluation reports missing are skipped with its reason, and only metrics both sides have
+    are checked."""
+    log = parse_peer_log(log_path)
+    scored = sorted({n for per in ours.values() for n in per})
+    cut = restrict_to(log, scored)
+    status = aggregate["metrics"]
+    missing = {m: f"{s.get('reason', s['status'])}" + (f" (fix: {s['fix']})" if s.get("fix") else "")
+               for m, s in status.items() if s["status"] != "ok"}
+    check = compare_with_log(ours, cut, missing)
+    check["metrics"] = {m: r for m, r in check["metrics"].items() if m in status}
+    check["ok"] = all(r["status"] in ("ok", "skipped") for r in check["metrics"].values())
+    subset = len(scored) < len(log.images)
+    return {**check, "lock": aggregate["lock"], "subset": subset, "n_log_images": len(log.images),
+            "means_compared": not subset}
+
+
 def drift_lines(check: dict[str, Any]) -> list[str]:
     """One line per metric that failed the golden check: metric, worst image, log value, ours, tolerance."""
     out = []

@@ -7,7 +7,7 @@ from pathlib import Path
 
 from lgcaa.config import cache_dir, load_config, validate
 from lgcaa.errors import UserError
-from lgcaa.instances import eval_pairs, model_runs, sample_jobs, sr_jobs, sr_pairs
+from lgcaa.instances import eval_pairs, model_runs, published_log_pairs, sample_jobs, sr_jobs, sr_pairs
 from lgcaa.layout import Layout
 from lgcaa.model.config import resolve_run
 from lgcaa.plan.jobs import job_resources

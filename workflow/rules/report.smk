@@ -10,7 +10,7 @@ rule report:
         figures=[L.figure_file(n, "png") for n in ALL_FIGURES],
         claims=L.claims_file("html"),
         runs=L.mlflow_file("runs"),
-        checks=CALIBRATION,  # shown in the report's "Metric checks"
+        checks=CALIBRATION + [L.check_file(n) for n in GOLDEN],  # shown in the report's "Metric checks"
         evaluations=TABLE_SPECS["table1"].inputs,  # its per-image score tables
     output:
         html=L.report_html(),
