@@ -45,25 +45,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0, help="seed of the latent noise")
 
 
-def photo_batch(names: list[str], size: int):
-    """(B, 3, size, size) float in [0, 1]: centre square crop of each photo, bicubic-resized to size²."""
-    import numpy as np
-    import torch
-    from PIL import Image
-
-    from lgcaa.data.photos import load_photo
-
-    out = []
-    for name in names:
-        img = load_photo(name)
-        h, w = img.shape[:2]
-        s = min(h, w)
-        img = img[(h - s) // 2:(h - s) // 2 + s, (w - s) // 2:(w - s) // 2 + s]
-        img = np.asarray(Image.fromarray(img).resize((size, size), Image.BICUBIC))
-        out.append(torch.from_numpy(img.copy()).permute(2, 0, 1).float() / 255)
-    return torch.stack(out)
-
-
 class Recorder:
     """Capture hook: per (layer, stage) a strided subsample of |values| and the exact max."""
 
@@ -107,6 +88,7 @@ def measure(arch: str = "tiny", pretrained: str | None = None, dino: str | None 
     import torch
 
     from lgcaa.model.attention import set_capture
+    from lgcaa.model.calibrate import centre_crops
     from lgcaa.model.config import ModelConfig
     from lgcaa.model.network import build_network, upsample_lr
     from lgcaa.model.presets import ARCH_PRESETS
@@ -123,7 +105,7 @@ def measure(arch: str = "tiny", pretrained: str | None = None, dino: str | None 
     net = net.eval().to(device=dev, dtype=dtype)
     recorder = Recorder()
     n_layers = set_capture(net.unet, recorder)
-    hr = photo_batch(list(photos), size).to(dev)
+    hr = centre_crops(list(photos), size).to(dev)
     gen = torch.Generator().manual_seed(seed)
     with torch.no_grad():
         control = upsample_lr(torch.nn.functional.interpolate(hr, scale_factor=0.25, mode="area"), tuple(hr.shape[-2:]))
