@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -61,7 +62,9 @@ def test_golden_command_passes_and_writes_the_record_the_report_shows(three, tmp
     assert all(r["status"] == "ok" for r in rec["metrics"].values())
     assert text.count(" ok ") == 3 and "N=3" in text
     frag = checks_html(load_checks(tmp_path / "results" / "checks"))
-    assert "Golden check: sr vs the peer's own log — passed" in frag and frag.count('<span class="ok">ok</span>') == 3
+    where = Path(rec["sr_dir"])  # the heading names <dataset>/<method> (here: the tmp folder / sr)
+    assert f"Golden check: {where.parent.name}/sr vs the peer's own log — passed" in frag
+    assert frag.count('<span class="ok">ok</span>') == 3
     from lgcaa.report.html import ReportParts, render_report
 
     doc = render_report(ReportParts(profile="real", comparable=True, checks=frag))

@@ -38,7 +38,8 @@ def _status(s: str) -> str:
 
 def golden_html(rec: dict[str, Any]) -> str:
     e = html.escape
-    head = (f"<h3>Golden check: {e(Path(rec['sr_dir']).name)} vs the peer's own log — "
+    where = Path(rec["sr_dir"])  # <results>/sr/<dataset>/<method>: name both
+    head = (f"<h3>Golden check: {e(where.parent.name)}/{e(where.name)} vs the peer's own log — "
             f"{'passed' if rec['ok'] else 'FAILED'}</h3>"
             f"<p class=\"note\">{rec['n_images']} images; log <code>{e(rec['log'])}</code>; "
             f"protocol lock {e(rec['lock'])}; file <code>{e(rec['file'])}</code></p>")
