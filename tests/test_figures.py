@@ -51,6 +51,19 @@ def _write_set(root: Path, rng: np.random.Generator, name: str = "a.png") -> Pan
         methods.append((m, m.upper(), str(root / "sr" / m)))
     return PanelSet("ds", "Set", str(root / "lr"), str(root / "hr"), tuple(methods))
 
+def per_image_config(results: Path) -> dict:
+    """A synthetic profile whose Table I has three methods on two datasets, with per-image PSNR written under
+    `results` (the per-image figure's inputs)."""
+    cfg = synth_config(results)
+    cfg["seeds"] = {"k": 1, "methods": []}
+    cfg["tables"]["table1"]["methods"] = ["bicubic", "gan", "lgcaa"]
+    for ds in ("ds-a", "ds-b"):
+        write_eval(results, ds, "bicubic", {"psnr": [25.0, 26.0, 27.0, 28.0]})
+        write_eval(results, ds, "gan", {"psnr": [25.5, 25.0, 27.5, 27.0]})
+        write_eval(results, ds, "lgcaa", {"psnr": [26.0, 26.5, 26.0, 29.0]})
+    return cfg
+
+
 
 def test_psnr_y_matches_the_metrics_protocol():
     import pyiqa
@@ -229,14 +242,7 @@ def test_per_image_scatter_and_table(tmp_path):
     from lgcaa.figures.per_image import load_per_image, make_figure, shown_images, to_csv, to_html
     from lgcaa.tables.spec import build_spec
 
-    results = tmp_path / "results"
-    cfg = synth_config(results)
-    cfg["seeds"] = {"k": 1, "methods": []}
-    cfg["tables"]["table1"]["methods"] = ["bicubic", "gan", "lgcaa"]
-    for ds in ("ds-a", "ds-b"):
-        write_eval(results, ds, "bicubic", {"psnr": [25.0, 26.0, 27.0, 28.0]})
-        write_eval(results, ds, "gan", {"psnr": [25.5, 25.0, 27.5, 27.0]})
-        write_eval(results, ds, "lgcaa", {"psnr": [26.0, 26.5, 26.0, 29.0]})
+    cfg = per_image_config(tmp_path / "results")
     data = load_per_image(build_spec(cfg, "table1"))
     assert [d.reference for d in data] == ["bicubic", "bicubic"] and len(data[0].images) == 4
     fig = make_figure(data, "t")
@@ -448,14 +454,7 @@ def _every_figure(tmp_path: Path, monkeypatch) -> dict[str, object]:
          attention_maps.StageCapture("global", rng.normal(size=(64, 16)), (8, 8), att),
          attention_maps.StageCapture("output", rng.normal(size=(64, 16)), (8, 8))])
     figs["fig10-drawn"] = attention_maps.make_figure(TITLES.get("fig10", "Fig. 10"), "note", cap, profile="mini")
-    results = tmp_path / "pi" / "results"
-    pcfg = synth_config(results)
-    pcfg["seeds"] = {"k": 1, "methods": []}
-    pcfg["tables"]["table1"]["methods"] = ["bicubic", "gan", "lgcaa"]
-    for ds in ("ds-a", "ds-b"):
-        write_eval(results, ds, "bicubic", {"psnr": [25.0, 26.0, 27.0, 28.0]})
-        write_eval(results, ds, "gan", {"psnr": [25.5, 25.0, 27.5, 27.0]})
-        write_eval(results, ds, "lgcaa", {"psnr": [26.0, 26.5, 26.0, 29.0]})
+    pcfg = per_image_config(tmp_path / "pi" / "results")
     figs["per_image"] = per_image.make_figure(per_image.load_per_image(build_spec(pcfg, "table1")),
                                               "Per-image PSNR against the reference method", profile="mini")
     figs["training"] = training.make_figure(_many_runs(tmp_path), "Training curves", profile="mini")
