@@ -51,6 +51,7 @@ def _write_set(root: Path, rng: np.random.Generator, name: str = "a.png") -> Pan
         methods.append((m, m.upper(), str(root / "sr" / m)))
     return PanelSet("ds", "Set", str(root / "lr"), str(root / "hr"), tuple(methods))
 
+
 def per_image_config(results: Path) -> dict:
     """A synthetic profile whose Table I has three methods on two datasets, with per-image PSNR written under
     `results` (the per-image figure's inputs)."""
@@ -62,7 +63,6 @@ def per_image_config(results: Path) -> dict:
         write_eval(results, ds, "gan", {"psnr": [25.5, 25.0, 27.5, 27.0]})
         write_eval(results, ds, "lgcaa", {"psnr": [26.0, 26.5, 26.0, 29.0]})
     return cfg
-
 
 
 def test_psnr_y_matches_the_metrics_protocol():
