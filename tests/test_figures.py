@@ -146,7 +146,9 @@ def test_figure_specs_follow_the_profile(tmp_path):
     assert "not produced by a trained LGCAA run" in f10.note
 
 
-def _curve_config(results: Path, lpips: bool, niqe: bool = True) -> dict:
+def _curve_config(results: Path, lpips: bool, niqe: bool = True, gain: float = 0.2) -> dict:
+    """Fig. 8 on synthetic evaluations: LGCAA's PSNR rises by `gain` dB per step count (per-image spread 2 dB),
+    SeeSR's points are the GAN's scores at every step count."""
     cfg = synth_config(results)
     cfg["tables"]["curves"] = {
         "dataset": "ds-b",
@@ -158,7 +160,7 @@ def _curve_config(results: Path, lpips: bool, niqe: bool = True) -> dict:
     cfg["seeds"] = {"k": 1, "methods": []}
     for i, s in enumerate((30, 40, 50)):
         vals = copy.deepcopy(LGCAA_SEEDS[0])
-        vals["psnr"] = [v + 0.2 * i for v in vals["psnr"]]
+        vals["psnr"] = [v + gain * i for v in vals["psnr"]]
         vals["lpips"] = [v + 0.01 * i for v in vals["lpips"]] if lpips else LPIPS_MISSING
         vals["niqe"] = [5.0 - 0.1 * i] * 4 if niqe else "weights absent: niqe.mat"
         write_eval(results, "ds-b", f"lgcaa-s{s}", vals)
@@ -202,6 +204,119 @@ def test_fig8_plots_lpips_when_present_and_reruns_byte_identical(tmp_path):
     first = (png.read_bytes(), pdf.read_bytes())
     plot(curves, png, pdf)
     assert (png.read_bytes(), pdf.read_bytes()) == first
+
+
+def test_fig8_bootstrap_interval_contains_the_mean_narrows_with_more_images_and_is_seeded(tmp_path):
+    from lgcaa.tables.stats import bootstrap_ci
+
+    rng = np.random.default_rng(5)
+    few, many = rng.normal(27.0, 1.0, 8), rng.normal(27.0, 1.0, 800)
+    for x in (few, many):
+        lo, hi = bootstrap_ci(x, 1000, 0, "fig8")
+        assert lo < x.mean() < hi
+    width = {len(x): np.subtract(*bootstrap_ci(x, 1000, 0, "fig8")[::-1]) for x in (few, many)}
+    assert width[800] < width[8] / 5  # ~1/sqrt(N): 10x more images -> ~3x narrower at least
+    cfg = _curve_config(tmp_path / "results", lpips=True)
+    curves = load_curves(build_curve_spec(cfg))
+    points = [p for p in curves.points() if curves.drawable(p)]
+    assert len(points) == 6
+    for p in points:
+        for c in (p.psnr, p.lpips):
+            assert c.boot is not None and c.boot[0] <= c.mean <= c.boot[1]
+    assert [p.psnr.boot for p in load_curves(build_curve_spec(copy.deepcopy(cfg))).points()] == \
+        [p.psnr.boot for p in curves.points()]  # the same seed: the same intervals
+    cfg["tables"]["bootstrap"] = {"seed": 1, "n": 200}  # tables.bootstrap sets the resamples and the seed
+    other = load_curves(build_curve_spec(cfg))
+    assert other.spec.bootstrap["n"] == 200
+    assert [p.psnr.boot for p in other.points()] != [p.psnr.boot for p in curves.points()]
+    note = curves.interval_note()
+    assert "N = 4 test images" in note and "1000 resamples, seed 0" in note and "one seed per point" in note
+
+
+def test_fig8_axes_never_stretch_a_spread_below_the_tolerance_into_a_trend(tmp_path):
+    from lgcaa.figures.curve import axis_limits, overlap
+
+    lo, hi = axis_limits([27.00, 27.04], [27.00, 27.04], 0.5)  # a 0.04 dB spread, no intervals
+    assert hi - lo >= 0.5 and (lo + hi) / 2 == pytest.approx(27.02)
+    lo, hi = axis_limits([26.0, 27.5], [27.0, 29.0], 0.5)  # intervals wider than the minimum: all of them shown
+    assert lo < 26.0 and hi > 29.0 and hi - lo == pytest.approx(3.0 * 1.16)
+    assert overlap([(1.0, 2.0), (1.5, 3.0)]) is True and overlap([(1.0, 2.0), (2.5, 3.0)]) is False
+    assert overlap([(1.0, 2.0)]) is None and overlap([(1.0, 2.0), None]) is None
+    # every image 0.02 dB higher per step count: 0.04 dB from 30 to 50 steps, intervals of zero width
+    results = tmp_path / "results"
+    cfg = _curve_config(results, lpips=True)
+    for i, s in enumerate((30, 40, 50)):
+        write_eval(results, "ds-b", f"lgcaa-s{s}", {**LGCAA_SEEDS[0], "psnr": [27.0 + 0.02 * i] * 4})
+    curves = load_curves(build_curve_spec(cfg))
+    assert curves.spec.tolerances["psnr"] == 0.5
+    ax = make_figure(curves).axes[0]
+    x0, x1 = ax.get_xlim()
+    assert x1 - x0 >= 0.5  # the 0.04 dB and the GAN's 24.0 dB points, not an axis blown up around 0.04 dB
+    lgcaa_only = copy.deepcopy(cfg)
+    lgcaa_only["tables"]["curves"]["series"] = lgcaa_only["tables"]["curves"]["series"][:1]
+    ax = make_figure(load_curves(build_curve_spec(lgcaa_only))).axes[0]
+    x0, x1 = ax.get_xlim()
+    assert x1 - x0 == pytest.approx(0.5) and x0 < 27.0 and x1 > 27.04
+
+
+def test_fig8_says_where_differences_are_within_the_intervals(tmp_path):
+    flat = load_curves(build_curve_spec(_curve_config(tmp_path / "flat", lpips=True, gain=0.02)))
+    steep = load_curves(build_curve_spec(_curve_config(tmp_path / "steep", lpips=True, gain=5.0)))
+    rows = {name: [dict(zip(to_csv(c).splitlines()[0].split(","), line.split(",")))
+                   for line in to_csv(c).splitlines()[1:]] for name, c in (("flat", flat), ("steep", steep))}
+    lgcaa = {name: [r for r in rs if r["series"] == "LGCAA"] for name, rs in rows.items()}
+    assert {r["psnr_within_intervals"] for r in lgcaa["flat"]} == {"yes"}
+    assert {r["psnr_within_intervals"] for r in lgcaa["steep"]} == {"no"}
+    r = lgcaa["flat"][0]
+    assert float(r["psnr_low"]) <= float(r["psnr"]) <= float(r["psnr_high"]) and r["n_images"] == "4"
+    assert r["k_seeds"] == "1" and r["y_metric"] == "lpips" and r["status"] == "ok"
+    flat_notes = " ".join(flat.within_notes())
+    assert "LGCAA: the PSNR" in flat_notes and "over steps 30/40/50 are within the points' 95% intervals" in flat_notes
+    assert not any(n.startswith("LGCAA: the PSNR") for n in steep.within_notes())
+    fig = make_figure(flat)
+    caption = " ".join(t.get_text() for t in fig.texts).replace("\n", " ")
+    assert "within the points' 95%" in caption and "Error bars: 95% percentile bootstrap" in caption
+    assert "at least its metric's tolerance (PSNR 0.5 dB, LPIPS 0.02" in caption
+    errorbars = [c for c in fig.axes[0].containers if c.has_xerr and c.has_yerr]
+    assert len(errorbars) == 2  # both series, error bars on both axes
+
+
+def test_fig8_with_seeds_says_what_the_interval_covers(tmp_path):
+    results = tmp_path / "results"
+    cfg = _curve_config(results, lpips=True)
+    cfg["seeds"] = {"k": 2, "methods": ["lgcaa-s30", "lgcaa-s40", "lgcaa-s50"]}
+    from lgcaa.instances import seed_instances
+
+    for s in (30, 40, 50):
+        for j, (_, inst) in enumerate(seed_instances(cfg, f"lgcaa-s{s}")):
+            write_eval(results, "ds-b", inst, LGCAA_SEEDS[j])
+    curves = load_curves(build_curve_spec(cfg))
+    note = curves.interval_note()
+    assert "k = 1/2 seeds each image's score is averaged over the seeds first" in note
+    assert "not seed-to-seed variation" in note
+    rows = to_csv(curves).splitlines()
+    assert rows[1].split(",")[11] == "2"  # LGCAA @ 30: k_seeds
+
+
+def test_fig11_states_the_image_count_of_its_latents_and_the_readme_agrees(repo_root):
+    import re
+
+    from lgcaa.figures.latents import FOOTER, LatentPair, caption, make_figure
+
+    rng = np.random.default_rng(0)
+    pairs = [LatentPair(v, v, rng.normal(0, 1, (4, 50)), rng.normal(0, 1, (4, 50)), ("a.png",)) for v in ("A", "B")]
+    note = caption("Set B", pairs, "the profile's note")
+    assert note == "Set B, 1 image: a.png — the profile's note"
+    two = [LatentPair("A", "a", pairs[0].predicted, pairs[0].initial, ("a.png", "b.png"))]
+    assert caption("Set B", two).startswith("Set B, 2 images: a.png, b.png")
+    fig = make_figure("Fig. 11", note, pairs, FOOTER, "mini")
+    assert "1 image: a.png" in " ".join(t.get_text() for t in fig.texts)
+    assert all(ax.get_xlabel().startswith("latent value") and ax.get_ylabel() == "density" for ax in fig.axes)
+    # the README's Fig. 11 row states the mini profile's image count: the count the figure is drawn from
+    row = next(line for line in (repo_root / "README.md").read_text().splitlines() if line.startswith("| Fig. 11 |"))
+    stated = re.search(r"(\d+) images?\s*\|\s*$", row)
+    assert stated, row
+    assert int(stated.group(1)) == build_figure(load_config("mini"), "fig11").images
 
 
 def test_latent_w1_equals_scipy_and_the_figure_draws_every_channel():
@@ -444,9 +559,15 @@ def _every_figure(tmp_path: Path, monkeypatch) -> dict[str, object]:
     figs["fig4-long-headers"] = panel_grid("Fig. 4 — visual comparison", "note", rows, ["footer " * 60], "mini")
     for lp in (True, False):
         figs[f"fig8-lpips={lp}"] = make_figure(load_curves(build_curve_spec(_curve_config(tmp_path / f"c{lp}", lp))))
+        # differences within the intervals (the caption says so), and points further apart than their intervals
+        for gain in (0.02, 5.0):
+            cfg8 = _curve_config(tmp_path / f"c{lp}-{gain}", lp, gain=gain)
+            figs[f"fig8-lpips={lp}-gain={gain}"] = make_figure(load_curves(build_curve_spec(cfg8)))
     rng = np.random.default_rng(0)
-    pair = latents.LatentPair("DPACM", "run", rng.normal(0, 1, (4, 200)), rng.normal(0.3, 1, (4, 200)))
-    figs["fig11-drawn"] = latents.make_figure(TITLES.get("fig11", "Fig. 11"), "note", [pair, pair], ["footer"], "mini")
+    pair = latents.LatentPair("DPACM", "run", rng.normal(0, 1, (4, 200)), rng.normal(0.3, 1, (4, 200)), ("a.png",))
+    note = latents.caption("Mini (Real-ESRGAN deg. x4)", [pair], load_config("mini")["figures"]["fig11"]["note"])
+    figs["fig11-drawn"] = latents.make_figure(TITLES.get("fig11", "Fig. 11"), note, [pair, pair], latents.FOOTER,
+                                              "mini")
     att = np.full(64, 1 / 64)
     cap = attention_maps.AttentionCapture(
         "down_blocks.0.attn1", 2, 1, 9, "a.png", np.zeros((32, 32, 3), np.uint8), np.zeros((32, 32, 3), np.uint8),
@@ -467,6 +588,6 @@ def test_no_figure_clips_or_overlaps_text(tmp_path, monkeypatch):
     from lgcaa.figures.draw import layout_problems
 
     found = {name: layout_problems(fig) for name, fig in _every_figure(tmp_path, monkeypatch).items()}
-    assert len(found) >= 15
+    assert len(found) >= 19
     bad = {name: p for name, p in found.items() if p}
     assert not bad, "\n".join(f"{name}: {line}" for name, p in bad.items() for line in p)

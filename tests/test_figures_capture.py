@@ -39,6 +39,7 @@ def test_latents_are_captured_per_channel_for_the_same_sample(run, data, tmp_pat
     pair = capture_latents(run, str(data / "lr"), str(data / "hr"), ["a.png"])
     c, n = pair.predicted.shape
     assert pair.initial.shape == (c, n) and c == 4 and n > 0
+    assert pair.images == ("a.png",)  # what Fig. 11's subtitle counts
     assert all(np.isfinite(w) and w >= 0 for w in pair.w1_per_channel())
     assert w1(pair.predicted[0], pair.predicted[0]) == 0.0
     net, cfg = load_trained(Path(run.run_dir))

@@ -72,7 +72,7 @@ def _sample(net, cfg, lrs: list[np.ndarray], names: list[str], steps: int, whole
 
 
 def capture_latents(run: CaptureRun, lr_dir: str, hr_dir: str, names: list[str]) -> LatentPair:
-    """Predicted and initial latents of `names`, pooled per channel: (C, n) each."""
+    """Predicted and initial latents of `names`, pooled per channel: (C, n) each; the images in pooling order."""
     from lgcaa.io import read_rgb
 
     net, cfg = _load(run)
@@ -89,7 +89,8 @@ def capture_latents(run: CaptureRun, lr_dir: str, hr_dir: str, names: list[str])
             z0 = net.encode(hr, torch.zeros(seen[-1].shape)).float().cpu()
             pred += [x.flatten(1) for x in seen[-1]]  # (C, h*w) per image
             init += [x.flatten(1) for x in z0]
-    return LatentPair(run.label, run.run, torch.cat(pred, 1).numpy(), torch.cat(init, 1).numpy())
+    return LatentPair(run.label, run.run, torch.cat(pred, 1).numpy(), torch.cat(init, 1).numpy(),
+                      tuple(n for group in groups.values() for n in group))
 
 
 def _query_token(lr: np.ndarray, grid: tuple[int, int]) -> int:

@@ -81,11 +81,9 @@ def _capture(cfg: dict[str, Any], spec: CaptureFigure, out: dict[str, str]) -> d
         return {"drawn": True, "run": run.run, "layer": cap.layer, "image": cap.image, "stages": len(cap.stages),
                 "outputs": ",".join(m for m, _, _ in spec.outputs)}
     pairs = [capture.capture_latents(r, spec.lr_dir, spec.hr_dir, names) for r in spec.runs]
-    note = spec.note or f"{spec.dataset_label}, {len(names)} image(s): {', '.join(names)}"
-    footer = ("x̂₀: latent decoded after the last DDPM step; z₀: VAE posterior mean of the HR image (scaled as in "
-              "training); values pooled over images and pixels per channel; W1 = mean |sort(x̂₀) − sort(z₀)|")
-    _write(latents.make_figure(spec.title, note, pairs, footer, profile), latents.to_csv(pairs), out)
-    return {"drawn": True, "runs": ",".join(r.run for r in spec.runs), "images": len(names),
+    note = latents.caption(spec.dataset_label, pairs, spec.note)  # the image count the histograms were built from
+    _write(latents.make_figure(spec.title, note, pairs, latents.FOOTER, profile), latents.to_csv(pairs), out)
+    return {"drawn": True, "runs": ",".join(r.run for r in spec.runs), "images": len(latents.images_used(pairs)),
             **{f"w1_mean.{p.label}": sum(p.w1_per_channel()) / len(p.w1_per_channel()) for p in pairs}}
 
 

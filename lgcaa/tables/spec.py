@@ -323,6 +323,8 @@ class CurveSpec:
     profile: str
     note: str = ""
     keys: tuple[str, ...] = ()  # per series, the paper's method key (claims: "lgcaa", "seesr")
+    bootstrap: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_BOOTSTRAP))  # each point's interval
+    tolerances: dict[str, float] = field(default_factory=lambda: dict(DEFAULT_TOLERANCES))  # the axes' minimum spans
 
     @property
     def aggregates(self) -> list[str]:
@@ -357,4 +359,6 @@ def build_curve_spec(cfg: dict[str, Any]) -> CurveSpec:
         )
         series.append((str(s["label"]), pts))
     keys = tuple(str(s.get("key", s["label"])).lower() for s in c["series"])
-    return CurveSpec(ds, dataset_label(cfg, ds), tuple(series), profile, keys=keys)
+    common = _common(cfg)
+    return CurveSpec(ds, dataset_label(cfg, ds), tuple(series), profile, keys=keys, bootstrap=common["bootstrap"],
+                     tolerances=common["tolerances"])
