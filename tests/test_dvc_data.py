@@ -142,6 +142,26 @@ def test_dataset_not_in_dvc_falls_back_to_its_source(dvc_repo, tmp_path):
     assert (dvc_repo / "data/other/manifest.json").is_file()
 
 
+def test_a_regenerated_set_recorded_in_dvc_is_pulled_and_its_count_checked(dvc_repo, monkeypatch):
+    """`lgcaa data regenerate` asks DVC first, as a fetch does (one helper: lgcaa.data.dvc.pull_checked): a set DVC
+    records is materialised, not rebuilt; one whose pair count is not the expected one is refused in one line."""
+    from lgcaa.data.regenerate import obtain_regenerated
+    from lgcaa.data.registry import get_spec
+    from lgcaa.errors import UserError
+
+    manifest = _make_dataset(dvc_repo / "data", name="div2k-val-regen")
+    _dvc(dvc_repo, "add", "data")
+    _dvc(dvc_repo, "push")
+    shutil.rmtree(dvc_repo / "data/div2k-val-regen")
+    monkeypatch.chdir(dvc_repo)  # the DAG's jobs run in the project folder
+    got = obtain_regenerated(get_spec("div2k-val"), Path("data"), "div2k-val-regen", expected_count=3)
+    assert got.how == "dvc" and (dvc_repo / "data/div2k-val-regen/manifest.json").read_bytes() == manifest
+    assert got.metrics == {"n_images": 3} and got.comparison is None
+    shutil.rmtree(dvc_repo / "data/div2k-val-regen")
+    with pytest.raises(UserError, match="pulled from DVC with 3 pairs, expected 5; delete it and rerun with --no-dvc"):
+        obtain_regenerated(get_spec("div2k-val"), Path("data"), "div2k-val-regen", expected_count=5)
+
+
 def test_failed_pull_keeps_siblings_and_leaves_nothing_half_done(dvc_repo):
     from lgcaa.data.dvc import pull_dataset
 

@@ -16,26 +16,23 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 from lgcaa.commands.args import add_config, add_record
 from lgcaa.config import load_config
 from lgcaa.data.compare import compare_lr
-from lgcaa.data.dvc import pull_dataset
-from lgcaa.data.fetch import LOCK_NAME, obtain_released, read_lock
+from lgcaa.data.fetch import LOCK_NAME, obtain_released, registry_listing
 from lgcaa.data.files import FILE_SETS, MIRROR_ENV, generate_file_set, write_file_set
 from lgcaa.data.folder import import_lr_folder
-from lgcaa.data.imagenet import resshift_hr, resshift_selection
 from lgcaa.data.lowres import LR_KINDS
-from lgcaa.data.manifest import verify_manifest
+from lgcaa.data.manifest import dataset_folders, verify_manifest
 from lgcaa.data.mini import build_mini_dataset
-from lgcaa.data.regenerate import hr_from_folder, regenerate_dataset
+from lgcaa.data.regenerate import obtain_regenerated
 from lgcaa.data.registry import DATASETS, get_spec
 from lgcaa.data.subset import make_subset
 from lgcaa.download import RATE_HELP
 from lgcaa.errors import UserError
-from lgcaa.io import inside, write_json
+from lgcaa.io import write_json
 from lgcaa.layout import Layout
 from lgcaa.tracking import dataset_input, experiment_name, write_record
 
@@ -212,24 +209,7 @@ def _build_mini(args) -> int:
 
 def _list(args) -> int:
 
-    lock = read_lock(args.data_root)
-    local = {}
-    for m in sorted(args.data_root.glob("*/manifest.json")):
-        info = json.loads(m.read_text())
-        local[m.parent.name] = {"pairs": info.get("count"), "lr": info.get("lr_kind", "?"),
-                                "from": registry_source(info, m.parent.name)}
-    rows = []
-    for spec in DATASETS.values():
-        # a registry entry is on disk as every folder made from it (the mini entry as mini-bicubic, ...)
-        made = [f"{name} ({info['pairs']} pairs)" for name, info in local.items() if info["from"] == spec.name]
-        digest = "pinned" if spec.pinned else ("recorded" if spec.archive in lock else "unpinned")
-        rows.append({
-            "name": spec.name, "title": spec.title, "pairs": spec.expected_count,
-            "sizes": f"{spec.lr_size}->{spec.hr_size} x{spec.scale}", "lr": spec.lr,
-            "archive": spec.archive or "-", "digest": digest if spec.archive else "-",
-            "on_disk": ", ".join(made) or "absent",
-            "url": spec.urls[0] if spec.urls else "none (see notes)", "licence": spec.licence, "notes": spec.notes,
-        })
+    rows, local = registry_listing(args.data_root)
     if args.json:
         print(json.dumps({"registry": rows, "on_disk": local}, indent=2))
         return 0
@@ -245,15 +225,6 @@ def _list(args) -> int:
     for name, info in local.items() or [("(none)", {"pairs": "-", "lr": "-", "from": "-"})]:
         print(f"  {name}: {info['pairs']} pairs, LR {info['lr']}, from registry entry '{info['from']}'")
     return 0
-
-
-def registry_source(manifest: dict, folder: str) -> str:
-    """The registry entry a dataset folder was made from: recorded by fetch/regenerate ("source"), the mini entry
-    for sets built by `build-mini` (centre crops of the packaged photos), else the folder's own name."""
-    source = manifest.get("source")
-    if isinstance(source, dict) and source.get("registry"):
-        return source["registry"]
-    return "mini" if manifest.get("crop") == "centre" and "provenance" in manifest else folder
 
 
 def _fetch(args) -> int:
@@ -281,7 +252,7 @@ def _pin_files(args) -> int:
 
 def _verify(args) -> int:
 
-    names = args.names or sorted(p.parent.name for p in args.data_root.glob("*/manifest.json"))
+    names = args.names or [p.name for p in dataset_folders(args.data_root)]
     if not names:
         raise UserError(f"{args.data_root}: no datasets with a manifest.json; fetch or build one first")
     for name in names:
@@ -292,50 +263,14 @@ def _verify(args) -> int:
 
 def _regenerate(args) -> int:
 
-    spec = get_spec(args.source)
-    out = inside(args.data_root, args.dataset, what="dataset name")
-    if args.dataset == spec.name:
-        raise UserError(f"{args.dataset}: a regenerated set needs its own name (e.g. {spec.name}-regen) so it never "
-                        f"overwrites the released {spec.name}")
-    config = args.degradation or spec.regenerate_config
-    expected = args.expected_count or spec.expected_count
-    how = "regenerated"
-    pulled, msg = (False, "dvc: skipped (--no-dvc)") if args.no_dvc else pull_dataset(out)
-    if pulled:
-        manifest = verify_manifest(out)
-        if manifest["count"] != expected:
-            raise UserError(f"{out}: pulled from DVC with {manifest['count']} pairs, expected {expected}; "
-                            "delete it and rerun with --no-dvc")
-        how = "dvc"
-    else:
-        print(msg, file=sys.stderr)
-        print(f"next: regenerating {out}'s LR from {spec.name}'s HR (seed {args.seed})", file=sys.stderr)
-        if args.hr_source is not None and spec.name == "imagenet-test":
-            hr_files, loader = resshift_selection(args.hr_source, count=expected), resshift_hr
-        else:
-            hr_files, loader = hr_from_folder(args.hr_source or args.data_root / spec.name / "hr"), None
-        manifest = regenerate_dataset(
-            out, args.dataset, hr_files, args.lr_kind, spec.scale, args.seed, config, expected_count=expected,
-            workers=args.workers, batch_size=args.batch_size, device=args.device, hr_loader=loader,
-            extra={"source": {"registry": spec.name, "hr": str(args.hr_source or args.data_root / spec.name / "hr")}},
-        )
-    metrics = {"n_images": manifest["count"]}
-    artifacts = [str(out / "manifest.json")]
-    if args.compare_out:
-        released = args.data_root / spec.name
-        if (released / "manifest.json").is_file() and (released / "lr").is_dir():
-            report = compare_lr(out, released)
-            if report["lr_psnr_db"]["mean"] is not None:
-                metrics["lr_psnr_vs_released_mean_db"] = report["lr_psnr_db"]["mean"]
-            print(f"LR vs released {released}: mean PSNR {report['lr_psnr_db']['mean']} dB over {report['count']}")
-        else:
-            report = {"available": False, "reason": f"{released} (released LR) is not on disk"}
-        write_json(args.compare_out, report)
-        artifacts.append(str(args.compare_out))
-    _write_record(args, {"dataset": args.dataset, "source": spec.name, "lr_kind": args.lr_kind, "obtained": how,
-                         "degradation": config if args.lr_kind == "realesrgan" else "bicubic-matlab",
-                         "seed": args.seed}, metrics, artifacts)
-    print(f"{out}: {manifest['count']} pairs ({how})")
+    got = obtain_regenerated(get_spec(args.source), args.data_root, args.dataset, args.lr_kind, args.seed,
+                             args.degradation, args.hr_source, args.expected_count or None, args.workers,
+                             args.batch_size, args.device, try_dvc=not args.no_dvc, compare_out=args.compare_out)
+    out = args.data_root / args.dataset
+    artifacts = [str(out / "manifest.json"), *([str(args.compare_out)] if args.compare_out else [])]
+    _write_record(args, {"dataset": args.dataset, "source": args.source, "lr_kind": args.lr_kind, "obtained": got.how,
+                         "degradation": got.degradation, "seed": args.seed}, got.metrics, artifacts)
+    print(f"{out}: {got.manifest['count']} pairs ({got.how})")
     return 0
 
 

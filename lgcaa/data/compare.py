@@ -62,3 +62,12 @@ def compare_lr(regenerated: str | Path, released: str | Path) -> dict[str, Any]:
         "note": ("LR regenerated with our seeds differs from the released LR (different random kernels, noise, "
                  "JPEG); scores on regenerated sets are not comparable to scores on the released sets."),
     }
+
+
+def compare_with_released(regenerated: str | Path, released: str | Path) -> dict[str, Any]:
+    """`compare_lr` of a regenerated set with its released set when that is on disk (a manifest and `lr/`), else
+    {"available": False, "reason": ...}."""
+    released = Path(released)
+    if (released / "manifest.json").is_file() and (released / "lr").is_dir():
+        return compare_lr(regenerated, released)
+    return {"available": False, "reason": f"{released} (released LR) is not on disk"}

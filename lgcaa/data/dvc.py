@@ -14,8 +14,10 @@ from __future__ import annotations
 import contextlib
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from lgcaa.errors import UserError
 from lgcaa.io import file_lock, publish_dir
@@ -67,6 +69,31 @@ def pull_dataset(out: str | Path) -> tuple[bool, str]:
         return False, f"dvc: no DVC repository above {out}"
     with _serialised(root):
         return _pull(out)
+
+
+@dataclass(frozen=True)
+class Pulled:
+    """What asking DVC for a dataset folder gave."""
+
+    manifest: dict[str, Any] | None  # the pulled folder's manifest, as `check` returned it; None: not usable
+    message: str  # what DVC said (pulled, not recorded, could not fetch, skipped)
+    refused: Exception | None = None  # DVC materialised the folder but `check` refused it (its error)
+
+
+def pull_checked(out: str | Path, check: Callable[[Path], dict[str, Any]], try_dvc: bool = True) -> Pulled:
+    """`pull_dataset(out)`, then `check(out)` (the verified manifest, or UserError/KeyError/ValueError) on what
+    came: the one way a released set (`lgcaa.data.fetch.obtain_released`) and a regenerated one
+    (`lgcaa.data.regenerate.obtain_regenerated`) ask DVC first; each decides what a refusal means. `try_dvc`
+    False: DVC is not asked."""
+    if not try_dvc:
+        return Pulled(None, "dvc: skipped (--no-dvc)")
+    ok, msg = pull_dataset(out)
+    if not ok:
+        return Pulled(None, msg)
+    try:
+        return Pulled(check(Path(out)), msg)
+    except (UserError, KeyError, ValueError) as exc:
+        return Pulled(None, msg, exc)
 
 
 def _pull(out: Path) -> tuple[bool, str]:

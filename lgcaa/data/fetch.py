@@ -28,10 +28,10 @@ from pathlib import Path
 from typing import Any
 
 from lgcaa.data.archive import BrokenArchive, extract_tree
-from lgcaa.data.dvc import pull_dataset
+from lgcaa.data.dvc import pull_checked
 from lgcaa.data.files import Mirror, fetch_group, load_file_set, mirror_root
-from lgcaa.data.manifest import build_manifest, verify_manifest, write_manifest
-from lgcaa.data.registry import DatasetSpec
+from lgcaa.data.manifest import build_manifest, on_disk, verify_manifest, write_manifest
+from lgcaa.data.registry import DATASETS, DatasetSpec
 from lgcaa.download import download
 from lgcaa.errors import UserError
 from lgcaa.io import file_lock, harness_made, inside, publish_dir, sha256_file, write_json
@@ -88,6 +88,26 @@ def expected_digest(pinned: str | None, lock_key: str, data_root: str | Path,
     return None, "unpinned"
 
 
+def registry_listing(data_root: str | Path) -> tuple[list[dict[str, Any]], dict[str, dict[str, Any]]]:
+    """(one row per registry dataset: sizes, LR, archive digest state, the folders made from it; the datasets
+    on disk, `lgcaa.data.manifest.on_disk`): what `lgcaa data list` prints."""
+    lock = read_lock(data_root)
+    local = on_disk(data_root)
+    rows = []
+    for spec in DATASETS.values():
+        # a registry entry is on disk as every folder made from it (the mini entry as mini-bicubic, ...)
+        made = [f"{name} ({info['pairs']} pairs)" for name, info in local.items() if info["from"] == spec.name]
+        digest = "pinned" if spec.pinned else ("recorded" if spec.archive in lock else "unpinned")
+        rows.append({
+            "name": spec.name, "title": spec.title, "pairs": spec.expected_count,
+            "sizes": f"{spec.lr_size}->{spec.hr_size} x{spec.scale}", "lr": spec.lr,
+            "archive": spec.archive or "-", "digest": digest if spec.archive else "-",
+            "on_disk": ", ".join(made) or "absent",
+            "url": spec.urls[0] if spec.urls else "none (see notes)", "licence": spec.licence, "notes": spec.notes,
+        })
+    return rows, local
+
+
 # --- checks -------------------------------------------------------------------------------------------
 
 
@@ -110,16 +130,25 @@ def check_expectations(root: Path, manifest: dict[str, Any], spec: DatasetSpec, 
                         f"{', '.join(bad[:3])}; this is not the registry's version of the dataset")
 
 
+def complete_manifest(out: Path, spec: DatasetSpec, expected_count: int | None) -> dict[str, Any]:
+    """The verified manifest of a complete dataset folder (`verify_manifest`, then `check_expectations`)."""
+    manifest = verify_manifest(out)
+    check_expectations(out, manifest, spec, expected_count)
+    return manifest
+
+
+def _why(exc: Exception) -> str:
+    return f"{exc.__class__.__name__}: {exc}"
+
+
 def present(out: Path, spec: DatasetSpec, expected_count: int | None) -> tuple[dict[str, Any] | None, str]:
     """(verified manifest, "") for an existing, complete dataset folder, else (None, why not)."""
     if not (out / "manifest.json").is_file():
         return None, f"{out / 'manifest.json'} does not exist"
     try:
-        manifest = verify_manifest(out)
-        check_expectations(out, manifest, spec, expected_count)
+        return complete_manifest(out, spec, expected_count), ""
     except (UserError, KeyError, ValueError) as exc:
-        return None, f"{exc.__class__.__name__}: {exc}"
-    return manifest, ""
+        return None, _why(exc)
 
 
 def _find_one(folder: Path, names: tuple[str, ...], what: str, archive: str) -> Path:
@@ -308,13 +337,13 @@ def obtain_released(spec: DatasetSpec, data_root: str | Path, cache_dir: str | P
                         "replaced -- move it away or fetch under another name (--as)")
     notes = []
     if try_dvc:
-        ok, msg = pull_dataset(out)
-        notes.append(msg)
-        if ok:
-            manifest, why = present(out, spec, expected_count)
-            if manifest is not None:
-                return Obtained(manifest, "dvc", msg)
-            notes.append(f"{out}: pulled from DVC but it does not verify ({why}); fetching from the source instead")
+        pulled = pull_checked(out, lambda folder: complete_manifest(folder, spec, expected_count))
+        notes.append(pulled.message)
+        if pulled.manifest is not None:
+            return Obtained(pulled.manifest, "dvc", pulled.message)
+        if pulled.refused is not None:
+            notes.append(f"{out}: pulled from DVC but it does not verify ({_why(pulled.refused)}); fetching from the "
+                         "source instead")
     for note in notes:
         print(note, file=sys.stderr)
     if notes:

@@ -81,6 +81,33 @@ def verify_manifest(root: str | Path) -> dict[str, Any]:
     return manifest
 
 
+def dataset_folders(data_root: str | Path) -> list[Path]:
+    """The dataset folders directly under `data_root` (those holding a manifest), sorted by name."""
+    return sorted(p.parent for p in Path(data_root).glob("*/manifest.json"))
+
+
+def registry_source(manifest: dict[str, Any], folder: str) -> str:
+    """The registry entry a dataset folder was made from: recorded by fetch/regenerate ("source"), the mini entry
+    for sets built by `build-mini` (centre crops of the packaged photos), else the folder's own name."""
+    source = manifest.get("source")
+    if isinstance(source, dict) and source.get("registry"):
+        return source["registry"]
+    return "mini" if manifest.get("crop") == "centre" and "provenance" in manifest else folder
+
+
+def on_disk(data_root: str | Path) -> dict[str, dict[str, Any]]:
+    """{folder: {"pairs", "lr", "from"}} for every dataset under `data_root`: its pair count, LR kind and the
+    registry entry it was made from (`registry_source`), as its manifest records them (unverified)."""
+    import json
+
+    out = {}
+    for folder in dataset_folders(data_root):
+        info = json.loads((folder / "manifest.json").read_text())
+        out[folder.name] = {"pairs": info.get("count"), "lr": info.get("lr_kind", "?"),
+                            "from": registry_source(info, folder.name)}
+    return out
+
+
 # ------------------------------------------------------------------------------------------ content digests
 
 

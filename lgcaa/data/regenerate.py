@@ -1,6 +1,8 @@
 """Regenerated test sets: the HR of a source set (or ImageNet val for ImageNet-Test) + LR made by us.
 
-`regenerate_dataset` writes `<out>/{hr,lr}/*.png + manifest.json` atomically (temporary folder, rename).
+`regenerate_dataset` writes `<out>/{hr,lr}/*.png + manifest.json` atomically (temporary folder, rename);
+`obtain_regenerated` (what `lgcaa data regenerate` runs) first asks DVC for the set, as a fetch does
+(`lgcaa.data.dvc.pull_checked`), and compares its LR with the released set's when asked.
 LR per image = `degrade_batch` seeded by `image_seed(dataset, stem, seed)` with the named degradation
 config (or MATLAB bicubic), so one image can be regenerated alone; the manifest records the config (name
 and digest), the seed and every image's degradation parameters.
@@ -9,15 +11,21 @@ and digest), the seed and every image's degradation parameters.
 from __future__ import annotations
 
 import shutil
+import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lgcaa.data.compare import compare_with_released
 from lgcaa.data.degrade import config_digest, load_degradation_config
+from lgcaa.data.dvc import pull_checked
 from lgcaa.data.generate import generate_lr
-from lgcaa.data.manifest import build_manifest, write_manifest
+from lgcaa.data.imagenet import resshift_hr, resshift_selection
+from lgcaa.data.manifest import build_manifest, verify_manifest, write_manifest
+from lgcaa.data.registry import DatasetSpec
 from lgcaa.errors import UserError
-from lgcaa.io import atomic_dir, list_images, write_png
+from lgcaa.io import atomic_dir, inside, list_images, write_json, write_png
 
 
 def hr_from_folder(hr_dir: str | Path) -> list[Path]:
@@ -80,3 +88,75 @@ def regenerate_dataset(
             raise UserError(f"{tmp}: {manifest['count']} pairs, expected {expected_count}")
         write_manifest(tmp, manifest)
     return manifest
+
+
+@dataclass(frozen=True)
+class Regenerated:
+    """How a regenerated set got onto disk."""
+
+    manifest: dict[str, Any]
+    how: str  # dvc | regenerated
+    degradation: str  # the degradation config that made its LR, or "bicubic-matlab"
+    comparison: dict[str, Any] | None = None  # its LR vs the released set's (`compare_with_released`), if asked
+
+    @property
+    def metrics(self) -> dict[str, Any]:
+        """The job record's metrics: the pair count and, when compared, the mean LR PSNR vs the released LR."""
+        out: dict[str, Any] = {"n_images": self.manifest["count"]}
+        mean = (self.comparison or {}).get("lr_psnr_db", {}).get("mean")
+        if mean is not None:
+            out["lr_psnr_vs_released_mean_db"] = mean
+        return out
+
+
+def _pulled_count(out: Path, expected: int) -> dict[str, Any]:
+    manifest = verify_manifest(out)
+    if manifest["count"] != expected:
+        raise UserError(f"{out}: pulled from DVC with {manifest['count']} pairs, expected {expected}; "
+                        "delete it and rerun with --no-dvc")
+    return manifest
+
+
+def obtain_regenerated(spec: DatasetSpec, data_root: str | Path, dataset: str, lr_kind: str = "realesrgan",
+                       seed: int = 0, degradation: str | None = None, hr_source: str | Path | None = None,
+                       expected_count: int | None = None, workers: int = 1, batch_size: int = 8,
+                       device: str = "cpu", try_dvc: bool = True,
+                       compare_out: str | Path | None = None) -> Regenerated:
+    """Make `<data_root>/<dataset>` hold `spec`'s HR with our seeded LR: from DVC when it records the set (a pulled
+    set that fails verification or its pair count is an error, never silently rebuilt), else regenerated from
+    `hr_source` (default: the released set's `hr/`; for imagenet-test an ImageNet val folder, ResShift's
+    selection). `compare_out`: write the regenerated-vs-released LR comparison there."""
+    data_root = Path(data_root)
+    out = inside(data_root, dataset, what="dataset name")
+    if dataset == spec.name:
+        raise UserError(f"{dataset}: a regenerated set needs its own name (e.g. {spec.name}-regen) so it never "
+                        f"overwrites the released {spec.name}")
+    config = degradation or spec.regenerate_config
+    expected = expected_count or spec.expected_count
+    pulled = pull_checked(out, lambda folder: _pulled_count(folder, expected), try_dvc)
+    if pulled.refused is not None:
+        raise pulled.refused
+    manifest, how = pulled.manifest, "dvc"
+    if manifest is None:
+        print(pulled.message, file=sys.stderr)
+        print(f"next: regenerating {out}'s LR from {spec.name}'s HR (seed {seed})", file=sys.stderr)
+        hr = Path(hr_source) if hr_source is not None else data_root / spec.name / "hr"
+        if hr_source is not None and spec.name == "imagenet-test":
+            hr_files, loader = resshift_selection(hr, count=expected), resshift_hr
+        else:
+            hr_files, loader = hr_from_folder(hr), None
+        manifest = regenerate_dataset(
+            out, dataset, hr_files, lr_kind, spec.scale, seed, config, expected_count=expected, workers=workers,
+            batch_size=batch_size, device=device, hr_loader=loader,
+            extra={"source": {"registry": spec.name, "hr": str(hr)}},
+        )
+        how = "regenerated"
+    comparison = None
+    if compare_out is not None:
+        released = data_root / spec.name
+        comparison = compare_with_released(out, released)
+        if comparison.get("available", True):
+            print(f"LR vs released {released}: mean PSNR {comparison['lr_psnr_db']['mean']} dB over "
+                  f"{comparison['count']}")
+        write_json(compare_out, comparison)
+    return Regenerated(manifest, how, config if lr_kind == "realesrgan" else "bicubic-matlab", comparison)
