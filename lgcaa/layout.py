@@ -28,6 +28,7 @@ harness but `lgcaa.io`/`lgcaa.errors`, so it sits at the bottom of the import gr
 
 from __future__ import annotations
 
+import posixpath
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -175,6 +176,11 @@ class Layout:
 
     def report_record(self) -> str:
         return self.report_file("index" + RECORD)
+
+    def from_report(self, path: str) -> str:
+        """`path` (a results file) as the report links it: relative to the report's folder, so a moved or copied
+        tree keeps its links (e.g. `../tables/table1.compare.csv`)."""
+        return posixpath.relpath(path, self.report_file(""))
 
     def figure_file(self, figure: str, suffix: str) -> str:
         """`<results>/figures/<figure>.<suffix>` (png, pdf, csv, run.json); Fig. 8 is the report's `pd_curve.*`."""

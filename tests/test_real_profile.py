@@ -73,10 +73,11 @@ def test_real_profile_runs_offline_from_the_mirror_on_a_subset(tmp_path):
     for row in ("| RealSR | PSNR ↑ |", "| DRealSR | NIQE ↓ |", "OSEDiff (published outputs)", "Real-ESRGAN (ncnn)"):
         assert row in md
     assert "RealSR: the first 2 of 100 pairs sorted by file name" in md
-    beside = md.split("**Beside the paper's printed numbers**")[1]
-    assert "| RealSR | PSNR | Real-ESRGAN (ncnn) |" in beside and "| realesrgan | 25.69 |" in beside
-    assert "| DRealSR | SSIM | Real-ESRGAN (ncnn) |" in beside and "| realesrgan | 0.8053 |" in beside
+    beside = md.split("**Table I (real profile) beside the paper:")[1]  # paper | ours | Δ | verdict
+    assert "| RealSR | Real-ESRGAN (ncnn) | realesrgan | PSNR | 25.69 |" in beside
+    assert "| DRealSR | Real-ESRGAN (ncnn) | realesrgan | SSIM | 0.8053 |" in beside
     assert "| not comparable |" in beside  # a 2-pair mean is never judged against the paper's full-set mean
+    assert "| within |" not in beside and "| outside |" not in beside
     for d in ("realsr", "drealsr"):  # the DAG's own OSEDiff scores equal OSEDiff's log on the images it scored
         golden = json.loads((out / f"checks/golden-{d}-osediff.json").read_text())
         assert golden["ok"] and golden["subset"] and golden["n_images"] == 2, golden

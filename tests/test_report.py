@@ -9,6 +9,7 @@ import os
 import re
 import shutil
 import subprocess
+from html import escape as html_escape
 from pathlib import Path
 
 import numpy as np
@@ -17,7 +18,7 @@ from test_figures import _curve_config, _profile
 from test_tables import GAN, LGCAA_SEEDS, PAPER, write_eval
 
 from lgcaa.figures.render import NAMES
-from lgcaa.tables.spec import TABLE_NAMES, build_spec
+from lgcaa.tables.spec import TABLE_NAMES
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -68,10 +69,102 @@ def test_report_is_one_self_contained_file(report):
     assert "synthetic profile — not comparable to the paper." not in html  # this profile is comparable
 
 
+def test_the_report_opens_with_the_paper_beside_us_then_claims_then_figures(report):
+    """Issue 24: right after the header, Tables I-III as paper | ours | Δ | verdict (coloured by verdict), then the
+    claims, then the figures, then the rest; the long per-cell comparison is a CSV download, not inlined."""
+    from lgcaa.report.style import VERDICT_RGB
+
+    html = report.read_text()
+    sections = re.findall(r'<h2 id="([\w-]+)"', html)
+    assert sections[:4] == ["compare", "claims", "figures", "tables"], sections
+    assert sections.index("per-image") > sections.index("tables")
+    first = html[html.index('<h2 id="compare">'):html.index('<h2 id="claims">')]
+    assert first.index('id="table1-compare"') < first.index('id="table2-compare"') < first.index('id="table3-compare"')
+    t1 = first[first.index('id="table1-compare"'):first.index('id="table2-compare"')]
+    assert re.search(r"<th>Metric</th><th>Paper</th><th>Ours</th><th>Δ</th><th>Verdict</th>", t1)
+    rows = re.findall(r'<tr class="([\w-]+)">(.*?)</tr>', t1)
+    assert len(rows) == 2 * 9  # GAN and LGCAA on Set B, the paper's RealSR; nine metrics
+    psnr = [cells for cls, cells in rows if "<td class=\"label\">PSNR</td>" in cells]
+    assert any(">27.05</td>" in c and ">+0.00</td>" in c and ">within</td>" in c for c in psnr)  # LGCAA
+    for cls, cells in rows:  # tolerance colours follow the verdicts
+        assert re.search(r'<td class="verdict"[^>]*>([^<]*)</td>', cells).group(1).replace(" ", "-") == cls
+        assert cls.replace("-", " ") in VERDICT_RGB
+    assert {cls for cls, _ in rows} >= {"within", "outside"}
+    # the long per-cell table is a download next to the tables, linked relative to the report
+    links = re.findall(r'<a href="([^"]+)" download>', first)
+    assert links == [f"../tables/{n}.compare.csv" for n in TABLE_NAMES]
+    assert all((report.parent / link).is_file() for link in links)
+    assert "<details class=\"compare\"" not in html and html.count('id="table1-compare"') == 1
+
+
+@pytest.fixture(scope="module")
+def mini_report(report, tmp_path_factory) -> Path:
+    """The same outputs (figures copied) with tables, claims and report rendered again as a profile that is not
+    comparable to the paper, as mini is."""
+    from lgcaa.cli import main
+
+    src = report.parents[2]
+    ws = tmp_path_factory.mktemp("mini-report") / "ws"
+    shutil.copytree(src, ws)
+    cfg = json.loads((ws / "cfg.json").read_text().replace(str(src), str(ws)))
+    cfg["comparable_to_paper"] = False
+    path = ws / "cfg.json"
+    path.write_text(json.dumps(cfg))
+    for name in TABLE_NAMES:
+        assert main(["table", "render", name, "--config", str(path), "--paper", str(PAPER)]) == 0
+    assert main(["claims", "evaluate", "--config", str(path), "--claims", str(PAPER / "claims.yaml"),
+                 "--paper", str(PAPER)]) == 0
+    assert main(["report", "html", "--config", str(path)]) == 0
+    return ws / "results" / "report" / "index.html"
+
+
+def _number(value: str) -> re.Pattern:
+    return re.compile(rf"(?<![\d.]){re.escape(value)}(?!\d)")
+
+
+def test_a_profile_not_comparable_shows_no_paper_number_and_says_why(report, mini_report):
+    """Issue 24: mini set every paper cell beside its own as "not comparable"; a profile that is not comparable now
+    shows none of the paper's numbers in its tables or report, and one sentence instead."""
+    import csv
+
+    from lgcaa.tables.compare import not_comparable_sentence
+
+    mine = mini_report.parents[1] / "tables"
+    sentence = not_comparable_sentence("synthetic")
+    # our own numbers: the rendered tables above the sentence
+    own = "".join((mine / f"{n}.md").read_text().split(sentence)[0] for n in TABLE_NAMES)
+    # the printed numbers the comparable rendering set beside the same cells (those that are not also one of ours)
+    beside = {row["paper"] for n in TABLE_NAMES
+              for row in csv.DictReader((report.parents[1] / "tables" / f"{n}.compare.csv").open()) if row["ours"]}
+    printed = sorted(v for v in beside if not _number(v).search(own))
+    assert "25.69" in printed and "0.7616" in printed and len(printed) >= 20, printed
+    files = [p for p in mine.iterdir() if p.name.split(".")[0] in TABLE_NAMES and not p.name.endswith(".run.json")]
+    assert len(files) == 3 * 9
+    for p in [*files, mini_report]:
+        text = p.read_text()
+        found = [v for v in printed if _number(v).search(text)]
+        assert not found, f"{p.name} shows the paper's {found}"
+    for n in TABLE_NAMES:
+        for suffix in ("md", "compare.md"):
+            assert sentence in (mine / f"{n}.{suffix}").read_text(), (n, suffix)
+        for suffix in ("html", "compare.html"):
+            assert html_escape(sentence) in (mine / f"{n}.{suffix}").read_text(), (n, suffix)
+        assert "compare" not in json.loads((mine / f"{n}.metrics.json").read_text())
+        assert (mine / f"{n}.compare.csv").read_text().count("\n") == 1  # the header: no paper cell
+    html = mini_report.read_text()
+    first = html[html.index('<h2 id="compare">'):html.index('<h2 id="claims">')]
+    assert html_escape(sentence) in first and "<table" not in first and html.count(html_escape(sentence)) == 1
+
+
 def test_standalone_tables_are_styled_and_show_second_best(report):
     doc = (report.parent.parent / "tables" / "table1.html").read_text()
     assert doc.startswith("<!DOCTYPE html>") and "<style>" in doc and "td.second a" in doc
     assert '<td class="second">' in doc and "<u>" in doc  # second-best marked in the cell, not only by a link
+    # the paper beside us under the table, in the report's palette; the report takes the table alone
+    from lgcaa.report.style import fragment_of
+
+    assert '<tr class="within">' in doc and "tr.within td { background: rgb(" in doc and 'download>' in doc
+    assert '<tr class="within">' not in fragment_of(doc)
 
 
 def _chromium() -> str:
@@ -123,6 +216,11 @@ def test_report_renders_in_headless_chromium(report, tmp_path):
     header = np.abs(img - np.array(HEADER_RGB)).sum(axis=2) <= 6  # table header cells
     rows = np.where(header.sum(axis=1) > 150)[0]
     assert len(rows) > 10 and rows.min() < 800  # Table I's header is drawn near the top of the page
+    from lgcaa.report.style import VERDICT_RGB
+
+    for verdict in ("within", "outside"):  # the comparison the page opens with, coloured by verdict
+        drawn = np.abs(img - np.array(VERDICT_RGB[verdict])).sum(axis=2) <= 6
+        assert drawn.sum() > 2000 and np.where(drawn.any(axis=1))[0].min() < 1200, verdict
     dom = _headless(exe, tmp_path / "profile2", "--dump-dom", report.as_uri()).stdout
     assert "Table I (synthetic profile)" in dom and "27.05 ± 0.12" in dom
     assert dom.count('<figure class="fig"') == 10

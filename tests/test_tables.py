@@ -6,6 +6,7 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +17,7 @@ from lgcaa.instances import seed_instances
 from lgcaa.tables import compare, export, render
 from lgcaa.tables.cells import load_table
 from lgcaa.tables.grid import build_grid, rank_marks
-from lgcaa.tables.paper import PAPER_TABLES, load_paper
+from lgcaa.tables.paper import load_paper
 from lgcaa.tables.spec import build_spec
 from lgcaa.tables.stats import bootstrap_ci
 
@@ -116,7 +117,8 @@ def synth_config(results: Path, comparable: bool = True) -> dict:
         "mini": {"photos": ["astronaut"], "hr_size": 64, "scale": 4},
         "datasets": {
             "ds-a": {"source": "mini", "lr": "bicubic", "label": "Set A", "expected_count": 4},
-            "ds-b": {"source": "mini", "lr": "realesrgan", "label": "Set B", "expected_count": 4},
+            # the paper's RealSR itself (its registry set, released LR; 4 synthetic pairs): set beside the paper's cells
+            "ds-b": {"source": "realsr", "lr": "released", "label": "Set B", "expected_count": 4},
         },
         "methods": SYNTH_METHODS,
         # synthetic method names are instances of a real baseline: a profile's methods must be runnable
@@ -141,7 +143,7 @@ def synth_config(results: Path, comparable: bool = True) -> dict:
                     {"lambda_1": 1, "lambda_2": 0.1, "method": "v-l1"},
                 ],
             },
-            "compare": {"datasets": {"ds-b": "RealSR"}, "methods": {"gan": "realesrgan", "lgcaa": "lgcaa"}},
+            "compare": {"methods": {"gan": "realesrgan", "lgcaa": "lgcaa"}},
             "labels": {"gan": "GAN", "lgcaa": "LGCAA"},
         },
     }
@@ -262,7 +264,7 @@ def test_table_links_are_http_only(synth, tmp_path):
         rows = compare.compare(t, load_paper("table1", PAPER))
         linked = {r.record: bad for r in rows if r.ours is not None}
         with pytest.raises(UserError, match="not an http"):
-            compare.to_html(rows, PAPER_TABLES["table1"].keys, "T", "table1", linked)
+            compare.beside_html(rows, t.spec, linked)
 
 
 def test_image_count_mismatch_is_flagged_and_not_ranked(synth):
@@ -275,10 +277,11 @@ def test_image_count_mismatch_is_flagged_and_not_ranked(synth):
     assert row.marks == ("second", "", "best")  # gan's 40 dB is not ranked
     md = render.to_markdown(grid)
     assert "40.00[^" in md and "image count flagged: N = 3 but 4 expected" in md
-    # ... and never reported as matching the paper
-    synth["tables"]["compare"]["datasets"] = {"ds-a": "RealSR"}
+    # ... and never reported as matching the paper (Set B is the paper's RealSR)
+    write_eval(results, "ds-b", "gan", {**GAN, "psnr": [25.69] * 3}, images=IMAGES[:3])
     t = load_table(build_spec(synth, "table1"))
     rows = [r for r in compare.compare(t, load_paper("table1", PAPER)) if r.method == "gan" and r.metric == "psnr"]
+    assert len(rows) == 1 and rows[0].delta == pytest.approx(0.0, abs=1e-9)
     assert rows[0].verdict == "not comparable" and "N = 3 but 4 expected" in rows[0].reason
 
 
@@ -396,16 +399,68 @@ def test_tables_2_and_3_match_paper_cells_by_variant_and_lambda(synth):
     assert spec.row_headers == ("λ_p", "λ_w") and spec.entries[0].paper == {"dataset": "RealSR", "lambda_1": "2.0", "lambda_2": "0.3"}
 
 
-def test_mini_profile_says_not_comparable_for_every_cell(synth):
+def test_a_profile_not_comparable_sets_no_paper_number_beside_ours(synth):
+    """Issue 24: mini (comparable_to_paper false) set every paper cell beside ours as "not comparable"; now no row
+    is made and every rendering says so in one sentence."""
     cfg = copy.deepcopy(synth)
     cfg["comparable_to_paper"] = False
     t = load_table(build_spec(cfg, "table1"))
-    rows = compare.compare(t, load_paper("table1", PAPER))
-    assert {r.verdict for r in rows} == {"not comparable"}
-    assert all(r.reason.startswith("synthetic profile — not comparable") for r in rows)
-    shown = [r for r in rows if r.ours is not None]
-    assert shown and all(r.keys[0] == "RealSR" for r in shown)  # ours still shown where it exists
+    assert compare.compare(t, load_paper("table1", PAPER)) == []
+    sentence = compare.not_comparable_sentence("synthetic")
+    assert "Profile synthetic is a pipeline check" in sentence and "--config profile=real" in sentence
+    md = compare.beside_markdown([], t.spec, "table1.compare.csv")
+    html = compare.beside_html([], t.spec)
+    assert sentence in md and html.count("<p") == 1 and "<table" not in html and "27.05" not in md + html
     assert "synthetic profile — not comparable to the paper's numbers." in render.to_markdown(build_grid(t))
+    # the profile the sentence names sets the paper's RealSR and DRealSR beside ours
+    from lgcaa.config import load_config
+
+    real = build_spec(load_config(compare.REAL_PROFILE), "table1")
+    assert real.comparable and {real.dataset_labels[d] for d in real.paper_sets} == {"RealSR", "DRealSR"}
+
+
+def test_a_stand_in_dataset_is_never_set_beside_the_paper(synth):
+    """A set mapped to a paper set by tables.compare.datasets but not that set (Set A is a mini set, not DIV2K-Val;
+    the mini profile compared its Real-ESRGAN set with DIV2K-Val) gets no paper number beside it."""
+    cfg = copy.deepcopy(synth)
+    cfg["tables"]["compare"]["datasets"] = {"ds-a": "DIV2K-Val"}
+    spec = build_spec(cfg, "table1")
+    assert spec.paper_sets == {"ds-b": "RealSR"} and spec.entries[1].paper == {"dataset": "DIV2K-Val", "method": "realesrgan"}
+    rows = compare.compare(load_table(spec), load_paper("table1", PAPER))
+    div2k = [r for r in rows if r.keys[0] == "DIV2K-Val"]
+    assert div2k and {r.verdict for r in div2k} == {"not comparable"}
+    assert all(r.ours is None and r.entry == -1 and "Set A" in r.reason and "stand-in" in r.reason for r in div2k)
+    _, shown = compare.beside(rows, spec)
+    assert shown and {labels[0] for labels, _ in shown} == {"Set B"}
+    # a regenerated LR of the paper's set is not the paper's set either
+    cfg["datasets"]["ds-b"]["lr"] = "realesrgan-x4plus"
+    assert build_spec(cfg, "table1").paper_sets == {}
+
+
+def test_table1_beside_the_paper_shows_paper_ours_delta_and_verdict(synth):
+    """The compact comparison the tables and the report open with: one row per cell of ours that has a paper
+    counterpart, paper | ours | Δ | verdict, each HTML row classed (so coloured) by its verdict."""
+    from lgcaa.report.style import CSS, VERDICT_RGB
+
+    spec = build_spec(synth, "table1")
+    rows = compare.compare(load_table(spec), load_paper("table1", PAPER))
+    headers, shown = compare.beside(rows, spec)
+    assert headers == ("Dataset", "Method", "Paper's method")
+    assert len(shown) == 2 * 9  # GAN and LGCAA on Set B (RealSR), nine metrics; base has no paper column
+    md = compare.beside_markdown(rows, spec, "table1.compare.csv")
+    assert "| Dataset | Method | Paper's method | Metric | Paper | Ours | Δ | Verdict |" in md
+    assert "| Set B | LGCAA | lgcaa | PSNR | 27.05 | 27.05 ± 0.12 | +0.00 | within |" in md
+    assert "| Set B | GAN | realesrgan | PSNR | 25.69 | 24.00 | −1.69 | outside |" in md
+    assert "| Set B | GAN | realesrgan | MUSIQ | 60.18 | — | — | missing |" in md and "table1.compare.csv" in md
+    html = compare.beside_html(rows, spec)
+    body = re.findall(r'<tr class="([\w-]+)">(.*?)</tr>', html)
+    assert len(body) == len(shown) and {c for c, _ in body} >= {"within", "outside", "missing"}
+    for cls, cells in body:  # the class is the verdict shown in the row's verdict cell
+        assert re.search(r'<td class="verdict"[^>]*>([^<]*)</td>', cells).group(1).replace(" ", "-") == cls
+    assert set(VERDICT_RGB) == set(compare.VERDICTS)  # one colour per verdict, in the one stylesheet
+    for v, rgb in VERDICT_RGB.items():
+        assert f"tr.{v.replace(' ', '-')} td {{ background: rgb({', '.join(map(str, rgb))}); }}" in CSS
+    assert VERDICT_RGB["within"][1] > VERDICT_RGB["within"][0] and VERDICT_RGB["outside"][0] > VERDICT_RGB["outside"][1]
 
 
 # ------------------------------------------------------------------------------------------------ spec and CLI

@@ -7,7 +7,9 @@
 
 `render` writes <results>/tables/NAME.{csv,md,tex,html,long.csv,compare.csv,compare.md,compare.html,
 metrics.json} (lgcaa.layout) from the profile's spec (lgcaa.tables.spec.build_spec); with --record it also
-writes a job record for MLflow.
+writes a job record for MLflow. The .md and .html end with the paper beside us (paper | ours | Δ | verdict;
+compare.html holds it alone), compare.{csv,md} list every paper cell; a profile that is not comparable to the
+paper shows no paper number, one sentence instead (lgcaa.tables.compare).
 """
 
 from __future__ import annotations
@@ -120,16 +122,18 @@ def render(spec: TableSpec, layout: Layout, paper_dir: Path, links_json: Path | 
     keys, title = PAPER_TABLES[name].keys, PAPER_TABLES[name].title
     links = read_links(links_json) if links_json else {}  # every URL checked: http(s) only
     write_text(out["csv"], rd.to_csv(grid))
-    labels = {e.method: e.label for e in spec.entries}
-    write_text(out["md"], rd.to_markdown(grid) + compare.beside_markdown(rows, labels, spec.dataset_labels))
+    long_csv = out["compare.csv"].name  # every paper cell (a download beside the table)
+    write_text(out["md"], rd.to_markdown(grid) + compare.beside_markdown(rows, spec, long_csv))
     write_text(out["tex"], rd.to_latex(grid))
-    write_text(out["html"], standalone(rd.to_html(grid, links), grid.title))
-    write_text(out["compare.html"], standalone(compare.to_html(rows, keys, title, name, links),
-                                               f"{title} — reported vs reproduced"))
+    beside = compare.beside_html(rows, spec, links)
+    download = compare.download_html(long_csv) if spec.comparable else ""
+    write_text(out["html"], standalone(rd.to_html(grid, links), grid.title, after=beside + download))
+    write_text(out["compare.html"], standalone(beside, f"{title} — beside the paper", after=download))
     write_text(out["long.csv"], export.to_long_csv(table, grid))
     write_text(out["compare.csv"], compare.to_csv(rows, keys))
-    write_text(out["compare.md"], compare.to_markdown(rows, keys, title))
-    write_json(out["metrics.json"], export.headline(table, verdicts))
+    write_text(out["compare.md"], compare.to_markdown(rows, keys, title) if spec.comparable
+               else compare.not_comparable_sentence(spec.profile) + "\n")
+    write_json(out["metrics.json"], export.headline(table, verdicts if spec.comparable else None))
     if record:
         write_record(
             record,
@@ -143,7 +147,7 @@ def render(spec: TableSpec, layout: Layout, paper_dir: Path, links_json: Path | 
                 "entries": len(spec.entries),
                 **{f"n.{d}": n for d, n in table.counts.items()},
             },
-            metrics={**{f"compare.{k.replace(' ', '_')}": float(v) for k, v in verdicts.items()},
+            metrics={**{f"compare.{k.replace(' ', '_')}": float(v) for k, v in verdicts.items() if spec.comparable},
                      **export.cell_values(table)},  # the values it rendered, cell by cell
             artifacts=[str(p) for p in out.values()],
             tags={"lgcaa.lock": table.lock or "none"},

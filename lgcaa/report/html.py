@@ -1,11 +1,14 @@
 """The HTML report: one self-contained file (inline CSS, images as data: URIs, no scripts, no fetches).
 
-Sections, in reading order: the paper's claims checked on our numbers; Tables I-III (each number links to the
-MLflow run of its evaluation); the paper's figures (Figs. 4-11) as regenerated; per-image scores; training
-curves of every LGCAA run; reported vs reproduced, cell by cell; the metric checks (calibration gate, golden
-comparisons with a peer's published scores) recorded in `<results>/checks/`; the licences of everything the numbers
-rest on (`lgcaa.report.licences`, from the registries' licence fields). `collect_parts` reads everything from the
-profile's results layout (`lgcaa.layout`); `render_report` is pure.
+Sections, in reading order: the paper beside us first — for each of Tables I-III, paper | ours | Δ | verdict for
+every cell of ours with a paper counterpart, coloured by verdict (`lgcaa.tables.compare.beside_html`; a profile that
+is not comparable, e.g. mini, shows one sentence and no paper number), with the long per-cell comparison as a CSV
+download; the paper's claims checked on our numbers; the paper's figures (Figs. 4-11) as regenerated; then Tables
+I-III (each number links to the MLflow run of its evaluation); per-image scores; training curves of every LGCAA
+run; the metric checks (calibration gate, golden comparisons with a peer's published scores) recorded in
+`<results>/checks/`; the licences of everything the numbers rest on (`lgcaa.report.licences`, from the registries'
+licence fields). `collect_parts` reads everything from the profile's results layout (`lgcaa.layout`);
+`render_report` is pure.
 """
 
 from __future__ import annotations
@@ -26,6 +29,7 @@ from lgcaa.report.licences import licence_rows
 from lgcaa.report.licences import to_html as licences_html
 from lgcaa.report.links import check_url
 from lgcaa.report.style import CSS, HEADER_RGB, fragment_of
+from lgcaa.tables.compare import download_html, not_comparable_sentence
 from lgcaa.tables.spec import build_spec
 
 __all__ = ["HEADER_RGB", "Figure", "ReportParts", "collect_parts", "render_report"]
@@ -44,7 +48,7 @@ class ReportParts:
     profile: str
     comparable: bool
     tables: list[tuple[str, str]] = field(default_factory=list)  # (name, HTML fragment)
-    compares: list[tuple[str, str]] = field(default_factory=list)  # (name, HTML fragment)
+    compares: list[tuple[str, str]] = field(default_factory=list)  # (name, HTML fragment): beside the paper
     claims: str = ""  # HTML fragment
     figures: list[Figure] = field(default_factory=list)  # the paper's figures, in order
     per_image: Figure | None = None
@@ -102,8 +106,8 @@ def render_report(p: ReportParts) -> str:
             "These numbers come from a reduced setting (small data, tiny models, offline metrics); they check "
             "the pipeline, not the paper's claims.</div>"
         )
-    toc = [("claims", "Claims"), ("tables", "Tables"), ("figures", "Figures"), ("per-image", "Per-image"),
-           ("training", "Training"), ("compare", "Reported vs reproduced"), ("checks", "Metric checks"), ("licences", "Licences")]
+    toc = [("compare", "Beside the paper"), ("claims", "Claims"), ("figures", "Figures"), ("tables", "Tables"),
+           ("per-image", "Per-image"), ("training", "Training"), ("checks", "Metric checks"), ("licences", "Licences")]
     out.append('<nav class="toc">' + "".join(f'<a href="#{a}">{t}</a>' for a, t in toc) + "</nav>")
     if p.ui_url:
         out.append(
@@ -113,14 +117,22 @@ def render_report(p: ReportParts) -> str:
             "opens on its GenAI view: choose <i>Model training</i> at the top left for the runs, metrics and datasets "
             "(the links open there).</p>"
         )
+    out.append('<h2 id="compare">The paper beside us: Tables I–III</h2>')
+    if p.comparable:
+        out.append('<p class="note">Paper | ours | Δ = ours − paper | verdict, for each of our cells with a paper '
+                   "counterpart (the same dataset, never a stand-in); colour by verdict; hover a verdict for its "
+                   "tolerance (per table, never wider than a quarter of the table's own spread) and reason.</p>")
+        out += [frag for _, frag in p.compares]
+    else:
+        out.append(f'<p class="pipeline-check">{e(not_comparable_sentence(p.profile))}</p>')
     out.append('<h2 id="claims">The paper\'s claims (§IV) on these numbers</h2>')
     out.append(p.claims or '<p class="note">No claims evaluated.</p>')
-    out.append('<h2 id="tables">Tables</h2>')
-    out += [frag for _, frag in p.tables]
     out.append('<h2 id="figures">Figures</h2>')
     if not p.figures:
         out.append('<p class="note">No figures rendered.</p>')
     out += [_figure_html(f) for f in p.figures]
+    out.append('<h2 id="tables">Tables</h2>')
+    out += [frag for _, frag in p.tables]
     out.append('<h2 id="per-image">Per-image scores</h2>')
     if p.per_image:
         out.append(_figure_html(p.per_image))
@@ -128,8 +140,6 @@ def render_report(p: ReportParts) -> str:
     out.append('<h2 id="training">Training curves</h2>')
     if p.training:
         out.append(_figure_html(p.training))
-    out.append('<h2 id="compare">Reported vs reproduced</h2>')
-    out += [frag for _, frag in p.compares]
     out.append('<h2 id="checks">Metric checks</h2>')
     out.append(p.checks or '<p class="note">No metric checks recorded.</p>')
     out.append('<h2 id="licences">Licences</h2>')
@@ -161,7 +171,10 @@ def collect_parts(cfg: dict[str, Any], tables: tuple[str, ...], runs_json: str |
     parts = ReportParts(profile=cfg["profile"], comparable=bool(cfg.get("comparable_to_paper")))
     for n in tables:
         parts.tables.append((n, fragment_of(_read(L.table_file(n, "html"), "rendered table"))))
-        parts.compares.append((n, fragment_of(_read(L.table_file(n, "compare.html"), "rendered table"))))
+        beside = fragment_of(_read(L.table_file(n, "compare.html"), "rendered table"))
+        if parts.comparable:  # the long per-cell comparison: a download, not inlined
+            beside += download_html(L.from_report(L.table_file(n, "compare.csv")))
+        parts.compares.append((n, beside))
     parts.claims = fragment_of(_read(L.claims_file("html"), "claims verdicts"))
     parts.figures = [_figure(L, n, TITLES[n]) for n in FIGURES]
     parts.per_image = _figure(L, "per_image", EXTRA_TITLES["per_image"])

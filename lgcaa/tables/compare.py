@@ -1,10 +1,16 @@
 """Reported vs reproduced: every cell the paper prints next to ours, with delta and verdict.
 
+Only like is compared with like. A profile that is not comparable (`comparable_to_paper` false, e.g. mini) is never
+set beside the paper: `compare` gives no rows and every rendering says so in one sentence (`not_comparable_sentence`).
+In a comparable profile one of our cells is set beside a paper cell only where our dataset *is* the paper's set (the
+same registry set with its released LR: `TableSpec.paper_sets`); a stand-in mapped to a paper set by
+`tables.compare.datasets` (or a table's `paper_dataset`) is never set beside it.
+
 Verdicts, in the order they are decided:
-  not comparable  the profile is not meant to be comparable (`comparable_to_paper` false, e.g. mini): every
-                  cell, with ours shown where it exists and the reason it is missing where it does not
+  not comparable  our dataset stands in for the paper's set but is not it (ours is not shown)
   missing         nothing of ours corresponds to the paper cell, or our metric is missing (the reason says why)
-  not comparable  our image count is flagged (differs from the dataset's expected count)
+  not comparable  a stated subset (`datasets.<d>.limit`: the same set, fewer images; Δ shown, never judged), the
+                  Table I run read by Table III (`shared_run_notes`), or our image count is flagged
   no tolerance    no tolerance configured for the metric
   within/outside  |ours - paper| <= tolerance (per table and metric, in the metric's units)
 
@@ -14,6 +20,10 @@ value when the profile gives one (`tables.<table>.tolerances`), else min(cap, f 
 smallest range (max - min) of the metric among the paper's values within one group of the table (Table I: a
 dataset; Table II: a module; Table III: the whole grid). Example: Table II's LPIPS range is 0.0127 in the DPACM
 block, so its tolerance is 0.0032, not the 0.02 cap. The basis of each tolerance is written beside it.
+
+Renderings: the long per-cell table (every paper cell: `to_csv`, `to_markdown`) and the compact one the tables
+and the report show first (`beside`: our cells with a paper counterpart, paper | ours | Δ | verdict, coloured by
+verdict with the palette of `lgcaa.report.style`).
 """
 
 from __future__ import annotations
@@ -77,18 +87,41 @@ class CompareRow:
     n: int = 0
     record: str = ""
     tolerance_basis: str = ""
+    entry: int = -1  # the index of our entry in the table's spec (-1: none)
 
 
-def _reason_unmapped(t: LoadedTable, keys: dict[str, str]) -> str:
+# the profile that sets Table I's RealSR and DRealSR cells beside the paper's on a CPU (lgcaa/profiles)
+REAL_PROFILE = "real"
+
+
+def not_comparable_sentence(profile: str) -> str:
+    """What every comparison of a profile that is not comparable to the paper says instead of numbers."""
+    return (f"Profile {profile} is a pipeline check (comparable_to_paper: false), not a reproduction: its numbers are "
+            f"not set beside the paper's (run `snakemake --cores 8 tables --config profile={REAL_PROFILE}` for the "
+            "paper's RealSR and DRealSR cells beside ours).")
+
+
+def is_paper_set(spec: Any, e: Any) -> bool:
+    """Whether entry `e`'s dataset is the very set of the paper cell it is mapped to (not a stand-in)."""
+    return bool(e.paper) and spec.paper_sets.get(e.dataset) == e.paper["dataset"]
+
+
+def _unmapped(t: LoadedTable, keys: dict[str, str]) -> tuple[str, str]:
+    """(verdict, reason) of a paper cell no entry of ours is set beside."""
     spec = t.spec
+    stand_ins = sorted({spec.dataset_labels.get(e.dataset, e.dataset) for e in spec.entries
+                        if e.paper and e.paper["dataset"] == keys["dataset"] and not is_paper_set(spec, e)})
+    if stand_ins:
+        return "not comparable", (f"{', '.join(stand_ins)} is mapped to the paper's {keys['dataset']} but is not "
+                                  "that set (another source or LR): a stand-in is never set beside the paper's numbers")
     mapped = {e.paper["dataset"] for e in spec.entries if e.paper}
     if keys["dataset"] not in mapped:
-        return (
+        return "missing", (
             f"no dataset of profile '{spec.profile}' is mapped to the paper's {keys['dataset']} "
             "(tables.compare.datasets)"
         )
     what = ", ".join(f"{k}={v}" for k, v in keys.items() if k != "dataset")
-    return f"not run in profile '{spec.profile}' ({what})"
+    return "missing", f"not run in profile '{spec.profile}' ({what})"
 
 
 def shared_run_notes(spec: Any, paper_dir: str | Path) -> dict[tuple[int, str], str]:
@@ -98,6 +131,9 @@ def shared_run_notes(spec: Any, paper_dir: str | Path) -> dict[tuple[int, str], 
     shared = [(i, e) for i, e in enumerate(spec.entries) if getattr(e, "shared", "") and e.paper]
     if not shared:
         return {}
+    if not spec.comparable:  # the mark's note without the paper's numbers (never set beside ours)
+        return {(i, m): f"the Table I run ({e.shared}, as in the paper: one training)" for i, e in shared
+                for m in spec.metrics}
     t1 = load_paper("table1", paper_dir)
     t3 = load_paper("table3", paper_dir)
     notes = {}
@@ -123,16 +159,18 @@ def _decimals(metric: str) -> int:
 
 def compare(t: LoadedTable, paper: pd.DataFrame, shared: dict[tuple[int, str], str] | None = None
             ) -> list[CompareRow]:
-    """Every paper cell beside ours. `shared`: (entry index, metric) -> note for cells our run shares with another
-    table (`shared_run_notes`): shown with Δ, verdict "not comparable" (never a miss), the note as reason."""
+    """Every paper cell beside ours; no rows at all for a profile that is not comparable. `shared`: (entry index,
+    metric) -> note for cells our run shares with another table (`shared_run_notes`): shown with Δ, verdict "not
+    comparable" (never a miss), the note as reason."""
     shared = shared or {}
     spec = t.spec
+    if not spec.comparable:
+        return []
     ptable = PAPER_TABLES[spec.name]
     index: dict[tuple[str, ...], int] = {}
     for i, e in enumerate(spec.entries):
-        if e.paper:
+        if is_paper_set(spec, e):
             index.setdefault(tuple(norm_key(e.paper[k]) for k in ptable.keys), i)
-    not_comparable = f"{spec.profile} profile — not comparable"
     tolerances = table_tolerances(spec.name, paper, spec.tolerances, spec.tolerance_overrides, spec.spread_fraction)
     rows = []
     for r in paper.to_dict("records"):
@@ -157,25 +195,22 @@ def compare(t: LoadedTable, paper: pd.DataFrame, shared: dict[tuple[int, str], s
                 "method": e.method,
                 "n": cell.n if cell else 0,
                 "record": str(eval_record_of(e.aggregates[0])),
+                "entry": i,
             }
         if cell is None or not cell.ok or cell.mean is None:
             if i is None:
-                why = _reason_unmapped(t, keys)
+                verdict, why = _unmapped(t, keys)
             elif cell is None:
-                why = f"metric '{metric}' is not a column of our {spec.name}"
+                verdict, why = "missing", f"metric '{metric}' is not a column of our {spec.name}"
             else:
-                why = f"{cell.reason} — fix: {cell.fix}"
-            verdict = "missing" if spec.comparable else "not comparable"
-            reason = why if spec.comparable else f"{not_comparable}; ours missing: {why}"
+                verdict, why = "missing", f"{cell.reason} — fix: {cell.fix}"
             rows.append(
-                CompareRow(ours=None, ours_half=None, delta=None, verdict=verdict, reason=reason, **ours, **base)
+                CompareRow(ours=None, ours_half=None, delta=None, verdict=verdict, reason=why, **ours, **base)
             )  # type: ignore[arg-type]
             continue
         delta = cell.mean - base["paper_score"]
         tol = base["tolerance"]
-        if not spec.comparable:
-            verdict, reason = "not comparable", not_comparable
-        elif e.dataset in spec.subsets:
+        if e.dataset in spec.subsets:
             verdict, reason = "not comparable", f"subset: {spec.subsets[e.dataset]} (datasets.{e.dataset}.limit)"
         elif (i, metric) in shared:
             verdict, reason = "not comparable", shared[(i, metric)]
@@ -247,21 +282,27 @@ def _signed(x: float, metric: str) -> str:
     return ("+" if x >= 0 else "−") + s
 
 
+def _ours_text(r: CompareRow) -> str:
+    """Our mean ("± half-width" over seeds when k > 1), "—" when we have none."""
+    if r.ours is None:
+        return "—"
+    return fmt(r.ours, r.metric) + (f" ± {fmt(r.ours_half, r.metric)}" if r.ours_half else "")
+
+
+def _delta_text(r: CompareRow) -> str:
+    return "—" if r.delta is None else _signed(r.delta, r.metric)
+
+
 def display_rows(rows: list[CompareRow]) -> list[list[str]]:
     out = []
     for r in rows:
-        ours = (
-            "—"
-            if r.ours is None
-            else fmt(r.ours, r.metric) + (f" ± {fmt(r.ours_half, r.metric)}" if r.ours_half else "")
-        )
         out.append(
             [
                 *r.keys,
                 metric_spec(r.metric).label,
                 r.paper,
-                ours,
-                "—" if r.delta is None else _signed(r.delta, r.metric),
+                _ours_text(r),
+                _delta_text(r),
                 "—" if r.tolerance is None else f"±{r.tolerance:.3g}",
                 r.verdict,
                 r.reason,
@@ -290,54 +331,88 @@ def to_markdown(rows: list[CompareRow], key_names: tuple[str, ...], title: str) 
     return "\n".join(lines) + "\n"
 
 
-def beside_markdown(rows: list[CompareRow], labels: dict[str, str], dataset_labels: dict[str, str]) -> str:
-    """A Markdown section for the table's .md: each of our cells beside the paper's printed cell it is compared
-    with (only the paper cells one of our columns maps to; "" when there is none). `labels`: our column labels."""
-    mine = [r for r in rows if r.method]
-    if not mine:
-        return ""
-    lines = [
-        "",
-        ("**Beside the paper's printed numbers** (Δ = ours − paper; tolerances, verdicts and the paper cells we do "
-         "not reproduce: the .compare.md next to this file)"),
-        "",
-        "| Dataset | Metric | Ours: column | Ours | Paper: method key | Paper | Δ | Verdict |",
-        "|---|---|---|---:|---|---:|---:|---|",
-    ]
-    for r in mine:
-        ours = "—" if r.ours is None else fmt(r.ours, r.metric)
-        delta = "—" if r.delta is None else _signed(r.delta, r.metric)
-        cells = [dataset_labels.get(r.dataset, r.dataset), metric_spec(r.metric).label, labels.get(r.method, r.method),
-                 ours, " / ".join(r.keys[1:]) or r.keys[0], r.paper, delta, r.verdict]
-        lines.append("| " + " | ".join(str(x).replace("|", "\\|") for x in cells) + " |")
+def beside(rows: list[CompareRow], spec: Any) -> tuple[tuple[str, ...], list[tuple[tuple[str, ...], CompareRow]]]:
+    """The compact comparison: (label headers, [(label cells, row)]) for each of our cells that has a paper
+    counterpart (the paper's order). Labels come from the spec: our dataset, then Table I's method column and the
+    paper's method it is compared with, or a Table II/III row's own cells (its keys are the paper's)."""
+    grid = spec.layout == "grid"
+    headers = ("Dataset", "Method", "Paper's method") if grid else ("Dataset", *spec.row_headers)
+    out = []
+    for r in rows:
+        if r.entry < 0:
+            continue
+        e = spec.entries[r.entry]
+        labels = (e.label, " / ".join(r.keys[1:])) if grid else e.row
+        out.append(((spec.dataset_labels.get(e.dataset, e.dataset), *labels), r))
+    return headers, out
+
+
+def _beside_cells(r: CompareRow) -> tuple[str, str, str, str, str]:
+    """Metric, paper, ours, Δ, verdict as text."""
+    return metric_spec(r.metric).label, r.paper, _ours_text(r), _delta_text(r), r.verdict
+
+
+BESIDE_HEAD = ("Metric", "Paper", "Ours", "Δ", "Verdict")
+
+
+def _beside_title(spec: Any, shown: list[tuple[tuple[str, ...], CompareRow]]) -> str:
+    s = summary([r for _, r in shown])
+    return (f"{spec.title} beside the paper: {len(shown)} cells, "
+            + ", ".join(f"{n} {v}" for v, n in s.items() if n))
+
+
+def beside_markdown(rows: list[CompareRow], spec: Any, long_name: str) -> str:
+    """The table's .md section: paper | ours | Δ | verdict for each of our cells with a paper counterpart, or the
+    one sentence of a profile that is not comparable. `long_name`: the file of every paper cell (CSV)."""
+    if not spec.comparable:
+        return "\n" + not_comparable_sentence(spec.profile) + "\n"
+    headers, shown = beside(rows, spec)
+    if not shown:
+        return f"\nNo cell of ours has a counterpart in the paper's {spec.name} (every paper cell: {long_name}).\n"
+    head = (*headers, *BESIDE_HEAD)
+    lines = ["", (f"**{_beside_title(spec, shown)}** (Δ = ours − paper; the verdict uses the table's tolerance; "
+                  f"every paper cell with its tolerance and reason: {long_name})"), "",
+             "| " + " | ".join(head) + " |", "|" + "---|" * (len(headers) + 1) + "---:|" * 3 + "---|"]
+    for labels, r in shown:
+        lines.append("| " + " | ".join(str(x).replace("|", "\\|") for x in (*labels, *_beside_cells(r))) + " |")
     return "\n".join(lines) + "\n"
 
 
-def to_html(
-    rows: list[CompareRow], key_names: tuple[str, ...], title: str, name: str, links: dict[str, str] | None = None
-) -> str:
-    """An HTML fragment: a collapsible table of every paper cell; our numbers link to their MLflow run."""
+def beside_html(rows: list[CompareRow], spec: Any, links: dict[str, str] | None = None) -> str:
+    """An HTML fragment: paper | ours | Δ | verdict for each of our cells with a paper counterpart, each row coloured
+    by its verdict (CSS class = verdict; palette `lgcaa.report.style.VERDICT_RGB`); our numbers link to their MLflow
+    run, the tolerance and reason show on hover. Not comparable: the one sentence, no number."""
     import html
 
-    links = links or {}
     e = html.escape
-    s = summary(rows)
-    head = _header(key_names)
-    out = [
-        f'<details class="compare" id="{name}-compare"><summary>{e(title)} — reported vs reproduced: '
-        + e(", ".join(f"{n} {v}" for v, n in s.items() if n))
-        + "</summary>",
-        '<table class="compare">',
-        "<thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in head) + "</tr></thead><tbody>",
-    ]
-    for r, d in zip(rows, display_rows(rows)):
-        cells = [e(x) for x in d]
-        if r.tolerance_basis:
-            cells[len(key_names) + 4] = f'<span title="{e(r.tolerance_basis)}">{cells[len(key_names) + 4]}</span>'
+    anchor = f'id="{spec.name}-compare"'
+    if not spec.comparable:
+        return f'<p class="pipeline-check" {anchor}>{e(not_comparable_sentence(spec.profile))}</p>\n'
+    headers, shown = beside(rows, spec)
+    if not shown:
+        return f'<p class="note" {anchor}>No cell of ours has a counterpart in the paper\'s {e(spec.name)}.</p>\n'
+    links = links or {}
+    out = [f'<table class="beside" {anchor}><caption>{e(_beside_title(spec, shown))}</caption>',
+           "<thead><tr>" + "".join(f"<th>{e(h)}</th>" for h in (*headers, *BESIDE_HEAD)) + "</tr></thead><tbody>"]
+    for labels, r in shown:
+        metric, paper, ours, delta, verdict = (e(x) for x in _beside_cells(r))
         url = links.get(r.record) if r.ours is not None else None
         if url:
-            cells[len(key_names) + 2] = f'<a href="{e(check_url(url, "links"))}">{cells[len(key_names) + 2]}</a>'
-        cls = r.verdict.replace(" ", "-")
-        out.append(f'<tr class="{cls}">' + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
-    out += ["</tbody></table>", "</details>"]
+            ours = f'<a href="{e(check_url(url, "links"))}">{ours}</a>'
+        tol = "" if r.tolerance is None else f"tolerance ±{r.tolerance:.3g} ({r.tolerance_basis})"
+        why = "; ".join(x for x in (tol, r.reason) if x)
+        cells = [*(f'<td class="label">{e(x)}</td>' for x in (*labels, metric)), f"<td>{paper}</td>",
+                 f"<td>{ours}</td>", f"<td>{delta}</td>", f'<td class="verdict" title="{e(why)}">{verdict}</td>']
+        out.append(f'<tr class="{r.verdict.replace(" ", "-")}">' + "".join(cells) + "</tr>")
+    out.append("</tbody></table>")
     return "\n".join(out) + "\n"
+
+
+def download_html(href: str) -> str:
+    """The link to the long per-cell comparison (every paper cell with its tolerance and reason: a CSV download);
+    `href` relative to the page that shows it."""
+    import html
+
+    name = html.escape(href.rsplit("/", 1)[-1])
+    return (f'<p class="note">Every paper cell, with its tolerance and reason (CSV): <a href="{html.escape(href)}" '
+            f"download>{name}</a></p>\n")

@@ -82,6 +82,9 @@ class TableSpec:
     tolerance_overrides: dict[str, float] = field(default_factory=dict)
     spread_fraction: float = DEFAULT_SPREAD_FRACTION
     subsets: dict[str, str] = field(default_factory=dict)  # dataset -> "first N of M pairs by file name" (limit)
+    # dataset -> the paper's name of the set it *is* (a registry set with its released LR: `paper_set`); only these
+    # are ever set beside the paper's cells (lgcaa.tables.compare), never a stand-in mapped by tables.compare
+    paper_sets: dict[str, str] = field(default_factory=dict)
 
     @property
     def aggregates(self) -> list[str]:
@@ -152,6 +155,13 @@ def _registry_paper_label(cfg: dict[str, Any], dataset: str) -> str | None:
     return spec.paper_label if spec is not None and entry["lr"] == "released" else None
 
 
+def paper_set(cfg: dict[str, Any], dataset: str) -> str | None:
+    """The paper's name of the set a profile dataset is: a registry set with its released LR, whole or cut to its
+    first N pairs (`limit`); None for anything else (generated or regenerated LR, a folder, chosen images)."""
+    entry = cfg["datasets"][dataset]
+    return None if entry.get("subset") or entry.get("lr_only") else _registry_paper_label(cfg, dataset)
+
+
 def dataset_label(cfg: dict[str, Any], dataset: str) -> str:
     """A dataset's label: its profile `label`, else its paper name (released registry sets), else its name."""
     return cfg["datasets"][dataset].get("label") or _registry_paper_label(cfg, dataset) or dataset
@@ -207,6 +217,7 @@ def _common(cfg: dict[str, Any]) -> dict[str, Any]:
         "comparable": bool(cfg.get("comparable_to_paper", False)),
         "bootstrap": {**DEFAULT_BOOTSTRAP, **tables.get("bootstrap", {})},
         "subsets": subsets(cfg),
+        "paper_sets": {d: p for d in cfg["datasets"] if (p := paper_set(cfg, d))},
         "tolerances": {**DEFAULT_TOLERANCES, **tables.get("compare", {}).get("tolerances", {})},
     }
 

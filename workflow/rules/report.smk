@@ -1,12 +1,13 @@
-# Stage 5b: the HTML report (claims, tables, figures, per-image scores, training curves, reported vs
-# reproduced), MLflow artifacts; target `tables` = everything.
+# Stage 5b: the HTML report (the paper beside us, claims, figures, tables, per-image scores, training curves),
+# MLflow artifacts; target `tables` = everything.
 REPORT_EXPERIMENT = f"{CFG['profile']}/report"
 
 
 rule report:
-    """The HTML report (claims, tables, figures, per-image scores, training curves, reported vs reproduced)."""
+    """The HTML report (Tables I-III beside the paper, claims, figures, tables, per-image scores, training curves)."""
     input:
-        tables=[L.table_file(t, s) for t in TABLE_NAMES for s in ("html", "compare.html")],
+        # the comparison it opens with, and the long per-cell comparison (CSV) it links to
+        tables=[L.table_file(t, s) for t in TABLE_NAMES for s in ("html", "compare.html", "compare.csv")],
         figures=[L.figure_file(n, "png") for n in ALL_FIGURES],
         claims=L.claims_file("html"),
         runs=L.mlflow_file("runs"),
