@@ -26,8 +26,6 @@ REPO = Path(__file__).resolve().parents[1]
 @pytest.fixture(scope="module")
 def report(tmp_path_factory) -> Path:
     """Tables, claims, every figure and the report rendered by the CLI from synthetic outputs (no MLflow)."""
-    from lgcaa.cli import main
-
     tmp_path = tmp_path_factory.mktemp("report")
     cfg = _profile(tmp_path)
     results = Path(cfg["paths"]["results"])
@@ -45,14 +43,21 @@ def report(tmp_path_factory) -> Path:
         write_eval(results, "ds-b", m, {**LGCAA_SEEDS[0], "clipiqa": [0.6] * 4, "musiq": [66.0] * 4})
     path = tmp_path / "cfg.json"
     path.write_text(json.dumps(cfg))
+    _render(path, figures=True)
+    return results / "report" / "index.html"
+
+
+def _render(path: Path, figures: bool) -> None:
+    """Tables, claims, every figure (`figures`) and the report of the profile at `path`, by the CLI."""
+    from lgcaa.cli import main
+
     for name in TABLE_NAMES:
         assert main(["table", "render", name, "--config", str(path), "--paper", str(PAPER)]) == 0
     assert main(["claims", "evaluate", "--config", str(path), "--claims", str(PAPER / "claims.yaml"),
                  "--paper", str(PAPER)]) == 0
-    for name in NAMES:
+    for name in NAMES if figures else ():
         assert main(["figure", "render", name, "--config", str(path)]) == 0, name
     assert main(["report", "html", "--config", str(path)]) == 0
-    return results / "report" / "index.html"
 
 
 def test_report_is_one_self_contained_file(report):
@@ -101,8 +106,6 @@ def test_the_report_opens_with_the_paper_beside_us_then_claims_then_figures(repo
 def mini_report(report, tmp_path_factory) -> Path:
     """The same outputs (figures copied) with tables, claims and report rendered again as a profile that is not
     comparable to the paper, as mini is."""
-    from lgcaa.cli import main
-
     src = report.parents[2]
     ws = tmp_path_factory.mktemp("mini-report") / "ws"
     shutil.copytree(src, ws)
@@ -110,11 +113,7 @@ def mini_report(report, tmp_path_factory) -> Path:
     cfg["comparable_to_paper"] = False
     path = ws / "cfg.json"
     path.write_text(json.dumps(cfg))
-    for name in TABLE_NAMES:
-        assert main(["table", "render", name, "--config", str(path), "--paper", str(PAPER)]) == 0
-    assert main(["claims", "evaluate", "--config", str(path), "--claims", str(PAPER / "claims.yaml"),
-                 "--paper", str(PAPER)]) == 0
-    assert main(["report", "html", "--config", str(path)]) == 0
+    _render(path, figures=False)
     return ws / "results" / "report" / "index.html"
 
 
