@@ -25,7 +25,8 @@ from lgcaa.metrics.registry import METRICS
 from lgcaa.model.config import DPACM_VARIANTS, ModelConfig
 from lgcaa.model.schema import section_schema as model_section_schema
 from lgcaa.model.variants import ATTENTION_VARIANTS
-from lgcaa.tables.paper import PAPER_TABLES, TABLE3_COLUMNS
+from lgcaa.tables.paper import PAPER_TABLES
+from lgcaa.tables.section import tables_of
 
 DEFAULT_PROFILE = "mini"
 
@@ -143,15 +144,15 @@ def _run_setting(config: dict[str, Any], run: str, key: str) -> Any:
 def table3_run_weights(config: dict[str, Any], source: str = "<config>") -> dict[str, dict[str, float]]:
     """{run: {"lambda_w": .., "lambda_p": ..}}: the weights each Table III row's run trains with, i.e. the row's
     printed (lambda_1, lambda_2) under the reading `tables.table3.columns`. Two rows of one run must agree."""
-    t3 = config.get("tables", {}).get("table3") or {}
-    columns = tuple(t3.get("columns", TABLE3_COLUMNS))
+    tables = tables_of(config)
+    columns = tables.columns
     run_of, out = _run_of(config), {}
-    for row in t3.get("rows", []):
-        run = run_of.get(row["method"])
+    for row in tables.table3.rows if tables.table3 else ():
+        run = run_of.get(row.method)
         if run is None:
-            raise UserError(f"{source}: tables/table3 row {row['method']!r} is not produced by a model run; Table III "
+            raise UserError(f"{source}: tables/table3 row {row.method!r} is not produced by a model run; Table III "
                             "rows are LGCAA runs (model.runs)")
-        weights = {columns[0]: float(row["lambda_1"]), columns[1]: float(row["lambda_2"])}
+        weights = {columns[0]: row.lambda_1, columns[1]: row.lambda_2}
         if out.setdefault(run, weights) != weights:
             raise UserError(f"{source}: tables/table3 gives run '{run}' two weight pairs ({out[run]} and {weights}); "
                             "one run trains one pair")
@@ -168,16 +169,16 @@ def apply_table_rows(config: dict[str, Any], source: str = "<config>") -> None:
     run and the fix."""
     if not config.get("model", {}).get("runs"):
         return
-    run_of = _run_of(config)
-    for row in (config.get("tables", {}).get("table2") or {}).get("rows", []):
-        run, key = run_of.get(row["method"]), _MODULE_KEYS.get(row["module"])
+    run_of, table2 = _run_of(config), tables_of(config).table2
+    for row in table2.rows if table2 else ():
+        run, key = run_of.get(row.method), _MODULE_KEYS.get(row.module)
         if run is None or key is None:
             continue
         value = _run_setting(config, run, key)
-        if value != row["variant"]:
-            raise UserError(f"{source}: tables/table2 row {row['module']}/{row['variant']} reads run '{run}', which "
+        if value != row.variant:
+            raise UserError(f"{source}: tables/table2 row {row.module}/{row.variant} reads run '{run}', which "
                             f"trains with model.{key} {value!r}; set model.runs.{run}.model.{key} to "
-                            f"{row['variant']!r} or point the row at another run")
+                            f"{row.variant!r} or point the row at another run")
     for run, weights in table3_run_weights(config, source).items():
         for key, full in (("attention", "lgcaa"), ("dpacm", "dpacm")):
             if _run_setting(config, run, key) != full:
@@ -191,29 +192,6 @@ def apply_table_rows(config: dict[str, Any], source: str = "<config>") -> None:
                                 f"{value} under tables.table3.columns {list(weights)}; remove {key} from the run (the "
                                 "row sets it) or fix the row")
             over[key] = value
-
-
-def _table_references(tables: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
-    """(where, kind, name) for every dataset/method a table section refers to."""
-    t1 = tables.get("table1", {})
-    for ds in t1.get("datasets", []):
-        yield "tables/table1", "dataset", ds
-    for m in t1.get("methods", []):
-        yield "tables/table1", "method", m
-    for name in ("table2", "table3", "curves"):
-        spec = tables.get(name)
-        if not spec:
-            continue
-        yield f"tables/{name}", "dataset", spec["dataset"]
-        for row in spec.get("rows", []):
-            yield f"tables/{name}", "method", row["method"]
-        for series in spec.get("series", []):
-            for point in series["points"]:
-                yield f"tables/{name}", "method", point["method"]
-    for ds in tables.get("compare", {}).get("datasets", {}):
-        yield "tables/compare", "dataset", ds
-    for m in tables.get("compare", {}).get("methods", {}):
-        yield "tables/compare", "method", m
 
 
 def _figure_references(figures: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
@@ -237,7 +215,8 @@ def _check_references(config: dict[str, Any], source: str) -> None:
     if overlap:
         raise UserError(f"{source}: {sorted(overlap)} listed in 'methods' (baselines) and produced by model.runs")
     known = {"dataset": config["datasets"], "method": [*config["methods"], *model_methods(config)]}
-    refs = [*_table_references(config.get("tables", {})), *_figure_references(config.get("figures", {}))]
+    tables = tables_of(config)
+    refs = [*tables.references(), *_figure_references(config.get("figures", {}))]
     refs += [(f"instances/{n}", "dataset", ds) for n, i in config.get("instances", {}).items() for ds in i.get("datasets", [])]
     bad = [f"{where} names {kind} '{name}' that is not in '{kind}s'"
            + (" or produced by model.runs" if kind == "method" else "") + did_you_mean(name, known[kind])
@@ -249,7 +228,7 @@ def _check_references(config: dict[str, Any], source: str) -> None:
             if ds not in config["datasets"]:
                 raise UserError(f"{source}: model/runs/{run} samples dataset '{ds}' that is not in 'datasets'")
     lr_only = [n for n, d in config["datasets"].items() if d["source"] == "folder" or d.get("lr_only")]
-    for where, kind, name in _table_references(config.get("tables", {})):
+    for where, kind, name in tables.references():
         if kind == "dataset" and name in lr_only:
             raise UserError(f"{source}: {where} names '{name}', an LR-only dataset (source 'folder' or lr_only): it has no HR to "
                             "score against; use it in figures.fig5/fig6 only")
@@ -323,28 +302,11 @@ def check_cross_references(config: dict[str, Any], source: str) -> None:
     _check_hr_sources(config, source)
 
 
-def _table_cells(tables: dict[str, Any]) -> Iterator[tuple[str, str, str]]:
-    """(where, dataset, method) for every cell a table reads."""
-    t1 = tables.get("table1", {})
-    for ds in t1.get("datasets", []):
-        for m in t1.get("methods", []):
-            yield "tables/table1", ds, m
-    for name in ("table2", "table3", "curves"):
-        spec = tables.get(name)
-        if not spec:
-            continue
-        for row in spec.get("rows", []):
-            yield f"tables/{name}", spec["dataset"], row["method"]
-        for series in spec.get("series", []):
-            for point in series["points"]:
-                yield f"tables/{name}", spec["dataset"], point["method"]
-
-
 def _check_table_cells(config: dict[str, Any], source: str) -> None:
     produced = {(j.dataset, j.method) for j in sr_jobs(config)}
     samples = sample_jobs(config, seeds=False) if config.get("model", {}).get("runs") else []
     produced |= {(j.dataset, j.method) for j in samples}
-    for where, ds, m in _table_cells(config.get("tables", {})):
+    for where, ds, m in tables_of(config).cells():
         if (ds, m) in produced:
             continue
         sampled = sorted({(j.run, j.steps) for j in samples if j.dataset == ds and (m == j.run or m.startswith(j.run + "-"))})

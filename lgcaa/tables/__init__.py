@@ -1,6 +1,7 @@
 """Result tables (the paper's Tables I-III) rendered from evaluation aggregates, next to the paper's numbers.
 
 Modules, top-down:
+  section  the profile's `tables` section read once into typed parts (the profile's validation reads it too)
   spec     what a table is made of (entries = dataset x method x seeds), built from the profile config
   cells    aggregates -> cells: mean over seeds, seed t-interval, bootstrap CI, lock check, N flag
   grid     the displayed layout with best/second marks and footer lines

@@ -39,6 +39,7 @@ from lgcaa.layout import Layout, per_image_of
 from lgcaa.metrics.registry import DEFAULT_TOLERANCES
 from lgcaa.model.variants import ATTENTION_VARIANTS
 from lgcaa.tables.paper import PAPER_TABLES, TABLE3_COLUMNS
+from lgcaa.tables.section import AblationRow, Grid, RowTable, WeightRow, ablation_row, tables_of
 
 TABLE_NAMES = tuple(PAPER_TABLES)  # table1, table2, table3
 DEFAULT_BOOTSTRAP = {"n": 1000, "seed": 0, "level": 0.95}
@@ -125,7 +126,7 @@ def _entry(cfg: dict[str, Any], dataset: str, method: str, label: str, **kw: Any
 
 def method_label(cfg: dict[str, Any], method: str) -> str:
     """A method's column label: `tables.labels`, else its paper label (Table I baselines), else its name."""
-    label = cfg.get("tables", {}).get("labels", {}).get(method)
+    label = tables_of(cfg).labels.get(method)
     if label is None and method in BASELINES:
         label = BASELINES[method].paper_label or BASELINES[method].label
     return label or method
@@ -133,7 +134,7 @@ def method_label(cfg: dict[str, Any], method: str) -> str:
 
 def paper_method(cfg: dict[str, Any], method: str) -> str | None:
     """The paper's Table I key of a method: `tables.compare.methods`, else a Table I baseline's own key."""
-    key = cfg.get("tables", {}).get("compare", {}).get("methods", {}).get(method)
+    key = tables_of(cfg).compare_methods.get(method)
     if key is None and method in BASELINES:
         key = paper_key(BASELINES[method])
     return key
@@ -169,7 +170,7 @@ def dataset_label(cfg: dict[str, Any], dataset: str) -> str:
 
 def _paper_dataset(cfg: dict[str, Any], dataset: str) -> str | None:
     """The paper's dataset a profile dataset is compared with: `tables.compare.datasets`, else its registry's."""
-    mapped = cfg.get("tables", {}).get("compare", {}).get("datasets", {})
+    mapped = tables_of(cfg).compare_datasets
     return mapped[dataset] if dataset in mapped else _registry_paper_label(cfg, dataset)
 
 
@@ -191,55 +192,59 @@ def subset_note(cfg: dict[str, Any]) -> str:
             if parts else "")
 
 
-def row_label(row: dict[str, Any]) -> str:
+def row_label(row: AblationRow | dict[str, Any]) -> str:
     """A Table II row's label: the profile's, else the attention variant's registry label, else the variant."""
-    if "label" in row:
-        return str(row["label"])
-    if row["module"] == "LGCAA" and row["variant"] in ATTENTION_VARIANTS:
-        return ATTENTION_VARIANTS[row["variant"]].label
-    return str(row["variant"])
+    if not isinstance(row, AblationRow):
+        row = ablation_row(row)
+    if row.label is not None:
+        return str(row.label)
+    if row.module == "LGCAA" and row.variant in ATTENTION_VARIANTS:
+        return ATTENTION_VARIANTS[row.variant].label
+    return str(row.variant)
 
 
 def _tolerance_fields(cfg: dict[str, Any], name: str) -> dict[str, Any]:
-    tables = cfg.get("tables", {})
+    tables = tables_of(cfg)
+    table = {"table1": tables.table1, "table2": tables.table2, "table3": tables.table3}[name]
+    spread = tables.spread_fraction
     return {
-        "tolerance_overrides": dict(tables.get(name, {}).get("tolerances", {})),
-        "spread_fraction": float(tables.get("compare", {}).get("spread_fraction", DEFAULT_SPREAD_FRACTION)),
+        "tolerance_overrides": dict(table.tolerances if table is not None else {}),
+        "spread_fraction": float(DEFAULT_SPREAD_FRACTION if spread is None else spread),
     }
 
 
 def _common(cfg: dict[str, Any]) -> dict[str, Any]:
-    tables = cfg.get("tables", {})
+    tables = tables_of(cfg)
     return {
         "dataset_labels": {d: dataset_label(cfg, d) for d in cfg["datasets"]},
         "expected": {d: expected_pairs(v) for d, v in cfg["datasets"].items() if "expected_count" in v or "limit" in v},
         "profile": cfg["profile"],
         "comparable": bool(cfg.get("comparable_to_paper", False)),
-        "bootstrap": {**DEFAULT_BOOTSTRAP, **tables.get("bootstrap", {})},
+        "bootstrap": {**DEFAULT_BOOTSTRAP, **tables.bootstrap},
         "subsets": subsets(cfg),
         "paper_sets": {d: p for d in cfg["datasets"] if (p := paper_set(cfg, d))},
-        "tolerances": {**DEFAULT_TOLERANCES, **tables.get("compare", {}).get("tolerances", {})},
+        "tolerances": {**DEFAULT_TOLERANCES, **tables.compare_tolerances},
     }
 
 
-def _table1_entries(cfg: dict[str, Any], t: dict[str, Any]) -> list[Entry]:
+def _table1_entries(cfg: dict[str, Any], t: Grid) -> list[Entry]:
     """Grid entries: every (dataset, method) of `tables.table1`, mapped to the paper's cell where one exists."""
     entries = []
-    for ds in t.get("datasets", []):
+    for ds in t.datasets:
         _require_dataset(cfg, "table1", ds)
         pds = _paper_dataset(cfg, ds)
-        for m in t.get("methods", []):
+        for m in t.methods:
             pm = paper_method(cfg, m)
             paper = {"dataset": pds, "method": pm} if pds and pm else None
             entries.append(_entry(cfg, ds, m, method_label(cfg, m), paper=paper))
     return entries
 
 
-def _table2_entry(cfg: dict[str, Any], ds: str, pds: str | None, r: dict[str, Any]) -> Entry:
+def _table2_entry(cfg: dict[str, Any], ds: str, pds: str | None, r: AblationRow) -> Entry:
     label = row_label(r)
-    paper = {"dataset": pds, "module": r["module"], "variant": r["variant"]} if pds else None
-    return _entry(cfg, ds, r["method"], label, paper=paper, row=(r["module"], label), key=(r["module"], r["variant"]),
-                  group=r["module"])
+    paper = {"dataset": pds, "module": r.module, "variant": r.variant} if pds else None
+    return _entry(cfg, ds, r.method, label, paper=paper, row=(r.module, label), key=(r.module, r.variant),
+                  group=r.module)
 
 
 _LAMBDA_NAMES = {"lambda_w": "λ_w", "lambda_p": "λ_p"}
@@ -247,7 +252,7 @@ _LAMBDA_NAMES = {"lambda_w": "λ_w", "lambda_p": "λ_p"}
 
 def _table3_columns(cfg: dict[str, Any]) -> tuple[str, str]:
     """Which weight each of the paper's two printed Table III columns is (`tables.table3.columns`)."""
-    return tuple(cfg.get("tables", {}).get("table3", {}).get("columns", TABLE3_COLUMNS))
+    return tables_of(cfg).columns
 
 
 SHARED_MARK = "†"  # Table III's row read from the Table I run
@@ -258,31 +263,30 @@ def _table1_run_methods(cfg: dict[str, Any]) -> dict[str, str]:
     if not cfg.get("model", {}).get("runs"):
         return {}
     run_of = {j.method: j.run for j in model_sample_jobs(cfg["model"])}
-    t1 = cfg.get("tables", {}).get("table1", {}).get("methods", [])
-    return {run_of[m]: m for m in reversed(t1) if m in run_of}
+    return {run_of[m]: m for m in reversed(tables_of(cfg).table1.methods) if m in run_of}
 
 
-def _table3_entry(cfg: dict[str, Any], ds: str, pds: str | None, r: dict[str, Any]) -> Entry:
+def _table3_entry(cfg: dict[str, Any], ds: str, pds: str | None, r: WeightRow) -> Entry:
     columns = _table3_columns(cfg)
-    first, second = repr(float(r["lambda_1"])), repr(float(r["lambda_2"]))
+    first, second = repr(r.lambda_1), repr(r.lambda_2)
     paper = {"dataset": pds, "lambda_1": first, "lambda_2": second} if pds else None
     label = f"{_LAMBDA_NAMES[columns[0]]}={first}, {_LAMBDA_NAMES[columns[1]]}={second}"
     run_of = {j.method: j.run for j in model_sample_jobs(cfg["model"])} if cfg.get("model", {}).get("runs") else {}
-    shared = _table1_run_methods(cfg).get(run_of.get(r["method"], ""), "")
+    shared = _table1_run_methods(cfg).get(run_of.get(r.method, ""), "")
     row = (first, f"{second} {SHARED_MARK}") if shared else (first, second)
-    return _entry(cfg, ds, r["method"], label, paper=paper, row=row, key=(first, second), shared=shared)
+    return _entry(cfg, ds, r.method, label, paper=paper, row=row, key=(first, second), shared=shared)
 
 
 _ROW_ENTRY = {"table2": _table2_entry, "table3": _table3_entry}
 
 
-def _rows_entries(cfg: dict[str, Any], name: str, t: dict[str, Any]) -> list[Entry]:
+def _rows_entries(cfg: dict[str, Any], name: str, t: RowTable | None) -> list[Entry]:
     """Row entries of Table II/III: one per configured row, on the table's dataset."""
-    if not t:
+    if t is None:
         return []
-    ds = _require_dataset(cfg, name, t.get("dataset"))
-    pds = t.get("paper_dataset") or _paper_dataset(cfg, ds)
-    return [_ROW_ENTRY[name](cfg, ds, pds, r) for r in t.get("rows", [])]
+    ds = _require_dataset(cfg, name, t.dataset)
+    pds = t.paper_dataset or _paper_dataset(cfg, ds)
+    return [_ROW_ENTRY[name](cfg, ds, pds, r) for r in t.rows]
 
 
 # name -> (title, layout, row headers, key headers, what an empty table says)
@@ -303,13 +307,15 @@ def build_spec(cfg: dict[str, Any], name: str) -> TableSpec:
     if name == "table3":  # the headers follow the reading of the paper's columns
         key_headers = _table3_columns(cfg)
         row_headers = tuple(_LAMBDA_NAMES[c] for c in key_headers)
-    t = cfg.get("tables", {}).get(name, {})
+    tables = tables_of(cfg)
     profile = cfg["profile"]
     if name == "table1":  # the paper's columns, then any other metric the profile evaluates (a registry addition)
         paper = PAPER_TABLES[name].metrics
-        entries, metrics = _table1_entries(cfg, t), (*paper, *(m for m in cfg["metrics"] if m not in paper))
+        entries, metrics = _table1_entries(cfg, tables.table1), (*paper, *(m for m in cfg["metrics"] if m not in paper))
     else:
-        entries, metrics = _rows_entries(cfg, name, t), tuple(t.get("metrics", PAPER_TABLES[name].metrics))
+        t = tables.table2 if name == "table2" else tables.table3
+        metrics = t.metrics if t is not None and t.metrics is not None else tuple(PAPER_TABLES[name].metrics)
+        entries = _rows_entries(cfg, name, t)
     return TableSpec(
         name,
         f"{title} ({profile} profile)",
@@ -351,9 +357,9 @@ class CurveSpec:
 
 
 def build_curve_spec(cfg: dict[str, Any]) -> CurveSpec:
-    c = cfg.get("tables", {}).get("curves", {})
+    c = tables_of(cfg).curves
     profile = cfg["profile"]
-    if not c or not c.get("series"):
+    if c is None or not c.series:
         return CurveSpec(
             "",
             "",
@@ -361,15 +367,15 @@ def build_curve_spec(cfg: dict[str, Any]) -> CurveSpec:
             profile,
             note=f"tables.curves is not configured in profile '{profile}': no sampling-step sweep was run",
         )
-    ds = _require_dataset(cfg, "curves", c.get("dataset"))
+    ds = _require_dataset(cfg, "curves", c.dataset)
     series = []
-    for s in c["series"]:
+    for s in c.series:
         pts = tuple(
-            (int(p["steps"]), _entry(cfg, ds, p["method"], f"{s['label']} {p['steps']} steps"))
-            for p in sorted(s["points"], key=lambda p: int(p["steps"]))
+            (p.steps, _entry(cfg, ds, p.method, f"{s.label} {p.steps} steps"))
+            for p in sorted(s.points, key=lambda p: p.steps)
         )
-        series.append((str(s["label"]), pts))
-    keys = tuple(str(s.get("key", s["label"])).lower() for s in c["series"])
+        series.append((s.label, pts))
+    keys = tuple(s.key.lower() for s in c.series)
     common = _common(cfg)
     return CurveSpec(ds, dataset_label(cfg, ds), tuple(series), profile, keys=keys, bootstrap=common["bootstrap"],
                      tolerances=common["tolerances"])
