@@ -1,20 +1,29 @@
-"""MLflow as a faithful mirror of the job records (`lgcaa.tracking`).
+"""The one MLflow writer: every run, param, metric, tag and artifact of the harness reaches MLflow through here.
 
-One `lgcaa mlflow-sync` job at the end of the DAG logs every record into the sqlite store, idempotently (a record
-already logged, same content hash, is skipped). That keeps parallel jobs free of sqlite write contention.
+Two callers, one set of rules (`lgcaa.tracking` says who calls when):
+  - `sync_records` (`lgcaa mlflow-sync`, at the end of the DAG): logs every job record into the sqlite store,
+    idempotently (a record already logged, same content hash, is skipped). One sync at a time keeps parallel jobs
+    free of sqlite write contention.
+  - `LiveRun` (only `lgcaa train --mlflow-uri`): a training's metrics while it trains. The sync completes that
+    same run from the training's record (`live_run` in it) instead of logging a second one.
+Both create experiments with `experiment`, cut params with `param_value` (MLflow's own limit,
+`mlflow.utils.validation.MAX_PARAM_VAL_LENGTH`) and put files under one artifact root, `<results>/mlflow-artifacts`
+(`artifact_root`). Nothing here writes SQL: only MLflow's client and its artifact repository.
 
 In MLflow each record becomes a run of experiment `<profile>/<stage>` whose start and end are the job's, nested
 under one parent run per sync, named by the DAG target and time. Provenance lands in MLflow's own tags
 (`mlflow.source.git.commit`, `mlflow.source.name` = the command line), in `lgcaa.*` tags and in the run's
-description (`mlflow.note.content`, shown at the top of the run page). Artifact locations are stored relative
-to the project folder when the results folder is given relative to it, so a moved or copied tree keeps working
-(start `mlflow ui` in the project folder, as the README says). The empty "Default" experiment MLflow creates is
-deleted.
+description (`mlflow.note.content`, shown at the top of the run page). An experiment's artifact location is
+`mlflow-artifacts:/<experiment>` (`experiment_location`): MLflow stores such a proxied location as given and its
+server resolves it against the artifact root it serves (`mlflow ui --artifacts-destination <results>/mlflow-artifacts`),
+so a moved or copied tree keeps its artifacts; the writers put files there themselves (`artifact_dir`). The empty "Default" experiment MLflow creates
+is deleted.
 
 Lineage: a record's `upstream` ({role: job record}) becomes one tag per role, `lgcaa.upstream.<role>` = the run ID
 of that record's run, and an "Upstream" list of links in the run's description (eval -> its sr/sample run -> the
 training run -> the backbone run; a table -> the eval run of every cell). Each experiment and each parent run has
-its own name and description, and every run a Source (`mlflow.source.name`).
+its own name and description, and every run a Source (`mlflow.source.name`). A record's `folders`
+({artifact folder: files}) land in those folders.
 """
 
 from __future__ import annotations
@@ -46,8 +55,51 @@ def tracking_uri(results_dir: str | Path) -> str:
     return f"sqlite:///{p.as_posix() if not p.is_absolute() else p}/mlflow.db"
 
 
+ARTIFACT_SCHEME = "mlflow-artifacts:"  # MLflow's proxied artifact locations: kept as given, served by the UI
+
+
 def artifact_root(results_dir: str | Path) -> str:
+    """The one artifact root: `<results>/mlflow-artifacts`, the folder the UI serves `mlflow-artifacts:/` from."""
     return (Path(results_dir) / "mlflow-artifacts").as_posix()
+
+
+def experiment_location(name: str) -> str:
+    """An experiment's artifact location, `mlflow-artifacts:/<name>`: relative to the artifact root, not to a
+    folder on this machine (MLflow turns a local path into an absolute one when it creates an experiment)."""
+    return f"{ARTIFACT_SCHEME}/{name}"
+
+
+def artifact_dir(results_dir: str | Path, artifact_uri: str) -> Path:
+    """The folder on disk of a run's (or experiment's) artifact location: `mlflow-artifacts:/P` ->
+    `<results>/mlflow-artifacts/P`; a local path (a store made before locations were proxied) as it is."""
+    if artifact_uri.startswith(ARTIFACT_SCHEME):
+        return Path(artifact_root(results_dir)) / artifact_uri[len(ARTIFACT_SCHEME):].lstrip("/")
+    from mlflow.utils.file_utils import local_file_uri_to_path
+
+    return Path(local_file_uri_to_path(artifact_uri))
+
+
+def artifact_repo(results_dir: str | Path, artifact_uri: str) -> Any:
+    """MLflow's own local artifact repository on `artifact_dir` (writes and lists a run's files)."""
+    from mlflow.store.artifact.local_artifact_repo import LocalArtifactRepository
+
+    return LocalArtifactRepository(artifact_dir(results_dir, artifact_uri).as_posix())
+
+
+def param_value(value: Any) -> str:
+    """A param as MLflow stores it: text, cut at MLflow's own limit (the one place that cuts params)."""
+    from mlflow.utils.validation import MAX_PARAM_VAL_LENGTH
+
+    return str(value)[:MAX_PARAM_VAL_LENGTH]
+
+
+def results_of(uri: str) -> Path:
+    """The results folder of the harness's store URI `sqlite:///<results>/mlflow.db` (`tracking_uri`)."""
+    path = uri[len("sqlite:///"):] if uri.startswith("sqlite:///") else ""
+    if not path.endswith("/mlflow.db"):
+        raise UserError(f"{uri}: not the harness's MLflow store; give sqlite:///<results>/mlflow.db (the store "
+                        "`lgcaa mlflow-sync` writes), e.g. sqlite:///results/mlflow.db")
+    return Path(path).parent
 
 
 def read_history(path: str | Path, started: float) -> list[tuple[str, float, int, int]]:
@@ -150,16 +202,15 @@ class _Store:
         self.parents: dict[str, str] = {}
 
     def experiment(self, name: str) -> str:
+        """The id of experiment `name`, created on first use with its artifact location (`experiment_location`),
+        its kind and its description."""
         if name not in self.experiments:
             exp = self.client.get_experiment_by_name(name)
             if exp is None:
-                location = f"{artifact_root(self.results_dir)}/{name}"
                 # the experiment kind makes MLflow 3's UI open it on the classic Runs view, not on GenAI traces
-                exp_id = self.client.create_experiment(name, artifact_location=location,
+                exp_id = self.client.create_experiment(name, artifact_location=experiment_location(name),
                                                        tags={"mlflow.experimentKind": "custom_model_development",
                                                              "mlflow.note.content": experiment_description(name)})
-                if not Path(location).is_absolute():
-                    self._keep_relative(exp_id, location)
             else:
                 exp_id = exp.experiment_id
                 if "mlflow.note.content" not in exp.tags:  # a store from before experiments had descriptions
@@ -167,14 +218,11 @@ class _Store:
             self.experiments[name] = exp_id
         return self.experiments[name]
 
-    def _keep_relative(self, exp_id: str, location: str) -> None:
-        """MLflow resolves a relative artifact location against the current folder when it creates an
-        experiment; store it as given (relative to the project folder) so the tree can move. Runs created
-        afterwards inherit it; the client and `mlflow ui` resolve it against their working folder."""
-        import sqlite3
-
-        with sqlite3.connect(self.results_dir / "mlflow.db") as db:
-            db.execute("UPDATE experiments SET artifact_location = ? WHERE experiment_id = ?", (location, int(exp_id)))
+    def log_files(self, artifact_uri: str, files: list[str], folder: str | None = None) -> None:
+        """Copy files into a run's artifacts (`artifact_uri`: the run's), under `folder` when given."""
+        repo = artifact_repo(self.results_dir, artifact_uri)
+        for f in files:
+            repo.log_artifact(f, folder)
 
     def parent(self, exp_id: str, records: list[dict[str, Any]], experiment: str = "") -> str:
         """The parent run of this sync in one experiment: named by the experiment, the DAG target and time (each
@@ -233,21 +281,47 @@ def run_tags(record: dict[str, Any], path: str, key: str, parent_id: str) -> dic
     return {k: v for k, v in tags.items() if v != ""}
 
 
+def _live_run(client: Any, exp_id: str, run_id: str | None) -> Any:
+    """The live run a record names (`LiveRun`), when it is in this store's experiment `exp_id`; else None."""
+    if not run_id:
+        return None
+    from mlflow.exceptions import MlflowException
+
+    try:
+        run = client.get_run(run_id)
+    except MlflowException:
+        return None
+    return run if run.info.experiment_id == exp_id and run.info.lifecycle_stage == "active" else None
+
+
 def _log_run(store: _Store, exp_id: str, parent_id: str, record: dict[str, Any], path: str, key: str) -> str:
-    from mlflow.entities import Dataset, DatasetInput, InputTag, Metric, Param
+    """Log one record as a run: a new one, or the training's live run (`LiveRun`) completed with what it lacks."""
+    from mlflow.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag
 
     client, p = store.client, record["provenance"]
     t0, t1 = int(1000 * p["started"]), int(1000 * p["ended"])
     tags = run_tags(record, path, key, parent_id)
     marker = tags.pop("lgcaa.record_key")  # set last: only a fully logged run is found as the record's
-    run = client.create_run(exp_id, run_name=record["run_name"], start_time=t0, tags=tags)
+    live = _live_run(client, exp_id, record.get("live_run"))
+    if live is None:
+        run = client.create_run(exp_id, run_name=record["run_name"], start_time=t0, tags=tags)
+        logged_params: dict[str, str] = {}
+        logged_steps: set[tuple[str, int]] = set()
+    else:
+        run = live
+        tag_list = [RunTag(k, v) for k, v in tags.items()]
+        for i in range(0, len(tag_list), 100):
+            client.log_batch(run.info.run_id, tags=tag_list[i:i + 100])
+        logged_params = run.data.params
+        logged_steps = {(m.key, m.step) for k in run.data.metrics for m in client.get_metric_history(run.info.run_id, k)}
     rid = run.info.run_id
-    params = [Param(k, str(v)[:6000]) for k, v in record["params"].items()]
+    params = [Param(k, param_value(v)) for k, v in record["params"].items() if k not in logged_params]
     history = read_history(record["history"], p["started"]) if record.get("history") and Path(record["history"]).is_file() else []
     in_history = {name for name, *_ in history}
-    metrics = [Metric(name, v, ts, step) for name, v, ts, step in history]
+    metrics = [Metric(name, v, ts, step) for name, v, ts, step in history if (name, step) not in logged_steps]
     metrics += [Metric(k, float(v), t1, 0) for k, v in record["metrics"].items()
-                if k not in in_history and isinstance(v, (int, float)) and math.isfinite(float(v))]
+                if k not in in_history and (k, 0) not in logged_steps and isinstance(v, (int, float))
+                and math.isfinite(float(v))]
     for i in range(0, len(params), 100):
         client.log_batch(rid, params=params[i:i + 100])
     for i in range(0, len(metrics), 1000):
@@ -263,11 +337,18 @@ def _log_run(store: _Store, exp_id: str, parent_id: str, record: dict[str, Any],
     ]
     if datasets:
         client.log_inputs(rid, datasets=datasets)
-    for art in record["artifacts"]:  # all present: checked by _sync before any run is logged
-        client.log_artifact(rid, art)
+    # all present: checked by _sync before any run is logged
+    store.log_files(run.info.artifact_uri, record["artifacts"])
+    for folder, files in sorted(record.get("folders", {}).items()):
+        store.log_files(run.info.artifact_uri, files, folder)
     client.set_tag(rid, "lgcaa.record_key", marker)
     client.set_terminated(rid, end_time=t1)
     return rid
+
+
+def record_files(record: dict[str, Any]) -> list[str]:
+    """Every file a record has logged as an artifact: `artifacts` and the files of its `folders`."""
+    return [*record["artifacts"], *(f for files in record.get("folders", {}).values() for f in files)]
 
 
 def sync_records(record_paths: list[str | Path], results_dir: str | Path, parent_name: str | None = None) -> dict[str, str]:
@@ -293,10 +374,11 @@ def sync_records(record_paths: list[str | Path], results_dir: str | Path, parent
 
 
 def repair_unfinished(client: Any) -> dict[str, int]:
-    """Clean up after a sync that was killed (syncs hold the store's lock, so no run is legitimately RUNNING
-    when one starts): a job run left RUNNING is deleted (it is logged again, whole, by this sync: its record key
-    is only set once everything else is logged) and a parent run left RUNNING is ended as KILLED at its last
-    child's end (or its own start). Returns {"deleted": n, "killed": n}."""
+    """Clean up after a sync that was killed (syncs hold the store's lock, so no run of a sync is legitimately
+    RUNNING when one starts): a job run left RUNNING is deleted (it is logged again, whole, by this sync: its record
+    key is only set once everything else is logged) and a parent run left RUNNING is ended as KILLED at its last
+    child's end (or its own start). A training's live run (`LiveRun`, no `lgcaa.record` tag) is the training's own
+    and left as it is. Returns {"deleted": n, "killed": n}."""
     counts = {"deleted": 0, "killed": 0}
     exp_ids = [e.experiment_id for e in client.search_experiments()]
     if not exp_ids:
@@ -310,7 +392,7 @@ def repair_unfinished(client: Any) -> dict[str, int]:
             end = max([c.info.end_time or 0 for c in children] + [run.info.start_time or 0])
             client.set_terminated(rid, status="KILLED", end_time=end)
             counts["killed"] += 1
-        else:
+        elif "lgcaa.record" in run.data.tags:
             client.delete_run(rid)
             counts["deleted"] += 1
     return counts
@@ -335,7 +417,7 @@ def _sync(record_paths: list[str | Path], store: _Store) -> dict[str, str]:
             todo.setdefault(exp_id, []).append((path, record, key))
     for items in todo.values():  # before anything is logged: a run without its files would look complete
         for path, record, _ in items:
-            absent = [a for a in record["artifacts"] if not Path(a).is_file()]
+            absent = [a for a in record_files(record) if not Path(a).is_file()]
             if absent:
                 raise UserError(f"{path}: its artifact {absent[0]} is not there from {Path.cwd()} (a job record's "
                                 "paths are relative to the folder its job ran in); run mlflow-sync from that "
@@ -400,3 +482,54 @@ def link_upstream(client: Any, loaded: list[tuple[str, dict[str, Any]]], run_ids
             client.log_batch(run_ids[path], tags=tags[i:i + 100])
         n += len(found)
     return n
+
+
+# ------------------------------------------------------------------------------------------------ live training
+
+
+class LiveRun:
+    """A training's run logged while it trains (`lgcaa train --mlflow-uri`), into the harness's store under
+    `results_dir` by the rules the sync follows (experiment, params, artifact root). The run id is kept in
+    `<run_dir>/mlflow_run_id` (a resumed training continues the same run) and goes into the training's job record
+    (`live_run`): the sync completes this run rather than logging a second one."""
+
+    def __init__(self, results_dir: str | Path, experiment: str, run_name: str, run_dir: Path,
+                 params: dict[str, Any]):
+        from mlflow.entities import Param
+
+        from lgcaa.job import command_line, git_state
+
+        results_dir = Path(results_dir)
+        results_dir.mkdir(parents=True, exist_ok=True)
+        with file_lock(results_dir.resolve() / ".mlflow.db.lock"):  # the first creation of a store is serialised
+            self.store = _Store(results_dir, None)
+            exp_id = self.store.experiment(experiment)
+        self.client = self.store.client
+        id_file = Path(run_dir) / "mlflow_run_id"
+        self.run_id = id_file.read_text().strip() if id_file.is_file() else None
+        if self.run_id is None:
+            # a Source like every synced run's: the command that trained, and the code's commit
+            source = {"mlflow.source.type": "JOB", "mlflow.source.name": command_line()[:5000],
+                      "mlflow.source.git.commit": git_state()["commit"]}
+            self.run_id = self.client.create_run(exp_id, run_name=run_name, tags=source).info.run_id
+            id_file.write_text(self.run_id + "\n")
+            items = [Param(k, param_value(v)) for k, v in sorted(params.items())]
+            for i in range(0, len(items), 100):
+                self.client.log_batch(self.run_id, params=items[i : i + 100])
+        else:
+            self.client.update_run(self.run_id, status="RUNNING")
+        self.artifact_uri = self.client.get_run(self.run_id).info.artifact_uri
+
+    def log_metrics(self, metrics: dict[str, float], step: int) -> None:
+        import time
+
+        from mlflow.entities import Metric
+
+        ts = int(time.time() * 1000)
+        self.client.log_batch(self.run_id, metrics=[Metric(k, float(v), ts, step) for k, v in metrics.items()])
+
+    def log_artifact(self, path: Path, folder: str | None = None) -> None:
+        self.store.log_files(self.artifact_uri, [str(path)], folder)
+
+    def finish(self, status: str = "FINISHED") -> None:
+        self.client.set_terminated(self.run_id, status=status)

@@ -1,7 +1,16 @@
-"""Job records and their provenance (MLflow mirrors them: `lgcaa.mlflow_store`).
+"""Job records and their provenance; who writes MLflow, and when.
 
-Jobs never talk to MLflow directly: each writes a small `run.json` record next to its outputs with
-  - params, metrics, artifacts (files), tags, as before;
+One MLflow writer: `lgcaa.mlflow_store`. Jobs do not talk to MLflow: each writes a small `run.json` record next to
+its outputs, and one `lgcaa mlflow-sync` job at the end of the DAG logs every record into MLflow through
+`lgcaa.mlflow_store.sync_records`. The one exception is asked for by hand: `lgcaa train --mlflow-uri` shows a
+training's metrics while it trains, through `lgcaa.mlflow_store.LiveRun` (same store, same experiment, param
+limit and artifact root as the sync); its record names that run (`live_run`) and the sync completes it instead
+of logging a second run. No other module imports MLflow to write, and nothing writes SQL into MLflow's schema.
+
+A record holds
+  - params, metrics, artifacts (files), tags; params are flattened here (`flatten`) and cut to MLflow's own limit
+    only by the writer (`lgcaa.mlflow_store.param_value`);
+  - optionally `folders`: {artifact folder: files} logged under that folder;
   - `provenance`: the git commit and dirty flag of the code that ran, the command line, the job's real start and
     end time (unix seconds), the host, and — when the job runs for a profile — the profile name, the sha256 of
     its validated config and the metric protocol lock (`provenance_env`, set by the DAG for every job);
@@ -12,7 +21,6 @@ Jobs never talk to MLflow directly: each writes a small `run.json` record next t
   - optionally `upstream`: {role: job record path} of the jobs whose outputs it consumed (eval -> its sr/sample
     job, sample -> the training run, training -> the prepared backbone, table -> the evaluations of its cells);
     only records that exist when it is written. The sync turns them into run-ID tags (`lgcaa.mlflow_store`).
-One `lgcaa mlflow-sync` job at the end of the DAG logs every record into MLflow (`lgcaa.mlflow_store`).
 """
 
 from __future__ import annotations
@@ -50,6 +58,16 @@ def versions() -> dict[str, str]:
             out[pkg] = version(pkg)
         except PackageNotFoundError:
             out[pkg] = "absent"
+    return out
+
+
+def flatten(prefix: str, value: Any, out: dict[str, str]) -> dict[str, str]:
+    """Nested settings as flat `a.b.c` params (text, uncut: the writer cuts them to MLflow's limit)."""
+    if isinstance(value, dict):
+        for k, v in value.items():
+            flatten(f"{prefix}.{k}" if prefix else str(k), v, out)
+    else:
+        out[prefix] = str(value)
     return out
 
 
@@ -132,9 +150,12 @@ def write_record(
     history: str | Path | None = None,
     links: dict[str, str] | None = None,
     upstream: dict[str, str | Path] | None = None,
+    folders: dict[str, list[str]] | None = None,
+    live_run: str | None = None,
 ) -> Path:
-    """Write a job record (see the module docstring). `artifacts` are files relative to the working directory;
-    `inputs` come from `dataset_input`; `started` defaults to the job's start (`note_command`)."""
+    """Write a job record (see the module docstring). `artifacts` (and the files of `folders`) are files relative
+    to the working directory; `inputs` come from `dataset_input`; `started` defaults to the job's start
+    (`note_command`); `live_run`: the MLflow run a `LiveRun` logged this job into."""
     record: dict[str, Any] = {
         "experiment": experiment,
         "run_name": run_name,
@@ -149,6 +170,10 @@ def write_record(
         record["history"] = str(history)
     if links:
         record["links"] = links
+    if folders:
+        record["folders"] = {k: [str(f) for f in v] for k, v in folders.items() if v}
+    if live_run:
+        record["live_run"] = live_run
     found = {role: str(p) for role, p in (upstream or {}).items() if Path(p).is_file()}
     if found:
         record["upstream"] = found

@@ -282,7 +282,7 @@ def test_06_the_minimum_rate_is_stated_in_help(capsys):
 def test_05_sync_after_a_kill_replaces_the_half_logged_run(tmp_path, monkeypatch, capsys):
     from mlflow.tracking import MlflowClient
 
-    from lgcaa.mlflow_store import tracking_uri
+    from lgcaa.mlflow_store import artifact_repo, tracking_uri
     from lgcaa.tracking import write_record
 
     monkeypatch.chdir(tmp_path)
@@ -306,7 +306,7 @@ def test_05_sync_after_a_kill_replaces_the_half_logged_run(tmp_path, monkeypatch
     rid = json.loads((tmp_path / "results" / "runs.json").read_text())["runs"][str(record)]
     run = client.get_run(rid)
     assert run.info.status == "FINISHED" and run.data.params["method"] == "x" and run.data.metrics["seconds"] == 1.5
-    assert [a.path for a in client.list_artifacts(rid)] == ["x.settings.json"]
+    assert [a.path for a in artifact_repo("results", run.info.artifact_uri).list_artifacts()] == ["x.settings.json"]
     assert not client.search_runs(exps, filter_string="attributes.status = 'RUNNING'")  # parents ended too
     assert len(client.search_runs(exps, filter_string="tags.`lgcaa.record_key` != ''")) == 1
 

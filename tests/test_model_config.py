@@ -54,7 +54,7 @@ def test_every_reading_switch_is_in_the_schema_and_reaches_the_run_params(sectio
     """Each losing reading is a profile setting: the profile schema lists it, the config takes it, and the
     training job record (MLflow params via mlflow-sync) carries it."""
     from lgcaa.config import schema
-    from lgcaa.model.mlflow_log import flatten
+    from lgcaa.tracking import flatten
 
     props = schema()["properties"]["model"]["properties"][section]["properties"]
     assert value in props[key].get("enum", [value])

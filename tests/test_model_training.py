@@ -147,6 +147,7 @@ def test_nonfinite_loss_stops_with_the_step_number(tmp_path, monkeypatch):
 def test_mlflow_logging_to_sqlite(tmp_path):
     from mlflow.tracking import MlflowClient
 
+    from lgcaa.mlflow_store import artifact_repo, sync_records
     from lgcaa.model.trainer import train
 
     uri = f"sqlite:///{tmp_path}/mlflow.db"
@@ -160,10 +161,20 @@ def test_mlflow_logging_to_sqlite(tmp_path):
     for key in ("loss/mse", "loss/wasserstein", "loss/lpips", "loss/total", "samples_per_second", "peak_rss_mb"):
         assert key in run.data.metrics
     assert len(client.get_metric_history(run_id, "loss/total")) == 2
-    arts = {a.path for a in client.list_artifacts(run_id, "samples")}
+    arts = {a.path for a in artifact_repo(tmp_path, run.info.artifact_uri).list_artifacts("samples")}
     assert arts == {"samples/step-0000002.png"}
-    assert not (Path.cwd() / "mlruns").exists() or True  # the artifact root is next to the database
-    assert (tmp_path / "mlflow-artifacts").is_dir()
+    assert (tmp_path / "mlflow-artifacts").is_dir()  # the one artifact root, next to the database
+    assert run.info.artifact_uri.startswith("mlflow-artifacts:/")  # relative to it: the tree can move
+    # one writer: the sync completes the live run from the training's record instead of logging a second run
+    record = tmp_path / "run" / "run.json"
+    assert json.loads(record.read_text())["live_run"] == run_id
+    assert sync_records([record], tmp_path) == {str(record): run_id}
+    run = client.get_run(run_id)
+    assert run.data.tags["lgcaa.record_key"] and run.data.params["weights.model.sha256"]
+    assert run.data.params["model.attention"] == "lgcaa" and "version.torch" in run.data.params
+    assert len(client.get_metric_history(run_id, "loss/total")) == 2  # the live points, none twice
+    exp = run.info.experiment_id
+    assert [r.info.run_id for r in client.search_runs([exp], filter_string="tags.`lgcaa.record_key` != ''")] == [run_id]
 
 
 def test_train_cli_runs_several_runs(tmp_path, monkeypatch):

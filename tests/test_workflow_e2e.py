@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from lgcaa.mlflow_store import tracking_uri
+from lgcaa.mlflow_store import artifact_repo, tracking_uri
 
 pytestmark = pytest.mark.slow
 
@@ -70,7 +70,7 @@ def test_every_job_is_an_mlflow_run(dag_run, monkeypatch):
     ev = [r for r in runs if r.info.run_name == "eval:bicubic:mini-bicubic"][0]
     assert ev.data.params["method"] == "bicubic" and "version.pyiqa" in ev.data.params
     assert ev.data.metrics["psnr"] > 15
-    arts = [a.path for a in client.list_artifacts(ev.info.run_id)]
+    arts = [a.path for a in artifact_repo(dag_run.root / "results", ev.info.artifact_uri).list_artifacts()]
     assert "per_image.csv" in arts
     # the training run carries every reading switch of docs/interpretation.md as a param
     train_exp = client.get_experiment_by_name("mini/train").experiment_id

@@ -55,8 +55,7 @@ def run(args: argparse.Namespace) -> int:
     out = args.out or Path(Layout.of(profile).backbone_dir())
     record = prepare_backbone(cfg, out)
     if args.record:
-        from lgcaa.model.mlflow_log import flatten
-        from lgcaa.tracking import write_record
+        from lgcaa.tracking import flatten, write_record
 
         write_record(
             args.record, args.experiment, "backbone:tiny",

@@ -23,8 +23,7 @@ from lgcaa.errors import UserError
 from lgcaa.instances import sample_jobs
 from lgcaa.io import sha256_file
 from lgcaa.layout import Layout, record_in
-from lgcaa.model.mlflow_log import flatten
-from lgcaa.tracking import adopt_profile, dataset_input, experiment_name, write_record
+from lgcaa.tracking import adopt_profile, dataset_input, experiment_name, flatten, write_record
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

@@ -27,7 +27,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     out.add_argument("--out-root", type=Path, help="parent folder; each run trains into <out-root>/<run>")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE",
                         help="override a setting for every run, e.g. train.steps=10 or model.attention=local")
-    parser.add_argument("--mlflow-uri", help="log live to this MLflow tracking URI (e.g. sqlite:////abs/mlflow.db)")
+    parser.add_argument("--mlflow-uri", help="also show the training live in the harness's MLflow store "
+                        "sqlite:///<results>/mlflow.db (e.g. sqlite:///results/mlflow.db); the DAG's mlflow-sync "
+                        "then completes that run instead of logging a second one")
     parser.add_argument("--cpu", action="store_true", help="force CPU even when a GPU is present")
     parser.add_argument("--preview", type=int, help="held-out crops sampled into samples/ at the end (default: train.preview_images)")
     parser.add_argument("--threads", type=int, help="torch intra-op CPU threads (Snakemake: pass {threads})")
@@ -46,6 +48,10 @@ def run(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
+    if args.mlflow_uri:
+        from lgcaa.mlflow_store import results_of
+
+        results_of(args.mlflow_uri)  # refused now, not after the network is built
     profile = load_config(args.config)
     adopt_profile(profile)
     section = profile.get("model")

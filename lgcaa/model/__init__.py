@@ -10,8 +10,8 @@ Modules, top-down:
   network       `LGCAANet`: assembles the above, the trainable set and the training loss
   data          training pairs: random HR crops + on-the-fly degradation, deterministic per sample index
   checkpoint    atomic safetensors checkpoints (trainable weights, optimizer, scheduler, RNG)
-  trainer       accelerate training loop with exact resume, NaN guard, MLflow logging
-  mlflow_log    optional live MLflow logging (sqlite store) of a training run
+  trainer       accelerate training loop with exact resume, NaN guard, optional live MLflow run
+                (lgcaa.mlflow_store.LiveRun, the one MLflow writer)
   tiling        overlapping latent tiles with smooth blending weights
   colorfix      AdaIN and wavelet colour correction
   sampler       seeded DDPM sampling, tiled, writes PNGs

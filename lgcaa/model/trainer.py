@@ -44,11 +44,10 @@ from lgcaa.model.checkpoint import (
 )
 from lgcaa.model.config import LGCAAConfig
 from lgcaa.model.data import TrainPairs, micro_batches, sample_noise, training_data_input
-from lgcaa.model.mlflow_log import MlflowRun, flatten
 from lgcaa.model.network import build_network, count_parameters, upsample_lr
 from lgcaa.model.sampler import super_resolve, to_uint8
 from lgcaa.progress import Progress
-from lgcaa.tracking import write_record
+from lgcaa.tracking import flatten, write_record
 
 WEIGHT_DTYPES = {"no": torch.float32, "fp16": torch.float16, "bf16": torch.bfloat16}
 
@@ -138,7 +137,7 @@ class Session:
     params: list[torch.nn.Parameter]
     accum: int
     base_fp: str | None
-    tracker: MlflowRun | None = None
+    tracker: Any = None  # lgcaa.mlflow_store.LiveRun with `lgcaa train --mlflow-uri`
     last: dict[str, float] = field(default_factory=dict)
     experiment: str = "adhoc/train"  # MLflow experiment of the job record (and of the live run)
     started: float = field(default_factory=time.time)  # unix time the job started (the record's start)
@@ -295,6 +294,12 @@ def record_step(s: Session, done: int, end: int, sums: dict[str, float], grad_no
         s.accelerator.wait_for_everyone()
 
 
+def train_params(s: Session) -> dict[str, str]:
+    """The training's params (its settings, derived values and the backbone's source, flattened), for its record
+    and its live run."""
+    return flatten("", {**s.cfg.to_dict(), **s.derived(), "source": s.model.source}, {})
+
+
 def finish(s: Session, pairs: TrainPairs, seconds: float, preview_count: int | None) -> dict[str, Any]:
     """Final weights, preview grid, job record (run.json) and summary (train.json, written last)."""
     tc, model = s.cfg.train, s.model
@@ -325,7 +330,7 @@ def finish(s: Session, pairs: TrainPairs, seconds: float, preview_count: int | N
         weights = s.run_dir / "model.safetensors"
         write_record(
             s.run_dir / JOB_RECORD, s.experiment, s.run_name,
-            params={**flatten("", {**s.cfg.to_dict(), **s.derived()}, {}), "weights.model.sha256": sha256_file(weights)},
+            params={**train_params(s), "weights.model.sha256": sha256_file(weights)},
             metrics={**{k: v for k, v in s.last.items() if math.isfinite(v)}, "seconds": summary["seconds"]},
             artifacts=[str(p) for p in (s.metrics_path, sample_png) if p],
             tags={"lpips_backbone": lpips_backbone, "arch": s.cfg.model.arch},
@@ -334,6 +339,7 @@ def finish(s: Session, pairs: TrainPairs, seconds: float, preview_count: int | N
             links={"weights": str(weights), "checkpoints": str(s.run_dir / "checkpoints")},
             # the prepared backbone's record when model.pretrained is one (a hub id has none: no upstream run)
             upstream={"backbone": record_in(s.cfg.model.pretrained)} if s.cfg.model.pretrained else None,
+            live_run=s.tracker.run_id if s.tracker else None,
         )
         write_json(s.run_dir / TRAIN_DONE, summary)
     s.accelerator.wait_for_everyone()
@@ -355,8 +361,10 @@ def train(cfg: LGCAAConfig, run_dir: str | Path, *, run_name: str | None = None,
     if isinstance(start, dict):
         return start
     if mlflow_uri and s.main:
-        s.tracker = MlflowRun(mlflow_uri, s.experiment, s.run_name, run_dir,
-                              {**cfg.to_dict(), "derived": {**s.derived(), "source": s.model.source}})
+        from lgcaa.mlflow_store import LiveRun, results_of
+
+        # the record's own params (the sync adds the rest to this run: weights digest, versions)
+        s.tracker = LiveRun(results_of(mlflow_uri), s.experiment, s.run_name, run_dir, train_params(s))
     tc = cfg.train
     pairs = TrainPairs(tc)
     end = tc.steps if stop_after is None else min(tc.steps, stop_after)

@@ -86,9 +86,14 @@ def mlflow_ui_command(tracking_uri: str, ui_url: str) -> str:
     """The `mlflow ui` command serving `tracking_uri` at the host and port of `ui_url`."""
     from urllib.parse import urlsplit
 
+    from lgcaa.mlflow_store import artifact_root, results_of
+
     url = urlsplit(ui_url)
     port = url.port or (443 if url.scheme == "https" else 80)
-    return f"mlflow ui --backend-store-uri {tracking_uri} --host {url.hostname or '127.0.0.1'} --port {port}"
+    # the runs' artifact locations are `mlflow-artifacts:/...` (lgcaa.mlflow_store): served from this folder
+    artifacts = artifact_root(results_of(tracking_uri))
+    return (f"mlflow ui --backend-store-uri {tracking_uri} --artifacts-destination {artifacts} "
+            f"--host {url.hostname or '127.0.0.1'} --port {port}")
 
 
 def render_report(p: ReportParts) -> str:
