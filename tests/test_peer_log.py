@@ -144,3 +144,39 @@ def test_compare_scores_reads_a_dag_evaluation_whole_or_as_a_subset(tmp_path):
     assert not bad["ok"] and bad["metrics"]["psnr"]["over_tolerance"] == ["a_LR4.png"]
     with pytest.raises(UserError, match="not in the peer's log"):
         compare_scores({"psnr": {"c_LR4.png": 1.0}}, agg, log)
+
+
+def test_golden_check_of_a_folder_never_passes_on_a_subset_of_the_log(tmp_path):
+    """`golden_check` scores a folder against the whole log: a folder holding only some of the log's images fails
+    ("images of the log not scored", a drift) though every image it holds matches the log, while `compare_scores`
+    (the DAG's check of scores it already has) passes the same scores as a stated subset, per image only."""
+    import numpy as np
+
+    from lgcaa.io import write_png
+    from lgcaa.metrics.evaluate import evaluate
+    from lgcaa.metrics.peer_log import compare_scores, golden_check
+
+    rng = np.random.default_rng(0)
+    names = ("a_LR4.png", "b_LR4.png")
+    for name in names:
+        hr = rng.integers(0, 256, (32, 32, 3), dtype=np.uint8)
+        sr = np.clip(hr.astype(int) + rng.integers(-8, 9, hr.shape), 0, 255).astype(np.uint8)
+        for root, image in (("hr", hr), ("sr", sr)):
+            write_png(tmp_path / root / name, image)
+            if name == names[0]:
+                write_png(tmp_path / f"{root}-1" / name, image)
+    psnr = {image: v for image, _, v in evaluate(tmp_path / "sr", tmp_path / "hr", ["psnr"], device="cpu").rows}
+    lines = [f"24-10-23 17:29:03.278 - INFO: results_osediff/{n} | PSNR: {psnr[n]:.6f} | Runtime: 1.06 sec\n"
+             for n in names]
+    mean = sum(psnr.values()) / len(psnr)
+    log = _log(tmp_path, lines, tail=f"===== Average Metrics for [results_osediff] =====\nPSNR: {mean:.4f} | FID: 1.0 "
+                                     "| FID Runtime: 1 sec\n")
+    whole = golden_check(tmp_path / "sr", tmp_path / "hr", log)
+    assert whole["ok"] and whole["metrics"]["psnr"]["status"] == "ok", whole  # the log matches the folder
+    part = golden_check(tmp_path / "sr-1", tmp_path / "hr-1", log)
+    assert not part["ok"] and part["metrics"]["psnr"]["status"] == "drift"
+    assert "1 images of the log not scored" in part["metrics"]["psnr"]["reason"]
+    assert drift_lines(part) == [f"psnr: {part['metrics']['psnr']['reason']}"]
+    ev = evaluate(tmp_path / "sr-1", tmp_path / "hr-1", ["psnr"], device="cpu")
+    cut = compare_scores({"psnr": {image: v for image, _, v in ev.rows}}, ev.aggregate, log)
+    assert cut["ok"] and cut["subset"] and cut["n_images"] == 1 and "mean_log" not in cut["metrics"]["psnr"]

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Container
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -181,20 +182,30 @@ def restrict_to(log: PeerLog, names: list[str]) -> PeerLog:
     return PeerLog(log.path, {n: v for n, v in log.images.items() if n in set(names)}, {}, len(names))
 
 
-def compare_scores(ours: dict[str, dict[str, float]], aggregate: dict[str, Any], log_path: str | Path) -> dict[str, Any]:
-    """The golden check on scores already computed (a DAG evaluation's per_image.csv as {metric: {image: value}}
-    and its aggregate.json): the log is cut to the images scored (`restrict_to`; a subset compares per image
-    only), metrics the evaluation reports missing are skipped with its reason, and only metrics both sides have
-    are checked."""
-    log = parse_peer_log(log_path)
-    scored = sorted({n for per in ours.values() for n in per})
-    cut = restrict_to(log, scored)
-    status = aggregate["metrics"]
+def _check_requested(ours: dict[str, dict[str, float]], log: PeerLog, status: dict[str, dict[str, Any]],
+                     requested: Container[str] | None = None) -> dict[str, Any]:
+    """`compare_with_log` of an evaluation's scores: the metrics its `status` (aggregate.json's "metrics") reports
+    not ok are skipped with their reason and fix; `requested` (None: every metric of the log) keeps the result to
+    those metrics. Which images are compared is the caller's choice of `log`: the whole log (a folder's golden
+    check: an image of the log not scored is a drift) or the log cut to a stated subset (`restrict_to`)."""
     missing = {m: f"{s.get('reason', s['status'])}" + (f" (fix: {s['fix']})" if s.get("fix") else "")
                for m, s in status.items() if s["status"] != "ok"}
-    check = compare_with_log(ours, cut, missing)
-    check["metrics"] = {m: r for m, r in check["metrics"].items() if m in status}
-    check["ok"] = all(r["status"] in ("ok", "skipped") for r in check["metrics"].values())
+    check = compare_with_log(ours, log, missing)
+    if requested is not None:  # a chosen subset of metrics: the log's other metrics are not part of this check
+        check["metrics"] = {m: r for m, r in check["metrics"].items() if m in requested}
+        check["ok"] = all(r["status"] in ("ok", "skipped") for r in check["metrics"].values())
+    return check
+
+
+def compare_scores(ours: dict[str, dict[str, float]], aggregate: dict[str, Any], log_path: str | Path) -> dict[str, Any]:
+    """The golden check on scores already computed (a DAG evaluation's per_image.csv as {metric: {image: value}}
+    and its aggregate.json): the log is cut to the images scored (`restrict_to`; a profile's stated `limit`
+    subset compares per image only), metrics the evaluation reports missing are skipped with its reason, and only
+    metrics both sides have are checked."""
+    log = parse_peer_log(log_path)
+    scored = sorted({n for per in ours.values() for n in per})
+    status = aggregate["metrics"]
+    check = _check_requested(ours, restrict_to(log, scored), status, requested=status)
     subset = len(scored) < len(log.images)
     return {**check, "lock": aggregate["lock"], "subset": subset, "n_log_images": len(log.images),
             "means_compared": not subset}
@@ -220,7 +231,8 @@ def drift_lines(check: dict[str, Any]) -> list[str]:
 def golden_check(sr_dir: str | Path, hr_dir: str | Path, log_path: str | Path, device: str = "cpu",
                  workers: int | None = None, metrics: list[str] | None = None) -> dict[str, Any]:
     """Score `sr_dir` against `hr_dir` with the harness's protocol (`lgcaa.metrics.evaluate`, what `lgcaa eval`
-    runs) and compare with the peer's log (`compare_with_log`). `metrics`: default the log's per-image metrics;
+    runs) and compare with the peer's whole log (`compare_with_log`): every image of the log must be scored, an
+    image missing from `sr_dir` is a drift (never a subset). `metrics`: default the log's per-image metrics;
     those without weights here are skipped with the reason. The result also records the protocol lock, the
     folders' digests and the seconds the scoring took."""
     from lgcaa.metrics.evaluate import evaluate
@@ -231,12 +243,7 @@ def golden_check(sr_dir: str | Path, hr_dir: str | Path, log_path: str | Path, d
     ours: dict[str, dict[str, float]] = {}
     for image, m, v in ev.rows:
         ours.setdefault(m, {})[image] = v
-    missing = {m: f"{s['reason']} (fix: {s['fix']})" for m, s in ev.aggregate["metrics"].items()
-               if s["status"] != "ok"}
-    check = compare_with_log(ours, log, missing)
-    if metrics is not None:  # a chosen subset: the log's other metrics are not part of this check
-        check["metrics"] = {m: r for m, r in check["metrics"].items() if m in metrics}
-        check["ok"] = all(r["status"] in ("ok", "skipped") for r in check["metrics"].values())
+    check = _check_requested(ours, log, ev.aggregate["metrics"], requested=metrics)
     return {**check, "sr_dir": str(sr_dir), "hr_dir": str(hr_dir), "lock": ev.aggregate["lock"],
             "sr_sha256": ev.aggregate["sr_sha256"], "hr_sha256": ev.aggregate["hr_sha256"],
             "seconds": round(ev.timing["total_s"], 1)}
