@@ -1,5 +1,5 @@
-"""The HTML report (claims, tables, figures, per-image scores, training curves, reported vs reproduced) and MLflow
-links, rendered in a real headless browser (Debian's chromium) with screenshots taken in the test."""
+"""The HTML report (Tables I-III beside the paper, claims, figures, tables, per-image scores, training curves) and
+MLflow links, rendered in a real headless browser (Debian's chromium) with screenshots taken in the test."""
 
 from __future__ import annotations
 

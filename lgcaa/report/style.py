@@ -1,4 +1,4 @@
-"""One stylesheet for the report and every standalone HTML file (tables, reported vs reproduced, claims).
+"""One stylesheet for the report and every standalone HTML file (tables, the tables beside the paper, claims).
 
 Best is bold on green, second-best underlined on yellow — the underline is drawn by the cell's CSS, so it
 shows even though numbers are links (links are never underlined, so no number looks "second" by accident).

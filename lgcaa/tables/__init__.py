@@ -8,6 +8,7 @@ Modules, top-down:
   render   CSV, Markdown, LaTeX (booktabs) and HTML renderers of a grid
   export   long CSV (every cell with its intervals) and headline metrics (dvc metrics)
   paper    the paper's reported numbers (results/paper/*.csv), shape-checked
-  compare  reported vs reproduced per paper cell: delta, tolerance, verdict, reason
+  compare  reported vs reproduced per paper cell: delta, tolerance, verdict, reason; paper | ours | Δ | verdict
+           beside our cells (like with like only: none in a profile not comparable to the paper)
   stats    seed interval and bootstrap
 """

@@ -96,9 +96,10 @@ REAL_PROFILE = "real"
 
 def not_comparable_sentence(profile: str) -> str:
     """What every comparison of a profile that is not comparable to the paper says instead of numbers."""
-    return (f"Profile {profile} is a pipeline check (comparable_to_paper: false), not a reproduction: its numbers are "
-            f"not set beside the paper's (run `snakemake --cores 8 tables --config profile={REAL_PROFILE}` for the "
-            "paper's RealSR and DRealSR cells beside ours).")
+    return (f"Profile {profile} is a pipeline check, not comparable to the paper (comparable_to_paper: false): its "
+            "numbers are not set beside the paper's (run "
+            f"`snakemake --cores 8 tables --config profile={REAL_PROFILE}` for the paper's RealSR and DRealSR cells "
+            "beside ours).")
 
 
 def is_paper_set(spec: Any, e: Any) -> bool:
