@@ -21,6 +21,7 @@ from lgcaa.errors import UserError, did_you_mean
 from lgcaa.instances import baseline_base, model_sample_jobs, sample_jobs, sr_jobs
 from lgcaa.instances import model_methods as run_methods
 from lgcaa.io import check_name
+from lgcaa.layout import manifest_of
 from lgcaa.metrics.registry import METRICS
 from lgcaa.model.config import DPACM_VARIANTS, ModelConfig
 from lgcaa.model.schema import section_schema as model_section_schema
@@ -320,7 +321,7 @@ def _check_hr_sources(config: dict[str, Any], source: str) -> None:
     data = Path(config["paths"]["data"])
     for name, ds in config["datasets"].items():
         hr = ds.get("hr_source")
-        if hr and ds["lr"] != "released" and not (data / name / "manifest.json").is_file() and not Path(hr).is_dir():
+        if hr and ds["lr"] != "released" and not manifest_of(data / name).is_file() and not Path(hr).is_dir():
             raise UserError(f"{source}: datasets/{name}/hr_source {hr} is not a folder here (and {data / name} is not "
                             "built yet); fix the path or build the dataset where the folder is")
 

@@ -33,7 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-MANIFEST = "manifest.json"  # a dataset folder's record (lgcaa.data.manifest)
+MANIFEST = "manifest.json"  # a dataset folder's record (lgcaa.data.manifest; `manifest_of`)
 # files inside a job's folder
 AGGREGATE = "aggregate.json"  # an evaluation's set-level scores (written last: its presence means complete)
 PER_IMAGE = "per_image.csv"  # an evaluation's per-image scores (image, metric, value)
@@ -56,6 +56,11 @@ def beside(folder: str | Path, suffix: str) -> Path:
     """`<parent>/<name><suffix>`: the files kept next to an output folder (`.run.json`, `.missing.json`, ...)."""
     folder = Path(folder)
     return folder.with_name(folder.name + suffix)
+
+
+def manifest_of(dataset_dir: str | Path) -> Path:
+    """A dataset folder's record (per-file sha256 and sizes, pair count, provenance; `lgcaa.data.manifest`)."""
+    return Path(dataset_dir) / MANIFEST
 
 
 def per_image_of(aggregate: str | Path) -> Path:

@@ -35,6 +35,7 @@ from typing import Any
 
 from lgcaa.io import write_json
 from lgcaa.job import adopt, command_line, context, git_state, job_started
+from lgcaa.layout import MANIFEST
 
 VERSIONED_PACKAGES = ("lgcaa-harness", "torch", "pyiqa", "basicsr", "diffusers", "ncnn", "numpy", "pillow")
 
@@ -124,7 +125,7 @@ def dataset_input(name: str, path: str | Path, context: str, digest: dict[str, A
     from lgcaa.data.manifest import folder_digest, listing_digest
 
     path = Path(path)
-    if digest is None and path.name == "manifest.json":
+    if digest is None and path.name == MANIFEST:
         files = json.loads(path.read_text()).get("files", {})
         digest = {"sha256": listing_digest({k: v["sha256"] for k, v in files.items()}), "files": len(files),
                   "from": "manifest"}

@@ -41,18 +41,15 @@ def test_paths_are_the_profile_roots_joined_as_written():
     assert (str(per_image_of(agg)), str(eval_record_of(agg))) == (lay.per_image("d", "m"), lay.eval_record("d", "m"))
 
 
-# every results file name the layout declares, by its spelling (a bare name, or the suffix beside a folder)
+# every results file name the layout declares, by its spelling (a bare name, or the suffix beside a folder);
+# a dataset folder's manifest.json included: the data package asks the layout for it too
 FILE_NAMES = [v for k, v in vars(layout).items() if k.isupper() and isinstance(v, str) and v.endswith((".json", ".csv"))]
-# the dataset folder's manifest.json is the data package's format (lgcaa.data.manifest) and stays spelled there
-NOT_CHECKED = {layout.MANIFEST}
 
 
 def _names_a_results_file(text: str) -> str | None:
     """The layout file name that this string literal spells as a path (its last component), if any."""
     base = text.rsplit("/", 1)[-1]
     for name in FILE_NAMES:
-        if name in NOT_CHECKED:
-            continue
         if base == name or (name.startswith(".") and base.endswith(name) and " " not in base):
             return name
     return None
@@ -77,7 +74,8 @@ def _literals(path: Path):
 
 
 def test_results_file_names_are_spelled_only_by_the_layout():
-    assert {"aggregate.json", "per_image.csv", "run.json", ".run.json", "train.json", "lock.json"} <= set(FILE_NAMES)
+    assert {"aggregate.json", "per_image.csv", "run.json", ".run.json", "train.json", "lock.json",
+            "manifest.json"} <= set(FILE_NAMES)
     files = [p for d in ("lgcaa", "baselines") for p in (REPO / d).rglob("*.py")]
     files += [*(REPO / "workflow").rglob("*.smk"), REPO / "Snakefile"]
     found = [f"{p.relative_to(REPO)}:{line}: {text!r} spells {name!r}"
@@ -86,6 +84,7 @@ def test_results_file_names_are_spelled_only_by_the_layout():
     assert not found, "use the names/accessors of lgcaa.layout instead:\n" + "\n".join(found)
     # the check itself finds what it looks for
     assert _names_a_results_file("/aggregate.json") and _names_a_results_file("index.run.json")
+    assert _names_a_results_file("*/manifest.json")
     assert not _names_a_results_file("lgcaa-weights.lock.json") and not _names_a_results_file("writes a run.json file")
 
 

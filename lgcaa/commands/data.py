@@ -33,7 +33,7 @@ from lgcaa.data.subset import make_subset
 from lgcaa.download import RATE_HELP
 from lgcaa.errors import UserError
 from lgcaa.io import write_json
-from lgcaa.layout import Layout
+from lgcaa.layout import Layout, manifest_of
 from lgcaa.tracking import dataset_input, experiment_name, write_record
 
 
@@ -153,7 +153,7 @@ def _folder(args) -> int:
     out = args.data_root / args.name
     manifest = import_lr_folder(args.lr_dir, out)
     _write_record(args, {"dataset": args.name, "lr_dir": str(args.lr_dir), "lr_only": True},
-                  {"n_images": manifest["count"]}, [str(out / "manifest.json")])
+                  {"n_images": manifest["count"]}, [str(manifest_of(out))])
     print(f"{out}: {manifest['count']} LR images (LR-only)")
     return 0
 
@@ -164,7 +164,7 @@ def _subset(args) -> int:
     out = args.data_root / args.name
     manifest = make_subset(args.data_root / args.source, out, images, args.scale, args.lr_only, args.offset)
     _write_record(args, {"dataset": args.name, "subset_of": args.source, "images": ",".join(manifest["subset_of"]["images"])},
-                  {"n_images": manifest["count"]}, [str(out / "manifest.json")])
+                  {"n_images": manifest["count"]}, [str(manifest_of(out))])
     print(f"{out}: {manifest['count']} pairs of {args.source}")
     return 0
 
@@ -202,7 +202,7 @@ def _build_mini(args) -> int:
     manifest = build_mini_dataset(args.out, args.dataset, photos, args.hr_size, args.scale, args.lr_kind, args.seed)
     _write_record(args, {"dataset": args.dataset, "lr_kind": args.lr_kind, "seed": args.seed,
                          "hr_size": args.hr_size, "scale": args.scale, "photos": ",".join(photos)},
-                  {"n_images": manifest["count"]}, [str(args.out / "manifest.json")])
+                  {"n_images": manifest["count"]}, [str(manifest_of(args.out))])
     print(f"{args.out}: {manifest['count']} pairs")
     return 0
 
@@ -237,7 +237,7 @@ def _fetch(args) -> int:
     _write_record(args, {"dataset": name, "source": spec.name, "lr_kind": "released", "obtained": got.how,
                          "archive_sha256": got.archive_sha256 or "", "archive_pinned": got.pinned,
                          "limit": args.limit},
-                  {"n_images": got.manifest["count"]}, [str(args.data_root / name / "manifest.json")])
+                  {"n_images": got.manifest["count"]}, [str(manifest_of(args.data_root / name))])
     print(f"{got.message} ({got.manifest['count']} pairs, via {got.how})")
     return 0
 
@@ -267,7 +267,7 @@ def _regenerate(args) -> int:
                              args.degradation, args.hr_source, args.expected_count or None, args.workers,
                              args.batch_size, args.device, try_dvc=not args.no_dvc, compare_out=args.compare_out)
     out = args.data_root / args.dataset
-    artifacts = [str(out / "manifest.json"), *([str(args.compare_out)] if args.compare_out else [])]
+    artifacts = [str(manifest_of(out)), *([str(args.compare_out)] if args.compare_out else [])]
     _write_record(args, {"dataset": args.dataset, "source": args.source, "lr_kind": args.lr_kind, "obtained": got.how,
                          "degradation": got.degradation, "seed": args.seed}, got.metrics, artifacts)
     print(f"{out}: {got.manifest['count']} pairs ({got.how})")

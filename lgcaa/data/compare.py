@@ -15,6 +15,7 @@ import numpy as np
 
 from lgcaa.errors import UserError
 from lgcaa.io import list_images, read_rgb
+from lgcaa.layout import manifest_of
 
 
 def psnr_uint8(a: np.ndarray, b: np.ndarray) -> float:
@@ -68,6 +69,6 @@ def compare_with_released(regenerated: str | Path, released: str | Path) -> dict
     """`compare_lr` of a regenerated set with its released set when that is on disk (a manifest and `lr/`), else
     {"available": False, "reason": ...}."""
     released = Path(released)
-    if (released / "manifest.json").is_file() and (released / "lr").is_dir():
+    if manifest_of(released).is_file() and (released / "lr").is_dir():
         return compare_lr(regenerated, released)
     return {"available": False, "reason": f"{released} (released LR) is not on disk"}

@@ -21,6 +21,7 @@ from typing import Any
 
 from lgcaa.errors import UserError
 from lgcaa.io import file_lock, publish_dir
+from lgcaa.layout import MANIFEST
 
 
 def repo_root(start: str | Path) -> Path | None:
@@ -51,7 +52,7 @@ def tracked_in_dvc(out: str | Path) -> tuple[Path, str] | None:
 
     fs = DVCFileSystem(str(root))
     try:
-        info = fs.info(f"{rel}/manifest.json")
+        info = fs.info(f"{rel}/{MANIFEST}")
     except FileNotFoundError:
         return None
     return (root, rel) if "dvc_info" in info else None
@@ -117,7 +118,7 @@ def _pull(out: Path) -> tuple[bool, str]:
         shutil.rmtree(staging, ignore_errors=True)
         return False, f"dvc: {rel} is recorded but could not be fetched ({exc.__class__.__name__}: {exc})"
     try:
-        publish_dir(staging / "x", out, "manifest.json")
+        publish_dir(staging / "x", out, MANIFEST)
     except UserError as exc:
         return False, f"dvc: {rel} fetched but not put in place: {exc}"
     finally:

@@ -35,6 +35,7 @@ from lgcaa.data.registry import DATASETS, DatasetSpec
 from lgcaa.download import download
 from lgcaa.errors import UserError
 from lgcaa.io import file_lock, harness_made, inside, publish_dir, sha256_file, write_json
+from lgcaa.layout import MANIFEST, manifest_of
 from lgcaa.progress import byte_progress
 
 LOCK_NAME = "archives.lock.json"
@@ -143,8 +144,8 @@ def _why(exc: Exception) -> str:
 
 def present(out: Path, spec: DatasetSpec, expected_count: int | None) -> tuple[dict[str, Any] | None, str]:
     """(verified manifest, "") for an existing, complete dataset folder, else (None, why not)."""
-    if not (out / "manifest.json").is_file():
-        return None, f"{out / 'manifest.json'} does not exist"
+    if not manifest_of(out).is_file():
+        return None, f"{manifest_of(out)} does not exist"
     try:
         return complete_manifest(out, spec, expected_count), ""
     except (UserError, KeyError, ValueError) as exc:
@@ -257,7 +258,7 @@ def unpack_dataset(archive: Path, spec: DatasetSpec, out: Path, extra: dict[str,
         manifest = build_manifest(staging, out.name, spec.scale, extra=extra)
         check_expectations(staging, manifest, spec, expected_count)
         write_manifest(staging, manifest)
-        publish_dir(staging, out, "manifest.json")
+        publish_dir(staging, out, MANIFEST)
         return manifest
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
@@ -309,7 +310,7 @@ def fetch_files_dataset(spec: DatasetSpec, out: Path, cache_dir: Path, mirror: M
         manifest = build_manifest(staging, out.name, spec.scale, extra=extra)
         check_expectations(staging, manifest, spec, len(names) if limit else expected_count)
         write_manifest(staging, manifest)
-        publish_dir(staging, out, "manifest.json")
+        publish_dir(staging, out, MANIFEST)
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     where = f"mirror {mirror}" if mirror else f"https://raw.githubusercontent.com/{fs.repository}/{fs.commit}"
@@ -332,7 +333,7 @@ def obtain_released(spec: DatasetSpec, data_root: str | Path, cache_dir: str | P
     manifest, _ = present(out, spec, expected_count)
     if manifest is not None:
         return Obtained(manifest, "present", f"{out}: present and verified")
-    if out.exists() and (not out.is_dir() or not harness_made(out, "manifest.json")):
+    if out.exists() and (not out.is_dir() or not harness_made(out, MANIFEST)):
         raise UserError(f"{out}: exists but is not a dataset the harness made (no manifest.json); it is never "
                         "replaced -- move it away or fetch under another name (--as)")
     notes = []

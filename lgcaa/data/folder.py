@@ -14,6 +14,7 @@ from typing import Any
 from lgcaa.data.manifest import write_manifest
 from lgcaa.errors import UserError
 from lgcaa.io import atomic_dir, list_images, sha256_file
+from lgcaa.layout import MANIFEST
 
 
 def import_lr_folder(src: str | Path, out: str | Path) -> dict[str, Any]:
@@ -30,7 +31,7 @@ def import_lr_folder(src: str | Path, out: str | Path) -> dict[str, Any]:
     files = list_images(src)
     if not files:
         raise UserError(f"{src}: no PNG images; fix datasets.<name>.lr_dir in the profile")
-    with atomic_dir(out, "manifest.json") as tmp:
+    with atomic_dir(out, MANIFEST) as tmp:
         (tmp / "lr").mkdir()
         entries = {}
         for p in files:

@@ -10,6 +10,7 @@ from typing import Any
 
 from lgcaa.errors import UserError
 from lgcaa.io import list_images, sha256_file, write_json
+from lgcaa.layout import MANIFEST, manifest_of
 
 
 def _png_size(path: Path) -> tuple[int, int]:
@@ -57,7 +58,7 @@ def build_manifest(root: str | Path, dataset: str, scale: int, extra: dict[str, 
 
 
 def write_manifest(root: str | Path, manifest: dict[str, Any]) -> Path:
-    path = Path(root) / "manifest.json"
+    path = manifest_of(root)
     write_json(path, manifest)
     return path
 
@@ -67,7 +68,7 @@ def verify_manifest(root: str | Path) -> dict[str, Any]:
     import json
 
     root = Path(root)
-    mpath = root / "manifest.json"
+    mpath = manifest_of(root)
     if not mpath.is_file():
         raise UserError(f"{mpath}: manifest missing; rebuild the dataset (lgcaa data build/fetch)")
     manifest = json.loads(mpath.read_text())
@@ -83,7 +84,7 @@ def verify_manifest(root: str | Path) -> dict[str, Any]:
 
 def dataset_folders(data_root: str | Path) -> list[Path]:
     """The dataset folders directly under `data_root` (those holding a manifest), sorted by name."""
-    return sorted(p.parent for p in Path(data_root).glob("*/manifest.json"))
+    return sorted(p.parent for p in Path(data_root).glob(f"*/{MANIFEST}"))
 
 
 def registry_source(manifest: dict[str, Any], folder: str) -> str:
@@ -102,7 +103,7 @@ def on_disk(data_root: str | Path) -> dict[str, dict[str, Any]]:
 
     out = {}
     for folder in dataset_folders(data_root):
-        info = json.loads((folder / "manifest.json").read_text())
+        info = json.loads(manifest_of(folder).read_text())
         out[folder.name] = {"pairs": info.get("count"), "lr": info.get("lr_kind", "?"),
                             "from": registry_source(info, folder.name)}
     return out
@@ -134,7 +135,7 @@ def folder_digest(folder: str | Path) -> dict[str, Any]:
 
     folder = Path(folder)
     images = list_images(folder)
-    manifest = folder.parent / "manifest.json"
+    manifest = manifest_of(folder.parent)
     if manifest.is_file():
         listed = json.loads(manifest.read_text()).get("files", {})
         prefix = f"{folder.name}/"

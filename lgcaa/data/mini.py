@@ -14,6 +14,7 @@ from lgcaa.data.lowres import make_lr, to_tensor, to_uint8
 from lgcaa.data.manifest import build_manifest, write_manifest
 from lgcaa.data.photos import PHOTOS, center_crop, load_photo
 from lgcaa.io import atomic_dir, write_png
+from lgcaa.layout import MANIFEST
 
 
 def build_mini_dataset(
@@ -21,7 +22,7 @@ def build_mini_dataset(
 ) -> dict[str, Any]:
     """Build one mini test set into `out` atomically (temp folder, then rename); returns its manifest."""
 
-    with atomic_dir(out, "manifest.json") as tmp:
+    with atomic_dir(out, MANIFEST) as tmp:
         for name in photos:
             hr = center_crop(load_photo(name), hr_size)
             write_png(tmp / "hr" / f"{name}.png", hr)

@@ -26,6 +26,7 @@ from lgcaa.data.manifest import build_manifest, verify_manifest, write_manifest
 from lgcaa.data.registry import DatasetSpec
 from lgcaa.errors import UserError
 from lgcaa.io import atomic_dir, inside, list_images, write_json, write_png
+from lgcaa.layout import MANIFEST
 
 
 def hr_from_folder(hr_dir: str | Path) -> list[Path]:
@@ -66,7 +67,7 @@ def regenerate_dataset(
     if dupes:
         raise UserError(f"{dataset}: {len(dupes)} HR name(s) occur twice, first: {', '.join(dupes[:5])}")
     cfg = load_degradation_config(config) if lr_kind == "realesrgan" else None
-    with atomic_dir(out, "manifest.json", "regen") as tmp:
+    with atomic_dir(out, MANIFEST, "regen") as tmp:
         (tmp / "hr").mkdir()
         for p in map(Path, hr_files):
             if p.suffix.lower() == ".png" and hr_loader is None:

@@ -15,6 +15,7 @@ from pathlib import Path
 from lgcaa.data.manifest import build_manifest, write_manifest
 from lgcaa.errors import UserError
 from lgcaa.io import atomic_dir, list_images, sha256_file
+from lgcaa.layout import MANIFEST, manifest_of
 
 
 def choose(names: list[str], images: int | list[str], where: str) -> list[str]:
@@ -34,13 +35,13 @@ def make_subset(source_dir: str | Path, out: str | Path, images: int | list[str]
     """Copy the chosen pairs (or, `lr_only`, LR images) of `source_dir` into `out` (atomically) and return the new
     manifest. `offset` skips the first names before a count is taken."""
     src, out = Path(source_dir), Path(out)
-    manifest = src / "manifest.json"
+    manifest = manifest_of(src)
     if not manifest.is_file():
         raise UserError(f"{manifest}: source dataset not built; build it first (snakemake {manifest})")
     names = choose(sorted(p.name for p in list_images(src / "lr"))[offset:], images, str(src))
     if lr_only:
         return _lr_only(src, out, names, sha256_file(manifest))
-    with atomic_dir(out, "manifest.json") as tmp:
+    with atomic_dir(out, MANIFEST) as tmp:
         for sub in ("hr", "lr"):
             (tmp / sub).mkdir(parents=True)
             for n in names:
@@ -54,7 +55,7 @@ def make_subset(source_dir: str | Path, out: str | Path, images: int | list[str]
 def _lr_only(src: Path, out: Path, names: list[str], source_digest: str) -> dict:
     from PIL import Image
 
-    with atomic_dir(out, "manifest.json") as tmp:
+    with atomic_dir(out, MANIFEST) as tmp:
         (tmp / "lr").mkdir(parents=True)
         files = {}
         for n in names:
