@@ -9,7 +9,7 @@
     <results>/metrics/<dataset>/<instance>/{aggregate.json,per_image.csv,lock.json,run.json}
     <results>/models/<run>/{train.json,run.json,...}          LGCAA trainings
     <results>/backbone/{vae,unet,scheduler,prepare.json,run.json}  tiny backbone pre-trained for them (model.prepare)
-    <results>/tables/<table>.<suffix>, <results>/report/...   tables, curves, the HTML report
+    <results>/tables/<table>.<suffix>, <results>/report/...   tables, curves, the HTML report, the gallery
     <results>/figures/<figure>.{png,pdf,csv}, <results>/claims/claims.*   figures, the paper's claims checked
     <results>/mlflow/{runs,links,published}.json              MLflow sync maps
     <results>/checks/<check>.json                             metric checks (calibration gate, golden comparisons)
@@ -186,6 +186,11 @@ class Layout:
         """`path` (a results file) as the report links it: relative to the report's folder, so a moved or copied
         tree keeps its links (e.g. `../tables/table1.compare.csv`)."""
         return posixpath.relpath(path, self.report_file(""))
+
+    def gallery_html(self) -> str:
+        """The per-image gallery beside the report: every test image, every method, full resolution
+        (`lgcaa.report.gallery`); it references the PNGs under `<data>` and `<results>/sr` by relative paths."""
+        return self.report_file("gallery.html")
 
     def figure_file(self, figure: str, suffix: str) -> str:
         """`<results>/figures/<figure>.<suffix>` (png, pdf, csv, run.json); Fig. 8 is the report's `pd_curve.*`."""

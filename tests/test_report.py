@@ -71,6 +71,7 @@ def test_report_is_one_self_contained_file(report):
     assert html.count('<figure class="fig"') == 10 and "data:image/png;base64," in html
     assert 'class="claims"' in html and "t1-psnr-ssim-best" in html  # the claims, quoted, with verdicts
     assert "per-image PSNR" in html
+    assert 'href="gallery.html"' in html  # the per-image gallery beside it (tests/test_gallery.py)
     assert "synthetic profile — not comparable to the paper." not in html  # this profile is comparable
 
 
@@ -167,37 +168,22 @@ def test_standalone_tables_are_styled_and_show_second_best(report):
 
 
 def _chromium() -> str:
-    """Debian's chromium. Missing: a failure in CI (.ci/run installs it and sets LGCAA_CI=1), a visible skip
-    elsewhere (`pytest -rs` lists the reason)."""
-    exe = shutil.which("chromium")
+    """Debian's chromium (lgcaa.report.browser.find_chromium). Missing: a failure in CI (.ci/run installs it and sets
+    LGCAA_CI=1), a visible skip elsewhere (`pytest -rs` lists the reason)."""
+    from lgcaa.report.browser import INSTALL_HINT, find_chromium
+
+    exe = find_chromium()
     if exe is None:
-        why = "headless chromium not found: apt-get install -y chromium (Debian/Ubuntu), then rerun"
         if os.environ.get("LGCAA_CI") or os.environ.get("CI"):
-            pytest.fail(why)
-        pytest.skip(why)
+            pytest.fail(INSTALL_HINT)
+        pytest.skip(INSTALL_HINT)
     return exe
 
 
 def _headless(exe: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [
-            exe,
-            "--headless",
-            "--no-sandbox",
-            "--disable-gpu",
-            "--disable-quic",
-            "--no-first-run",
-            "--disable-background-networking",
-            "--disable-component-update",
-            "--disable-sync",
-            f"--user-data-dir={profile}",
-            *args,
-        ],
-        check=False,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
+    from lgcaa.report.browser import run_headless
+
+    return run_headless(*args, exe=exe, profile=profile)
 
 
 def test_report_renders_in_headless_chromium(report, tmp_path):

@@ -3,6 +3,10 @@
     lgcaa report links --runs results/mlflow/runs.json --out results/mlflow/links.json [--ui URL]
     lgcaa report html --config mini [--runs results/mlflow/runs.json] [--ui URL] [--record R]
         -> <results>/report/index.html from the profile's tables, claims and figures
+    lgcaa report gallery --config mini
+        -> <results>/report/gallery.html: every test image, every method, full resolution, per-image scores
+    lgcaa report screenshot PAGE --out PNG [--width W] [--height H]
+        -> a PNG of a page (the report, the gallery, `gallery.html#ds=D&img=NAME`) drawn by headless Chromium
 
 The figures themselves: `lgcaa figure render NAME --config PROFILE` (Fig. 8 included).
 """
@@ -28,12 +32,31 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--ui", default=DEFAULT_UI, help=f"MLflow UI base URL for links, http:// or https:// only (default {DEFAULT_UI})")
     p.add_argument("--tables", default="table1,table2,table3", help="tables to include, in order")
     add_record(p, "report")
+    p = sub.add_parser("gallery", help="the per-image gallery of a profile (every image, every method, synchronised zoom)")
+    add_config(p)
+    p = sub.add_parser("screenshot", help="a PNG of a page (report, gallery) drawn by headless Chromium")
+    p.add_argument("page", help="an HTML file (optionally with #fragment, e.g. gallery.html#img=NAME) or a URL")
+    p.add_argument("--out", type=Path, required=True, help="the PNG to write")
+    p.add_argument("--width", type=int, default=1400, help="window width in pixels (default 1400)")
+    p.add_argument("--height", type=int, default=900, help="window height in pixels (default 900)")
 
 
 def run(args: argparse.Namespace) -> int:
     from lgcaa.io import write_json, write_text
     from lgcaa.report.links import check_url
 
+    if args.action == "screenshot":
+        from lgcaa.report.browser import screenshot
+
+        print(screenshot(args.page, args.out, args.width, args.height))
+        return 0
+    if args.action == "gallery":
+        from lgcaa.config import load_config
+        from lgcaa.report.gallery import write_gallery
+
+        out, n = write_gallery(load_config(args.config))
+        print(f"{out}: {out.stat().st_size // 1024} KiB, {n} images")
+        return 0
     check_url(args.ui, "--ui")
     if args.action == "links":
         from lgcaa.report.links import mlflow_links

@@ -3,7 +3,7 @@
 The job list follows the rules in workflow/rules/*.smk one to one (a test checks the counts against
 `snakemake -n`): per dataset one data job; per baseline instance and dataset one `sr` job; per trained run one
 `train` job; per LGCAA sampling instance one `sample` job; per SR folder one `evaluate` job; then the
-bookkeeping jobs (MLflow sync/links/publish, one `table` per table, curves, report). Bookkeeping jobs are not
+bookkeeping jobs (MLflow sync/links/publish, one `table` per table, curves, report, gallery). Bookkeeping jobs are not
 costed (seconds each; a dataset download is bound by the network, not a device).
 """
 
@@ -104,7 +104,7 @@ def plan_jobs(cfg: dict[str, Any], train_gpus: int | None = None) -> list[Planne
     from lgcaa.tables.spec import TABLE_NAMES
 
     bookkeeping = [*(["calibrate"] if cfg.get("calibration") else []), "data_dvc_cache", "mlflow_sync", "mlflow_links", *(f"table:{t}" for t in TABLE_NAMES), "headline",
-                   "curves", "report", "mlflow_publish", *(f"figure_panels:{f}" for f in PANEL_FIGURES), "per_image",
+                   "curves", "report", "gallery", "mlflow_publish", *(f"figure_panels:{f}" for f in PANEL_FIGURES), "per_image",
                    "training_curves", "claims"]
     for item in bookkeeping:
         rule, _, name = item.partition(":")

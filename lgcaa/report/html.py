@@ -25,6 +25,7 @@ from lgcaa.figures.render import TITLES as EXTRA_TITLES
 from lgcaa.figures.spec import FIGURES, TITLES
 from lgcaa.layout import Layout
 from lgcaa.report.checks import checks_html, load_checks
+from lgcaa.report.gallery import report_link
 from lgcaa.report.licences import licence_rows
 from lgcaa.report.licences import to_html as licences_html
 from lgcaa.report.links import check_url
@@ -185,6 +186,7 @@ def collect_parts(cfg: dict[str, Any], tables: tuple[str, ...], runs_json: str |
     parts.per_image = _figure(L, "per_image", EXTRA_TITLES["per_image"])
     limit = int(cfg.get("report", {}).get("per_image_rows", 12))
     parts.per_image_tables = to_html(load_per_image(build_spec(cfg, "table1")), limit)
+    parts.per_image_tables = report_link(L.from_report(L.gallery_html())) + parts.per_image_tables
     parts.training = _figure(L, "training", EXTRA_TITLES["training"])
     parts.checks = checks_html(load_checks(L.checks_dir()))
     parts.licences = licences_html(licence_rows())

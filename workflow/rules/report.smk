@@ -1,5 +1,5 @@
 # Stage 5b: the HTML report (the paper beside us, claims, figures, tables, per-image scores, training curves),
-# MLflow artifacts; target `tables` = everything.
+# the per-image gallery beside it, MLflow artifacts; target `tables` = everything.
 REPORT_EXPERIMENT = f"{CFG['profile']}/report"
 
 
@@ -13,6 +13,7 @@ rule report:
         runs=L.mlflow_file("runs"),
         checks=CALIBRATION + [L.check_file(n) for n in GOLDEN],  # shown in the report's "Metric checks"
         evaluations=TABLE_SPECS["table1"].inputs,  # its per-image score tables
+        gallery=L.gallery_html(),  # the report links to it
     output:
         html=L.report_html(),
         record=L.report_record(),
@@ -27,6 +28,23 @@ rule report:
     shell:
         "{LGCAA} report html --config {CONFIG_ARG} --tables {params.tables} --runs {input.runs} --ui {params.ui}"
         " --record {output.record} --experiment {params.experiment} > {log} 2>&1 " + FAIL
+
+
+rule gallery:
+    """The per-image gallery beside the report: every test image, every method's output at full resolution (by
+    relative paths), synchronised zoom, every metric per image."""
+    input:
+        manifests=[L.manifest(d) for d in DATASETS],
+        images=[L.sr_dir(d, m) for d, m in SR_PAIRS],
+        evaluations=[f for d, m in eval_pairs(CFG) for f in (L.aggregate(d, m), L.per_image(d, m))],
+    output:
+        L.gallery_html(),
+    resources:
+        **LIGHT_RES,
+    log:
+        L.log("report", "gallery"),
+    shell:
+        "{LGCAA} report gallery --config {CONFIG_ARG} > {log} 2>&1 " + FAIL
 
 
 rule mlflow_publish:
@@ -68,6 +86,7 @@ onsuccess:
         from lgcaa.report.html import mlflow_ui_command
 
         print(f"\nreport: {L.report_file('index.html')} (open it in a browser; its numbers link to MLflow)\n"
+              f"gallery: {L.gallery_html()} (every test image, every method, synchronised zoom)\n"
               f"MLflow: {mlflow_ui_command(tracking_uri(RES), MLFLOW_UI)}  then open {MLFLOW_UI}\n"
               "Snakemake's report (tables and figures with the jobs that made them): snakemake --report report.html"
               + ("" if CONFIG_ARG == "mini" else " (with the same --config/--configfile)"))
