@@ -13,7 +13,7 @@ from urllib.parse import unquote
 
 import numpy as np
 import pytest
-from test_report import _chromium
+from test_report import _chromium, _headless
 
 from lgcaa.config import load_config
 from lgcaa.instances import eval_pairs, sr_pairs
@@ -204,9 +204,12 @@ PROBE = """<script>
 
 def dump_dom(page: str | Path) -> str:
     """The page's DOM after its scripts ran (5 s of virtual time: the image loads finish)."""
-    from lgcaa.report.browser import page_url, run_headless
+    import tempfile
 
-    return run_headless("--virtual-time-budget=5000", "--dump-dom", page_url(page)).stdout
+    from lgcaa.report.browser import page_url
+
+    with tempfile.TemporaryDirectory() as profile:
+        return _headless(_chromium(), Path(profile), "--virtual-time-budget=5000", "--dump-dom", page_url(page)).stdout
 
 
 def _probe(dom: str) -> dict:
@@ -252,6 +255,10 @@ def test_the_viewer_runs_in_headless_chromium_loads_every_image_and_zooms_all_pa
     # a deep link selects the dataset and image
     dom = dump_dom(f"{page}#ds=mini-realesrgan&img=b.png")
     assert "Mini (Real-ESRGAN deg. x4) — b.png" in dom and _attrs(dom, "gallery-status")["data-state"] == "ready"
+    # a deep link with a zoom: every panel at 400% around one HR pixel
+    dom = dump_dom(f"{page}#ds=mini-bicubic&img=a.png&zoom=4&at=8,8")
+    views = re.findall(r"transform: (translate\([^)]*\) scale\([^)]*\))", dom)
+    assert len(views) == n_panels and {_scale(v) for v in views} == {4.0}, views
     # synchronised zoom and pan: a wheel on one panel and a drag on another move every panel's image alike
     probe_page = page.with_name("probe.html")
     probe_page.write_text(page.read_text().replace("</body>", PROBE))

@@ -181,9 +181,10 @@ def _chromium() -> str:
 
 
 def _headless(exe: str, profile: Path, *args: str) -> subprocess.CompletedProcess:
-    from lgcaa.report.browser import run_headless
+    from lgcaa.report.browser import FLAGS
 
-    return run_headless(*args, exe=exe, profile=profile)
+    return subprocess.run([exe, *FLAGS, f"--user-data-dir={profile}", *args], check=False, capture_output=True,
+                          text=True, timeout=120)
 
 
 def test_report_renders_in_headless_chromium(report, tmp_path):

@@ -1,13 +1,14 @@
-"""Headless Chromium (Debian's `chromium`): screenshots and DOM dumps of the report, the gallery, any page.
+"""Headless Chromium (Debian's `chromium`): screenshots of the report, the gallery, any page.
 
     screenshot("results/report/gallery.html", "gallery.png", 1400, 900)   # a PNG of the page as drawn
-    run_headless("--virtual-time-budget=5000", "--dump-dom", page_url("results/report/gallery.html#check")).stdout
-                                                                            # the DOM after its scripts ran
+
+`FLAGS` are the flags every headless run uses (the tests' `--dump-dom` runs too), `find_chromium` the browser.
 
 A page is a URL (http://, https://, file://) or a path to an HTML file, optionally with a `#fragment` (the
 gallery reads its selection from it). Chromium runs with a throw-away profile folder, no sandbox (root in
-containers), no GPU and no background network; `wait_ms` of virtual time lets the page's scripts and image loads
-finish before the screenshot. The tests and `lgcaa report screenshot` call these functions.
+containers), no GPU and no background network. A screenshot is taken over Chromium's DevTools pipe once the page
+has loaded and every image in it has finished (a fixed virtual-time budget drew pages before their images). The
+tests and `lgcaa report screenshot` use these.
 """
 
 from __future__ import annotations
@@ -40,50 +41,123 @@ def page_url(page: str | Path) -> str:
     return file.resolve().as_uri() + sep + fragment
 
 
-def run_headless(*args: str, exe: str | None = None, profile: str | Path | None = None,
-                 timeout: float = 120) -> subprocess.CompletedProcess:
-    """Run headless Chromium with `args` (e.g. `--dump-dom URL`); `profile`: its user-data folder (default: a
-    temporary one, removed afterwards). UserError when no browser is installed."""
+FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync")
+
+
+def _executable(exe: str | None) -> str:
     exe = exe or find_chromium()
     if exe is None:
         raise UserError(INSTALL_HINT)
-    with tempfile.TemporaryDirectory(prefix="lgcaa-chromium-") as tmp:
-        return subprocess.run(
-            [
-                exe,
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                f"--user-data-dir={profile or tmp}",
-                *args,
-            ],
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+    return exe
+
+
+class _DevTools:
+    """Chromium's DevTools protocol over `--remote-debugging-pipe` (fd 3: commands in, fd 4: events out; messages
+    are JSON ended by a NUL byte): enough to open a page, wait for it, and capture it."""
+
+    def __init__(self, exe: str, profile: str, width: int, height: int) -> None:
+        import fcntl
+        import os
+
+        to_child, self._w = os.pipe()
+        self._r, from_child = os.pipe()
+
+        def fds() -> None:  # in the child: the pipes become its fds 3 and 4
+            a, b = fcntl.fcntl(to_child, fcntl.F_DUPFD, 10), fcntl.fcntl(from_child, fcntl.F_DUPFD, 10)
+            os.dup2(a, 3)
+            os.dup2(b, 4)
+
+        self.log = Path(profile) / "chromium.log"  # a file, not a pipe: a chatty browser never blocks on it
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(
+                [exe, *FLAGS, f"--user-data-dir={profile}", "--remote-debugging-pipe", "--hide-scrollbars",
+                 f"--window-size={width},{height}", "about:blank"],
+                stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=log, pass_fds=(3, 4),
+                preexec_fn=fds)  # noqa: PLW1509 -- only dup2 calls, before exec
+        os.close(to_child)
+        os.close(from_child)
+        self._buf = b""
+        self._id = 0
+        self.session = ""
+
+    def call(self, method: str, params: dict | None = None, timeout: float = 60) -> dict:
+        import json
+        import os
+        import select
+        import time
+
+        self._id += 1
+        msg = {"id": self._id, "method": method, "params": params or {}}
+        if self.session:
+            msg["sessionId"] = self.session
+        os.write(self._w, json.dumps(msg).encode() + b"\0")
+        deadline = time.monotonic() + timeout
+        while True:
+            while b"\0" in self._buf:
+                raw, self._buf = self._buf.split(b"\0", 1)
+                reply = json.loads(raw)
+                if reply.get("id") == self._id:
+                    if "error" in reply:
+                        raise UserError(f"chromium: {method} failed: {reply['error'].get('message')}")
+                    return reply.get("result", {})
+            left = deadline - time.monotonic()
+            if left <= 0 or not select.select([self._r], [], [], left)[0]:
+                raise UserError(f"chromium: no answer to {method} within {timeout:.0f} s")
+            chunk = os.read(self._r, 1 << 20)
+            if not chunk:
+                raise UserError(f"chromium exited during {method}: {self.log.read_text(errors='replace')[-300:]}")
+            self._buf += chunk
+
+    def close(self) -> None:
+        import os
+
+        try:
+            self.session = ""
+            self.call("Browser.close", timeout=10)
+        except UserError:
+            self.proc.kill()
+        finally:
+            self.proc.wait(timeout=30)
+            os.close(self._w)
+            os.close(self._r)
+
+
+# true once the page has loaded and every image in it has finished (loaded or failed) and been decoded
+READY = ("document.readyState === 'complete' && Array.from(document.images).every(i => i.complete)")
+TWO_FRAMES = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(() => r(true))))"
 
 
 def screenshot(page: str | Path, out_png: str | Path, width: int = 1280, height: int = 900,
-               wait_ms: int = 5000) -> Path:
-    """Draw `page` (URL or HTML path, optional `#fragment`) in a `width` x `height` window and write the PNG to
-    `out_png` (atomically); UserError with Chromium's last words when it draws nothing."""
+               timeout: float = 60) -> Path:
+    """Draw `page` (URL or HTML path, optional `#fragment`) at `width` x `height` CSS pixels once it has loaded and
+    every image in it has finished loading, and write the PNG to `out_png` (atomically). UserError when no browser
+    is installed or the page is not ready within `timeout` seconds."""
+    import base64
+    import time
+
     from lgcaa.io import atomic_path
 
     url = page_url(page)
     out = Path(out_png)
+    with tempfile.TemporaryDirectory(prefix="lgcaa-chromium-") as profile:
+        tools = _DevTools(_executable(None), profile, width, height)
+        try:
+            target = tools.call("Target.createTarget", {"url": "about:blank"})["targetId"]
+            tools.session = tools.call("Target.attachToTarget", {"targetId": target, "flatten": True})["sessionId"]
+            tools.call("Emulation.setDeviceMetricsOverride",
+                       {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
+            tools.call("Page.navigate", {"url": url})
+            deadline = time.monotonic() + timeout
+            while not tools.call("Runtime.evaluate", {"expression": READY, "returnByValue": True})["result"].get("value"):
+                if time.monotonic() > deadline:
+                    raise UserError(f"{url}: not loaded within {timeout:.0f} s (an image that never finishes?); "
+                                    "check the page opens in a browser, then rerun")
+                time.sleep(0.1)
+            tools.call("Runtime.evaluate", {"expression": TWO_FRAMES, "awaitPromise": True})
+            data = tools.call("Page.captureScreenshot", {"format": "png"})["data"]
+        finally:
+            tools.close()
     with atomic_path(out, suffix=".png") as tmp:
-        tmp.unlink()  # Chromium writes the file; an empty one left behind means it drew nothing
-        res = run_headless(f"--screenshot={tmp}", f"--window-size={width},{height}", "--hide-scrollbars",
-                           "--run-all-compositor-stages-before-draw", f"--virtual-time-budget={wait_ms}", url)
-        if not tmp.is_file() or tmp.stat().st_size == 0:
-            tail = " ".join(res.stderr.strip().splitlines()[-2:])[-300:]
-            raise UserError(f"{out}: chromium wrote no screenshot of {url} (exit {res.returncode}: {tail}); "
-                            "check the page opens in a browser, then rerun")
+        tmp.write_bytes(base64.b64decode(data))
     return out
-

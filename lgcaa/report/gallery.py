@@ -12,7 +12,8 @@ methods x metrics, both from each evaluation's per-image CSV.
 
 The images are not embedded: the page names the PNGs under `<data>` and `<results>/sr` by paths relative to
 itself, so it works opened from disk (file://) and served from the project folder, and stays small. Open
-`gallery.html#check` to have the page load every image it names and list the ones that fail (the tests do).
+`gallery.html#check` to have the page load every image it names and list the ones that fail (the tests do);
+`#ds=DATASET&img=NAME&zoom=4&at=X,Y` opens one image at 400% centred on HR pixel (X, Y) (for screenshots).
 
 `collect_gallery` reads the results layout; `gallery_data` and `render_gallery` are pure.
 """
@@ -559,6 +560,14 @@ JS = r"""
   var ii = cur().images.map(function (im) { return im.name; }).indexOf(q.img);
   st.img = Math.max(0, ii);
   show(false);
+  if (q.zoom && image()) {  // #...&zoom=4&at=120,80: 400% centred on that HR pixel (a reproducible close-up)
+    var at = (q.at || "").split(",").map(Number), c = st.canvas;
+    var cx = at.length === 2 && isFinite(at[0]) ? at[0] : c[0] / 2, cy = at.length === 2 && isFinite(at[1]) ? at[1] : c[1] / 2;
+    st.s = Math.min(64, Math.max(st.fit / 4, parseFloat(q.zoom) || 1));
+    st.tx = st.pw / 2 - cx * st.s;
+    st.ty = st.ph / 2 - cy * st.s;
+    apply();
+  }
   if ("check" in q) checkAll();
 })();
 """
