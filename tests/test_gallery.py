@@ -196,8 +196,16 @@ PROBE = """<script>
   var px = Array.prototype.map.call(imgs, function (i) { return i.classList.contains("px"); });
   var out = document.createElement("pre");
   out.id = "probe";
-  out.textContent = JSON.stringify({before: before, zoomed: zoomed, dragged: dragged, px: px});
-  document.body.appendChild(out);
+  var all = document.getElementById("all");
+  all.open = true;  // the all-images table renders on its toggle event; then sort it by the first metric
+  setTimeout(function () {
+    document.querySelector('#all-table th[data-col="0"]').click();
+    var psnr = Array.prototype.map.call(document.querySelectorAll("#all-table tbody tr"), function (tr) {
+      return tr.children[2].textContent;
+    });
+    out.textContent = JSON.stringify({before: before, zoomed: zoomed, dragged: dragged, px: px, sorted: psnr});
+    document.body.appendChild(out);
+  }, 50);
 })();
 </script></body>"""
 
@@ -270,6 +278,10 @@ def test_the_viewer_runs_in_headless_chromium_loads_every_image_and_zooms_all_pa
     (x1, y1), (x2, y2) = _translate(p["zoomed"][0]), _translate(p["dragged"][0])
     assert (round(x2 - x1), round(y2 - y1)) == (30, -30)  # panned by the drag
     assert all(p["px"])  # zoomed past 1:1: every panel draws square pixels
+    # the all-images table of the dataset, sorted by a click on its first metric's header
+    scored = [q for q in gallery_json(page)["sets"][0]["panels"] if q["scored"]]
+    values = [float(v) for v in p["sorted"]]
+    assert len(values) == len(IMAGES) * len(scored) and values == sorted(values) and len(set(values)) > 1
 
 
 def test_a_missing_image_is_reported_by_the_browser(gallery, tmp_path):

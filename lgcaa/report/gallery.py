@@ -112,14 +112,14 @@ def _metrics(cfg: dict[str, Any], reasons: dict[str, str]) -> tuple[Metric, ...]
     return tuple(out)
 
 
-def _aggregate_notes(path: Path, label: str, reasons: dict[str, str]) -> dict[str, tuple[str, ...]]:
+def _aggregate_notes(path: Path, reasons: dict[str, str]) -> dict[str, tuple[str, ...]]:
     """{metric: images it is undefined on} of one evaluation; records the first 'missing' reason per metric."""
     if not path.is_file():
         return {}
     undefined = {}
     for m, entry in json.loads(path.read_text()).get("metrics", {}).items():
         if entry.get("status") == "missing":
-            reasons.setdefault(m, f"missing for {label}: {entry.get('reason', '')}")
+            reasons.setdefault(m, f"missing: {entry.get('reason', '')}")
         if entry.get("undefined"):
             undefined[m] = tuple(entry["undefined"].get("images", ()))
     return undefined
@@ -150,7 +150,7 @@ def collect_set(cfg: dict[str, Any], dataset: str) -> GallerySet:
     for p in panels:
         if p.scored:
             scores[p.key] = read_per_image(Path(L.per_image(dataset, p.key)))
-            undefined[p.key] = _aggregate_notes(Path(L.aggregate(dataset, p.key)), p.label, reasons)
+            undefined[p.key] = _aggregate_notes(Path(L.aggregate(dataset, p.key)), reasons)
     images = []
     for name in (f.name for f in list_images(folders[LR_KEY])):
         files, sizes = {}, {}
