@@ -545,6 +545,10 @@ def test_table3_full_model_cell_is_marked_as_the_table1_run_and_never_a_miss(syn
     psnr = notes[(spec.entries.index(shared[0]), "psnr")]
     print(psnr)
     assert "the Table I run" in psnr and "by -0.34 dB (26.71 vs 27.05)" in psnr
+    quiet = load_config("paper")  # a profile not comparable to the paper: the mark's note without its numbers
+    quiet["comparable_to_paper"] = False
+    notes = compare.shared_run_notes(build_spec(quiet, "table3"), PAPER)
+    assert notes and all(n == "the Table I run (lgcaa, as in the paper: one training)" for n in notes.values())
     # the verdict: a cell that would be outside its tolerance is reported, with Δ, as not comparable
     t3 = load_table(build_spec(synth, "table3"))
     rows = compare.compare(t3, load_paper("table3", PAPER), {(0, "psnr"): "the Table I run"})
