@@ -27,11 +27,20 @@ from lgcaa.claims import stats
 from lgcaa.claims.scores import Key, Values
 from lgcaa.claims.spec import Claim, ClaimsFile
 from lgcaa.metrics.registry import get as metric_spec
+from lgcaa.tables.section import tables_of
 
 VERDICTS = ("supported", "refuted", "inconclusive", "not evaluable", "qualitative")
 DEFAULT_BOOT = {"n": 2000, "seed": 0, "alpha": 0.05}
 Tolerances = Mapping[tuple[str, str], float]  # (table, metric) -> tolerance in the metric's units
 EXACT: Tolerances = {}  # no tolerance: the paper's own numbers against its own text
+
+
+def claims_bootstrap(cfg: Mapping[str, Any]) -> dict[str, Any]:
+    """The bootstrap of a profile's claims: `tables.bootstrap` (n, seed, level), as n, seed and alpha = 1 - level;
+    what it leaves out, `DEFAULT_BOOT`'s n and seed and level 0.95."""
+    boot = tables_of(cfg).bootstrap
+    return {"n": int(boot.get("n", DEFAULT_BOOT["n"])), "seed": int(boot.get("seed", DEFAULT_BOOT["seed"])),
+            "alpha": 1 - float(boot.get("level", 0.95))}
 
 
 @dataclass(frozen=True)

@@ -27,7 +27,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lgcaa.claims.evaluate import EXACT, evaluate_all
+    from lgcaa.claims.evaluate import EXACT, claims_bootstrap, evaluate_all
     from lgcaa.claims.render import record_metrics, record_params, summary, to_csv, to_html, to_markdown
     from lgcaa.claims.scores import claim_tolerances, paper_scores, reproduced_scores
     from lgcaa.claims.spec import load_claims
@@ -47,8 +47,7 @@ def run(args: argparse.Namespace) -> int:
     from lgcaa.tables.spec import build_curve_spec, build_spec
 
     cfg = load_config(args.config)
-    boot = cfg.get("tables", {}).get("bootstrap", {})
-    boot = {"n": int(boot.get("n", 2000)), "seed": int(boot.get("seed", 0)), "alpha": 1 - float(boot.get("level", 0.95))}
+    boot = claims_bootstrap(cfg)
     curve = build_curve_spec(cfg)
     specs = [build_spec(cfg, "table1"), build_spec(cfg, "table2")]
     scores = reproduced_scores(specs, curve if curve.series else None)

@@ -31,6 +31,7 @@ from typing import Any
 from lgcaa.errors import UserError
 from lgcaa.instances import model_sample_jobs, sr_pairs
 from lgcaa.layout import Layout
+from lgcaa.tables.section import AblationRow, tables_of
 from lgcaa.tables.spec import dataset_label, method_label, row_label
 
 PANEL_FIGURES = ("fig4", "fig5", "fig6", "fig7", "fig9")
@@ -138,8 +139,10 @@ def _panel_set(cfg: dict[str, Any], name: str, ds: str, methods: list[str], with
                     tuple((m, method_label(cfg, m), L.sr_dir(ds, m)) for m in methods))
 
 
-def _table2_rows(cfg: dict[str, Any]) -> list[dict[str, Any]]:
-    return list(cfg.get("tables", {}).get("table2", {}).get("rows", []))
+def _table2(cfg: dict[str, Any]) -> tuple[list[AblationRow], Any]:
+    """Table II's rows (none when it is not configured) and its dataset."""
+    table2 = tables_of(cfg).table2
+    return (list(table2.rows), table2.dataset) if table2 else ([], None)
 
 
 def _not_configured(name: str, why: str, cfg: dict[str, Any]) -> PanelFigure:
@@ -150,27 +153,28 @@ def _not_configured(name: str, why: str, cfg: dict[str, Any]) -> PanelFigure:
 def build_panel_figure(cfg: dict[str, Any], name: str) -> PanelFigure:
     """Figs. 4-7 and 9 (image panels) of profile `cfg`."""
     e = _section(cfg, name)
-    t1 = cfg.get("tables", {}).get("table1", {})
+    t1 = tables_of(cfg).table1
     L = Layout.of(cfg)
     if name == "fig9":
-        rows = [r for r in _table2_rows(cfg) if r["module"] == "DPACM"]
+        table2, table2_dataset = _table2(cfg)
+        rows = [r for r in table2 if r.module == "DPACM"]
         if not rows:
             return _not_configured(name, "Table II has no DPACM rows (tables.table2)", cfg)
-        ds = e.get("dataset", cfg["tables"]["table2"]["dataset"])
+        ds = e.get("dataset", table2_dataset)
         s = _panel_set(cfg, name, ds, [], True)
         s = PanelSet(s.dataset, s.label, s.lr_dir, s.hr_dir,
-                     tuple((r["method"], row_label(r), L.sr_dir(s.dataset, r["method"])) for r in rows))
+                     tuple((r.method, row_label(r), L.sr_dir(s.dataset, r.method)) for r in rows))
         sets = (s,)
     elif name == "fig4":
-        datasets = e.get("datasets", t1.get("datasets", []))
-        methods = e.get("methods", t1.get("methods", []))
+        datasets = e.get("datasets", list(t1.datasets))
+        methods = e.get("methods", list(t1.methods))
         if not datasets:
             return _not_configured(name, "no dataset (figures.fig4.datasets or tables.table1)", cfg)
         sets = tuple(_panel_set(cfg, name, d, methods, True) for d in datasets)
     else:
         if "dataset" not in e:
             return _not_configured(name, f"figures.{name}.dataset is not set", cfg)
-        sets = (_panel_set(cfg, name, e["dataset"], e.get("methods", t1.get("methods", [])), name != "fig5" and name != "fig6"),)
+        sets = (_panel_set(cfg, name, e["dataset"], e.get("methods", list(t1.methods)), name != "fig5" and name != "fig6"),)
     produced = set(sr_pairs(cfg))
     absent = [(s.dataset, m[0]) for s in sets for m in s.methods if (s.dataset, m[0]) not in produced]
     if absent:
@@ -193,42 +197,42 @@ def _run_of(cfg: dict[str, Any], method: str) -> tuple[str, int] | None:
 def build_capture_figure(cfg: dict[str, Any], name: str) -> CaptureFigure | PanelFigure:
     """Figs. 10-11 (captured from trained runs), or a not-configured placeholder."""
     e = _section(cfg, name)
-    table2 = _table2_rows(cfg)
-    shown: list[dict[str, Any]] = []
+    table2, table2_dataset = _table2(cfg)
+    shown: list[AblationRow] = []
     if name == "fig10":
-        rows = [r for r in table2 if r["module"] == "LGCAA" and r["variant"] == "lgcaa"]
+        rows = [r for r in table2 if r.module == "LGCAA" and r.variant == "lgcaa"]
         why = "Table II has no full LGCAA row (module LGCAA, variant lgcaa)"
         images: int | tuple[str, ...] = (str(e["image"]),) if "image" in e else 1
         # "qualitative comparisons of local and global attention outputs" (the Table II paragraph): the SR outputs
         # of Table II's Local and Global runs beside the full model's, the captured stages as the extra panels
-        shown = [r for v in e.get("outputs", FIG10_OUTPUTS) for r in table2 if r["module"] == "LGCAA"
-                 and r["variant"] == v and r not in rows]
+        shown = [r for v in e.get("outputs", FIG10_OUTPUTS) for r in table2 if r.module == "LGCAA"
+                 and r.variant == v and r not in rows]
     else:
         # Table II's LGCAA rows as well as its DPACM rows ("the LGCAA module aids in … mitigating color shifts in
         # the latent space"; the full model, in both blocks, once)
-        rows = [r for r in table2 if r["variant"] in e.get("variants", [r["variant"]])]
-        rows = [r for i, r in enumerate(rows) if r["method"] not in {q["method"] for q in rows[:i]}]
+        rows = [r for r in table2 if r.variant in e.get("variants", [r.variant])]
+        rows = [r for i, r in enumerate(rows) if r.method not in {q.method for q in rows[:i]}]
         why = "Table II has no rows" + (f" among {e['variants']}" if "variants" in e else "")
         images = _images(e) if "images" in cfg.get("figures", {}).get(name, {}) else 2
     if not rows:
         return _not_configured(name, why, cfg)
-    not_model = [r["method"] for r in rows if _run_of(cfg, r["method"]) is None]
+    not_model = [r.method for r in rows if _run_of(cfg, r.method) is None]
     if not_model:
         return _not_configured(name, f"Table II's {', '.join(not_model)} is not produced by a trained LGCAA run "
                                      "(model.runs), so there is no model to capture from", cfg)
     L = Layout.of(cfg)
-    ds = _dataset(cfg, name, e.get("dataset", cfg["tables"]["table2"]["dataset"]))
+    ds = _dataset(cfg, name, e.get("dataset", table2_dataset))
     runs = []
     for r in rows:
-        run, steps = _run_of(cfg, r["method"])  # type: ignore[misc]
-        label = f"{r['module']}: {row_label(r)}" if name == "fig11" else row_label(r)
-        runs.append(CaptureRun(label, run, L.model_dir(run), steps, r["method"]))
+        run, steps = _run_of(cfg, r.method)  # type: ignore[misc]
+        label = f"{r.module}: {row_label(r)}" if name == "fig11" else row_label(r)
+        runs.append(CaptureRun(label, run, L.model_dir(run), steps, r.method))
     produced = set(sr_pairs(cfg))
-    absent = [r["method"] for r in shown if (ds, r["method"]) not in produced]
+    absent = [r.method for r in shown if (ds, r.method) not in produced]
     if absent:
         raise UserError(f"config figures/{name}: shows the output of '{absent[0]}' on dataset '{ds}', but no job "
                         f"produces it; add '{ds}' to that run's datasets or set figures.{name}.outputs")
-    outputs = tuple((r["method"], row_label(r), L.sr_dir(ds, r["method"])) for r in shown)
+    outputs = tuple((r.method, row_label(r), L.sr_dir(ds, r.method)) for r in shown)
     return CaptureFigure(
         name, TITLES[name], str(e.get("note", "")), ds, dataset_label(cfg, ds), L.lr_dir(ds),
         L.hr_dir(ds), tuple(runs), images, int(e.get("offset", 0)), int(cfg.get("seed", 0)), L.manifest(ds),
