@@ -9,7 +9,7 @@ import pytest
 
 from lgcaa.config import load_config
 from lgcaa.data.manifest import verify_manifest
-from lgcaa.data.mini import build_mini_dataset
+from lgcaa.data.mini import build_mini_dataset, mini_settings
 from lgcaa.data.photos import load_photo
 from lgcaa.errors import UserError
 
@@ -23,6 +23,18 @@ def test_default_photos_are_real_rgb_and_large_enough():
         assert img.dtype == np.uint8 and img.shape[2] == 3
         assert min(img.shape[:2]) >= cfg["hr_size"], name
         assert img.std() > 20, f"{name} looks flat"
+
+
+def test_mini_settings_read_the_profile():
+    cfg = load_config("mini")
+    for name, entry in cfg["datasets"].items():
+        if entry["source"] != "mini":
+            continue
+        s = mini_settings(cfg, name)
+        assert (s.photos, s.hr_size, s.scale) == (tuple(cfg["mini"]["photos"]), cfg["mini"]["hr_size"], cfg["mini"]["scale"])
+        assert (s.lr_kind, s.seed, s.out.name) == (entry["lr"], cfg["seed"], name)
+    with pytest.raises(UserError, match="has no mini dataset 'div2k-val'"):
+        mini_settings(load_config("paper"), "div2k-val")
 
 
 @pytest.mark.parametrize("lr_kind", ["bicubic", "realesrgan"])

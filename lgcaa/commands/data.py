@@ -26,14 +26,14 @@ from lgcaa.data.files import FILE_SETS, MIRROR_ENV, generate_file_set, write_fil
 from lgcaa.data.folder import import_lr_folder
 from lgcaa.data.lowres import LR_KINDS
 from lgcaa.data.manifest import dataset_folders, verify_manifest
-from lgcaa.data.mini import build_mini_dataset
+from lgcaa.data.mini import MiniSettings, build_mini_dataset, mini_settings
 from lgcaa.data.regenerate import obtain_regenerated
 from lgcaa.data.registry import DATASETS, get_spec
 from lgcaa.data.subset import make_subset
 from lgcaa.download import RATE_HELP
 from lgcaa.errors import UserError
 from lgcaa.io import write_json
-from lgcaa.layout import Layout, manifest_of
+from lgcaa.layout import manifest_of
 from lgcaa.tracking import dataset_input, experiment_name, write_record
 
 
@@ -180,30 +180,21 @@ def _write_record(args, params: dict, metrics: dict, artifacts: list[str]) -> No
                      params=params, metrics=metrics, artifacts=artifacts, inputs=inputs)
 
 
-def _mini_from_profile(args) -> None:
-    """Fill build-mini's settings from the profile's `mini` section and its dataset entry."""
-    cfg = load_config(args.config)
-    entry = cfg["datasets"].get(args.dataset)
-    if entry is None or entry["source"] != "mini":
-        raise UserError(f"profile '{cfg['profile']}' has no mini dataset '{args.dataset}'")
-    mini = cfg["mini"]
-    args.photos, args.hr_size, args.scale = ",".join(mini["photos"]), mini["hr_size"], mini["scale"]
-    args.lr_kind, args.seed, args.out = entry["lr"], cfg["seed"], Path(Layout.of(cfg).dataset_dir(args.dataset))
-
-
 def _build_mini(args) -> int:
 
     if args.config is not None:
-        _mini_from_profile(args)
-    missing = [f for f in ("photos", "hr_size", "scale", "lr_kind", "seed", "out") if getattr(args, f) is None]
-    if missing:
-        raise UserError(f"lgcaa data build-mini: give --config PROFILE, or all of {', '.join(missing)}")
-    photos = [p for p in args.photos.split(",") if p]
-    manifest = build_mini_dataset(args.out, args.dataset, photos, args.hr_size, args.scale, args.lr_kind, args.seed)
-    _write_record(args, {"dataset": args.dataset, "lr_kind": args.lr_kind, "seed": args.seed,
-                         "hr_size": args.hr_size, "scale": args.scale, "photos": ",".join(photos)},
-                  {"n_images": manifest["count"]}, [str(manifest_of(args.out))])
-    print(f"{args.out}: {manifest['count']} pairs")
+        s = mini_settings(load_config(args.config), args.dataset)
+    else:
+        missing = [f for f in ("photos", "hr_size", "scale", "lr_kind", "seed", "out") if getattr(args, f) is None]
+        if missing:
+            raise UserError(f"lgcaa data build-mini: give --config PROFILE, or all of {', '.join(missing)}")
+        s = MiniSettings(tuple(p for p in args.photos.split(",") if p), args.hr_size, args.scale, args.lr_kind,
+                         args.seed, args.out)
+    manifest = build_mini_dataset(s.out, args.dataset, list(s.photos), s.hr_size, s.scale, s.lr_kind, s.seed)
+    _write_record(args, {"dataset": args.dataset, "lr_kind": s.lr_kind, "seed": s.seed,
+                         "hr_size": s.hr_size, "scale": s.scale, "photos": ",".join(s.photos)},
+                  {"n_images": manifest["count"]}, [str(manifest_of(s.out))])
+    print(f"{s.out}: {manifest['count']} pairs")
     return 0
 
 

@@ -2,10 +2,14 @@
 
 `build_mini_dataset` writes `<out>/hr/<photo>.png`, `<out>/lr/<photo>.png` and `<out>/manifest.json`.
 Same arguments => byte-identical files (PNG written without timestamps, seeded degradation).
+`mini_settings(cfg, dataset)` reads those arguments for a profile's mini dataset (its `mini` section, the
+dataset's LR kind, the profile's seed and the dataset's folder).
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +17,31 @@ from lgcaa.data.degrade import image_seed
 from lgcaa.data.lowres import make_lr, to_tensor, to_uint8
 from lgcaa.data.manifest import build_manifest, write_manifest
 from lgcaa.data.photos import PHOTOS, center_crop, load_photo
+from lgcaa.errors import UserError
 from lgcaa.io import atomic_dir, write_png
-from lgcaa.layout import MANIFEST
+from lgcaa.layout import MANIFEST, Layout
+
+
+@dataclass(frozen=True)
+class MiniSettings:
+    """`build_mini_dataset`'s arguments for one mini dataset, less its name."""
+
+    photos: tuple[str, ...]
+    hr_size: int
+    scale: int
+    lr_kind: str
+    seed: int
+    out: Path
+
+
+def mini_settings(cfg: Mapping[str, Any], dataset: str) -> MiniSettings:
+    """The settings profile `cfg` builds its mini dataset `dataset` with; a UserError if it has no such set."""
+    entry = cfg["datasets"].get(dataset)
+    if entry is None or entry["source"] != "mini":
+        raise UserError(f"profile '{cfg['profile']}' has no mini dataset '{dataset}'")
+    mini = cfg["mini"]
+    return MiniSettings(tuple(mini["photos"]), mini["hr_size"], mini["scale"], entry["lr"], cfg["seed"],
+                        Path(Layout.of(cfg).dataset_dir(dataset)))
 
 
 def build_mini_dataset(
