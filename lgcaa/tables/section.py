@@ -2,8 +2,10 @@
 
 `tables_of(cfg)` is the one reader of the section's structure (`lgcaa/profiles/schema.json`, `tables`): the
 profile's validation (`lgcaa.config`: the names the tables refer to, the cells no job produces, the runs that
-Table II/III rows read) and the table specs (`lgcaa.tables.spec`) use what it returns, never the raw dict. It
-reads; what must hold across sections (a dataset in `datasets`, a method some job produces) the callers check.
+Table II/III rows read), the table specs (`lgcaa.tables.spec`), the figure specs (`lgcaa.figures.spec`: Table I's
+grid, Table II's rows) and the claims' bootstrap (`lgcaa.claims.evaluate.claims_bootstrap`) use what it returns,
+never the raw dict. It reads; what must hold across sections (a dataset in `datasets`, a method some job
+produces) the callers check.
 """
 
 from __future__ import annotations
