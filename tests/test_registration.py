@@ -7,7 +7,6 @@ registry entries the same profile is refused, naming them.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import re
@@ -19,8 +18,9 @@ import pytest
 import throwaway
 from test_tables import write_eval
 
-from lgcaa.commands.evaluate import _from_profile as evaluate_from_profile
+from lgcaa.config import load_config
 from lgcaa.errors import UserError
+from lgcaa.metrics.job import eval_job
 
 REPO = Path(__file__).resolve().parents[1]
 NEW = (throwaway.METRIC, throwaway.BASELINE, throwaway.VARIANT, throwaway.DATASET)
@@ -82,13 +82,12 @@ def test_each_addition_flows_into_the_dag(tmp_path):
     assert "run=lgcaa-attn-throwaway" in _jobs(out, "train")  # the run with the new attention variant trains
     # the new metric reaches each evaluation job through the profile the job reads (`lgcaa eval --config`)
     assert f"eval --config {tmp_path / 'config.json'} --dataset throw-ds --method {throwaway.BASELINE}" in out
-    job = argparse.Namespace(config=str(tmp_path / "config.json"), dataset="throw-ds", method=throwaway.BASELINE)
     throwaway.register()
     try:
-        evaluate_from_profile(job)
+        job = eval_job(load_config(str(tmp_path / "config.json")), "throw-ds", throwaway.BASELINE, "config.json")
     finally:
         throwaway.unregister()
-    assert throwaway.METRIC in job.metrics.split(",") and job.out == tmp_path / f"results/metrics/throw-ds/{throwaway.BASELINE}"
+    assert throwaway.METRIC in job.metrics and job.out == tmp_path / f"results/metrics/throw-ds/{throwaway.BASELINE}"
     without = _dry_run(tmp_path, cfg, register=False)
     assert without.returncode != 0
     assert "throwaway" in without.stdout + without.stderr  # refused at load, naming the unregistered name

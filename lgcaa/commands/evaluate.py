@@ -13,11 +13,11 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lgcaa.config import expected_pairs, load_config
+from lgcaa.config import load_config
 from lgcaa.errors import UserError, check_known
-from lgcaa.instances import sample_jobs, sr_pairs
-from lgcaa.layout import AGGREGATE, LOCK, PER_IMAGE, Layout, sr_record_of
+from lgcaa.layout import AGGREGATE, LOCK, PER_IMAGE, sr_record_of
 from lgcaa.metrics.evaluate import DEFAULT_BATCH_PIXELS, evaluate, write_evaluation  # torch, pyiqa
+from lgcaa.metrics.job import eval_job, missing_sr_line
 from lgcaa.metrics.memory import parse_bytes
 from lgcaa.metrics.registry import names as metric_names
 from lgcaa.progress import Progress
@@ -61,12 +61,15 @@ def resolve_device(device: str) -> str:
 def run(args: argparse.Namespace) -> int:
     import json
 
-    if args.config is not None:
-        _from_profile(args)
+    cfg = load_config(args.config) if args.config is not None else None
+    if cfg is not None:
+        job = eval_job(cfg, args.dataset, args.method, args.config)
+        args.sr_dir, args.hr_dir, args.out = job.sr_dir, job.hr_dir, job.out
+        args.metrics, args.expected_count = ",".join(job.metrics), job.expected_count
     elif args.sr_dir is None or args.hr_dir is None:
         raise UserError("lgcaa eval: give SR_DIR HR_DIR, or --config PROFILE --dataset D --method M")
     if not args.sr_dir.is_dir():
-        raise UserError(_missing_sr(args))
+        raise UserError(missing_sr_line(args.sr_dir, cfg, args.config, args.dataset, args.method))
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
     if not metrics:
         raise UserError("--metrics is empty; name at least one metric")
@@ -105,31 +108,3 @@ def run(args: argparse.Namespace) -> int:
     if not args.out:
         print(json.dumps(ev.aggregate["metrics"], indent=2))
     return 0
-
-
-def _from_profile(args: argparse.Namespace) -> None:
-    """Fill the folders, metrics and expected count of the profile's job (dataset, method instance)."""
-    cfg = load_config(args.config)
-    if (args.dataset, args.method) not in sr_pairs(cfg):
-        raise UserError(f"profile '{cfg['profile']}' has no SR job for method '{args.method}' on dataset "
-                        f"'{args.dataset}'; see `lgcaa config show {args.config}`")
-    layout = Layout.of(cfg)
-    args.sr_dir, args.hr_dir = Path(layout.sr_dir(args.dataset, args.method)), Path(layout.hr_dir(args.dataset))
-    args.out = Path(layout.metrics_dir(args.dataset, args.method))
-    args.metrics = ",".join(cfg["metrics"])
-    args.expected_count = expected_pairs(cfg["datasets"][args.dataset])
-
-
-def _missing_sr(args: argparse.Namespace) -> str:
-    """The one line for an SR folder that does not exist: which job makes it (SR outputs are not a dataset)."""
-    where = f"{args.sr_dir}: SR folder not found; it is made by "
-    if args.config is None:
-        return where + ("an SR job: `lgcaa sr --method NAME --lr-dir LR_DIR --out-dir "
-                        f"{args.sr_dir}` (or the DAG's rule `sr`/`sample`), then rerun this command")
-    cfg = load_config(args.config)
-    sampled = {(j.dataset, j.method) for j in sample_jobs(cfg)}
-    if (args.dataset, args.method) in sampled:
-        job = f"the DAG's rule `sample` (`lgcaa sample --config {args.config} --dataset {args.dataset} --method {args.method}`)"
-    else:
-        job = f"the DAG's rule `sr` (`lgcaa sr --config {args.config} --dataset {args.dataset} --method {args.method}`)"
-    return where + job + f", or let the DAG make and score it: `snakemake --cores 1 {Layout.of(cfg).aggregate(args.dataset, args.method)}`"
