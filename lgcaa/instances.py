@@ -7,16 +7,18 @@ s) and `M@seed<s+i>` for i = 1..k-1 — raising k only adds jobs. Each (dataset,
 for baselines, `SampleJob` for LGCAA runs) with one SR folder and one metrics folder (`Layout.sr_dir`,
 `Layout.metrics_dir`).
 
-Everything here is pure (profile dict in, names out): for the CLI, the Snakemake input functions, the table and
-report specs alike.
+Everything here is pure (profile dict in, names and `Layout` paths out): for the CLI, the Snakemake input
+functions, the table and report specs alike.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, NamedTuple
 
 from lgcaa.errors import UserError
+from lgcaa.layout import Layout
 from lgcaa.model.config import resolve_run, run_names
 
 SEED_MARK = "@seed"
@@ -153,6 +155,35 @@ def model_methods(section: dict[str, Any]) -> list[str]:
 def model_runs(cfg: dict[str, Any]) -> list[str]:
     """The runs that are trained: those that something samples."""
     return list(dict.fromkeys(j.run for j in sample_jobs(cfg, seeds=False)))
+
+
+class SampleTask(NamedTuple):
+    """One `lgcaa sample` job as folders: the trained run, the LR in, the SR out and its job record."""
+
+    run_dir: Path
+    lr_dir: Path
+    out: Path
+    steps: int | None  # None: the run's own sample.steps
+    seed: int | None  # None: the run's own sample.seed
+    method: str | None  # the instance (SR folder name)
+    record: Path | None
+    dataset: str
+
+
+def sample_tasks(cfg: dict[str, Any], runs: list[str] | None, datasets: list[str] | None, method: str | None,
+                 source: str) -> list[SampleTask]:
+    """The profile's sampling jobs (`sample_jobs`) of the runs `runs`, on the datasets `datasets`, of the
+    instance `method` (each None or empty: any), as folders; a UserError naming `source` when none matches."""
+    layout = Layout.of(cfg)
+    jobs = [j for j in sample_jobs(cfg)
+            if (not runs or j.run in runs) and (datasets is None or j.dataset in datasets)
+            and (method is None or j.instance == method)]
+    if not jobs:
+        raise UserError(f"{source}: no sampling job of model.runs matches --run {runs or 'any'} --dataset "
+                        f"{datasets or 'any'} --method {method or 'any'}")
+    return [SampleTask(Path(layout.model_dir(j.run)), Path(layout.lr_dir(j.dataset)),
+                       Path(layout.sr_dir(j.dataset, j.instance)), j.steps, j.seed, j.instance,
+                       Path(layout.sr_record(j.dataset, j.instance)), j.dataset) for j in jobs]
 
 
 def sr_pairs(cfg: dict[str, Any]) -> list[tuple[str, str]]:

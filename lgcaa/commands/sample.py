@@ -20,9 +20,9 @@ from pathlib import Path
 
 from lgcaa.config import load_config
 from lgcaa.errors import UserError
-from lgcaa.instances import sample_jobs
+from lgcaa.instances import SampleTask, sample_tasks
 from lgcaa.io import sha256_file
-from lgcaa.layout import Layout, record_in
+from lgcaa.layout import record_in
 from lgcaa.tracking import adopt_profile, dataset_input, experiment_name, flatten, write_record
 
 
@@ -65,21 +65,6 @@ def _sample_settings(cfg, args: argparse.Namespace, steps: int | None, seed: int
     return sample
 
 
-def _profile_jobs(args: argparse.Namespace) -> list[tuple]:
-    """(run dir, LR dir, out dir, steps, seed, instance, record, dataset) of the profile's jobs that match."""
-    profile = load_config(args.config)
-    layout = Layout.of(profile)
-    jobs = [j for j in sample_jobs(profile)
-            if (not args.run or j.run in args.run) and (args.dataset is None or j.dataset in args.dataset)
-            and (args.method is None or j.instance == args.method)]
-    if not jobs:
-        raise UserError(f"{args.config}: no sampling job of model.runs matches --run {args.run or 'any'} --dataset "
-                        f"{args.dataset or 'any'} --method {args.method or 'any'}")
-    adopt_profile(profile)  # provenance (and the <profile>/sr experiment) of a run by hand
-    return [(Path(layout.model_dir(j.run)), Path(layout.lr_dir(j.dataset)), Path(layout.sr_dir(j.dataset, j.instance)),
-             j.steps, j.seed, j.instance, Path(layout.sr_record(j.dataset, j.instance)), j.dataset) for j in jobs]
-
-
 def run(args: argparse.Namespace) -> int:
     import torch
 
@@ -93,9 +78,12 @@ def run(args: argparse.Namespace) -> int:
             raise UserError("give --run-dir, --lr-dir and --out (one job) or --config (jobs of a profile)")
         if args.dataset and len(args.dataset) > 1:
             raise UserError("one job takes one --dataset (the name recorded); use --config for several")
-        jobs = [(args.run_dir, args.lr_dir, args.out, None, None, args.method, args.record, (args.dataset or [""])[0])]
+        jobs = [SampleTask(args.run_dir, args.lr_dir, args.out, None, None, args.method, args.record,
+                           (args.dataset or [""])[0])]
     else:
-        jobs = _profile_jobs(args)
+        profile = load_config(args.config)
+        jobs = sample_tasks(profile, args.run, args.dataset, args.method, args.config)
+        adopt_profile(profile)  # provenance (and the <profile>/sr experiment) of a run by hand
     cache: dict[tuple[Path, str], tuple] = {}
     for run_dir, lr_dir, out, steps, seed, method, record_path, dataset in jobs:
         started = time.time()
