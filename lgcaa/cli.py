@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "eval": ("lgcaa.commands.evaluate", "score a folder of SR outputs against HR (per-image CSV + aggregate)"),
     "table": ("lgcaa.commands.table", "render result tables from aggregates"),
     "report": ("lgcaa.commands.report", "render the HTML report and perception-distortion curves"),
+    "ui": ("lgcaa.commands.ui", "serve MLflow and the report of a results folder on one port"),
     "figure": ("lgcaa.commands.figure", "draw the paper's figures (Figs. 4-11) of a profile"),
     "claims": ("lgcaa.commands.claims", "check the paper's claims (results/paper/claims.yaml) on reproduced numbers"),
     "metrics": ("lgcaa.commands.metrics", "check the metrics against a peer's published scores and calibration pairs"),

@@ -15,15 +15,15 @@ under one parent run per sync, named by the DAG target and time. Provenance land
 (`mlflow.source.git.commit`, `mlflow.source.name` = the command line), in `lgcaa.*` tags and in the run's
 description (`mlflow.note.content`, shown at the top of the run page). An experiment's artifact location is
 `mlflow-artifacts:/<experiment>` (`experiment_location`): MLflow stores such a proxied location as given and its
-server resolves it against the artifact root it serves (`mlflow ui --artifacts-destination <results>/mlflow-artifacts`),
-so a moved or copied tree keeps its artifacts; the writers put files there themselves (`artifact_dir`). The empty "Default" experiment MLflow creates
+server resolves it against the artifact root it serves (`lgcaa ui`), so a moved or copied tree keeps its
+artifacts; the writers put files there themselves (`artifact_dir`). The empty "Default" experiment MLflow creates
 is deleted.
 
 Lineage: a record's `upstream` ({role: job record}) becomes one tag per role, `lgcaa.upstream.<role>` = the run ID
 of that record's run, and an "Upstream" list of links in the run's description (eval -> its sr/sample run -> the
 training run -> the backbone run; a table -> the eval run of every cell). Each experiment and each parent run has
-its own name and description, and every run a Source (`mlflow.source.name`). A record's `folders`
-({artifact folder: files}) land in those folders.
+its own name and description, and every run a Source (`mlflow.source.name`). An eval record's `folders`
+({artifact folder: files}) land in those folders: a capped sample of its SR outputs under `sr/`.
 """
 
 from __future__ import annotations
@@ -49,17 +49,17 @@ def record_key(record: dict[str, Any], path: str | Path) -> str:
 
 
 def tracking_uri(results_dir: str | Path) -> str:
-    """sqlite URI of the store; relative (to the project folder, where jobs and `mlflow ui` run) when
+    """sqlite URI of the store; relative (to the project folder, where jobs and `lgcaa ui` run) when
     `results_dir` is."""
     p = Path(results_dir)
     return f"sqlite:///{p.as_posix() if not p.is_absolute() else p}/mlflow.db"
 
 
-ARTIFACT_SCHEME = "mlflow-artifacts:"  # MLflow's proxied artifact locations: kept as given, served by the UI
+ARTIFACT_SCHEME = "mlflow-artifacts:"  # MLflow's proxied artifact locations: kept as given, served by `lgcaa ui`
 
 
 def artifact_root(results_dir: str | Path) -> str:
-    """The one artifact root: `<results>/mlflow-artifacts`, the folder the UI serves `mlflow-artifacts:/` from."""
+    """The one artifact root: `<results>/mlflow-artifacts`, the folder `lgcaa ui` serves `mlflow-artifacts:/` from."""
     return (Path(results_dir) / "mlflow-artifacts").as_posix()
 
 
@@ -98,7 +98,7 @@ def results_of(uri: str) -> Path:
     path = uri[len("sqlite:///"):] if uri.startswith("sqlite:///") else ""
     if not path.endswith("/mlflow.db"):
         raise UserError(f"{uri}: not the harness's MLflow store; give sqlite:///<results>/mlflow.db (the store "
-                        "`lgcaa mlflow-sync` writes), e.g. sqlite:///results/mlflow.db")
+                        "`lgcaa mlflow-sync` writes and `lgcaa ui` serves), e.g. sqlite:///results/mlflow.db")
     return Path(path).parent
 
 

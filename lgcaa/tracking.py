@@ -10,7 +10,7 @@ of logging a second run. No other module imports MLflow to write, and nothing wr
 A record holds
   - params, metrics, artifacts (files), tags; params are flattened here (`flatten`) and cut to MLflow's own limit
     only by the writer (`lgcaa.mlflow_store.param_value`);
-  - optionally `folders`: {artifact folder: files} logged under that folder;
+  - optionally `folders`: {artifact folder: files} logged under that folder (an evaluation's first SR outputs, `sr/`);
   - `provenance`: the git commit and dirty flag of the code that ran, the command line, the job's real start and
     end time (unix seconds), the host, and — when the job runs for a profile — the profile name, the sha256 of
     its validated config and the metric protocol lock (`provenance_env`, set by the DAG for every job);
@@ -135,6 +135,15 @@ def dataset_input(name: str, path: str | Path, context: str, digest: dict[str, A
 
 
 # ------------------------------------------------------------------------------------------------ records
+
+
+SR_IMAGES = 4  # SR outputs an evaluation's MLflow run shows (`folders: {"sr": ...}`), unless the profile says
+
+
+def image_sample(folder: str | Path, n: int) -> list[str]:
+    """The first `n` PNGs of a folder by file name: the images a record's run shows (a capped sample)."""
+    return [str(p) for p in sorted(Path(folder).glob("*.png"))[:max(n, 0)]]
+
 
 
 def write_record(

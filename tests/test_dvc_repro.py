@@ -24,7 +24,8 @@ def test_dvc_repro_builds_tables_curve_and_report(dag_run):
     assert "N = 2 images" in md and "Protocol lock" in md and "mini profile — not comparable" in md
     assert "not comparable" in (res / "tables/table1.compare.md").read_text()
     html = (res / "report/index.html").read_text()
-    assert "http://127.0.0.1:5000/#/experiments/" in html  # numbers link to their MLflow runs
+    assert 'href="../#/experiments/' in html  # numbers link to their MLflow runs, relative to `lgcaa ui`
+    assert "lgcaa ui --results results" in html and "http://127.0.0.1:5000/#" not in html
     assert (res / "report/pd_curve.png").is_file() and (res / "report/pd_curve.pdf").is_file()
     from lgcaa.metrics.availability import missing_reason
     from lgcaa.metrics.registry import get
@@ -81,7 +82,7 @@ def test_dvc_status_up_to_date_after_snakemake_tables_and_dvc_repro_then_names_a
     assert res.returncode == 0, res.stderr[-2000:]
     out = res.stdout + res.stderr
     assert "report: results/report/index.html" in out, out[-2000:]
-    assert "mlflow ui --backend-store-uri sqlite:///results/mlflow.db" in out
+    assert "lgcaa ui --results results  then open http://127.0.0.1:5000/report/" in out
     repro = mine.dvc("repro")
     assert repro.returncode == 0, (repro.stdout + repro.stderr)[-2000:]
     status = mine.dvc("status")

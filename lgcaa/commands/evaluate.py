@@ -21,7 +21,7 @@ from lgcaa.metrics.job import eval_job, missing_sr_line
 from lgcaa.metrics.memory import parse_bytes
 from lgcaa.metrics.registry import names as metric_names
 from lgcaa.progress import Progress
-from lgcaa.tracking import dataset_input, experiment_name, write_record
+from lgcaa.tracking import SR_IMAGES, dataset_input, experiment_name, image_sample, write_record
 
 DEFAULT_METRICS = ",".join(metric_names())
 
@@ -48,6 +48,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="images the dataset should have; stored in the aggregate, checked by `lgcaa table`")
     parser.add_argument("--experiment", default=None, help="MLflow experiment of the job record (default: <profile>/eval)")
     parser.add_argument("--record", type=Path, default=None, help="write a job record (run.json) here for `lgcaa mlflow-sync`")
+    parser.add_argument("--mlflow-images", type=int, default=None, metavar="N",
+                        help="with --record: the first N SR outputs by file name go into the record, and MLflow "
+                             f"shows them in the run's sr/ artifacts (default: the profile's report.mlflow_images "
+                             f"with --config, else {SR_IMAGES}; 0: none)")
 
 
 def resolve_device(device: str) -> str:
@@ -66,6 +70,8 @@ def run(args: argparse.Namespace) -> int:
         job = eval_job(cfg, args.dataset, args.method, args.config)
         args.sr_dir, args.hr_dir, args.out = job.sr_dir, job.hr_dir, job.out
         args.metrics, args.expected_count = ",".join(job.metrics), job.expected_count
+        if args.mlflow_images is None:
+            args.mlflow_images = cfg.get("report", {}).get("mlflow_images", SR_IMAGES)
     elif args.sr_dir is None or args.hr_dir is None:
         raise UserError("lgcaa eval: give SR_DIR HR_DIR, or --config PROFILE --dataset D --method M")
     if not args.sr_dir.is_dir():
@@ -100,6 +106,7 @@ def run(args: argparse.Namespace) -> int:
                 tags={"lgcaa.lock": ev.aggregate["lock"]},
                 inputs=inputs,
                 upstream={"sr": sr_record_of(args.sr_dir)},
+                folders={"sr": image_sample(args.sr_dir, SR_IMAGES if args.mlflow_images is None else args.mlflow_images)},
             )
     for m, s in ev.aggregate["metrics"].items():
         print(f"{m:8s} " + (f"{s['mean']:.4f}" if s["status"] == "ok" else f"missing: {s['reason']} (fix: {s['fix']})"))

@@ -1,6 +1,8 @@
 """`lgcaa report ACTION`: MLflow links and the self-contained HTML report.
 
     lgcaa report links --runs results/mlflow/runs.json --out results/mlflow/links.json [--ui URL]
+        -> {record: link to its MLflow run}: relative to `lgcaa ui` (MLflow and the report on one port),
+           or absolute under --ui URL
     lgcaa report html --config mini [--runs results/mlflow/runs.json] [--ui URL] [--record R]
         -> <results>/report/index.html from the profile's tables, claims and figures
     lgcaa report gallery --config mini
@@ -19,17 +21,20 @@ from pathlib import Path
 from lgcaa.commands.args import add_config, add_record
 from lgcaa.report.links import DEFAULT_UI
 
+UI_HELP = ("an MLflow UI's base URL for absolute links, http:// or https:// only (default: links relative to "
+           "`lgcaa ui`, which serves MLflow and the report on one port)")
+
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
     p = sub.add_parser("links", help="record path -> MLflow run URL (JSON) for the tables' links")
     p.add_argument("--runs", type=Path, required=True, help="runs.json written by lgcaa mlflow-sync")
     p.add_argument("--out", type=Path, required=True, help="output JSON")
-    p.add_argument("--ui", default=DEFAULT_UI, help=f"MLflow UI base URL for links, http:// or https:// only (default {DEFAULT_UI})")
+    p.add_argument("--ui", default=DEFAULT_UI, help=UI_HELP)
     p = sub.add_parser("html", help="the self-contained HTML report of a profile")
     add_config(p)
     p.add_argument("--runs", type=Path, default=None, help="runs.json written by lgcaa mlflow-sync")
-    p.add_argument("--ui", default=DEFAULT_UI, help=f"MLflow UI base URL for links, http:// or https:// only (default {DEFAULT_UI})")
+    p.add_argument("--ui", default=DEFAULT_UI, help=UI_HELP)
     p.add_argument("--tables", default="table1,table2,table3", help="tables to include, in order")
     add_record(p, "report")
     p = sub.add_parser("gallery", help="the per-image gallery of a profile (every image, every method, synchronised zoom)")
@@ -57,13 +62,14 @@ def run(args: argparse.Namespace) -> int:
         out, n = write_gallery(load_config(args.config))
         print(f"{out}: {out.stat().st_size // 1024} KiB, {n} images")
         return 0
-    check_url(args.ui, "--ui")
+    if args.ui:
+        check_url(args.ui, "--ui")
     if args.action == "links":
         from lgcaa.report.links import mlflow_links
 
         links = mlflow_links(args.runs, args.ui)
         write_json(args.out, links)
-        print(f"{len(links)} links to {args.ui}")
+        print(f"{len(links)} links to {args.ui or 'runs relative to `lgcaa ui`'}")
         return 0
 
     from lgcaa.config import load_config

@@ -57,8 +57,9 @@ class ReportParts:
     training: Figure | None = None
     checks: str = ""  # HTML fragment: the metric checks of <results>/checks (lgcaa.report.checks)
     licences: str = ""  # HTML fragment: lgcaa.report.licences
-    tracking_uri: str = ""
-    ui_url: str = ""
+    results: str = ""  # the results folder whose MLflow store the numbers link to (set when there are links)
+    data: str = "data"  # the datasets folder (`lgcaa ui --data`, for the gallery's images)
+    ui_url: str = ""  # an MLflow UI's base URL (report.mlflow_ui); empty: links relative to `lgcaa ui`
 
 
 def png_data_uri(data: bytes) -> str:
@@ -83,20 +84,6 @@ def _figure_html(f: Figure) -> str:
             "</figure>")
 
 
-def mlflow_ui_command(tracking_uri: str, ui_url: str) -> str:
-    """The `mlflow ui` command serving `tracking_uri` at the host and port of `ui_url`."""
-    from urllib.parse import urlsplit
-
-    from lgcaa.mlflow_store import artifact_root, results_of
-
-    url = urlsplit(ui_url)
-    port = url.port or (443 if url.scheme == "https" else 80)
-    # the runs' artifact locations are `mlflow-artifacts:/...` (lgcaa.mlflow_store): served from this folder
-    artifacts = artifact_root(results_of(tracking_uri))
-    return (f"mlflow ui --backend-store-uri {tracking_uri} --artifacts-destination {artifacts} "
-            f"--host {url.hostname or '127.0.0.1'} --port {port}")
-
-
 def render_report(p: ReportParts) -> str:
     e = html.escape
     out = [
@@ -115,14 +102,14 @@ def render_report(p: ReportParts) -> str:
     toc = [("compare", "Beside the paper"), ("claims", "Claims"), ("figures", "Figures"), ("tables", "Tables"),
            ("per-image", "Per-image"), ("training", "Training"), ("checks", "Metric checks"), ("licences", "Licences")]
     out.append('<nav class="toc">' + "".join(f'<a href="#{a}">{t}</a>' for a, t in toc) + "</nav>")
-    if p.ui_url:
-        out.append(
-            f'<p class="note">Each number links to the MLflow run of its evaluation. Start the UI in the project '
-            f"folder with <code>{e(mlflow_ui_command(p.tracking_uri, p.ui_url))}</code> (links point to "
-            f"{e(p.ui_url)}; set <code>report.mlflow_ui</code> in the profile to use another address). MLflow 3 "
-            "opens on its GenAI view: choose <i>Model training</i> at the top left for the runs, metrics and datasets "
-            "(the links open there).</p>"
-        )
+    if p.results:
+        from lgcaa.ui import report_url, ui_command
+
+        where = (f"links point to {e(p.ui_url)} (<code>report.mlflow_ui</code>)" if p.ui_url else
+                 f"open this page through <code>{e(ui_command(p.results, p.data))}</code> (then {e(report_url())}): it "
+                 "serves MLflow and this report on one port, and the links are relative to it")
+        out.append(f'<p class="note">Each number links to the MLflow run of its evaluation, in MLflow\'s '
+                   f"<i>Model training</i> view (runs, metrics, datasets); {where}.</p>")
     out.append('<h2 id="compare">The paper beside us: Tables I–III</h2>')
     if p.comparable:
         out.append('<p class="note">Paper | ours | Δ = ours − paper | verdict, for each of our cells with a paper '
@@ -191,8 +178,8 @@ def collect_parts(cfg: dict[str, Any], tables: tuple[str, ...], runs_json: str |
     parts.checks = checks_html(load_checks(L.checks_dir()))
     parts.licences = licences_html(licence_rows())
     if runs_json and Path(runs_json).is_file():
-        # the store beside the runs map (<results>/mlflow.db), relative to the project folder the command runs
-        # from, so the hint stays right when the tree is moved or copied
-        parts.tracking_uri = f"sqlite:///{Path(runs_json).parent.parent / 'mlflow.db'}"
-        parts.ui_url = check_url(ui, "--ui")
+        # the results folder of the runs map (<results>/mlflow/runs.json), relative to the project folder the
+        # command runs from, so the hint stays right when the tree is moved or copied
+        parts.results, parts.data = Path(runs_json).parent.parent.as_posix(), L.data
+        parts.ui_url = check_url(ui, "--ui") if ui else ""
     return parts

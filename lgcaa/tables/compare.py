@@ -39,7 +39,7 @@ import pandas as pd
 
 from lgcaa.layout import eval_record_of
 from lgcaa.metrics.registry import get as metric_spec
-from lgcaa.report.links import check_url
+from lgcaa.report.links import check_link
 from lgcaa.tables.cells import Cell, LoadedTable
 from lgcaa.tables.paper import PAPER_TABLES, load_paper, norm_key
 from lgcaa.tables.render import fmt
@@ -399,7 +399,7 @@ def beside_html(rows: list[CompareRow], spec: Any, links: dict[str, str] | None 
         metric, paper, ours, delta, verdict = (e(x) for x in _beside_cells(r))
         url = links.get(r.record) if r.ours is not None else None
         if url:
-            ours = f'<a href="{e(check_url(url, "links"))}">{ours}</a>'
+            ours = f'<a href="{e(check_link(url, "links"))}">{ours}</a>'
         tol = "" if r.tolerance is None else f"tolerance ±{r.tolerance:.3g} ({r.tolerance_basis})"
         why = "; ".join(x for x in (tol, r.reason) if x)
         cells = [*(f'<td class="label">{e(x)}</td>' for x in (*labels, metric)), f"<td>{paper}</td>",

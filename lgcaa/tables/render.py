@@ -13,7 +13,7 @@ import io
 from collections.abc import Callable
 
 from lgcaa.metrics.registry import get as metric_spec
-from lgcaa.report.links import check_url
+from lgcaa.report.links import check_link
 from lgcaa.tables.cells import Cell
 from lgcaa.tables.grid import Grid
 
@@ -235,7 +235,7 @@ def to_html(grid: Grid, links: dict[str, str] | None = None) -> str:
                 f"; bootstrap 95% CI [{fmt(c.boot[0], c.metric)}, {fmt(c.boot[1], c.metric)}]" if c.boot else ""
             )
             s = e(text)
-            s = (f'<a href="{e(check_url(url, "links"))}" title="{e(title)}">{s}</a>' if url
+            s = (f'<a href="{e(check_link(url, "links"))}" title="{e(title)}">{s}</a>' if url
                  else f'<span title="{e(title)}">{s}</span>')
         else:
             s = f'<span class="missing" title="{e(c.reason)}">missing</span>'

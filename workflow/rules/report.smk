@@ -19,14 +19,14 @@ rule report:
         record=L.report_record(),
     params:
         tables=",".join(TABLE_NAMES),
-        ui=MLFLOW_UI,
+        ui=UI_FLAG,
         experiment=REPORT_EXPERIMENT,
     resources:
         **LIGHT_RES,
     log:
         L.log("report", "html"),
     shell:
-        "{LGCAA} report html --config {CONFIG_ARG} --tables {params.tables} --runs {input.runs} --ui {params.ui}"
+        "{LGCAA} report html --config {CONFIG_ARG} --tables {params.tables} --runs {input.runs} {params.ui}"
         " --record {output.record} --experiment {params.experiment} > {log} 2>&1 " + FAIL
 
 
@@ -82,11 +82,11 @@ rule tables:
 onsuccess:
     # Where to look once the run is done (when the report exists: `snakemake figures` alone makes none).
     if os.path.isfile(L.report_file("index.html")):
-        from lgcaa.mlflow_store import tracking_uri
-        from lgcaa.report.html import mlflow_ui_command
+        from lgcaa.ui import report_url, ui_command
 
-        print(f"\nreport: {L.report_file('index.html')} (open it in a browser; its numbers link to MLflow)\n"
+        print(f"\nreport: {L.report_file('index.html')} (its numbers link to their MLflow runs)\n"
               f"gallery: {L.gallery_html()} (every test image, every method, synchronised zoom)\n"
-              f"MLflow: {mlflow_ui_command(tracking_uri(RES), MLFLOW_UI)}  then open {MLFLOW_UI}\n"
+              f"MLflow and the report: {ui_command(RES, DATA)}  then open {report_url()}"
+              + (f" (links point to {MLFLOW_UI})" if MLFLOW_UI else "") + "\n"
               "Snakemake's report (tables and figures with the jobs that made them): snakemake --report report.html"
               + ("" if CONFIG_ARG == "mini" else " (with the same --config/--configfile)"))

@@ -10,7 +10,9 @@ TABLE_SPECS = {name: build_spec(CFG, name) for name in TABLE_NAMES}
 # the paper's numbers, committed with the workflow; relative to the working directory, so a moved or copied
 # checkout (results included) is the same job to Snakemake and reruns nothing
 PAPER = os.path.relpath(os.path.join(workflow.basedir, "results", "paper"))
-MLFLOW_UI = CFG.get("report", {}).get("mlflow_ui", "http://127.0.0.1:5000")
+# an MLflow UI's URL for absolute links (report.mlflow_ui); none: links relative to `lgcaa ui` (MLflow + report, one port)
+MLFLOW_UI = CFG.get("report", {}).get("mlflow_ui", "")
+UI_FLAG = f"--ui {MLFLOW_UI}" if MLFLOW_UI else ""
 HEADLINE_DIR = L.headline_dir()  # declared as the DVC metrics in dvc.yaml
 TABLE_FILES = {name: L.table_files(name) for name in TABLE_NAMES}
 # Every evaluation's files, inputs of the targets (`tables`, `table1`...): Snakemake does not regenerate a missing
@@ -47,13 +49,13 @@ rule mlflow_links:
     output:
         L.mlflow_file("links"),
     params:
-        ui=MLFLOW_UI,
+        ui=UI_FLAG,
     resources:
         **LIGHT_RES,
     log:
         L.log("mlflow_links"),
     shell:
-        "{LGCAA} report links --runs {input} --out {output} --ui {params.ui} > {log} 2>&1 " + FAIL
+        "{LGCAA} report links --runs {input} --out {output} {params.ui} > {log} 2>&1 " + FAIL
 
 
 rule table:
