@@ -16,7 +16,7 @@ import pytest
 from test_report import _chromium, _headless
 
 from lgcaa.config import load_config
-from lgcaa.instances import eval_pairs, sr_pairs
+from lgcaa.instances import eval_pairs, lr_only, sr_pairs
 from lgcaa.io import write_json, write_png, write_text
 from lgcaa.layout import Layout
 from lgcaa.report.gallery import HR_KEY, LR_KEY
@@ -91,7 +91,7 @@ def gallery_problems(page: Path, cfg: dict) -> list[str]:
         s = data.get(d, {"panels": [], "images": [], "metrics": []})
         planned = [m for ds, m in sr_pairs(cfg) if ds == d]
         expected = {LR_KEY: L.lr_dir(d), **{m: L.sr_dir(d, m) for m in planned}}
-        if d != LR_ONLY:
+        if not lr_only(cfg, d):
             expected[HR_KEY] = L.hr_dir(d)
         if [p["key"] for p in s["panels"]] != list(expected):
             problems.append(f"{d}: panels {[p['key'] for p in s['panels']]} != {list(expected)}")

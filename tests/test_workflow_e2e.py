@@ -203,6 +203,15 @@ def test_second_run_has_nothing_to_do(dag_run):
     assert "Nothing to be done" in res.stdout + res.stderr
 
 
+def test_the_gallery_names_every_output_of_the_run(dag_run, monkeypatch):
+    """The gallery rule's page names every test image x method of the run by a relative path to its file, with
+    every metric's column (tests/test_gallery.py runs the viewer itself in Chromium)."""
+    from test_gallery import gallery_problems
+
+    monkeypatch.chdir(dag_run.root)  # the profile's roots are relative, as the DAG gives them
+    assert gallery_problems(Path(dag_run.layout.gallery_html()), dag_run.cfg) == []
+
+
 def test_snakemake_report_holds_table_one_and_the_figures_with_captions(dag_run, tmp_path):
     import base64
     import re
