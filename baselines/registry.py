@@ -30,7 +30,7 @@ from baselines.ncnn_sr import NcnnUpscaler, ncnn_upscale
 from baselines.torch_sr import dasr_upscaler, rrdbnet_upscaler
 from lgcaa.errors import UserError, check_known
 from lgcaa.instances import SrJob
-from lgcaa.weights.manifest import CACHE, WeightFile
+from lgcaa.weights.manifest import CACHE, FILES, WeightFile, files_for
 
 Upscaler = Callable[[np.ndarray], np.ndarray]
 UpscalerFactory = Callable[[dict[str, Any], int, dict[str, Path]], Upscaler]  # (settings, threads, weight paths)
@@ -339,6 +339,25 @@ def get(name: str) -> Baseline:
 
     check_known("method", [name], BASELINES, " (lgcaa baselines list)")
     return BASELINES[name]
+
+
+def weight_files(targets: list[str]) -> list[WeightFile]:
+    """The files `lgcaa weights TARGET ...` names: a baseline name (its files), one file of a baseline, or a
+    metric name, 'model' or a file of the metrics' manifest (`lgcaa.weights.manifest.files_for`); 'all' (or no
+    target) = the metrics' manifest. Each file once, in the order the targets name them."""
+    if not targets or "all" in targets:
+        return list(FILES)
+    out: list[WeightFile] = []
+    baseline_files = {w.dest: w for b in BASELINES.values() for w in b.weights}
+    for t in targets:
+        if t in BASELINES:
+            found = list(BASELINES[t].weights)
+        elif t in baseline_files:
+            found = [baseline_files[t]]
+        else:
+            found = files_for([t])
+        out += [f for f in found if f not in out]
+    return out
 
 
 def resolve_settings(name: str, overrides: dict[str, Any] | None = None) -> dict[str, Any]:

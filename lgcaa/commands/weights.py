@@ -50,36 +50,17 @@ def _cache_arg(sp: argparse.ArgumentParser) -> None:
                     help="harness cache dir holding the baselines' files (default $LGCAA_CACHE_DIR or results/cache)")
 
 
-def select(targets: list[str]) -> list[Any]:
-    """WeightFiles of metric names, 'model', baseline names or files (metrics' and baselines'); 'all' = the
-    metrics' manifest."""
-    from baselines.registry import BASELINES
-    from lgcaa.weights.manifest import FILES, files_for
-
-    if not targets or "all" in targets:
-        return list(FILES)
-    out: list[Any] = []
-    baseline_files = {w.dest: w for b in BASELINES.values() for w in b.weights}
-    for t in targets:
-        if t in BASELINES:
-            found = list(BASELINES[t].weights)
-        elif t in baseline_files:
-            found = [baseline_files[t]]
-        else:
-            found = files_for([t])
-        out += [f for f in found if f not in out]
-    return out
-
-
 def run(args: argparse.Namespace) -> int:
     import json
 
+    from baselines.registry import weight_files
+    from lgcaa.metrics.availability import absent_weights
     from lgcaa.weights import manager
     from lgcaa.weights.manifest import HUB
     from lgcaa.weights.roots import hub_dir, root_of
 
     if args.action == "pin":
-        found = select([args.file])
+        found = weight_files([args.file])
         if len(found) != 1:
             from lgcaa.errors import UserError
 
@@ -87,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
         s = manager.pin(found[0], args.sha256, root_of(found[0], args.cache_dir))
         _line(s)
         return 0
-    files = select(args.targets)
+    files = weight_files(args.targets)
     hub = hub_dir()
     roots = {f.dest: root_of(f, args.cache_dir) for f in files}
     if args.action == "list":
@@ -105,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
                 print(f"  warning: {s.warning}", file=sys.stderr)
     if args.json:
         print(json.dumps({"hub": str(hub), "files": [s.as_dict() for s in states],
-                          "metrics": metric_availability(hub)}, indent=2))
+                          "metrics": absent_weights(hub)}, indent=2))
     elif args.action != "fetch":
         for s in states:
             _line(s)
@@ -123,19 +104,6 @@ def run(args: argparse.Namespace) -> int:
     return 1 if bad else 0
 
 
-def metric_availability(hub) -> dict[str, list[str]]:
-    """{metric: [paths of absent files]} for the nine metrics ([] = runnable here)."""
-    from lgcaa.metrics.registry import METRICS, TABLE_ORDER
-    from lgcaa.weights.manager import inspect
-    from lgcaa.weights.manifest import BY_DEST
-
-    out = {}
-    for m in TABLE_ORDER:  # metrics' files live under the hub
-        states = [inspect(BY_DEST[w], hub) for w in METRICS[m].weights]
-        out[m] = [str(s.path) for s in states if not s.usable]
-    return out
-
-
 def _line(s: Any) -> None:
     pin = (s.file.sha256[:12] + "…") if s.file.sha256 else "UNPINNED"
     offline = " (offline producer)" if s.file.offline else (" (manual)" if s.file.manual else "")
@@ -145,9 +113,10 @@ def _line(s: Any) -> None:
 
 
 def _footer(hub) -> None:
+    from lgcaa.metrics.availability import absent_weights
     from lgcaa.weights.manifest import EXTERNAL, NOT_NEEDED
 
-    avail = metric_availability(hub)
+    avail = absent_weights(hub)
     ready = [m for m, miss in avail.items() if not miss]
     print(f"\nhub: {hub}")
     print(f"metrics runnable here: {', '.join(ready) or 'none'}; missing weights: "

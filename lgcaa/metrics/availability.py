@@ -11,12 +11,12 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from lgcaa.metrics.registry import FIX_COMMAND, MetricSpec
+from lgcaa.metrics.registry import FIX_COMMAND, METRICS, TABLE_ORDER, MetricSpec
 from lgcaa.weights import manager
 from lgcaa.weights.manifest import BY_DEST
 from lgcaa.weights.roots import hub_dir
 
-__all__ = ["ensure_offline_weights", "hub_dir", "missing_reason", "verified_paths"]
+__all__ = ["absent_weights", "ensure_offline_weights", "hub_dir", "missing_reason", "verified_paths"]
 
 
 def ensure_offline_weights(spec: MetricSpec) -> None:
@@ -53,3 +53,13 @@ def verified_paths(spec: MetricSpec) -> set[Path]:
     loader may unpickle without `weights_only`, see lgcaa.metrics.build)."""
     states = manager.verify_for_use(BY_DEST[rel] for rel in spec.weights)
     return {s.path.resolve() for s in states if s.verified and s.file.sha256 is not None}
+
+
+def absent_weights(hub: Path) -> dict[str, list[str]]:
+    """{metric: [paths of absent files under `hub`]} for the nine metrics ([] = runnable here; presence only,
+    no hashing: what `lgcaa weights list` shows)."""
+    out = {}
+    for m in TABLE_ORDER:  # metrics' files live under the hub
+        states = [manager.inspect(BY_DEST[w], hub) for w in METRICS[m].weights]
+        out[m] = [str(s.path) for s in states if not s.usable]
+    return out
