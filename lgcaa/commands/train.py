@@ -36,12 +36,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     from lgcaa.config import load_config
     from lgcaa.errors import UserError
-    from lgcaa.layout import Layout
-    from lgcaa.model.config import apply_overrides, config_from_dict, prepare_config, resolve_run
+    from lgcaa.model.config import train_configs
     from lgcaa.model.trainer import train
 
     if args.threads:
@@ -54,20 +51,11 @@ def run(args: argparse.Namespace) -> int:
         results_of(args.mlflow_uri)  # refused now, not after the network is built
     profile = load_config(args.config)
     adopt_profile(profile)
-    section = profile.get("model")
-    if section is None:
-        raise UserError(f"{args.config}: the profile has no 'model' section; add one (see lgcaa/model/config.py)")
-    # a profile that prepares its tiny backbone (`model.prepare`) trains on the folder `prepare-backbone` wrote
-    backbone = Layout.of(profile).backbone_dir() if prepare_config(section) else None
     runs = args.run or [None]
+    configs = train_configs(profile, runs, args.set, args.config)
     if args.out is not None and len(runs) > 1:
         raise UserError("--out takes one --run; use --out-root for several runs")
-    for name in runs:
-        cfg = resolve_run(section, name)
-        if backbone and cfg.model.pretrained is None:
-            cfg = replace(cfg, model=replace(cfg.model, pretrained=backbone))
-        if args.set:
-            cfg = config_from_dict(apply_overrides(cfg.to_dict(), args.set), where=f"{args.config} --set")
+    for name, cfg in configs:
         run_dir = args.out if args.out is not None else args.out_root / (name or "base")
         train(cfg, run_dir, run_name=name or run_dir.name, mlflow_uri=args.mlflow_uri, cpu=args.cpu,
               preview_count=args.preview, experiment=experiment_name("train"))

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,6 +28,7 @@ from lgcaa.data.degrade import load_degradation_config, min_hr_size
 from lgcaa.data.lowres import LR_KINDS
 from lgcaa.data.photos import HELD_OUT_PHOTOS, PHOTOS
 from lgcaa.errors import UserError
+from lgcaa.layout import Layout
 from lgcaa.model.presets import ARCH_PRESETS, ARCHS, DINO_HUB_ID, ArchPreset
 from lgcaa.model.variants import (
     ATTENTION_VARIANTS,
@@ -443,6 +445,28 @@ def resolve_run(section: dict[str, Any], run: str | None, where: str = "model") 
     for key in spec:
         _check(key in RUN_KEYS, f"{where}.runs.{run}: unknown key '{key}' (known: {', '.join(RUN_KEYS)})")
     return config_from_dict(_merge(base, {k: spec[k] for k in _SECTIONS if k in spec}), f"{where}.runs.{run}")
+
+
+def train_configs(profile: dict[str, Any], runs: list[str | None], overrides: list[str],
+                  source: str) -> Iterator[tuple[str | None, LGCAAConfig]]:
+    """(run, config) of each of `runs` of the profile's "model" section (None: its base settings), with the
+    `--set` `overrides` (`apply_overrides`), each resolved as it is reached. A profile that prepares its tiny
+    backbone (`model.prepare`) trains on the folder `prepare-backbone` wrote (lgcaa.layout's `backbone_dir`). A
+    profile without a model section is refused at the call; `source` names the profile in the messages."""
+    section = profile.get("model")
+    if section is None:
+        raise UserError(f"{source}: the profile has no 'model' section; add one (see lgcaa/model/config.py)")
+    backbone = Layout.of(profile).backbone_dir() if prepare_config(section) else None
+
+    def config(name: str | None) -> LGCAAConfig:
+        cfg = resolve_run(section, name)
+        if backbone and cfg.model.pretrained is None:
+            cfg = dataclasses.replace(cfg, model=dataclasses.replace(cfg.model, pretrained=backbone))
+        if overrides:
+            cfg = config_from_dict(apply_overrides(cfg.to_dict(), overrides), where=f"{source} --set")
+        return cfg
+
+    return ((name, config(name)) for name in runs)
 
 
 def apply_overrides(values: dict[str, Any], assignments: list[str]) -> dict[str, Any]:
