@@ -24,28 +24,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
     from lgcaa.config import load_config
-    from lgcaa.errors import UserError
     from lgcaa.layout import BACKBONE_DONE, Layout
-    from lgcaa.model.config import prepare_config
+    from lgcaa.model.config import prepare_recipe
 
     profile = load_config(args.config)
-    section = dict(profile.get("model", {}))
-    if "prepare" not in section:
-        raise UserError(f"{args.config}: the profile has no model.prepare section (only the tiny backbone is prepared; "
-                        "SD2-base comes pretrained)")
-    recipe = dict(section["prepare"])
-    for item in args.set:
-        key, sep, raw = item.partition("=")
-        if not sep:
-            raise UserError(f"--set {item!r}: expected KEY=VALUE, e.g. vae_steps=10")
-        try:
-            recipe[key] = json.loads(raw)
-        except json.JSONDecodeError:
-            recipe[key] = raw
-    cfg = prepare_config({**section, "prepare": recipe}, f"{args.config}: model")
+    cfg = prepare_recipe(profile, args.set, args.config)
     if args.threads:
         import torch
 

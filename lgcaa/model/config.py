@@ -430,6 +430,25 @@ def prepare_config(section: dict[str, Any], where: str = "model") -> PrepareConf
     return _coerce(PrepareConfig, values, f"{where}.prepare").validate(f"{where}.prepare")
 
 
+def prepare_recipe(profile: dict[str, Any], overrides: list[str], source: str) -> PrepareConfig:
+    """The profile's backbone-preparation recipe (`model.prepare`) with `--set KEY=VALUE` `overrides` (VALUE as
+    JSON, else a bare string); a UserError naming `source` when the profile prepares no backbone."""
+    section = dict(profile.get("model", {}))
+    if "prepare" not in section:
+        raise UserError(f"{source}: the profile has no model.prepare section (only the tiny backbone is prepared; "
+                        "SD2-base comes pretrained)")
+    recipe = dict(section["prepare"])
+    for item in overrides:
+        key, sep, raw = item.partition("=")
+        if not sep:
+            raise UserError(f"--set {item!r}: expected KEY=VALUE, e.g. vae_steps=10")
+        try:
+            recipe[key] = json.loads(raw)
+        except json.JSONDecodeError:
+            recipe[key] = raw
+    return prepare_config({**section, "prepare": recipe}, f"{source}: model")  # type: ignore[return-value]
+
+
 def resolve_run(section: dict[str, Any], run: str | None, where: str = "model") -> LGCAAConfig:
     """Merge the base settings of a profile's "model" section with the overrides of run `run`."""
     for key in section:
