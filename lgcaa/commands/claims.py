@@ -27,48 +27,26 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lgcaa.claims.evaluate import EXACT, claims_bootstrap, evaluate_all
-    from lgcaa.claims.render import record_metrics, record_params, summary, to_csv, to_html, to_markdown
-    from lgcaa.claims.scores import claim_tolerances, paper_scores, reproduced_scores
+    from lgcaa.claims.profile import evaluate_profile, paper_verdicts
+    from lgcaa.claims.render import record_metrics, record_params, summary, to_markdown
     from lgcaa.claims.spec import load_claims
 
     files = load_claims(args.claims)
-    # the paper's table against its own text: exact (no tolerance), a shortfall there is a fact, not noise
-    paper = evaluate_all(files, paper_scores(args.paper), absent_why="the paper prints no numbers for", tolerances=EXACT)
-    by_id = {r.claim.id: r for r in paper}
+    paper = paper_verdicts(files, args.paper)
     if args.action == "paper":
         print(to_markdown(paper, title="Claims of §IV on the paper's own numbers"), end="")
         return 0
 
     from lgcaa.config import load_config
-    from lgcaa.io import write_text
-    from lgcaa.layout import Layout
-    from lgcaa.report.style import standalone
-    from lgcaa.tables.spec import build_curve_spec, build_spec
 
     cfg = load_config(args.config)
-    boot = claims_bootstrap(cfg)
-    curve = build_curve_spec(cfg)
-    specs = [build_spec(cfg, "table1"), build_spec(cfg, "table2")]
-    scores = reproduced_scores(specs, curve if curve.series else None)
-    results = evaluate_all(files, scores, boot, tolerances=claim_tolerances(specs, args.paper))
-    L = Layout.of(cfg)
-    comparable = bool(cfg.get("comparable_to_paper"))
-    note = ("" if comparable else
-            f"{cfg['profile']} profile — not comparable to the paper: every verdict below is a pipeline check of "
-            "the harness, not a verdict on the paper's claim, and none is counted as one.")
-    out = L.claims_files()
-    write_text(out["csv"], to_csv(results, by_id, comparable))
-    write_text(out["md"], to_markdown(results, by_id, title=f"Claims of §IV ({cfg['profile']} profile)",
-                                      comparable=comparable))
-    html = to_html(results, by_id, note, collapsed=not comparable, comparable=comparable)
-    write_text(out["html"], standalone(html, f"Claims of §IV ({cfg['profile']} profile)"))
-    print(summary(results, comparable))
+    checked = evaluate_profile(cfg, files, args.paper, paper)
+    print(summary(checked.results, checked.comparable))
     if args.record:
         from lgcaa.tracking import experiment_name, write_record
 
         write_record(args.record, experiment=experiment_name("claims", args.experiment), run_name="claims:§IV",
-                     params={"profile": cfg["profile"], "claims_file": str(args.claims), "n_boot": boot["n"],
-                             "alpha": boot["alpha"], **record_params(results, comparable)},
-                     metrics=record_metrics(results, comparable), artifacts=list(out.values()))
+                     params={"profile": cfg["profile"], "claims_file": str(args.claims), "n_boot": checked.boot["n"],
+                             "alpha": checked.boot["alpha"], **record_params(checked.results, checked.comparable)},
+                     metrics=record_metrics(checked.results, checked.comparable), artifacts=list(checked.files.values()))
     return 0
