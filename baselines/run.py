@@ -27,10 +27,12 @@ from baselines.imports import fetch_published, load_import, materialize
 from baselines.install import checkout_dir, env_python
 from baselines.ncnn_sr import NCNN_MODELS, model_files
 from baselines.prerequisites import require_runnable
-from baselines.registry import effective_seed, get
+from baselines.registry import Baseline, effective_seed, get, job_settings
+from lgcaa.config import cache_dir as profile_cache_dir
 from lgcaa.errors import UserError
+from lgcaa.instances import find_sr_job
 from lgcaa.io import check_folder_path, list_images, read_rgb, sha256_file, write_json, write_png
-from lgcaa.layout import SR_KEY
+from lgcaa.layout import SR_KEY, Layout
 from lgcaa.progress import track
 
 
@@ -42,6 +44,44 @@ class RunContext:
     seed: int = 0  # the harness (profile) seed, used where the authors leave the seed unset
     threads: int = 1
     gpu: bool | None = None  # None: probe with nvidia-smi
+
+
+@dataclass(frozen=True)
+class SrRun:
+    """What one `lgcaa sr` call runs: registry `method` as `instance`, with these settings and folders."""
+
+    method: str
+    instance: str
+    dataset: str
+    lr_dir: Path
+    out_dir: Path
+    overrides: dict[str, Any]
+    seed: int
+    cache_dir: Path
+    imports_dir: Path
+
+
+def profile_sr_run(cfg: dict[str, Any], dataset: str, instance: str) -> SrRun:
+    """The profile's SR job of `instance` on `dataset` (`lgcaa.instances.find_sr_job`): its base method and
+    settings (`baselines`, `instances`), seed, LR and output folders (`lgcaa.layout`), cache and imports folders."""
+    job, layout = find_sr_job(cfg, dataset, instance), Layout.of(cfg)
+    return SrRun(job.base, job.instance, job.dataset, Path(layout.lr_dir(job.dataset)),
+                 Path(layout.sr_dir(job.dataset, job.instance)), job_settings(job), job.seed,
+                 profile_cache_dir(cfg), Path(layout.imports_dir()))
+
+
+def write_settings(path: Path, r: SrRun, method: Baseline, settings: dict[str, Any], seed: int,
+                   summary: dict[str, Any]) -> None:
+    """`<out-dir>.settings.json` of a finished run. `weights`: the files actually used, each with the sha256
+    computed from it (verified before the run); `declared_weights`: the registry's entries (URL, published
+    digest or null)."""
+    write_json(path, {
+        "method": r.method, "instance": r.instance, "dataset": r.dataset, "runner": summary["runner"],
+        "settings": settings, "fixed": method.fixed, "seed": seed, "source": method.source, "licence": method.licence,
+        "weights": summary.get("weights", []),
+        "declared_weights": [{"file": w.dest, "url": w.urls[0], "sha256": w.sha256} for w in method.weights],
+        **{k: summary[k] for k in ("command", "log", "import") if k in summary},
+    })
 
 
 def run_folder(name: str, lr_dir: str | Path, out_dir: str | Path, settings: dict[str, Any], threads: int = 1,

@@ -15,20 +15,16 @@ from __future__ import annotations
 
 import argparse
 import json
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from baselines.imports import imports_dir
-from baselines.registry import effective_seed, get, job_settings, resolve_settings
-from baselines.run import RunContext, run_method
+from baselines.registry import effective_seed, get, resolve_settings
+from baselines.run import RunContext, SrRun, profile_sr_run, run_method, write_settings
 from baselines.status import clear_missing, write_missing
-from lgcaa.config import cache_dir as profile_cache_dir
 from lgcaa.config import load_config
 from lgcaa.errors import UserError
-from lgcaa.instances import find_sr_job
-from lgcaa.io import check_folder_path, write_json
-from lgcaa.layout import SETTINGS, Layout, beside
+from lgcaa.io import check_folder_path
+from lgcaa.layout import SETTINGS, beside
 from lgcaa.tracking import dataset_input, experiment_name, write_record
 from lgcaa.weights.roots import cache_dir
 
@@ -53,29 +49,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--record", type=Path, default=None, help="write a job record (run.json) here for `lgcaa mlflow-sync`")
 
 
-@dataclass(frozen=True)
-class SrRun:
-    """What one `lgcaa sr` call runs: registry `method` as `instance`, with these settings and folders."""
-
-    method: str
-    instance: str
-    dataset: str
-    lr_dir: Path
-    out_dir: Path
-    overrides: dict[str, Any]
-    seed: int
-    cache_dir: Path
-    imports_dir: Path
-
-
 def resolve(args: argparse.Namespace) -> SrRun:
     """The run from the profile's job (--config) or from the ad-hoc flags."""
     if args.config is not None:
-        cfg = load_config(args.config)
-        job, layout = find_sr_job(cfg, args.dataset, args.method), Layout.of(cfg)
-        return SrRun(job.base, job.instance, job.dataset, Path(layout.lr_dir(job.dataset)),
-                     Path(layout.sr_dir(job.dataset, job.instance)), job_settings(job), job.seed,
-                     profile_cache_dir(cfg), Path(layout.imports_dir()))
+        return profile_sr_run(load_config(args.config), args.dataset, args.method)
     if args.lr_dir is None or args.out_dir is None:
         raise UserError("lgcaa sr: give --config PROFILE (a job of the profile) or --lr-dir and --out-dir")
     try:
@@ -101,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
     clear_missing(r.out_dir)
     seed = effective_seed(settings, r.seed)
     settings_file = beside(r.out_dir, SETTINGS)
-    _write_settings(settings_file, r, method, settings, seed, summary, ctx)
+    write_settings(settings_file, r, method, settings, seed, summary)
     if args.record:
         params = {"method": r.method, "instance": r.instance, "dataset": r.dataset, "seed": seed,
                   "family": method.family, "runner": summary["runner"],
@@ -123,15 +100,3 @@ def run(args: argparse.Namespace) -> int:
     print(f"{r.out_dir}: {summary['n_images']} images ({summary['runner']}, {summary['n_computed']} computed, "
           f"{summary['seconds']:.1f}s)")
     return 0
-
-
-def _write_settings(path: Path, r: SrRun, method, settings: dict, seed: int, summary: dict, ctx) -> None:
-    """`weights`: the files actually used, each with the sha256 computed from it (verified before the run);
-    `declared_weights`: the registry's entries (URL, published digest or null)."""
-    write_json(path, {
-        "method": r.method, "instance": r.instance, "dataset": r.dataset, "runner": summary["runner"],
-        "settings": settings, "fixed": method.fixed, "seed": seed, "source": method.source, "licence": method.licence,
-        "weights": summary.get("weights", []),
-        "declared_weights": [{"file": w.dest, "url": w.urls[0], "sha256": w.sha256} for w in method.weights],
-        **{k: summary[k] for k in ("command", "log", "import") if k in summary},
-    })
