@@ -32,9 +32,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lgcaa.config import load_config
-    from lgcaa.figures.render import NAMES, TITLES, paths, render
+    from lgcaa.figures.render import NAMES, TITLES, paths, render, spec_json
     from lgcaa.figures.spec import TITLES as PAPER_TITLES
-    from lgcaa.figures.spec import build_figure
 
     if args.action == "list":
         for n in NAMES:
@@ -42,12 +41,7 @@ def run(args: argparse.Namespace) -> int:
         return 0
     cfg = load_config(args.config)
     if args.action == "spec":
-        if args.name in ("fig8", "per_image", "training"):
-            from lgcaa.tables.spec import build_curve_spec, build_spec
-
-            print(build_curve_spec(cfg).to_json() if args.name == "fig8" else build_spec(cfg, "table1").to_json())
-        else:
-            print(build_figure(cfg, args.name).to_json())
+        print(spec_json(cfg, args.name))
         return 0
     params = render(cfg, args.name)
     for note in params.pop("notes", []):

@@ -117,6 +117,16 @@ def _training(cfg: dict[str, Any], out: dict[str, str]) -> dict[str, Any]:
     return {"drawn": bool(curves), "runs": len(curves)}
 
 
+def spec_json(cfg: dict[str, Any], name: str) -> str:
+    """What figure `name` shows in profile `cfg`, as JSON: Fig. 8 its curve spec, the report's per-image and
+    training figures Table I's spec, the image figures their `lgcaa.figures.spec` entry."""
+    if name in ("fig8", *EXTRA):
+        from lgcaa.tables.spec import build_curve_spec, build_spec
+
+        return build_curve_spec(cfg).to_json() if name == "fig8" else build_spec(cfg, "table1").to_json()
+    return build_figure(cfg, name).to_json()
+
+
 def render(cfg: dict[str, Any], name: str) -> dict[str, Any]:
     """Draw figure `name` of profile `cfg`; returns the job record's params (files: `paths(cfg, name)`)."""
     from lgcaa.errors import UserError
