@@ -94,10 +94,10 @@ def test_each_addition_flows_into_the_dag(tmp_path):
 
 
 def test_each_addition_flows_into_the_tables(tmp_path, registered):
-    from lgcaa.commands.table import render
     from lgcaa.config import validate
     from lgcaa.layout import Layout
     from lgcaa.tables.spec import build_spec
+    from lgcaa.tables.write import write_table
 
     cfg = validate(throwaway.profile(tmp_path))
     for ds in cfg["datasets"].values():
@@ -107,7 +107,7 @@ def test_each_addition_flows_into_the_tables(tmp_path, registered):
     for name in ("table1", "table2"):
         for entry in build_spec(cfg, name).entries:
             write_eval(results, entry.dataset, entry.method, values)
-    out = {name: render(build_spec(cfg, name), Layout.of(cfg), REPO / "results" / "paper", None, None, "t")
+    out = {name: write_table(build_spec(cfg, name), Layout.of(cfg), REPO / "results" / "paper", None, None, "t")
            for name in ("table1", "table2")}
     csv = out["table1"]["csv"].read_text().splitlines()
     assert throwaway.BASELINE in csv[0].split(",")  # a column for the new baseline

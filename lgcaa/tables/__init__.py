@@ -11,4 +11,5 @@ Modules, top-down:
   compare  reported vs reproduced per paper cell: delta, tolerance, verdict, reason; paper | ours | Δ | verdict
            beside our cells (like with like only: none in a profile not comparable to the paper)
   stats    seed interval and bootstrap
+  write    one table's output files and job record; the profile's headline metrics (dvc metrics)
 """
