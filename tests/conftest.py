@@ -22,6 +22,44 @@ REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("MPLBACKEND", "Agg")
 
 
+# --- parallel runs (pytest-xdist, `-n` in pyproject's addopts) ---------------------------------------------------
+# Tests are sent to workers in groups (`--dist loadgroup`): one group per test file, so a module fixture is built
+# once; files that share an expensive session fixture form one group, so that fixture is built once per run, not
+# once per worker. Groups holding a `slow` test go first, so the long ones start while the short ones fill in.
+SHARED_SESSION_FIXTURES = ("dag_run", "tiny_run_dir")
+
+
+def xdist_groups(files: dict[str, set[str]]) -> dict[str, str]:
+    """file -> group name, given each file's fixture names: files sharing a SHARED_SESSION_FIXTURES entry join
+    one group (transitively), every other file is its own group."""
+    group = {f: f for f in files}
+    for name in SHARED_SESSION_FIXTURES:
+        users = [f for f in files if name in files[f]]
+        if not users:
+            continue
+        merged = {group[f] for f in users}
+        target = min(merged)
+        for f in group:
+            if group[f] in merged:
+                group[f] = target
+    return group
+
+
+@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the mark into the scheduling key
+def pytest_collection_modifyitems(config, items):
+    if not getattr(config.option, "numprocesses", None) and not os.environ.get("PYTEST_XDIST_WORKER"):
+        return
+    files: dict[str, set[str]] = {}
+    for item in items:
+        files.setdefault(item.nodeid.split("::")[0], set()).update(getattr(item, "fixturenames", ()))
+    group = xdist_groups(files)
+    slow = {group[item.nodeid.split("::")[0]] for item in items if item.get_closest_marker("slow")}
+    for item in items:
+        if not item.get_closest_marker("xdist_group"):
+            item.add_marker(pytest.mark.xdist_group(group[item.nodeid.split("::")[0]]))
+    items.sort(key=lambda item: group[item.nodeid.split("::")[0]] not in slow)  # stable: file order kept
+
+
 @pytest.fixture(scope="session")
 def repo_root() -> Path:
     return REPO
