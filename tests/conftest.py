@@ -20,6 +20,9 @@ import pytest
 
 REPO = Path(__file__).resolve().parents[1]
 os.environ.setdefault("MPLBACKEND", "Agg")
+if os.environ.get("PYTEST_XDIST_WORKER"):  # one worker per core: torch's OpenMP pool spin-waits when it shares a core
+    os.environ.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1)
+                                                   // int(os.environ.get("PYTEST_XDIST_WORKER_COUNT", "1")))))
 
 
 # --- parallel runs (pytest-xdist, `-n` in pyproject's addopts) ---------------------------------------------------
