@@ -324,3 +324,25 @@ def test_screenshot_of_the_gallery_shows_every_panel_of_the_first_image(gallery,
         assert near > 10_000, f"{key}: its colour {rgb} covers {near} pixels of the screenshot"
     with pytest.raises(UserError, match="page not found"):
         screenshot(tmp_path / "none.html", tmp_path / "x.png")
+
+
+def test_screenshot_waits_for_text_a_page_draws_after_loading(tmp_path):
+    """`--wait-for`: a page that draws after its load event (as MLflow's UI does once it has fetched a run) is taken
+    only once the text is there; text that never comes is one UserError naming the page and the text."""
+    from PIL import Image
+
+    from lgcaa.cli import main
+    from lgcaa.errors import UserError
+    from lgcaa.report.browser import screenshot
+
+    _chromium()
+    page = tmp_path / "late.html"
+    page.write_text("<html><body style='margin:0;background:#fff'><script>setTimeout(() => {document.body.innerHTML ="
+                    " '<div style=\"width:400px;height:300px;background:#f00\">run 42</div>'}, 800)</script></body></html>")
+    shot = tmp_path / "late.png"
+    assert main(["report", "screenshot", str(page), "--out", str(shot), "--width", "400", "--height", "300",
+                 "--wait-for", "run 42"]) == 0
+    img = np.asarray(Image.open(shot).convert("RGB")).astype(int)
+    assert (np.abs(img - np.array([255, 0, 0])).sum(axis=2) <= 6).mean() > 0.9  # the late drawing, not a blank page
+    with pytest.raises(UserError, match="showing 'run 43' within 2 s"):
+        screenshot(page, tmp_path / "never.png", 400, 300, timeout=2, wait_for="run 43")

@@ -7,7 +7,7 @@
         -> <results>/report/index.html from the profile's tables, claims and figures
     lgcaa report gallery --config mini
         -> <results>/report/gallery.html: every test image, every method, full resolution, per-image scores
-    lgcaa report screenshot PAGE --out PNG [--width W] [--height H]
+    lgcaa report screenshot PAGE --out PNG [--width W] [--height H] [--wait-for TEXT] [--timeout S]
         -> a PNG of a page (the report, the gallery, `gallery.html#ds=D&img=NAME`) drawn by headless Chromium
 
 The figures themselves: `lgcaa figure render NAME --config PROFILE` (Fig. 8 included).
@@ -44,6 +44,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("--out", type=Path, required=True, help="the PNG to write")
     p.add_argument("--width", type=int, default=1400, help="window width in pixels (default 1400)")
     p.add_argument("--height", type=int, default=900, help="window height in pixels (default 900)")
+    p.add_argument("--wait-for", default="", metavar="TEXT",
+                   help="also wait until the page shows TEXT (pages that draw after loading, e.g. an MLflow run)")
+    p.add_argument("--timeout", type=float, default=60, help="seconds to wait for the page (default 60)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -53,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "screenshot":
         from lgcaa.report.browser import screenshot
 
-        print(screenshot(args.page, args.out, args.width, args.height))
+        print(screenshot(args.page, args.out, args.width, args.height, args.timeout, args.wait_for))
         return 0
     if args.action == "gallery":
         from lgcaa.config import load_config

@@ -129,11 +129,13 @@ TWO_FRAMES = "new Promise(r => requestAnimationFrame(() => requestAnimationFrame
 
 
 def screenshot(page: str | Path, out_png: str | Path, width: int = 1280, height: int = 900,
-               timeout: float = 60) -> Path:
+               timeout: float = 60, wait_for: str = "") -> Path:
     """Draw `page` (URL or HTML path, optional `#fragment`) at `width` x `height` CSS pixels once it has loaded and
-    every image in it has finished loading, and write the PNG to `out_png` (atomically). UserError when no browser
-    is installed or the page is not ready within `timeout` seconds."""
+    every image in it has finished loading, and write the PNG to `out_png` (atomically). `wait_for`: also wait until
+    the page's text contains it (a page that draws itself after loading, e.g. MLflow's UI fetching a run). UserError
+    when no browser is installed or the page is not ready within `timeout` seconds."""
     import base64
+    import json
     import time
 
     from lgcaa.io import atomic_path
@@ -149,9 +151,11 @@ def screenshot(page: str | Path, out_png: str | Path, width: int = 1280, height:
                        {"width": width, "height": height, "deviceScaleFactor": 1, "mobile": False})
             tools.call("Page.navigate", {"url": url})
             deadline = time.monotonic() + timeout
-            while not tools.call("Runtime.evaluate", {"expression": READY, "returnByValue": True})["result"].get("value"):
+            ready = READY + (f" && document.body.innerText.includes({json.dumps(wait_for)})" if wait_for else "")
+            while not tools.call("Runtime.evaluate", {"expression": ready, "returnByValue": True})["result"].get("value"):
                 if time.monotonic() > deadline:
-                    raise UserError(f"{url}: not loaded within {timeout:.0f} s (an image that never finishes?); "
+                    shown = f" showing {wait_for!r}" if wait_for else ""
+                    raise UserError(f"{url}: not loaded{shown} within {timeout:.0f} s (an image that never finishes?); "
                                     "check the page opens in a browser, then rerun")
                 time.sleep(0.1)
             tools.call("Runtime.evaluate", {"expression": TWO_FRAMES, "awaitPromise": True})
