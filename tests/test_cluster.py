@@ -34,8 +34,8 @@ def small_config() -> dict:
 
     cfg = copy.deepcopy(load_config(None))
     cfg["mini"].update(photos=["astronaut", "chelsea"], hr_size=128)
-    for ds in cfg["datasets"].values():
-        ds["expected_count"] = 2
+    cfg["datasets"] = {"mini-bicubic": {**cfg["datasets"]["mini-bicubic"], "expected_count": 2}}  # one set: 8 jobs
+    cfg["tables"]["table1"]["datasets"] = ["mini-bicubic"]
     cfg["methods"] = ["bicubic", "realesrgan-x4plus"]
     for key in ("model", "seeds", "figures"):
         cfg.pop(key, None)
@@ -43,6 +43,7 @@ def small_config() -> dict:
         cfg["tables"].pop(key, None)
     cfg["tables"]["table1"]["methods"] = list(cfg["methods"])
     cfg["tables"]["compare"]["methods"].pop("lgcaa", None)
+    cfg["tables"]["compare"]["datasets"].pop("mini-realesrgan", None)
     cfg["tables"]["labels"] = {k: v for k, v in cfg["tables"].get("labels", {}).items() if k in cfg["methods"]}
     return validate(cfg, source="tests/test_cluster.py small_config()")
 
@@ -113,7 +114,7 @@ def test_table1_through_slurm_equals_the_local_run(repo_root, slurm, local_run, 
     jobs = _submitted(log)
     assert sorted(set(jobs.values())) == ["data_mini", "evaluate", "mlflow_links", "mlflow_sync", "sr", "table"]
     n_dag = int(re.search(r"^total\s+(\d+)$", log, re.M).group(1))
-    assert len(jobs) == n_dag == 13  # every job of the DAG ran as a SLURM job
+    assert len(jobs) == n_dag == 8  # every job of the DAG ran as a SLURM job
 
     acct = subprocess.run(["sacct", "-c", "-P", "-n", "-o", "JobID,Partition,State"], capture_output=True,
                           text=True, env=env, check=True).stdout
