@@ -149,9 +149,14 @@ def run_link(exp_id: str, run_id: str) -> str:
 
 def describe(record: dict[str, Any], upstream: dict[str, tuple[str, str, str]] | None = None) -> str:
     """The run's description (markdown, shown at the top of its MLflow page): what ran, on what, from which code;
-    `upstream`: {role: (experiment id, run id, run name)} of the runs it consumed, listed as links."""
+    `upstream`: {role: (experiment id, run id, run name)} of the runs it consumed, as links on the first line (MLflow
+    shows only the first lines of a description until "Show more" is clicked)."""
     p = record.get("provenance", {})
-    lines = [f"**Command** `{p.get('command', '?')}`", ""]
+    lines = []
+    if upstream:
+        lines.append("**Upstream runs** (what this run consumed): " + " · ".join(
+            f"{role}: [{name}]({run_link(e, r)})" for role, (e, r, name) in sorted(upstream.items())))
+    lines += [f"**Command** `{p.get('command', '?')}`", ""]
     dirty = {True: "**dirty** (uncommitted changes)", False: "clean", None: "unknown"}[p.get("git_dirty")]
     lines.append(f"**Code** git `{p.get('git_commit', 'unknown')}`, {dirty}")
     if p.get("profile"):
@@ -172,9 +177,6 @@ def describe(record: dict[str, Any], upstream: dict[str, tuple[str, str, str]] |
         lines += ["", "| weights / checkpoints | |", "|---|---|"]
         lines += [f"| {k} | `{v}` |" for k, v in sorted(weights.items())]
         lines += [f"| {k} | `{v}` |" for k, v in sorted(links.items())]
-    if upstream:
-        lines += ["", "**Upstream runs** (what this run consumed)", ""]
-        lines += [f"- {role}: [{name}]({run_link(e, r)}) `{r}`" for role, (e, r, name) in sorted(upstream.items())]
     return "\n".join(lines)
 
 

@@ -409,7 +409,9 @@ def test_each_run_links_the_runs_it_consumed_by_run_id(tmp_path, monkeypatch):
     assert run[tab].data.tags["lgcaa.upstream.eval:ds/lgcaa_seed1"] == ids[str(ev)]
     assert run[tab].data.metrics["cell.ds.lgcaa_seed1.psnr"] == 21.5
     up = run[ev].data.tags["mlflow.note.content"]
-    assert f"#/experiments/{run[sample].info.experiment_id}/runs/{ids[str(sample)]}" in up and "sample:lgcaa:ds" in up
+    first = up.splitlines()[0]  # the first line: what MLflow shows before "Show more"
+    assert first.startswith("**Upstream runs**"), up
+    assert f"#/experiments/{run[sample].info.experiment_id}/runs/{ids[str(sample)]}" in first and "sample:lgcaa:ds" in first
     assert "lgcaa.upstream.backbone" not in run[backbone].data.tags
     parents = {client.get_run(r.data.tags["mlflow.parentRunId"]) for r in run.values()}
     names = [p.info.run_name for p in parents]
