@@ -26,41 +26,46 @@ if os.environ.get("PYTEST_XDIST_WORKER"):  # one worker per core: torch's OpenMP
 
 
 # --- parallel runs (pytest-xdist, `-n` in pyproject's addopts) ---------------------------------------------------
-# Tests are sent to workers in groups (`--dist loadgroup`): one group per test file, so a module fixture is built
-# once; files that share an expensive session fixture form one group, so that fixture is built once per run, not
-# once per worker. Groups holding a `slow` test go first, so the long ones start while the short ones fill in.
+# Tests are sent to workers a file at a time, so a module fixture is built once; the files that share an expensive
+# session fixture go to one worker together, so that fixture is built once per run, not once per worker. Files
+# holding a `slow` test go first, so the long ones start while the short ones fill in. (xdist's own `xdist_group`
+# marks do nothing under pytest 9.2: xdist 3.8 writes the group into `item._nodeid`, which pytest 9 no longer reads.)
 SHARED_SESSION_FIXTURES = ("dag_run", "tiny_run_dir")
 
 
-def xdist_groups(files: dict[str, set[str]]) -> dict[str, str]:
-    """file -> group name, given each file's fixture names: files sharing a SHARED_SESSION_FIXTURES entry join
-    one group (transitively), every other file is its own group."""
-    group = {f: f for f in files}
-    for name in SHARED_SESSION_FIXTURES:
-        users = [f for f in files if name in files[f]]
-        if not users:
-            continue
-        merged = {group[f] for f in users}
-        target = min(merged)
-        for f in group:
-            if group[f] in merged:
-                group[f] = target
-    return group
+def file_groups(test_files: list[Path], root: Path) -> dict[str, str]:
+    """{test file's node ID: its scheduling group}: the files with a function (test or fixture) that takes a
+    SHARED_SESSION_FIXTURES entry as an argument share that fixture's group; every other file is its own group."""
+    import ast
+
+    groups = {}
+    for f in sorted(test_files):
+        nodeid = f.relative_to(root).as_posix()
+        args = {a.arg for node in ast.walk(ast.parse(f.read_text(encoding="utf-8")))
+                if isinstance(node, ast.FunctionDef) for a in node.args.args}
+        groups[nodeid] = next((name for name in SHARED_SESSION_FIXTURES if name in args), nodeid)
+    return groups
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist's own hook, which turns the mark into the scheduling key
+def pytest_xdist_make_scheduler(config, log):
+    from xdist.scheduler import LoadScopeScheduling
+
+    groups = file_groups(list(Path(__file__).parent.glob("test_*.py")), Path(config.rootpath))
+
+    class FileGroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            file = nodeid.split("::")[0]
+            return groups.get(file, file)
+
+    return FileGroupScheduling(config, log)
+
+
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config, items):
-    if not getattr(config.option, "numprocesses", None) and not os.environ.get("PYTEST_XDIST_WORKER"):
-        return
-    files: dict[str, set[str]] = {}
-    for item in items:
-        files.setdefault(item.nodeid.split("::")[0], set()).update(getattr(item, "fixturenames", ()))
-    group = xdist_groups(files)
-    slow = {group[item.nodeid.split("::")[0]] for item in items if item.get_closest_marker("slow")}
-    for item in items:
-        if not item.get_closest_marker("xdist_group"):
-            item.add_marker(pytest.mark.xdist_group(group[item.nodeid.split("::")[0]]))
-    items.sort(key=lambda item: group[item.nodeid.split("::")[0]] not in slow)  # stable: file order kept
+    """On a worker: the files holding a slow test first (the scheduler hands out groups in collection order)."""
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        slow = {item.nodeid.split("::")[0] for item in items if item.get_closest_marker("slow")}
+        items.sort(key=lambda item: item.nodeid.split("::")[0] not in slow)  # stable: file order kept
 
 
 @pytest.fixture(scope="session")

@@ -49,3 +49,15 @@ def test_basicsr_imports_through_compat():
     import_basicsr()
     from basicsr.data.degradations import random_mixed_kernels  # noqa: F401
     from basicsr.archs.rrdbnet_arch import RRDBNet  # noqa: F401
+
+
+def test_files_sharing_the_dag_run_go_to_one_xdist_worker(repo_root):
+    """The scheduler's groups (tests/conftest.py): the DAG run and the tiny LGCAA run are each built by one worker."""
+    from conftest import file_groups
+
+    tests = repo_root / "tests"
+    groups = file_groups(list(tests.glob("test_*.py")), repo_root)
+    users = {name: sorted(f for f, g in groups.items() if g == name) for name in ("dag_run", "tiny_run_dir")}
+    assert users["dag_run"] == ["tests/test_dvc_repro.py", "tests/test_workflow_e2e.py"], users
+    assert len(users["tiny_run_dir"]) >= 2, users
+    assert groups["tests/test_cli.py"] == "tests/test_cli.py"  # every other file is its own group
