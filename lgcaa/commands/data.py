@@ -27,14 +27,13 @@ from lgcaa.data.folder import import_lr_folder
 from lgcaa.data.lowres import LR_KINDS
 from lgcaa.data.manifest import dataset_folders, verify_manifest
 from lgcaa.data.mini import MiniSettings, build_mini_dataset, mini_settings
+from lgcaa.data.record import record_fetch, record_folder, record_mini, record_regenerate, record_subset
 from lgcaa.data.regenerate import obtain_regenerated
 from lgcaa.data.registry import DATASETS, get_spec
 from lgcaa.data.subset import make_subset
 from lgcaa.download import RATE_HELP
 from lgcaa.errors import UserError
 from lgcaa.io import write_json
-from lgcaa.layout import manifest_of
-from lgcaa.tracking import dataset_input, experiment_name, write_record
 
 
 def _common(p: argparse.ArgumentParser) -> None:
@@ -152,8 +151,7 @@ def _folder(args) -> int:
 
     out = args.data_root / args.name
     manifest = import_lr_folder(args.lr_dir, out)
-    _write_record(args, {"dataset": args.name, "lr_dir": str(args.lr_dir), "lr_only": True},
-                  {"n_images": manifest["count"]}, [str(manifest_of(out))])
+    record_folder(args.record, args.experiment, out, args.name, args.lr_dir, manifest)
     print(f"{out}: {manifest['count']} LR images (LR-only)")
     return 0
 
@@ -163,21 +161,9 @@ def _subset(args) -> int:
     images: int | list[str] = int(args.images) if args.images.isdigit() else [n for n in args.images.split(",") if n]
     out = args.data_root / args.name
     manifest = make_subset(args.data_root / args.source, out, images, args.scale, args.lr_only, args.offset)
-    _write_record(args, {"dataset": args.name, "subset_of": args.source, "images": ",".join(manifest["subset_of"]["images"])},
-                  {"n_images": manifest["count"]}, [str(manifest_of(out))])
+    record_subset(args.record, args.experiment, out, args.name, args.source, manifest)
     print(f"{out}: {manifest['count']} pairs of {args.source}")
     return 0
-
-
-def _write_record(args, params: dict, metrics: dict, artifacts: list[str]) -> None:
-    """The job record of a data step; the dataset it made (artifacts[0] is its manifest) is logged as two
-    MLflow datasets, its hr/ and lr/ folders, with their content digests (from the manifest)."""
-    if args.record:
-        name = params.get("dataset", "")
-        folder = Path(artifacts[0]).parent
-        inputs = [dataset_input(f"{name}/{sub}", folder / sub, "output") for sub in ("hr", "lr") if (folder / sub).is_dir()]
-        write_record(args.record, experiment=experiment_name("data", args.experiment), run_name=f"data:{name}",
-                     params=params, metrics=metrics, artifacts=artifacts, inputs=inputs)
 
 
 def _build_mini(args) -> int:
@@ -191,9 +177,7 @@ def _build_mini(args) -> int:
         s = MiniSettings(tuple(p for p in args.photos.split(",") if p), args.hr_size, args.scale, args.lr_kind,
                          args.seed, args.out)
     manifest = build_mini_dataset(s.out, args.dataset, list(s.photos), s.hr_size, s.scale, s.lr_kind, s.seed)
-    _write_record(args, {"dataset": args.dataset, "lr_kind": s.lr_kind, "seed": s.seed,
-                         "hr_size": s.hr_size, "scale": s.scale, "photos": ",".join(s.photos)},
-                  {"n_images": manifest["count"]}, [str(manifest_of(s.out))])
+    record_mini(args.record, args.experiment, args.dataset, s, manifest)
     print(f"{s.out}: {manifest['count']} pairs")
     return 0
 
@@ -224,11 +208,7 @@ def _fetch(args) -> int:
     got = obtain_released(spec, args.data_root, args.cache, name=args.as_name, url=args.url, sha256=args.sha256,
                           expected_count=args.expected_count or None, try_dvc=not args.no_dvc, source=args.source,
                           mirror=args.mirror, limit=args.limit or None)
-    name = args.as_name or spec.name
-    _write_record(args, {"dataset": name, "source": spec.name, "lr_kind": "released", "obtained": got.how,
-                         "archive_sha256": got.archive_sha256 or "", "archive_pinned": got.pinned,
-                         "limit": args.limit},
-                  {"n_images": got.manifest["count"]}, [str(manifest_of(args.data_root / name))])
+    record_fetch(args.record, args.experiment, args.data_root, args.as_name or spec.name, spec.name, got, args.limit)
     print(f"{got.message} ({got.manifest['count']} pairs, via {got.how})")
     return 0
 
@@ -257,11 +237,9 @@ def _regenerate(args) -> int:
     got = obtain_regenerated(get_spec(args.source), args.data_root, args.dataset, args.lr_kind, args.seed,
                              args.degradation, args.hr_source, args.expected_count or None, args.workers,
                              args.batch_size, args.device, try_dvc=not args.no_dvc, compare_out=args.compare_out)
-    out = args.data_root / args.dataset
-    artifacts = [str(manifest_of(out)), *([str(args.compare_out)] if args.compare_out else [])]
-    _write_record(args, {"dataset": args.dataset, "source": args.source, "lr_kind": args.lr_kind, "obtained": got.how,
-                         "degradation": got.degradation, "seed": args.seed}, got.metrics, artifacts)
-    print(f"{out}: {got.manifest['count']} pairs ({got.how})")
+    record_regenerate(args.record, args.experiment, args.data_root, args.dataset, args.source, args.lr_kind, args.seed,
+                      got, args.compare_out)
+    print(f"{args.data_root / args.dataset}: {got.manifest['count']} pairs ({got.how})")
     return 0
 
 
