@@ -15,13 +15,12 @@ from pathlib import Path
 
 from lgcaa.config import load_config
 from lgcaa.errors import UserError, check_known
-from lgcaa.layout import AGGREGATE, LOCK, PER_IMAGE, sr_record_of
 from lgcaa.metrics.evaluate import DEFAULT_BATCH_PIXELS, evaluate, write_evaluation  # torch, pyiqa
-from lgcaa.metrics.job import eval_job, missing_sr_line
+from lgcaa.metrics.job import eval_job, missing_sr_line, write_eval_record
 from lgcaa.metrics.memory import parse_bytes
 from lgcaa.metrics.registry import names as metric_names
 from lgcaa.progress import Progress
-from lgcaa.tracking import SR_IMAGES, dataset_input, experiment_name, image_sample, write_record
+from lgcaa.tracking import SR_IMAGES
 
 DEFAULT_METRICS = ",".join(metric_names())
 
@@ -91,23 +90,8 @@ def run(args: argparse.Namespace) -> int:
     if args.out:
         write_evaluation(args.out, ev, extra)
         if args.record:
-            ok = {m: s["mean"] for m, s in ev.aggregate["metrics"].items() if s["status"] == "ok"}
-            dataset = args.dataset or args.hr_dir.parent.name
-            inputs = [dataset_input(f"{dataset}/sr/{args.method or args.sr_dir.name}", args.sr_dir, "sr", ev.digests["sr"]),
-                      dataset_input(f"{dataset}/hr", args.hr_dir, "hr", ev.digests["hr"])]
-            write_record(
-                args.record, experiment=experiment_name("eval", args.experiment),
-                run_name=f"eval:{args.method}:{args.dataset}",
-                params={"method": args.method, "dataset": args.dataset, "lock": ev.aggregate["lock"],
-                        "n_images": ev.aggregate["n_images"], "metrics": ",".join(metrics), "device": device,
-                        **{f"missing.{m}": s["reason"] for m, s in ev.aggregate["metrics"].items() if s["status"] != "ok"}},
-                metrics={**ok, "eval_seconds": round(ev.timing["total_s"], 3)},
-                artifacts=[str(args.out / name) for name in (PER_IMAGE, AGGREGATE, LOCK)],
-                tags={"lgcaa.lock": ev.aggregate["lock"]},
-                inputs=inputs,
-                upstream={"sr": sr_record_of(args.sr_dir)},
-                folders={"sr": image_sample(args.sr_dir, SR_IMAGES if args.mlflow_images is None else args.mlflow_images)},
-            )
+            write_eval_record(args.record, ev, args.out, args.sr_dir, args.hr_dir, args.dataset, args.method, metrics,
+                              device, args.experiment, args.mlflow_images)
     for m, s in ev.aggregate["metrics"].items():
         print(f"{m:8s} " + (f"{s['mean']:.4f}" if s["status"] == "ok" else f"missing: {s['reason']} (fix: {s['fix']})"))
     print(f"N={ev.aggregate['n_images']} lock={ev.aggregate['lock']} device={device} "

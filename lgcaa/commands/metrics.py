@@ -81,7 +81,14 @@ def _calibrate(args: argparse.Namespace) -> int:
     from lgcaa.config import cache_dir, load_config
     from lgcaa.io import write_json
     from lgcaa.layout import Layout
-    from lgcaa.metrics.calibrate import CalibrationDrift, calibrate, drift_line, fetch_pairs
+    from lgcaa.metrics.calibrate import (
+        CalibrationDrift,
+        calibrate,
+        calibration_lines,
+        calibration_summary,
+        drift_line,
+        fetch_pairs,
+    )
     from lgcaa.metrics.registry import get
 
     cfg = load_config(args.config)
@@ -91,38 +98,27 @@ def _calibrate(args: argparse.Namespace) -> int:
     pairs = fetch_pairs(args.cache or cache_dir(cfg), args.mirror)
     result = calibrate(metrics, pairs, resolve_device(args.device))
     out = args.out or Path(Layout.of(cfg).check_file("calibration"))
-    for m, r in result["metrics"].items():
-        if r["status"] in ("ok", "drift"):
-            worst = max(abs(r["measured"][i] - r["expected"][i]) for i in r["expected"])
-            print(f"{m:8s} {r['status']:6s} max |Δ| {worst:.4g} vs {r['reference']} ({r['tolerance_text']})")
-        else:
-            print(f"{m:8s} {r['status']}: {r['reason']}" + (f" (fix: {r['fix']})" if r.get("fix") else ""))
+    for line in calibration_lines(result):
+        print(line)
     if not result["ok"]:  # the record is not written: a rerun redoes the check (and the DAG stays stopped)
         raise CalibrationDrift(drift_line(result))
     write_json(out, result)
-    print(f"{out}: {sum(r['status'] == 'ok' for r in result['metrics'].values())} of {len(metrics)} metrics "
-          f"checked on {len(result['images'])} pairs ({result['source']}, pyiqa {result['pyiqa']})")
+    print(calibration_summary(out, result, metrics))
     return 0
 
 
 def _golden(args: argparse.Namespace) -> int:
     from lgcaa.commands.evaluate import resolve_device
     from lgcaa.io import write_json
-    from lgcaa.metrics.peer_log import drift_lines, golden_check
+    from lgcaa.metrics.peer_log import drift_lines, golden_check, golden_lines
 
     metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
     check = golden_check(args.sr_dir, args.hr_dir, args.log, device=resolve_device(args.device),
                          workers=args.workers, metrics=metrics)
     if args.out:
         write_json(args.out, {"check": "golden", **check})
-    for m, r in check["metrics"].items():
-        if "max_abs_diff" in r:
-            print(f"{m:8s} {r['status']:7s} max |Δ| per image {r['max_abs_diff']:.3g} (≤ {r['tolerance_per_image']:g}; "
-                  f"{r['worst_image']}), mean ours {r['mean_ours']:.4f} vs log {r.get('mean_log', float('nan')):.4f} "
-                  f"(|Δ| {r.get('mean_abs_diff', float('nan')):.3g} ≤ {r['tolerance_mean']:g})")
-        else:
-            print(f"{m:8s} {r['status']}: {r['reason']}")
-    print(f"N={check['n_images']} lock={check['lock']} time={check['seconds']}s log={check['log']}")
+    for line in golden_lines(check):
+        print(line)
     if not check["ok"]:
         raise MetricDrift(f"{args.sr_dir} vs {args.log}: " + "; ".join(drift_lines(check)))
     return 0
@@ -131,22 +127,12 @@ def _golden(args: argparse.Namespace) -> int:
 def _compare_log(args: argparse.Namespace) -> int:
     import sys
 
-    from baselines.imports import published_log
     from lgcaa.config import load_config
-    from lgcaa.io import write_json
-    from lgcaa.layout import Layout
-    from lgcaa.metrics.peer_log import compare_scores, drift_lines
-    from lgcaa.tables.cells import read_aggregate, read_per_image
+    from lgcaa.metrics.job import check_published_log
+    from lgcaa.metrics.peer_log import compare_log_line, drift_lines
 
-    L = Layout.of(load_config(args.config))
-    aggregate = read_aggregate(Path(L.aggregate(args.dataset, args.method)))
-    check = compare_scores(read_per_image(Path(L.per_image(args.dataset, args.method))), aggregate,
-                           published_log(args.method, args.dataset, L.imports_dir()))
-    out = args.out or Path(L.check_file(f"golden-{args.dataset}-{args.method}"))
-    write_json(out, {"check": "golden", "sr_dir": L.sr_dir(args.dataset, args.method), **check})
-    scope = (f"{check['n_images']} of the log's {check['n_log_images']} images, per image only" if check["subset"]
-             else f"{check['n_images']} images, per image and means")
-    print(f"{out}: {'passed' if check['ok'] else 'FAILED'} ({scope})")
+    out, check = check_published_log(load_config(args.config), args.dataset, args.method, args.out)
+    print(compare_log_line(out, check))
     for line in drift_lines(check):  # shown in the report too; the record stays so that it can be
         print(f"drift: {line}", file=sys.stderr)
     return 0

@@ -25,7 +25,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lgcaa.config import load_config
-    from lgcaa.layout import BACKBONE_DONE, Layout
+    from lgcaa.layout import Layout
     from lgcaa.model.config import prepare_recipe
 
     profile = load_config(args.config)
@@ -34,20 +34,10 @@ def run(args: argparse.Namespace) -> int:
         import torch
 
         torch.set_num_threads(args.threads)
-    from lgcaa.model.prepare import prepare_backbone
+    from lgcaa.model.prepare import prepare_backbone, write_prepare_record
 
     out = args.out or Path(Layout.of(profile).backbone_dir())
     record = prepare_backbone(cfg, out)
     if args.record:
-        from lgcaa.tracking import flatten, write_record
-
-        write_record(
-            args.record, args.experiment, "backbone:tiny",
-            params=flatten("", {"prepare": record["settings"], "out": str(out)}, {}),
-            metrics={"vae_reconstruction_psnr_db": record["vae"]["reconstruction_psnr_db"],
-                     "vae_final_loss": record["vae"]["final_loss"], "unet_final_loss": record["unet"]["final_loss"],
-                     "vae_seconds": record["vae"]["seconds"], "unet_seconds": record["unet"]["seconds"]},
-            artifacts=[str(Path(out) / BACKBONE_DONE)],
-            tags={"arch": "tiny", "stage": "prepare-backbone"},
-        )
+        write_prepare_record(args.record, args.experiment, record, out)
     return 0

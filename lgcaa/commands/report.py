@@ -77,7 +77,7 @@ def run(args: argparse.Namespace) -> int:
 
     from lgcaa.config import load_config
     from lgcaa.layout import Layout
-    from lgcaa.report.html import collect_parts, render_report
+    from lgcaa.report.html import collect_parts, render_report, write_report_record
 
     cfg = load_config(args.config)
     names = tuple(n for n in args.tables.split(",") if n)
@@ -86,16 +86,5 @@ def run(args: argparse.Namespace) -> int:
     write_text(out, render_report(parts))
     print(f"{out}: {out.stat().st_size // 1024} KiB, {len(parts.figures)} figures")
     if args.record:
-        from lgcaa.tracking import dataset_input, experiment_name, write_record
-
-        L = Layout.of(cfg)
-        datasets = list(cfg["datasets"])
-        write_record(
-            args.record,
-            experiment=experiment_name("report", args.experiment),
-            run_name="report:html",
-            params={"profile": cfg["profile"], "tables": ",".join(names), "figures": len(parts.figures)},
-            artifacts=[str(out)],
-            inputs=[dataset_input(d, L.manifest(d), "report") for d in datasets if Path(L.manifest(d)).is_file()],
-        )
+        write_report_record(args.record, args.experiment, cfg, names, parts, out)
     return 0

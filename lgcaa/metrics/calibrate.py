@@ -180,3 +180,22 @@ def drift_line(result: dict[str, Any]) -> str:
                      f"measured {r['measured'][worst]:.4f}")
     return "calibration drift: " + "; ".join(parts) + (
         " -- check the weights (lgcaa weights verify), the pyiqa version and the device" if parts else "")
+
+
+def calibration_lines(result: dict[str, Any]) -> list[str]:
+    """What `lgcaa metrics calibrate` prints of a result, one line per metric: its status and worst |Δ| against
+    its reference and tolerance, or why it was not checked (and the fix)."""
+    out = []
+    for m, r in result["metrics"].items():
+        if r["status"] in ("ok", "drift"):
+            worst = max(abs(r["measured"][i] - r["expected"][i]) for i in r["expected"])
+            out.append(f"{m:8s} {r['status']:6s} max |Δ| {worst:.4g} vs {r['reference']} ({r['tolerance_text']})")
+        else:
+            out.append(f"{m:8s} {r['status']}: {r['reason']}" + (f" (fix: {r['fix']})" if r.get("fix") else ""))
+    return out
+
+
+def calibration_summary(out: str | Path, result: dict[str, Any], metrics: list[str]) -> str:
+    """The closing line of a passed gate: where the result went, how many of `metrics` were checked on what."""
+    return (f"{out}: {sum(r['status'] == 'ok' for r in result['metrics'].values())} of {len(metrics)} metrics "
+            f"checked on {len(result['images'])} pairs ({result['source']}, pyiqa {result['pyiqa']})")

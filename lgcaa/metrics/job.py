@@ -2,19 +2,24 @@
 
 `eval_job(cfg, dataset, method, config)` is what the DAG's rule `evaluate` runs for one (dataset, SR instance)
 of the profile (`lgcaa.instances.sr_pairs`); `missing_sr_line` is the one line for an SR folder that does not
-exist, naming the job that makes it.
+exist, naming the job that makes it; `write_eval_record` is the job record of an evaluation (`lgcaa eval --record`);
+`check_published_log` is the DAG's golden check of an evaluation against the authors' log (`lgcaa metrics compare-log`).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from lgcaa.config import expected_pairs
 from lgcaa.errors import UserError
 from lgcaa.instances import sample_jobs, sr_pairs
-from lgcaa.layout import Layout
+from lgcaa.layout import AGGREGATE, LOCK, PER_IMAGE, Layout, sr_record_of
+from lgcaa.tracking import SR_IMAGES, dataset_input, experiment_name, image_sample, write_record
+
+if TYPE_CHECKING:
+    from lgcaa.metrics.evaluate import Evaluation
 
 
 @dataclass(frozen=True)
@@ -51,3 +56,48 @@ def missing_sr_line(sr_dir: Path, cfg: dict[str, Any] | None, config: str | None
     else:
         job = f"the DAG's rule `sr` (`lgcaa sr --config {config} --dataset {dataset} --method {method}`)"
     return where + job + f", or let the DAG make and score it: `snakemake --cores 1 {Layout.of(cfg).aggregate(dataset, method)}`"
+
+
+def write_eval_record(dest: str | Path, ev: Evaluation, out: Path, sr_dir: Path, hr_dir: Path, dataset: str,
+                      method: str, metrics: list[str], device: str, experiment: str | None = None,
+                      mlflow_images: int | None = None) -> Path:
+    """The job record of evaluation `ev` (written to `out`) of `sr_dir` against `hr_dir`: the means that were
+    scored, why the others are missing, the SR and HR folders with their digests, the SR job's record upstream
+    and the first `mlflow_images` SR outputs (default `SR_IMAGES`) for MLflow to show."""
+    ok = {m: s["mean"] for m, s in ev.aggregate["metrics"].items() if s["status"] == "ok"}
+    ds = dataset or hr_dir.parent.name
+    inputs = [dataset_input(f"{ds}/sr/{method or sr_dir.name}", sr_dir, "sr", ev.digests["sr"]),
+              dataset_input(f"{ds}/hr", hr_dir, "hr", ev.digests["hr"])]
+    return write_record(
+        dest, experiment=experiment_name("eval", experiment),
+        run_name=f"eval:{method}:{dataset}",
+        params={"method": method, "dataset": dataset, "lock": ev.aggregate["lock"],
+                "n_images": ev.aggregate["n_images"], "metrics": ",".join(metrics), "device": device,
+                **{f"missing.{m}": s["reason"] for m, s in ev.aggregate["metrics"].items() if s["status"] != "ok"}},
+        metrics={**ok, "eval_seconds": round(ev.timing["total_s"], 3)},
+        artifacts=[str(out / name) for name in (PER_IMAGE, AGGREGATE, LOCK)],
+        tags={"lgcaa.lock": ev.aggregate["lock"]},
+        inputs=inputs,
+        upstream={"sr": sr_record_of(sr_dir)},
+        folders={"sr": image_sample(sr_dir, SR_IMAGES if mlflow_images is None else mlflow_images)},
+    )
+
+
+def check_published_log(cfg: dict[str, Any], dataset: str, method: str,
+                        out: str | Path | None = None) -> tuple[Path, dict[str, Any]]:
+    """The golden check of the profile's evaluation of `method` on `dataset` (its per_image.csv and aggregate.json)
+    against the per-image log `method`'s authors published with their outputs (its import record names it):
+    written to `out` (default `<results>/checks/golden-<dataset>-<method>.json`) even on drift, so that the report
+    shows it. Returns (where it went, the check)."""
+    from baselines.imports import published_log
+    from lgcaa.io import write_json
+    from lgcaa.metrics.peer_log import compare_scores
+    from lgcaa.tables.cells import read_aggregate, read_per_image
+
+    L = Layout.of(cfg)
+    aggregate = read_aggregate(Path(L.aggregate(dataset, method)))
+    check = compare_scores(read_per_image(Path(L.per_image(dataset, method))), aggregate,
+                           published_log(method, dataset, L.imports_dir()))
+    dest = Path(out or L.check_file(f"golden-{dataset}-{method}"))
+    write_json(dest, {"check": "golden", "sr_dir": L.sr_dir(dataset, method), **check})
+    return dest, check

@@ -228,6 +228,27 @@ def drift_lines(check: dict[str, Any]) -> list[str]:
     return out
 
 
+def golden_lines(check: dict[str, Any]) -> list[str]:
+    """What `lgcaa metrics golden` prints of a golden check: one line per metric (its worst per-image difference
+    and the means against their tolerances, or its status and why), then the count, lock, seconds and log."""
+    out = []
+    for m, r in check["metrics"].items():
+        if "max_abs_diff" in r:
+            out.append(f"{m:8s} {r['status']:7s} max |Δ| per image {r['max_abs_diff']:.3g} (≤ {r['tolerance_per_image']:g}; "
+                       f"{r['worst_image']}), mean ours {r['mean_ours']:.4f} vs log {r.get('mean_log', float('nan')):.4f} "
+                       f"(|Δ| {r.get('mean_abs_diff', float('nan')):.3g} ≤ {r['tolerance_mean']:g})")
+        else:
+            out.append(f"{m:8s} {r['status']}: {r['reason']}")
+    return [*out, f"N={check['n_images']} lock={check['lock']} time={check['seconds']}s log={check['log']}"]
+
+
+def compare_log_line(out: str | Path, check: dict[str, Any]) -> str:
+    """The one line of `lgcaa metrics compare-log`: where the check went, passed or not, over which images."""
+    scope = (f"{check['n_images']} of the log's {check['n_log_images']} images, per image only" if check["subset"]
+             else f"{check['n_images']} images, per image and means")
+    return f"{out}: {'passed' if check['ok'] else 'FAILED'} ({scope})"
+
+
 def golden_check(sr_dir: str | Path, hr_dir: str | Path, log_path: str | Path, device: str = "cpu",
                  workers: int | None = None, metrics: list[str] | None = None) -> dict[str, Any]:
     """Score `sr_dir` against `hr_dir` with the harness's protocol (`lgcaa.metrics.evaluate`, what `lgcaa eval`

@@ -195,3 +195,18 @@ def prepare_backbone(cfg: PrepareConfig, out: str | Path, log: Callable[[str], N
 def _tail(values: list[float], n: int = 50) -> float:
     tail = values[-n:]
     return round(sum(tail) / len(tail), 5) if tail else math.nan
+
+
+def write_prepare_record(dest: str | Path, experiment: str, record: dict[str, Any], out: str | Path) -> Path:
+    """The job record of the backbone prepared into `out` (`record`: what `prepare_backbone` returned)."""
+    from lgcaa.tracking import flatten, write_record
+
+    return write_record(
+        dest, experiment, "backbone:tiny",
+        params=flatten("", {"prepare": record["settings"], "out": str(out)}, {}),
+        metrics={"vae_reconstruction_psnr_db": record["vae"]["reconstruction_psnr_db"],
+                 "vae_final_loss": record["vae"]["final_loss"], "unet_final_loss": record["unet"]["final_loss"],
+                 "vae_seconds": record["vae"]["seconds"], "unet_seconds": record["unet"]["seconds"]},
+        artifacts=[str(Path(out) / BACKBONE_DONE)],
+        tags={"arch": "tiny", "stage": "prepare-backbone"},
+    )

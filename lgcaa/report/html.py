@@ -8,7 +8,7 @@ I-III (each number links to the MLflow run of its evaluation); per-image scores;
 run; the metric checks (calibration gate, golden comparisons with a peer's published scores) recorded in
 `<results>/checks/`; the licences of everything the numbers rest on (`lgcaa.report.licences`, from the registries'
 licence fields). `collect_parts` reads everything from the profile's results layout (`lgcaa.layout`);
-`render_report` is pure.
+`render_report` is pure; `write_report_record` is the job record of the report (`lgcaa report html --record`).
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ from lgcaa.report.style import CSS, HEADER_RGB, fragment_of
 from lgcaa.tables.compare import download_html, not_comparable_sentence
 from lgcaa.tables.spec import build_spec
 
-__all__ = ["HEADER_RGB", "Figure", "ReportParts", "collect_parts", "render_report"]
+__all__ = ["HEADER_RGB", "Figure", "ReportParts", "collect_parts", "render_report", "write_report_record"]
 
 
 @dataclass
@@ -183,3 +183,20 @@ def collect_parts(cfg: dict[str, Any], tables: tuple[str, ...], runs_json: str |
         parts.results, parts.data = Path(runs_json).parent.parent.as_posix(), L.data
         parts.ui_url = check_url(ui, "--ui") if ui else ""
     return parts
+
+
+def write_report_record(dest: str | Path, experiment: str | None, cfg: dict[str, Any], tables: tuple[str, ...],
+                        parts: ReportParts, out: str | Path) -> Path:
+    """The job record of report `out` of profile `cfg` (showing `tables` and `parts`): the profile's datasets
+    whose manifests exist are its inputs."""
+    from lgcaa.tracking import dataset_input, experiment_name, write_record
+
+    L = Layout.of(cfg)
+    return write_record(
+        dest,
+        experiment=experiment_name("report", experiment),
+        run_name="report:html",
+        params={"profile": cfg["profile"], "tables": ",".join(tables), "figures": len(parts.figures)},
+        artifacts=[str(out)],
+        inputs=[dataset_input(d, L.manifest(d), "report") for d in cfg["datasets"] if Path(L.manifest(d)).is_file()],
+    )
