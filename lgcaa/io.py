@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import struct
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,8 @@ import numpy as np
 from lgcaa.errors import UserError
 
 IMAGE_SUFFIXES = (".png",)
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+PNG_HEAD = 33  # bytes: the signature and the IHDR chunk, where a PNG states its size
 
 
 # --- names that become path parts, and containment -------------------------------------------------------
@@ -232,6 +235,15 @@ def write_text(dest: str | os.PathLike, text: str) -> None:
 
 def write_json(dest: str | os.PathLike, obj: object) -> None:
     write_text(dest, json.dumps(obj, indent=2, sort_keys=True) + "\n")
+
+
+def png_ihdr(data: bytes) -> tuple[int, int, int, int] | None:
+    """(width, height, bit depth, colour type) from the IHDR chunk that opens a PNG (its first `PNG_HEAD`
+    bytes suffice); None if `data` does not start like a PNG."""
+    if len(data) < PNG_HEAD or not data.startswith(PNG_SIGNATURE) or data[12:16] != b"IHDR":
+        return None
+    w, h, depth, ctype = struct.unpack(">IIBB", data[16:26])
+    return w, h, depth, ctype
 
 
 def check_pixels(path: str | os.PathLike, width: int, height: int) -> None:

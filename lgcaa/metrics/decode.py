@@ -18,15 +18,12 @@ naming the file. SR and HR sizes must match exactly (checked by the evaluator be
 
 from __future__ import annotations
 
-import struct
 from pathlib import Path
 
 import numpy as np
 
 from lgcaa.errors import UserError
-from lgcaa.io import check_pixels
-
-PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+from lgcaa.io import PNG_HEAD, check_pixels, png_ihdr
 
 # Recorded in the protocol lock: any change here changes the lock.
 DECODE_PROTOCOL = {
@@ -42,11 +39,7 @@ DECODE_PROTOCOL = {
 def png_header(path: str | Path) -> tuple[int, int, int, int] | None:
     """(width, height, bit depth, colour type) from a PNG's IHDR; None if the file is not a PNG."""
     with open(path, "rb") as f:
-        head = f.read(33)
-    if len(head) < 33 or not head.startswith(PNG_SIGNATURE) or head[12:16] != b"IHDR":
-        return None
-    w, h, depth, ctype = struct.unpack(">IIBB", head[16:26])
-    return w, h, depth, ctype
+        return png_ihdr(f.read(PNG_HEAD))
 
 
 def image_size(path: str | Path) -> tuple[int, int]:

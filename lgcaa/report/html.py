@@ -23,6 +23,7 @@ from lgcaa.errors import UserError
 from lgcaa.figures.per_image import load_per_image, to_html
 from lgcaa.figures.render import TITLES as EXTRA_TITLES
 from lgcaa.figures.spec import FIGURES, TITLES
+from lgcaa.io import png_ihdr
 from lgcaa.layout import Layout
 from lgcaa.report.checks import checks_html, load_checks
 from lgcaa.report.gallery import report_link
@@ -67,10 +68,11 @@ def png_data_uri(data: bytes) -> str:
 
 
 def png_size(data: bytes) -> tuple[int, int]:
-    """(width, height) from a PNG's IHDR chunk."""
-    if data[:8] != b"\x89PNG\r\n\x1a\n":
+    """(width, height) from a PNG's IHDR chunk (`lgcaa.io.png_ihdr`)."""
+    hdr = png_ihdr(data)
+    if hdr is None:
         raise ValueError("not a PNG")
-    return int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big")
+    return hdr[0], hdr[1]
 
 
 def _figure_html(f: Figure) -> str:
