@@ -103,5 +103,12 @@ def eval_records(wildcards=None):
     return [L.eval_record(d, m) for d, m in eval_pairs(CFG)]  # LR-only datasets (source 'folder') are not scored
 
 
+def eval_files(records=True):
+    """Every evaluation's aggregate.json and per_image.csv (the scores the gallery shows) and, with `records`, its
+    job record (the targets' EVAL_FILES, tables.smk), pair by pair."""
+    return [f for d, m in eval_pairs(CFG)
+            for f in (L.aggregate(d, m), L.per_image(d, m), *([L.eval_record(d, m)] if records else []))]
+
+
 def data_records(wildcards=None):
     return [L.data_record(d) for d in DATASETS]

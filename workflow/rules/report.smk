@@ -36,7 +36,7 @@ rule gallery:
     input:
         manifests=[L.manifest(d) for d in DATASETS],
         images=[L.sr_dir(d, m) for d, m in SR_PAIRS],
-        evaluations=[f for d, m in eval_pairs(CFG) for f in (L.aggregate(d, m), L.per_image(d, m))],
+        evaluations=eval_files(records=False),
     output:
         L.gallery_html(),
     resources:
@@ -74,7 +74,7 @@ rule tables:
         rules.data_dvc_cache.output,
         L.report_html(),
         L.mlflow_file("published"),
-        # every evaluation file (tables_eval_files, tables.smk): a target's own inputs are always checked, so one
+        # every evaluation file (EVAL_FILES, tables.smk): a target's own inputs are always checked, so one
         # missing after a kill is rebuilt even when the tables built from it look up to date
         EVAL_FILES,
 

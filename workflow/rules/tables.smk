@@ -19,7 +19,7 @@ TABLE_FILES = {name: L.table_files(name) for name in TABLE_NAMES}
 # intermediate file when what was built from it looks up to date ("Nothing to be done" while an evaluation folder
 # lacks its per_image.csv, e.g. after a kill between Snakemake removing a job's outputs and marking them
 # incomplete), but it always makes a target's inputs exist.
-EVAL_FILES = [f for d, m in eval_pairs(CFG) for f in (L.aggregate(d, m), L.per_image(d, m), L.eval_record(d, m))]
+EVAL_FILES = eval_files()
 
 
 wildcard_constraints:
