@@ -32,7 +32,6 @@ from typing import Any
 
 from lgcaa.errors import UserError
 from lgcaa.io import atomic_dir, atomic_path, inside, list_images, sha256_file, write_json, write_png
-from lgcaa.metrics.decode import decode
 
 RECORD = "import.json"
 IMPORTS_ENV = "LGCAA_IMPORTS_DIR"
@@ -77,6 +76,8 @@ def register(method: str, dataset: str, src_dir: str | Path, lr_dir: str | Path,
              scale: int = 4, source: str = "", strip_suffix: str = "", extra: dict[str, Any] | None = None) -> dict[str, Any]:
     """Check and store a folder of published outputs; returns the import record (with `extra`'s keys). Nothing is
     written on error."""
+    from lgcaa.metrics.decode import decode  # numpy: here, as the registry (every profile check) imports this module
+
     dest = import_folder(imports_root, dataset, method)
     src_dir, lr_files = Path(src_dir), list_images(lr_dir)
     if not lr_files:

@@ -19,20 +19,21 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-
-from baselines.classical import bicubic_up, lanczos_up
 from baselines.external import ExternalSpec
 from baselines.imports import Published
-from baselines.ncnn_sr import NcnnUpscaler, ncnn_upscale
-from baselines.torch_sr import dasr_upscaler, rrdbnet_upscaler
 from lgcaa.errors import UserError, check_known
-from lgcaa.instances import SrJob
 from lgcaa.weights.manifest import CACHE, FILES, WeightFile, files_for
 
-Upscaler = Callable[[np.ndarray], np.ndarray]
+if TYPE_CHECKING:
+    import numpy as np
+
+    from lgcaa.instances import SrJob
+
+# The runners (numpy, basicsr, ncnn, torch) are imported by the factories below, when a method runs: importing the
+# registry (every profile validation, so every `lgcaa` job and Snakemake parse) imports no image library.
+Upscaler = Callable[["np.ndarray"], "np.ndarray"]
 UpscalerFactory = Callable[[dict[str, Any], int, dict[str, Path]], Upscaler]  # (settings, threads, weight paths)
 
 
@@ -65,17 +66,21 @@ REALESRGAN_NOTE = ("precision: inference_realesrgan.py runs fp16 on GPU unless -
 
 
 def _bicubic(settings: dict[str, Any], threads: int, weights: dict[str, Path]) -> Upscaler:
+    from baselines.classical import bicubic_up
 
     return lambda lr: bicubic_up(lr, settings["scale"])
 
 
 def _lanczos(settings: dict[str, Any], threads: int, weights: dict[str, Path]) -> Upscaler:
+    from baselines.classical import lanczos_up
 
     return lambda lr: lanczos_up(lr, settings["scale"])
 
 
 def _ncnn(name: str) -> UpscalerFactory:
     def make(settings: dict[str, Any], threads: int, weights: dict[str, Path]) -> Upscaler:
+        from baselines.ncnn_sr import NcnnUpscaler, ncnn_upscale
+
         net = NcnnUpscaler(name, threads=threads)
         return lambda lr: ncnn_upscale(net, lr, tile=settings["tile"], pad=settings["tile_pad"])
 
@@ -84,12 +89,15 @@ def _ncnn(name: str) -> UpscalerFactory:
 
 def _rrdbnet(weight: str, layout: str, param_key: str | None) -> UpscalerFactory:
     def make(settings: dict[str, Any], threads: int, weights: dict[str, Path]) -> Upscaler:
+        from baselines.torch_sr import rrdbnet_upscaler
+
         return rrdbnet_upscaler(weights[weight], layout, param_key, settings, threads)
 
     return make
 
 
 def _dasr(settings: dict[str, Any], threads: int, weights: dict[str, Path]) -> Upscaler:
+    from baselines.torch_sr import dasr_upscaler
 
     return dasr_upscaler(weights["net_g.pth"], weights["net_p.pth"], settings, threads)
 

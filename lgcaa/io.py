@@ -16,10 +16,12 @@ import struct
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from lgcaa.errors import UserError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 IMAGE_SUFFIXES = (".png",)
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
@@ -271,6 +273,7 @@ def read_rgb(path: str | os.PathLike) -> np.ndarray:
 
 def write_png(dest: str | os.PathLike, img: np.ndarray) -> None:
     """Write (H,W,3) uint8 RGB as a PNG, atomically and byte-reproducibly (no timestamps)."""
+    import numpy as np  # here, not at the top: every `lgcaa` process imports this module
     from PIL import Image
 
     if img.dtype != np.uint8 or img.ndim != 3 or img.shape[2] != 3:

@@ -93,10 +93,13 @@ def test_the_layout_sits_at_the_bottom_of_the_import_graph():
     imported = {n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module}
     imported |= {a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names}
     assert {m for m in imported if m.split(".")[0] in ("lgcaa", "baselines")} <= {"lgcaa.io", "lgcaa.errors"}
-    # importing it (what every Snakemake parse does first) pulls in no image or tensor library
-    code = "import sys, lgcaa.layout; print(sorted(m for m in ('cv2', 'torch', 'numpy', 'PIL') if m in sys.modules))"
+    # importing it (what every Snakemake parse does first) pulls in no image or tensor library, nor does the profile
+    # layer above it (lgcaa.config: every Snakemake parse and every `lgcaa` job validates its profile)
+    code = ("import sys\nheavy = lambda: sorted(m for m in ('cv2', 'torch', 'numpy', 'PIL', 'yaml', 'pandas', "
+            "'matplotlib', 'lgcaa.data.degrade') if m in sys.modules)\n"
+            "import lgcaa.layout\nprint(heavy())\nimport lgcaa.config\nprint(heavy())")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
-    assert out.stdout.strip() == "[]"
+    assert out.stdout.split("\n")[:2] == ["[]", "[]"], out.stdout
     # the weights package reads no metric module (the NIQE parameters it produces live in lgcaa.weights)
     for p in (REPO / "lgcaa" / "weights").glob("*.py"):
         mods = {n.module for n in ast.walk(ast.parse(p.read_text())) if isinstance(n, ast.ImportFrom) and n.module}

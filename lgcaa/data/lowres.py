@@ -12,11 +12,12 @@ files, `lgcaa.data.fetch`), which is not made here.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from lgcaa.errors import check_known
+
+if TYPE_CHECKING:  # numpy is imported by the functions: the profile schema reads LR_KINDS' names
+    import numpy as np
 
 LR_KINDS: dict[str, str] = {
     "realesrgan": "seeded Real-ESRGAN second-order degradation (lgcaa.data.degrade)",
@@ -26,6 +27,8 @@ LR_KINDS: dict[str, str] = {
 
 def bicubic_down(hr: np.ndarray, scale: int) -> np.ndarray:
     """MATLAB-compatible bicubic downscaling with antialiasing: (H,W,3) uint8 -> (H/s,W/s,3) uint8."""
+    import numpy as np
+
     from lgcaa.compat import import_basicsr
 
     import_basicsr()
@@ -38,6 +41,7 @@ def bicubic_down(hr: np.ndarray, scale: int) -> np.ndarray:
 
 def to_tensor(img: np.ndarray):
     """(H,W,3) uint8 -> (3,H,W) float32 tensor in [0,1]."""
+    import numpy as np
     import torch
 
     return torch.from_numpy(np.ascontiguousarray(img)).permute(2, 0, 1).float() / 255.0

@@ -7,10 +7,12 @@ so the manifest can record provenance.
 from __future__ import annotations
 
 from collections.abc import Callable
-
-import numpy as np
+from typing import TYPE_CHECKING
 
 from lgcaa.errors import UserError
+
+if TYPE_CHECKING:  # numpy is imported where a photo loads: the model config schema reads PHOTOS' names
+    import numpy as np
 
 
 def _skimage(fn: str) -> Callable[[], np.ndarray]:
@@ -40,6 +42,7 @@ def _sklearn(fname: str) -> Callable[[], np.ndarray]:
 
 def _matplotlib(fname: str) -> Callable[[], np.ndarray]:
     def load() -> np.ndarray:
+        import numpy as np
         from matplotlib import cbook
         from PIL import Image
 
@@ -55,6 +58,7 @@ def _pyiqa(rel: str) -> Callable[[], np.ndarray]:
     def load() -> np.ndarray:
         from importlib.metadata import distribution
 
+        import numpy as np
         from PIL import Image
 
         with Image.open(str(distribution("pyiqa").locate_file(rel))) as im:
@@ -99,6 +103,7 @@ HELD_OUT_PHOTOS: tuple[str, ...] = (
 
 def load_photo(name: str) -> np.ndarray:
     """(H,W,3) uint8 RGB of a registered photo."""
+    import numpy as np
 
     if name not in PHOTOS:
         raise UserError(f"unknown mini photo '{name}'; choose from: {', '.join(PHOTOS)}")

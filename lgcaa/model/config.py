@@ -24,7 +24,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from lgcaa.data.degrade import load_degradation_config, min_hr_size
 from lgcaa.data.lowres import LR_KINDS
 from lgcaa.data.photos import HELD_OUT_PHOTOS, PHOTOS
 from lgcaa.errors import UserError
@@ -216,6 +215,8 @@ class TrainConfig:
         _enum(self.lr_schedule, LR_SCHEDULES, f"{where}.lr_schedule")
         _enum(self.degradation, DEGRADATIONS, f"{where}.degradation")
         if self.degradation == "realesrgan":  # its blur kernels need a minimum image size (lgcaa.data.degrade)
+            from lgcaa.data.degrade.config import load_degradation_config, min_hr_size  # here: yaml, numpy
+
             need = min_hr_size(load_degradation_config(None), self.scale)
             _check(self.hr_size >= need, f"{where}.hr_size ({self.hr_size}) is below {need} px, the smallest HR crop the "
                    "Real-ESRGAN degradation supports; raise train.hr_size or use degradation 'bicubic'")
