@@ -1,5 +1,12 @@
-"""A small DAG (two mini images, the classical and the ncnn baselines, metrics, Table I) run locally, then
-through `snakemake --profile workflow/profiles/slurm` on a real SLURM, then moved.
+"""The shared DAG run (`dag_run`, tests/conftest.py) with one part deleted, rebuilt through
+`snakemake --profile workflow/profiles/slurm` on a real SLURM and compared byte for byte with the local build; the
+finished run copied elsewhere has nothing to do.
+
+The part: the classical baseline on the bicubic mini set — its SR folder and record, its evaluation and Table I —
+so the SLURM run is 5 jobs (sr, evaluate, mlflow_sync, mlflow_links, table) of both partitions: `sr` asks for a GPU
+here only (`--set-resources sr:gpu=1`) and must land on `gpu` with --gpus=1, every other job on `cpu`. The files it
+rebuilds must equal the ones `dvc repro` built locally (the SR images, the per-image scores, the aggregate, Table
+I's csv).
 
 The SLURM is a throw-away single-node cluster (slurmctld + slurmd 22.05 with munge, started by
 workflow/profiles/slurm/testcluster.sh, loopback only). Where the job facts come from: there is no slurmdbd (it
@@ -12,8 +19,6 @@ wait forever); every run is wrapped in `timeout -s KILL`.
 
 from __future__ import annotations
 
-import copy
-import json
 import os
 import re
 import shutil
@@ -27,53 +32,17 @@ pytestmark = pytest.mark.slow
 
 SCRIPT = "workflow/profiles/slurm/testcluster.sh"
 TARGET = "results/tables/table1.csv"
-
-
-def small_config() -> dict:
-    from lgcaa.config import load_config, validate
-
-    cfg = copy.deepcopy(load_config(None))
-    cfg["mini"].update(photos=["astronaut", "chelsea"], hr_size=128)
-    cfg["datasets"] = {"mini-bicubic": {**cfg["datasets"]["mini-bicubic"], "expected_count": 2}}  # one set: 8 jobs
-    cfg["tables"]["table1"]["datasets"] = ["mini-bicubic"]
-    cfg["methods"] = ["bicubic", "realesrgan-x4plus"]
-    for key in ("model", "seeds", "figures"):
-        cfg.pop(key, None)
-    for key in ("table2", "table3", "curves"):
-        cfg["tables"].pop(key, None)
-    cfg["tables"]["table1"]["methods"] = list(cfg["methods"])
-    cfg["tables"]["compare"]["methods"].pop("lgcaa", None)
-    cfg["tables"]["compare"]["datasets"].pop("mini-realesrgan", None)
-    cfg["tables"]["labels"] = {k: v for k, v in cfg["tables"].get("labels", {}).items() if k in cfg["methods"]}
-    return validate(cfg, source="tests/test_cluster.py small_config()")
+PAIR = ("mini-bicubic", "bicubic")  # the part of the DAG run that SLURM rebuilds
 
 
 def _env() -> dict[str, str]:
     return {**os.environ, "PATH": f"{Path(sys.executable).parent}:{os.environ['PATH']}"}
 
 
-def workspace(repo: Path, ws: Path) -> Path:
-    """A checkout-like folder: Snakefile, workflow/, results/paper/ and config.json (relative data/results paths)."""
-    ws.mkdir(parents=True)
-    shutil.copy(repo / "Snakefile", ws / "Snakefile")
-    shutil.copytree(repo / "workflow", ws / "workflow")
-    shutil.copytree(repo / "results" / "paper", ws / "results" / "paper")
-    (ws / "config.json").write_text(json.dumps(small_config()))
-    return ws
-
-
 def snakemake(ws: Path, *args: str, env: dict[str, str] | None = None, limit: int = 900) -> subprocess.CompletedProcess:
     # --configfile takes several values: keep it last so it cannot swallow a target
     cmd = ["timeout", "-s", "KILL", str(limit), sys.executable, "-m", "snakemake", *args, "--configfile", "config.json"]
     return subprocess.run(cmd, cwd=ws, capture_output=True, text=True, env=env or _env(), check=False)
-
-
-@pytest.fixture(scope="module")
-def local_run(repo_root, tmp_path_factory) -> Path:
-    ws = workspace(repo_root, tmp_path_factory.mktemp("local") / "ws")
-    res = snakemake(ws, "--cores", "2", TARGET)
-    assert res.returncode == 0, (res.stdout + res.stderr)[-4000:]
-    return ws
 
 
 @pytest.fixture(scope="module")
@@ -99,22 +68,36 @@ def _submitted(log: str) -> dict[str, str]:
             for m in re.finditer(r"submitted with SLURM jobid (\d+) \(log: \S*/slurm_logs/rule_(\w+)/", log)}
 
 
-# `slurm` before `local_run`: without SLURM the test skips before the ~100 s local DAG run is built
-def test_table1_through_slurm_equals_the_local_run(repo_root, slurm, local_run, tmp_path):
-    folder, env = slurm
-    ws = workspace(repo_root, tmp_path / "ws")
-    # the `sr` jobs (bicubic, ncnn Real-ESRGAN) ask for a GPU here only, so both partitions are exercised: the
-    # profile's partitions.yaml must send them to `gpu` with --gpus=1 and every other job to `cpu`
-    res = snakemake(ws, TARGET, "--profile", "workflow/profiles/slurm", "--slurm-status-command", "squeue",
+def _rebuilt_files(layout) -> list[str]:
+    """The files of PAIR's part that SLURM rebuilds and that must equal the local build (the job records differ:
+    times, hosts, run IDs)."""
+    images = Path(layout.sr_dir(*PAIR))
+    return [*(str(images / name) for name in ("astronaut.png", "chelsea.png")),
+            layout.per_image(*PAIR), layout.aggregate(*PAIR), TARGET]
+
+
+def test_a_deleted_part_rebuilt_through_slurm_equals_the_local_run(slurm, request, tmp_path):
+    _, env = slurm
+    dag_run = request.getfixturevalue("dag_run")  # after `slurm`: without SLURM the test skips before the DAG run
+    run = dag_run.copy(tmp_path / "ws")
+    lay = run.layout
+    expected = {rel: dag_run.path(rel).read_bytes() for rel in _rebuilt_files(lay)}
+    shutil.rmtree(run.path(lay.sr_dir(*PAIR)))
+    shutil.rmtree(run.path(lay.metrics_dir(*PAIR)))
+    for rel in (lay.sr_record(*PAIR), *lay.table_files("table1")):
+        run.path(rel).unlink()
+    # the `sr` job asks for a GPU here only, so both partitions are exercised: the profile's partitions.yaml must
+    # send it to `gpu` with --gpus=1 and every other job to `cpu`
+    res = snakemake(run.root, TARGET, "--profile", "workflow/profiles/slurm", "--slurm-status-command", "squeue",
                     "--slurm-init-seconds-before-status-checks", "1", "--seconds-between-status-checks", "1",
                     "--latency-wait", "5", "--retries", "0", "--set-resources", "sr:gpu=1", env=env)
     log = res.stdout + res.stderr
     assert res.returncode == 0, log[-4000:]
 
     jobs = _submitted(log)
-    assert sorted(set(jobs.values())) == ["data_mini", "evaluate", "mlflow_links", "mlflow_sync", "sr", "table"]
+    assert sorted(jobs.values()) == ["evaluate", "mlflow_links", "mlflow_sync", "sr", "table"], jobs
     n_dag = int(re.search(r"^total\s+(\d+)$", log, re.M).group(1))
-    assert len(jobs) == n_dag == 8  # every job of the DAG ran as a SLURM job
+    assert len(jobs) == n_dag == 5  # every job of the DAG ran as a SLURM job
 
     acct = subprocess.run(["sacct", "-c", "-P", "-n", "-o", "JobID,Partition,State"], capture_output=True,
                           text=True, env=env, check=True).stdout
@@ -127,16 +110,16 @@ def test_table1_through_slurm_equals_the_local_run(repo_root, slurm, local_run, 
                                env=env, check=True).stdout
         assert ("gres:gpu:1" in shown) == (rule == "sr"), (job_id, rule, shown)
 
-    assert (ws / TARGET).read_bytes() == (local_run / TARGET).read_bytes()
+    rebuilt = {rel: run.path(rel).read_bytes() for rel in expected}
+    assert [rel for rel in expected if rebuilt[rel] != expected[rel]] == []
 
 
-def test_a_copied_finished_run_has_nothing_to_do(local_run, tmp_path):
+def test_a_copied_finished_run_has_nothing_to_do(dag_run, tmp_path):
     """No rule parameter or input names an absolute path (the paper's numbers were `workflow.basedir/...`)."""
-    copy_ = tmp_path / "elsewhere" / "ws"
-    shutil.copytree(local_run, copy_, symlinks=True)  # keeps mtimes and Snakemake's metadata
-    res = snakemake(copy_, "--cores", "2", "-n", TARGET)
+    copy_ = dag_run.copy(tmp_path / "elsewhere" / "ws").root  # keeps mtimes and Snakemake's metadata
+    res = snakemake(copy_, "--cores", "2", "-n", "tables")
     out = res.stdout + res.stderr
     assert res.returncode == 0, out[-3000:]
     assert "Nothing to be done" in out, re.findall(r"reason: .*", out)[:10]
-    res = snakemake(copy_, "--cores", "2", "-n", "-p", "--forceall", TARGET)
-    assert res.returncode == 0 and str(local_run) not in res.stdout.replace(str(copy_), "")
+    res = snakemake(copy_, "--cores", "2", "-n", "-p", "--forceall", "tables")
+    assert res.returncode == 0 and str(dag_run.root) not in res.stdout.replace(str(copy_), "")

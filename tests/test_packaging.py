@@ -58,6 +58,6 @@ def test_files_sharing_the_dag_run_go_to_one_xdist_worker(repo_root):
     tests = repo_root / "tests"
     groups = file_groups(list(tests.glob("test_*.py")), repo_root)
     users = {name: sorted(f for f, g in groups.items() if g == name) for name in ("dag_run", "tiny_run_dir")}
-    assert users["dag_run"] == ["tests/test_dvc_repro.py", "tests/test_workflow_e2e.py"], users
+    assert users["dag_run"] == ["tests/test_cluster.py", "tests/test_dvc_repro.py", "tests/test_workflow_e2e.py"], users
     assert len(users["tiny_run_dir"]) >= 2, users
     assert groups["tests/test_cli.py"] == "tests/test_cli.py"  # every other file is its own group

@@ -253,15 +253,21 @@ def test_every_figure_of_the_run_has_no_clipped_or_overlapping_text(dag_run, tmp
 
 
 def test_corrupt_image_fails_one_job_naming_the_file(dag_run, tmp_path):
+    """A forced rerun of the classical baseline on both sets, one LR image corrupted: its job fails naming the
+    file, and with --keep-going the other set's job and its evaluation still run and rebuild the same bytes."""
     run = dag_run.copy(tmp_path / "ws")
+    lay = run.layout
     bad = run.path("data/mini-bicubic/lr/chelsea.png")
-    keep = run.path(run.layout.aggregate("mini-realesrgan", "bicubic"))
-    before = keep.read_bytes()
+    keep = run.path(lay.aggregate("mini-realesrgan", "bicubic"))
+    before, built = keep.read_bytes(), keep.stat().st_mtime_ns
     bad.write_bytes(b"\x89PNG garbage")
-    res = run.snakemake("tables", "--keep-going", "--forcerun", "sr")
+    res = run.snakemake("--keep-going", "--forcerun", *(lay.sr_record(d, "bicubic") for d in run.cfg["datasets"]),
+                        "--", *(lay.aggregate(d, "bicubic") for d in run.cfg["datasets"]))
     assert res.returncode != 0
-    assert "chelsea.png: cannot decode image" in res.stderr
+    assert "chelsea.png: cannot decode image" in res.stderr, res.stderr[-3000:]
+    assert keep.stat().st_mtime_ns > built, "the other set's evaluation did not run"
     assert keep.read_bytes() == before  # other jobs' outputs intact
+    assert not run.path(lay.sr_record("mini-bicubic", "bicubic")).exists()  # the failed job left no record
 
 
 def _planned(res) -> dict[str, set[str]]:
