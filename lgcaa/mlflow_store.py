@@ -367,12 +367,52 @@ def sync_records(record_paths: list[str | Path], results_dir: str | Path, parent
     logging.getLogger("mlflow.store.db.utils").setLevel(logging.CRITICAL)
     with file_lock(Path(results_dir).resolve() / ".mlflow.db.lock"):
         try:
+            wait_for_writers(Path(results_dir) / "mlflow.db")
             store = _Store(results_dir, parent_name)
             repair_unfinished(store.client)
             return _sync(record_paths, store)
         except Exception as exc:  # a locked or corrupt database: lgcaa.errors.one_line names this file
             exc.lgcaa_database = str(Path(results_dir) / "mlflow.db")
             raise
+
+
+BUSY_ENV = "LGCAA_MLFLOW_BUSY_SECONDS"
+BUSY_WAIT_S = 20.0  # MLflow's own sqlite busy timeout (a PRAGMA it sets on every session)
+
+
+def busy_wait_seconds() -> float:
+    """How long a sync waits for another process's write lock on the store: $LGCAA_MLFLOW_BUSY_SECONDS, else 20 s."""
+    raw = os.environ.get(BUSY_ENV, "").strip()
+    if not raw:
+        return BUSY_WAIT_S
+    try:
+        seconds = float(raw)
+    except ValueError:
+        seconds = -1.0
+    if not seconds >= 0:  # also NaN
+        raise UserError(f"${BUSY_ENV}={raw!r}: not a number of seconds >= 0; unset it for MLflow's {BUSY_WAIT_S:g} s")
+    return seconds
+
+
+def wait_for_writers(db: Path) -> None:
+    """Wait (`busy_wait_seconds`) until no other process holds a write lock on the sqlite file `db`, else raise
+    sqlite's "database is locked" (the CLI's one line). Only takes and drops the write lock: writes nothing. A
+    missing or corrupt file is left to MLflow's open, which creates or names it."""
+    import sqlite3
+
+    if not db.is_file():
+        return
+    con = sqlite3.connect(db, timeout=busy_wait_seconds(), isolation_level=None)
+    try:
+        con.execute("BEGIN IMMEDIATE")
+        con.execute("ROLLBACK")
+    except sqlite3.OperationalError as exc:
+        if "locked" in str(exc):
+            raise
+    except sqlite3.DatabaseError:
+        pass
+    finally:
+        con.close()
 
 
 def repair_unfinished(client: Any) -> dict[str, int]:

@@ -362,12 +362,16 @@ def test_09_corrupt_or_locked_mlflow_database_is_one_line(tmp_path, monkeypatch,
     capsys.readouterr()
     lock = sqlite3.connect(tmp_path / "store" / "mlflow.db", isolation_level=None)
     lock.execute("BEGIN EXCLUSIVE")  # another process writing
+    monkeypatch.setenv("LGCAA_MLFLOW_BUSY_SECONDS", "0.5")  # the sync waits that long for it (20 s by default)
     try:
         assert main([sync[0], str(write_record("results/y.run.json", experiment="t/sr", run_name="y",
                                                params={"a": 2})), *sync[2:]]) == 2
     finally:
         lock.close()
     assert "store/mlflow.db: database is locked" in _one_line_error(capsys)
+    monkeypatch.setenv("LGCAA_MLFLOW_BUSY_SECONDS", "soon")
+    assert main(sync) == 2
+    assert "$LGCAA_MLFLOW_BUSY_SECONDS='soon': not a number of seconds" in _one_line_error(capsys)
 
 
 # --- 10. minors ---------------------------------------------------------------------------------------------
