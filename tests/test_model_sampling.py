@@ -176,3 +176,43 @@ def test_sample_json_records_the_start_point(run_dir, lr_dir, tmp_path):
     rec = sample_folder(net, cfg, lr_dir, tmp_path / "noise", replace(cfg.sample, start_point="noise"))
     assert rec["start_point"] == "noise" and rec["start_step"] == 999
     assert cfg.sample.start_point == "lr"  # the default: SeeSR's
+
+
+def test_sample_settings_take_the_job_then_the_command_line_then_the_run(run_dir):
+    from lgcaa.model.config import config_from_dict
+    from lgcaa.model.sample_job import SampleOverrides, sample_settings
+
+    cfg = config_from_dict(json.loads((run_dir / "config.json").read_text()))
+    assert sample_settings(cfg, SampleOverrides()) == cfg.sample  # nothing given: the run's own settings
+    over = SampleOverrides(steps=5, seed=3, color_fix="adain", batch_size=1)
+    s = sample_settings(cfg, over)
+    assert (s.steps, s.seed, s.color_fix, s.batch_size) == (5, 3, "adain", 1)
+    assert s.tile_overlap == cfg.sample.tile_overlap and s.start_point == cfg.sample.start_point
+    s = sample_settings(cfg, over, steps=2, seed=9)  # a profile job's own steps and seed win
+    assert (s.steps, s.seed, s.color_fix) == (2, 9, "adain")
+    with pytest.raises(UserError, match="sample.tile must be a multiple of 8"):
+        sample_settings(cfg, SampleOverrides(tile=20))
+
+
+def test_sample_job_record_links_the_weights_and_the_training(run_dir, lr_dir, tmp_path):
+    from lgcaa.instances import SampleTask
+    from lgcaa.layout import record_in
+    from lgcaa.model.sample_job import SampleOutcome, write_sample_record
+
+    out = tmp_path / "sr" / "set" / "m"
+    out.mkdir(parents=True)
+    record = {"method": "m", "images": 3, "seeds": {"a.png": 1}, "seconds": 1.5, "seconds_per_image": 0.5,
+              "steps": 2, "lpips_backbone": "x", "model": {"arch": {"width": 8}}}
+    task = SampleTask(run_dir, lr_dir, out, None, None, "m", tmp_path / "m.run.json", "")
+    write_sample_record(task, record, "t/sr", started=12.0)
+    rec = json.loads((tmp_path / "m.run.json").read_text())
+    assert rec["experiment"] == "t/sr" and rec["run_name"] == f"sample:m:{lr_dir.parent.name}"  # dataset: LR's parent
+    assert rec["params"]["dataset"] == lr_dir.parent.name and rec["params"]["model.arch.width"] == "8"
+    assert "seeds" not in rec["params"] and rec["metrics"] == {"seconds_per_image": 0.5, "seconds": 1.5}
+    assert rec["links"] == {"weights": str(run_dir / "model.safetensors")} and rec["provenance"]["started"] == 12.0
+    assert record_in(run_dir).is_file() and rec["upstream"] == {"train": str(record_in(run_dir))}
+    assert [i["name"] for i in rec["inputs"]] == [f"{lr_dir.parent.name}/lr", f"{lr_dir.parent.name}/sr/m"]
+    write_sample_record(task._replace(dataset="named"), record)
+    rec = json.loads((tmp_path / "m.run.json").read_text())
+    assert rec["run_name"] == "sample:m:named" and rec["experiment"].endswith("/sr")
+    assert SampleOutcome(task, record, 2).line() == f"{out}: 3 images, 2 steps, 1.5 s"

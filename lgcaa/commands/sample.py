@@ -9,21 +9,19 @@ process; --run/--dataset/--method narrow them (the DAG's `sample` rule: one --da
   lgcaa sample --config mini [--run NAME ...] [--dataset D ...] [--method INSTANCE]
   -> <results>/sr/<dataset>/<instance>/*.png and <results>/sr/<dataset>/<instance>.run.json,
      instance = <run> or <run>-<steps>steps, + @seed<s> for an extra seed
+The jobs run, and their records are written, in lgcaa.model.sample_job.
 """
 
 from __future__ import annotations
 
 import argparse
-import time
-from dataclasses import replace
 from pathlib import Path
 
 from lgcaa.config import load_config
 from lgcaa.errors import UserError
 from lgcaa.instances import SampleTask, sample_tasks
-from lgcaa.io import sha256_file
-from lgcaa.layout import record_in
-from lgcaa.tracking import adopt_profile, dataset_input, experiment_name, flatten, write_record
+from lgcaa.model.sample_job import SampleOverrides, run_sample_tasks
+from lgcaa.tracking import adopt_profile
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -54,61 +52,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--experiment", default=None, help="MLflow experiment of the job records (default: <profile>/sr)")
 
 
-def _sample_settings(cfg, args: argparse.Namespace, steps: int | None, seed: int | None = None):
-    over = {
-        "steps": steps if steps is not None else args.steps,
-        "seed": seed if seed is not None else args.seed, "color_fix": args.color_fix, "start_point": args.start_point, "tile": args.tile, "tile_overlap": args.tile_overlap,
-        "batch_size": args.batch_size, "precision": args.precision,
-    }
-    sample = replace(cfg.sample, **{k: v for k, v in over.items() if v is not None})
-    sample.validate("sample")
-    return sample
-
-
 def run(args: argparse.Namespace) -> int:
-    import torch
-
-    from lgcaa.model.sampler import load_trained, sample_folder
-
     if args.threads:
+        import torch
+
         torch.set_num_threads(args.threads)
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     if args.config is None:
         if not (args.run_dir and args.lr_dir and args.out):
             raise UserError("give --run-dir, --lr-dir and --out (one job) or --config (jobs of a profile)")
         if args.dataset and len(args.dataset) > 1:
             raise UserError("one job takes one --dataset (the name recorded); use --config for several")
-        jobs = [SampleTask(args.run_dir, args.lr_dir, args.out, None, None, args.method, args.record,
-                           (args.dataset or [""])[0])]
+        tasks = [SampleTask(args.run_dir, args.lr_dir, args.out, None, None, args.method, args.record,
+                            (args.dataset or [""])[0])]
     else:
         profile = load_config(args.config)
-        jobs = sample_tasks(profile, args.run, args.dataset, args.method, args.config)
+        tasks = sample_tasks(profile, args.run, args.dataset, args.method, args.config)
         adopt_profile(profile)  # provenance (and the <profile>/sr experiment) of a run by hand
-    cache: dict[tuple[Path, str], tuple] = {}
-    for run_dir, lr_dir, out, steps, seed, method, record_path, dataset in jobs:
-        started = time.time()
-        precision = args.precision or "fp32"
-        key = (Path(run_dir), precision)
-        if key not in cache:
-            cache.clear()  # one model in memory at a time
-            cache[key] = load_trained(run_dir, device, precision, args.pretrained, args.dino)
-        net, cfg = cache[key]
-        sample = _sample_settings(cfg, args, steps, seed)
-        weights = Path(run_dir) / "model.safetensors"
-        record = sample_folder(net, cfg, lr_dir, out, sample,
-                               extra={"run_dir": str(run_dir), "lr_dir": str(lr_dir), "weights_sha256": sha256_file(weights),
-                                      "method": method or Path(run_dir).name})
-        if record_path is not None:
-            params = flatten("", {k: v for k, v in record.items() if k not in ("seeds",)}, {})
-            dataset = dataset or Path(lr_dir).parent.name
-            write_record(record_path, experiment_name("sr", args.experiment), f"sample:{record['method']}:{dataset}",
-                         params={**params, "dataset": dataset},
-                         metrics={"seconds_per_image": record["seconds_per_image"], "seconds": record["seconds"]},
-                         artifacts=[str(out / "sample.json")],
-                         tags={"method": record["method"], "lpips_backbone": record["lpips_backbone"]},
-                         inputs=[dataset_input(f"{dataset}/lr", lr_dir, "lr"),
-                                 dataset_input(f"{dataset}/sr/{Path(out).name}", out, "sr")],
-                         started=started if len(jobs) > 1 else None,  # one job: the whole process
-                         links={"weights": str(weights)}, upstream={"train": record_in(run_dir)})
-        print(f"{out}: {record['images']} images, {sample.steps} steps, {record['seconds']} s")
+    over = SampleOverrides(steps=args.steps, seed=args.seed, color_fix=args.color_fix, start_point=args.start_point,
+                           tile=args.tile, tile_overlap=args.tile_overlap, batch_size=args.batch_size,
+                           precision=args.precision)
+    for done in run_sample_tasks(tasks, over, args.device, args.pretrained, args.dino, args.experiment):
+        print(done.line())
     return 0

@@ -15,6 +15,7 @@ Modules, top-down:
   tiling        overlapping latent tiles with smooth blending weights
   colorfix      AdaIN and wavelet colour correction
   sampler       seeded DDPM sampling, tiled, writes PNGs
+  sample_job    `lgcaa sample`'s jobs: settings over the run's, one model at a time, the job records
   memory        peak memory measurement on CPU and CUDA (for the benchmarks)
 
 Heavy libraries (torch, diffusers, transformers, lpips, accelerate, mlflow) are imported inside functions
