@@ -11,6 +11,9 @@ weight file or import used, and the LR images' digest) equals this run's. A fold
 of its images and redone (one line on stderr); PNGs without a key are refused in one line, never relabelled as
 this method's output. The output names are checked against the input names before returning — no silently
 skipped image.
+
+`run_sr_job` is one `lgcaa sr` job (an `SrRun`): `run_method`, then the settings file, the job record
+(`write_sr_record`) or, on failure, the `.missing.json` record the tables read.
 """
 
 from __future__ import annotations
@@ -27,13 +30,15 @@ from baselines.imports import fetch_published, load_import, materialize
 from baselines.install import checkout_dir, env_python
 from baselines.ncnn_sr import NCNN_MODELS, model_files
 from baselines.prerequisites import require_runnable
-from baselines.registry import Baseline, effective_seed, get, job_settings
+from baselines.registry import Baseline, effective_seed, get, job_settings, resolve_settings
+from baselines.status import clear_missing, write_missing
 from lgcaa.config import cache_dir as profile_cache_dir
 from lgcaa.errors import UserError
 from lgcaa.instances import find_sr_job
 from lgcaa.io import check_folder_path, list_images, read_rgb, sha256_file, write_json, write_png
-from lgcaa.layout import SR_KEY, Layout
+from lgcaa.layout import SETTINGS, SR_KEY, Layout, beside
 from lgcaa.progress import track
+from lgcaa.tracking import dataset_input, experiment_name, write_record
 
 
 @dataclass(frozen=True)
@@ -82,6 +87,61 @@ def write_settings(path: Path, r: SrRun, method: Baseline, settings: dict[str, A
         "declared_weights": [{"file": w.dest, "url": w.urls[0], "sha256": w.sha256} for w in method.weights],
         **{k: summary[k] for k in ("command", "log", "import") if k in summary},
     })
+
+
+def run_sr_job(r: SrRun, threads: int = 1, record: Path | None = None, experiment: str | None = None) -> dict[str, Any]:
+    """Run `r` (`run_method`) with `threads` CPU threads; returns the run's summary. On success: the images,
+    `<out-dir>.settings.json` (`write_settings`), no `<out-dir>.missing.json`, and with `record` the job record
+    (`write_sr_record`, MLflow experiment `experiment`). On a UserError: `<out-dir>.missing.json` = the reason
+    and the fix (`baselines.status`), then the error is raised."""
+    method = get(r.method)
+    check_folder_path(r.out_dir, "--out-dir")
+    try:
+        settings = resolve_settings(r.method, r.overrides)
+        ctx = RunContext(r.cache_dir, r.imports_dir, r.dataset, r.seed, threads)
+        summary = run_method(r.method, r.lr_dir, r.out_dir, settings, ctx)
+    except UserError as exc:
+        write_missing(r.out_dir, r.method, r.dataset, getattr(exc, "reason", str(exc)),
+                      getattr(exc, "fix", "fix the cause named in the reason, then rerun this sr job"))
+        raise
+    clear_missing(r.out_dir)
+    seed = effective_seed(settings, r.seed)
+    settings_file = beside(r.out_dir, SETTINGS)
+    write_settings(settings_file, r, method, settings, seed, summary)
+    if record:
+        write_sr_record(record, r, method, settings, seed, summary, settings_file, experiment)
+    return summary
+
+
+def write_sr_record(dest: str | Path, r: SrRun, method: Baseline, settings: dict[str, Any], seed: int,
+                    summary: dict[str, Any], settings_file: Path, experiment: str | None = None) -> Path:
+    """The job record of finished run `r`: the method, instance, dataset, effective seed, its source, settings and
+    fixed settings, the command line or import record and the sha256 of every weight file used as params; the
+    summary's numbers as metrics; the settings file; the LR and SR folders (dataset: `r.dataset`, else the LR
+    folder's parent's name)."""
+    params = {"method": r.method, "instance": r.instance, "dataset": r.dataset, "seed": seed,
+              "family": method.family, "runner": summary["runner"],
+              **{f"source.{k}": v for k, v in method.source.items()},
+              **{f"setting.{k}": v for k, v in settings.items()}, **{f"fixed.{k}": v for k, v in method.fixed.items()}}
+    if "command" in summary:
+        params["command"] = " ".join(summary["command"])
+    if "import" in summary:
+        params.update({f"import.{k}": v for k, v in summary["import"].items()})
+    params.update({f"weights.{w['file']}.sha256": w["sha256"] for w in summary.get("weights", [])})
+    dataset = r.dataset or r.lr_dir.parent.name
+    return write_record(
+        dest, experiment=experiment_name("sr", experiment), run_name=f"sr:{r.instance}:{r.dataset}",
+        params=params,
+        metrics={k: v for k, v in summary.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
+        artifacts=[str(settings_file)],
+        inputs=[dataset_input(f"{dataset}/lr", r.lr_dir, "lr"), dataset_input(f"{dataset}/sr/{r.instance}", r.out_dir, "sr")],
+    )
+
+
+def sr_line(r: SrRun, summary: dict[str, Any]) -> str:
+    """The line `lgcaa sr` prints for a finished run."""
+    return (f"{r.out_dir}: {summary['n_images']} images ({summary['runner']}, {summary['n_computed']} computed, "
+            f"{summary['seconds']:.1f}s)")
 
 
 def run_folder(name: str, lr_dir: str | Path, out_dir: str | Path, settings: dict[str, Any], threads: int = 1,

@@ -204,6 +204,34 @@ def test_a_successful_run_clears_the_missing_record(tmp_path, lr_dir):
     assert record["params"]["setting.scale"] == 4 and record["params"]["runner"] == "in-process"
 
 
+def test_sr_job_writes_settings_and_its_record_or_the_missing_record(tmp_path, lr_dir):
+    from baselines.run import SrRun, run_sr_job, sr_line, write_sr_record
+
+    out = tmp_path / "results" / "sr" / "ds" / "bicubic@seed1"
+    r = SrRun("bicubic", "bicubic@seed1", "", lr_dir, out, {}, 3, tmp_path / "cache", tmp_path / "imports")
+    summary = run_sr_job(r, 1, tmp_path / "rec.json", "t/sr")
+    assert sr_line(r, summary).startswith(f"{out}: 2 images (in-process, 2 computed, ") and sr_line(r, summary)[-1] == ")"
+    rec = json.loads((tmp_path / "rec.json").read_text())
+    assert rec["experiment"] == "t/sr" and rec["run_name"] == "sr:bicubic@seed1:"
+    assert rec["params"]["instance"] == "bicubic@seed1" and rec["params"]["setting.scale"] == 4
+    assert rec["params"]["seed"] == json.loads((out.parent / "bicubic@seed1.settings.json").read_text())["seed"]
+    assert [i["name"] for i in rec["inputs"]] == ["ds/lr", "ds/sr/bicubic@seed1"]  # no dataset: the LR's parent
+    assert set(rec["metrics"]) == {"n_images", "n_computed", "seconds", "seconds_per_image"}
+    summary = {"runner": "external", "command": ["python", "infer.py"], "import": {"n_images": 2}, "ok": True,
+               "weights": [{"file": "w.pth", "sha256": "ab"}], "n_images": 2}
+    write_sr_record(tmp_path / "r2.json", r, get("bicubic"), {"scale": 4}, 7, summary, out.parent / "s.json")
+    rec = json.loads((tmp_path / "r2.json").read_text())
+    assert rec["params"]["command"] == "python infer.py" and rec["params"]["import.n_images"] == 2
+    assert rec["params"]["weights.w.pth.sha256"] == "ab" and rec["params"]["seed"] == 7
+    assert rec["metrics"] == {"n_images": 2} and rec["artifacts"] == [str(out.parent / "s.json")]  # no booleans
+    seesr = SrRun("seesr", "seesr", "ds", lr_dir, tmp_path / "sr" / "seesr", {}, 0, tmp_path / "cache",
+                  tmp_path / "imports")
+    with pytest.raises(UserError, match="seesr cannot run here"):
+        run_sr_job(seesr, 1, tmp_path / "r3.json")
+    assert "lgcaa baselines setup seesr" in json.loads(missing_record(seesr.out_dir).read_text())["fix"]
+    assert not (tmp_path / "r3.json").exists() and not (tmp_path / "sr" / "seesr.settings.json").exists()
+
+
 def _git(*args: str, cwd: Path) -> str:
     return subprocess.run(["git", "-c", "user.name=t", "-c", "user.email=t@t", *args], cwd=cwd,
                           capture_output=True, text=True, check=True).stdout.strip()

@@ -18,14 +18,9 @@ import json
 from pathlib import Path
 
 from baselines.imports import imports_dir
-from baselines.registry import effective_seed, get, resolve_settings
-from baselines.run import RunContext, SrRun, profile_sr_run, run_method, write_settings
-from baselines.status import clear_missing, write_missing
+from baselines.run import SrRun, profile_sr_run, run_sr_job, sr_line
 from lgcaa.config import load_config
 from lgcaa.errors import UserError
-from lgcaa.io import check_folder_path
-from lgcaa.layout import SETTINGS, beside
-from lgcaa.tracking import dataset_input, experiment_name, write_record
 from lgcaa.weights.roots import cache_dir
 
 
@@ -65,38 +60,6 @@ def resolve(args: argparse.Namespace) -> SrRun:
 
 def run(args: argparse.Namespace) -> int:
     r = resolve(args)
-    method = get(r.method)
-    check_folder_path(r.out_dir, "--out-dir")
-    try:
-        settings = resolve_settings(r.method, r.overrides)
-        ctx = RunContext(r.cache_dir, r.imports_dir, r.dataset, r.seed, args.threads)
-        summary = run_method(r.method, r.lr_dir, r.out_dir, settings, ctx)
-    except UserError as exc:
-        write_missing(r.out_dir, r.method, r.dataset, getattr(exc, "reason", str(exc)),
-                      getattr(exc, "fix", "fix the cause named in the reason, then rerun this sr job"))
-        raise
-    clear_missing(r.out_dir)
-    seed = effective_seed(settings, r.seed)
-    settings_file = beside(r.out_dir, SETTINGS)
-    write_settings(settings_file, r, method, settings, seed, summary)
-    if args.record:
-        params = {"method": r.method, "instance": r.instance, "dataset": r.dataset, "seed": seed,
-                  "family": method.family, "runner": summary["runner"],
-                  **{f"source.{k}": v for k, v in method.source.items()},
-                  **{f"setting.{k}": v for k, v in settings.items()}, **{f"fixed.{k}": v for k, v in method.fixed.items()}}
-        if "command" in summary:
-            params["command"] = " ".join(summary["command"])
-        if "import" in summary:
-            params.update({f"import.{k}": v for k, v in summary["import"].items()})
-        params.update({f"weights.{w['file']}.sha256": w["sha256"] for w in summary.get("weights", [])})
-        dataset = r.dataset or r.lr_dir.parent.name
-        write_record(
-            args.record, experiment=experiment_name("sr", args.experiment), run_name=f"sr:{r.instance}:{r.dataset}",
-            params=params,
-            metrics={k: v for k, v in summary.items() if isinstance(v, (int, float)) and not isinstance(v, bool)},
-            artifacts=[str(settings_file)],
-            inputs=[dataset_input(f"{dataset}/lr", r.lr_dir, "lr"), dataset_input(f"{dataset}/sr/{r.instance}", r.out_dir, "sr")],
-        )
-    print(f"{r.out_dir}: {summary['n_images']} images ({summary['runner']}, {summary['n_computed']} computed, "
-          f"{summary['seconds']:.1f}s)")
+    summary = run_sr_job(r, args.threads, args.record, args.experiment)
+    print(sr_line(r, summary))
     return 0
