@@ -200,3 +200,31 @@ def test_evaluator_reports_missing_weights_and_never_downloads(tmp_hub, monkeypa
     with pytest.raises(UnmanagedDownload, match=r"alexnet-owt-7be5be79\.pth.*not in the weights manifest"):
         _create("lpips", "cpu")
     assert not list(Path(tmp_hub).rglob("alexnet*"))
+
+
+def test_report_lines_and_what_counts_as_unusable_per_action(tmp_path):
+    from lgcaa.weights import report
+    from lgcaa.weights.manifest import CACHE, EXTERNAL, NOT_NEEDED
+
+    f = _wf("pyiqa/x-0123abcd.pth", ("https://example.org/x.pth",), b"x")
+    states = [manager.FileState(f, tmp_path / f.dest, st, "why") for st in
+              (manager.MISSING, manager.CORRUPT, manager.UNRECORDED, manager.OK, manager.PRESENT)]
+    assert [s.state for s in report.unusable(states, "list")] == ["missing", "corrupt"]  # list hashes nothing
+    for action in ("fetch", "verify"):
+        assert [s.state for s in report.unusable(states, action)] == ["missing", "corrupt", "unrecorded"]
+    lines = report.unusable_lines(states[:2], 5)
+    assert lines[0] == "\n2 of 5 files not usable; put each at its path (then `lgcaa weights verify`):"
+    assert lines[1] == f"  missing  {tmp_path / f.dest}\n           <- https://example.org/x.pth" and len(lines) == 3
+    assert report.state_line(states[3]) == (f"ok         {f.dest:45s} sha256 {f.sha256[:12]}… used by lpips"
+                                            "\n           why")
+    unpinned = _wf("pyiqa/y.pth", ("https://example.org/y.pth",), b"y", pinned=False)
+    assert report.state_line(manager.FileState(unpinned, tmp_path, manager.MISSING, "absent")) == (
+        f"missing    {'pyiqa/y.pth':45s} sha256 UNPINNED      used by lpips")  # the state says it all
+    footer = report.footer_lines(tmp_path, {"psnr": [], "lpips": ["a.pth"], "niqe": []})
+    assert footer[:2] == [f"\nhub: {tmp_path}", ("metrics runnable here: psnr, niqe; missing weights: lpips "
+                                                  "(fix: lgcaa weights fetch METRIC)")]
+    assert len(footer) == 2 + len(NOT_NEEDED) + len(EXTERNAL)
+    assert report.footer_lines(tmp_path, {"lpips": ["a"]})[1].startswith("metrics runnable here: none; missing weights: lpips")
+    assert report.shows_hub([f]) and not report.shows_hub([WeightFile("a", ("u",), None, None, ("m",), "", root=CACHE)])
+    assert json.loads(report.states_json(tmp_path, states[:1], {"lpips": ["a"]})) == {
+        "hub": str(tmp_path), "files": [states[0].as_dict()], "metrics": {"lpips": ["a"]}}

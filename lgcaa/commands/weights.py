@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any
 
 from lgcaa.download import RATE_HELP
 
@@ -51,12 +50,9 @@ def _cache_arg(sp: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    import json
-
     from baselines.registry import weight_files
     from lgcaa.metrics.availability import absent_weights
-    from lgcaa.weights import manager
-    from lgcaa.weights.manifest import HUB
+    from lgcaa.weights import manager, report
     from lgcaa.weights.roots import hub_dir, root_of
 
     if args.action == "pin":
@@ -65,66 +61,35 @@ def run(args: argparse.Namespace) -> int:
             from lgcaa.errors import UserError
 
             raise UserError(f"'{args.file}' names {len(found)} files; pin one file as `lgcaa weights list` names it")
-        s = manager.pin(found[0], args.sha256, root_of(found[0], args.cache_dir))
-        _line(s)
+        print(report.state_line(manager.pin(found[0], args.sha256, root_of(found[0], args.cache_dir))))
         return 0
     files = weight_files(args.targets)
     hub = hub_dir()
-    roots = {f.dest: root_of(f, args.cache_dir) for f in files}
-    if args.action == "list":
-        states = [manager.inspect(f, roots[f.dest]) for f in files]
-    elif args.action == "verify":
-        states = [manager.inspect(f, roots[f.dest], deep=True) for f in files]
-    else:
+    if args.action == "fetch":
         states = []
-        for f in files:
-            s = manager.fetch(f, roots[f.dest], timeout=args.timeout, retries=args.retries, progress=_progress(f.dest))
+        for s in manager.fetch_all(files, args.cache_dir, args.timeout, args.retries, _progress):
             states.append(s)
             if not args.json:
-                _line(s)
+                print(report.state_line(s))
             if s.warning:
                 print(f"  warning: {s.warning}", file=sys.stderr)
+    else:
+        states = manager.inspect_all(files, args.cache_dir, deep=args.action == "verify")
     if args.json:
-        print(json.dumps({"hub": str(hub), "files": [s.as_dict() for s in states],
-                          "metrics": absent_weights(hub)}, indent=2))
+        print(report.states_json(hub, states, absent_weights(hub)))
     elif args.action != "fetch":
         for s in states:
-            _line(s)
-    if args.action == "list" and not args.json and any(f.root == HUB for f in files):
-        _footer(hub)
-    bad = [s for s in states if s.state in (manager.MISSING, manager.CORRUPT)
-           or (args.action != "list" and s.state == manager.UNRECORDED)]
+            print(report.state_line(s))
+    if args.action == "list" and not args.json and report.shows_hub(files):
+        for line in report.footer_lines(hub, absent_weights(hub)):
+            print(line)
+    bad = report.unusable(states, args.action)
     if bad and not args.json:
-        print(f"\n{len(bad)} of {len(states)} files not usable; put each at its path (then `lgcaa weights verify`):",
-              file=sys.stderr)
-        for s in bad:
-            print(f"  {s.state:8s} {s.path}\n           <- {s.file.urls[0]}", file=sys.stderr)
+        for line in report.unusable_lines(bad, len(states)):
+            print(line, file=sys.stderr)
     if args.action == "list":
         return 0
     return 1 if bad else 0
-
-
-def _line(s: Any) -> None:
-    pin = (s.file.sha256[:12] + "…") if s.file.sha256 else "UNPINNED"
-    offline = " (offline producer)" if s.file.offline else (" (manual)" if s.file.manual else "")
-    print(f"{s.state:10s} {s.file.dest:45s} sha256 {pin:13s} used by {','.join(s.file.used_by)}{offline}"
-          + (f"\n           {s.detail}" if s.state not in ("present", "missing") or "not fetched" in s.detail
-             or s.file.manual else ""))
-
-
-def _footer(hub) -> None:
-    from lgcaa.metrics.availability import absent_weights
-    from lgcaa.weights.manifest import EXTERNAL, NOT_NEEDED
-
-    avail = absent_weights(hub)
-    ready = [m for m, miss in avail.items() if not miss]
-    print(f"\nhub: {hub}")
-    print(f"metrics runnable here: {', '.join(ready) or 'none'}; missing weights: "
-          f"{', '.join(m for m in avail if m not in ready) or 'none'} (fix: lgcaa weights fetch METRIC)")
-    for what, why in NOT_NEEDED.items():
-        print(f"not needed: {what} — {why}")
-    for repo, how in EXTERNAL.items():
-        print(f"model (hub snapshot, not managed here): {repo}: {how}")
 
 
 def _progress(label: str):

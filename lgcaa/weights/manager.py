@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -41,7 +41,8 @@ USER_PIN = "pinned by the user (lgcaa weights pin)"
 # inspect() states
 MISSING, PRESENT, OK, CORRUPT, UNRECORDED = "missing", "present", "ok", "corrupt", "unrecorded"
 
-__all__ = ["FileState", "fetch", "hub_dir", "inspect", "pin", "require_verified", "verify_for_use"]
+__all__ = ["FileState", "fetch", "fetch_all", "hub_dir", "inspect", "inspect_all", "pin", "require_verified",
+           "verify_for_use"]
 
 
 @dataclass(frozen=True)
@@ -247,6 +248,23 @@ def fetch(f: WeightFile, root: str | os.PathLike | None = None, timeout: float =
             return _record(root, f, digest, path, url)
         return FileState(f, path, OK, f"downloaded from {url}; sha256 verified", digest)
     return FileState(f, path, MISSING, "not fetched: " + " | ".join(errors))
+
+
+def inspect_all(files: list[WeightFile], cache: str | os.PathLike | None = None,
+                deep: bool = False) -> list[FileState]:
+    """`inspect` of every file under its root (`root_of`; the baselines' under `cache`)."""
+    roots = {f.dest: root_of(f, cache) for f in files}
+    return [inspect(f, roots[f.dest], deep=deep) for f in files]
+
+
+def fetch_all(files: list[WeightFile], cache: str | os.PathLike | None = None, timeout: float = 60,
+              retries: int = 3, progress: Callable[[str], Callable[[int, int | None], None] | None] | None = None
+              ) -> Iterator[FileState]:
+    """`fetch` every file under its root (`root_of`; the baselines' under `cache`), yielding each state as it is
+    known; `progress(dest)` gives a file's download progress callback (or None)."""
+    roots = {f.dest: root_of(f, cache) for f in files}
+    for f in files:
+        yield fetch(f, roots[f.dest], timeout=timeout, retries=retries, progress=progress(f.dest) if progress else None)
 
 
 def _record(root: Path, f: WeightFile, digest: str, path: Path, source: str) -> FileState:
