@@ -250,3 +250,43 @@ def test_mixing_locks_fails_naming_both():
                            ("b/aggregate.json", "222222222222")])
     with pytest.raises(UserError, match="no results"):
         require_same_lock([])
+
+
+def test_eval_request_checks_before_any_work_and_the_lines_printed(photo_pairs, evaluation, tmp_path):
+    from lgcaa.config import load_config
+    from lgcaa.layout import Layout
+    from lgcaa.metrics.evaluate import Evaluation
+    from lgcaa.metrics.job import eval_lines, eval_request
+    from lgcaa.tracking import SR_IMAGES
+
+    sr, hr = photo_pairs
+    req = eval_request(None, None, "", "", sr, hr, None, " psnr, ,niqe", None, None)
+    assert (req.metrics, req.out, req.expected_count, req.mlflow_images) == (["psnr", "niqe"], None, None, None)
+    assert req.label == f"eval {sr.name} on {hr.parent.name}" and req.extra["sr_dir"] == str(sr)
+    named = eval_request(None, None, "photos", "m", sr, hr, tmp_path, "psnr", 4, 2)
+    assert named.label == "eval m on photos" and named.extra == {"dataset": "photos", "method": "m", "sr_dir": str(sr),
+                                                                 "hr_dir": str(hr), "expected_count": 4}
+    with pytest.raises(UserError, match="give SR_DIR HR_DIR"):
+        eval_request(None, None, "", "", sr, None, None, "psnr", None, None)
+    with pytest.raises(UserError, match="--metrics is empty"):
+        eval_request(None, None, "", "", sr, hr, None, " , ", None, None)
+    with pytest.raises(UserError, match=r"'psnrr' \(did you mean 'psnr'\?\), 'ssmi'"):
+        eval_request(None, None, "", "", sr, hr, None, "psnrr,ssmi", None, None)
+    with pytest.raises(UserError, match="SR folder not found; it is made by an SR job"):
+        eval_request(None, None, "", "", tmp_path / "none", hr, None, "psnr", None, None)
+    cfg = load_config("mini")
+    cfg["paths"] = {**cfg["paths"], "results": str(tmp_path / "results")}
+    with pytest.raises(UserError, match="rule `sr`"):  # the profile's job: its folders, not the ones given
+        eval_request(cfg, "mini", "mini-bicubic", "bicubic", sr, hr, None, "psnr", None, None)
+    Path(Layout.of(cfg).sr_dir("mini-bicubic", "bicubic")).mkdir(parents=True)
+    job = eval_request(cfg, "mini", "mini-bicubic", "bicubic", None, None, None, "psnr", None, None)
+    assert job.metrics == list(cfg["metrics"]) and job.out == Path(Layout.of(cfg).metrics_dir("mini-bicubic", "bicubic"))
+    assert job.mlflow_images == cfg.get("report", {}).get("mlflow_images", SR_IMAGES)
+    assert eval_request(cfg, "mini", "mini-bicubic", "bicubic", None, None, None, "psnr", None, 0).mlflow_images == 0
+    ev = Evaluation(evaluation.rows, {**evaluation.aggregate, "metrics": {
+        **evaluation.aggregate["metrics"], "musiq": {"status": "missing", "reason": "weights absent", "fix": "F"}}},
+        {"total_s": 2.25, "forward_total_s": 1.04})
+    lines = eval_lines(ev, "cpu")
+    assert lines[0] == f"psnr     {evaluation.aggregate['metrics']['psnr']['mean']:.4f}"
+    assert lines[-2] == "musiq    missing: weights absent (fix: F)"
+    assert lines[-1] == f"N={len(PHOTOS)} lock={evaluation.aggregate['lock']} device=cpu time=2.2s (metric forward 1.0s)"

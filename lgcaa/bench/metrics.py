@@ -233,9 +233,8 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
     import pyiqa  # noqa: F401  (imported before timing: its import is not part of either loop)
     import torch
 
-    from lgcaa.commands.evaluate import resolve_device
     from lgcaa.metrics.availability import missing_reason
-    from lgcaa.metrics.evaluate import paired_names
+    from lgcaa.metrics.evaluate import paired_names, resolve_device
 
     device = resolve_device(args.device)
     tmp = None

@@ -14,9 +14,13 @@ import argparse
 from pathlib import Path
 
 from lgcaa.config import load_config
-from lgcaa.errors import UserError, check_known
-from lgcaa.metrics.evaluate import DEFAULT_BATCH_PIXELS, evaluate, write_evaluation  # torch, pyiqa
-from lgcaa.metrics.job import eval_job, missing_sr_line, write_eval_record
+from lgcaa.metrics.evaluate import (  # torch, pyiqa
+    DEFAULT_BATCH_PIXELS,
+    evaluate,
+    resolve_device,
+    write_evaluation,
+)
+from lgcaa.metrics.job import eval_lines, eval_request, write_eval_record
 from lgcaa.metrics.memory import parse_bytes
 from lgcaa.metrics.registry import names as metric_names
 from lgcaa.progress import Progress
@@ -53,49 +57,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              f"with --config, else {SR_IMAGES}; 0: none)")
 
 
-def resolve_device(device: str) -> str:
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
-
-
 def run(args: argparse.Namespace) -> int:
     import json
 
     cfg = load_config(args.config) if args.config is not None else None
-    if cfg is not None:
-        job = eval_job(cfg, args.dataset, args.method, args.config)
-        args.sr_dir, args.hr_dir, args.out = job.sr_dir, job.hr_dir, job.out
-        args.metrics, args.expected_count = ",".join(job.metrics), job.expected_count
-        if args.mlflow_images is None:
-            args.mlflow_images = cfg.get("report", {}).get("mlflow_images", SR_IMAGES)
-    elif args.sr_dir is None or args.hr_dir is None:
-        raise UserError("lgcaa eval: give SR_DIR HR_DIR, or --config PROFILE --dataset D --method M")
-    if not args.sr_dir.is_dir():
-        raise UserError(missing_sr_line(args.sr_dir, cfg, args.config, args.dataset, args.method))
-    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()]
-    if not metrics:
-        raise UserError("--metrics is empty; name at least one metric")
-    check_known("metric", metrics, metric_names())  # every unknown name at once, before any work
+    req = eval_request(cfg, args.config, args.dataset, args.method, args.sr_dir, args.hr_dir, args.out, args.metrics,
+                       args.expected_count, args.mlflow_images)
     device = resolve_device(args.device)
-    label = f"eval {args.method or args.sr_dir.name} on {args.dataset or args.hr_dir.parent.name}"
-    with Progress(label, unit="scores") as bar:
-        ev = evaluate(args.sr_dir, args.hr_dir, metrics, device=device,
+    with Progress(req.label, unit="scores") as bar:
+        ev = evaluate(req.sr_dir, req.hr_dir, req.metrics, device=device,
                       batch_pixels=args.batch_pixels or DEFAULT_BATCH_PIXELS, workers=args.workers,
                       max_memory=parse_bytes(args.max_memory) if args.max_memory else None, progress=bar)
-    extra = {"dataset": args.dataset, "method": args.method, "sr_dir": str(args.sr_dir), "hr_dir": str(args.hr_dir),
-             "expected_count": args.expected_count}
-    if args.out:
-        write_evaluation(args.out, ev, extra)
+    if req.out:
+        write_evaluation(req.out, ev, req.extra)
         if args.record:
-            write_eval_record(args.record, ev, args.out, args.sr_dir, args.hr_dir, args.dataset, args.method, metrics,
-                              device, args.experiment, args.mlflow_images)
-    for m, s in ev.aggregate["metrics"].items():
-        print(f"{m:8s} " + (f"{s['mean']:.4f}" if s["status"] == "ok" else f"missing: {s['reason']} (fix: {s['fix']})"))
-    print(f"N={ev.aggregate['n_images']} lock={ev.aggregate['lock']} device={device} "
-          f"time={ev.timing['total_s']:.1f}s (metric forward {ev.timing['forward_total_s']:.1f}s)")
-    if not args.out:
+            write_eval_record(args.record, ev, req.out, req.sr_dir, req.hr_dir, req.dataset, req.method, req.metrics,
+                              device, args.experiment, req.mlflow_images)
+    for line in eval_lines(ev, device):
+        print(line)
+    if not req.out:
         print(json.dumps(ev.aggregate["metrics"], indent=2))
     return 0

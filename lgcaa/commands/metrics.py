@@ -77,7 +77,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from lgcaa.commands.evaluate import resolve_device
     from lgcaa.config import cache_dir, load_config
     from lgcaa.io import write_json
     from lgcaa.layout import Layout
@@ -89,10 +88,11 @@ def _calibrate(args: argparse.Namespace) -> int:
         drift_line,
         fetch_pairs,
     )
-    from lgcaa.metrics.registry import get
+    from lgcaa.metrics.evaluate import resolve_device
+    from lgcaa.metrics.registry import get, split_names
 
     cfg = load_config(args.config)
-    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else list(cfg["metrics"])
+    metrics = split_names(args.metrics) if args.metrics else list(cfg["metrics"])
     for m in metrics:
         get(m)  # unknown names fail before any work
     pairs = fetch_pairs(args.cache or cache_dir(cfg), args.mirror)
@@ -108,11 +108,12 @@ def _calibrate(args: argparse.Namespace) -> int:
 
 
 def _golden(args: argparse.Namespace) -> int:
-    from lgcaa.commands.evaluate import resolve_device
     from lgcaa.io import write_json
+    from lgcaa.metrics.evaluate import resolve_device
     from lgcaa.metrics.peer_log import drift_lines, golden_check, golden_lines
+    from lgcaa.metrics.registry import split_names
 
-    metrics = [m.strip() for m in args.metrics.split(",") if m.strip()] if args.metrics else None
+    metrics = split_names(args.metrics) if args.metrics else None
     check = golden_check(args.sr_dir, args.hr_dir, args.log, device=resolve_device(args.device),
                          workers=args.workers, metrics=metrics)
     if args.out:

@@ -114,6 +114,15 @@ def default_workers(device: str) -> int:
     return max(1, min(8, cores))
 
 
+def resolve_device(device: str) -> str:
+    """`device` as given, or for "auto" cuda when available, else cpu."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def evaluate(sr_dir: str | Path, hr_dir: str | Path, metric_names: list[str], device: str = "cpu",
              batch_pixels: int = DEFAULT_BATCH_PIXELS, workers: int | None = None,
              max_memory: int | None = None, progress: Progress | None = None) -> Evaluation:

@@ -1,8 +1,9 @@
 """A profile's scoring job: the folders, metrics and expected count `lgcaa eval --config` scores with.
 
 `eval_job(cfg, dataset, method, config)` is what the DAG's rule `evaluate` runs for one (dataset, SR instance)
-of the profile (`lgcaa.instances.sr_pairs`); `missing_sr_line` is the one line for an SR folder that does not
-exist, naming the job that makes it; `write_eval_record` is the job record of an evaluation (`lgcaa eval --record`);
+of the profile (`lgcaa.instances.sr_pairs`); `eval_request` is what one `lgcaa eval` scores (that job, or the
+folders and metrics given), checked before any work; `missing_sr_line` is the one line for an SR folder that does
+not exist, naming the job that makes it; `eval_lines` are what `lgcaa eval` prints of a finished evaluation; `write_eval_record` is the job record of an evaluation (`lgcaa eval --record`);
 `check_published_log` is the DAG's golden check of an evaluation against the authors' log (`lgcaa metrics compare-log`).
 """
 
@@ -13,9 +14,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lgcaa.config import expected_pairs
-from lgcaa.errors import UserError
+from lgcaa.errors import UserError, check_known
 from lgcaa.instances import sample_jobs, sr_pairs
 from lgcaa.layout import AGGREGATE, LOCK, PER_IMAGE, Layout, sr_record_of
+from lgcaa.metrics.registry import names as metric_names
+from lgcaa.metrics.registry import split_names
 from lgcaa.tracking import SR_IMAGES, dataset_input, experiment_name, image_sample, write_record
 
 if TYPE_CHECKING:
@@ -40,6 +43,65 @@ def eval_job(cfg: dict[str, Any], dataset: str, method: str, config: str) -> Eva
     return EvalJob(Path(layout.sr_dir(dataset, method)), Path(layout.hr_dir(dataset)),
                    Path(layout.metrics_dir(dataset, method)), tuple(cfg["metrics"]),
                    expected_pairs(cfg["datasets"][dataset]))
+
+
+@dataclass(frozen=True)
+class EvalRequest:
+    """What one `lgcaa eval` scores: the folders, where the results go (None: printed only), the metrics, the
+    expected count, the names recorded and how many SR outputs the job record shows (None: `SR_IMAGES`)."""
+
+    sr_dir: Path
+    hr_dir: Path
+    out: Path | None
+    metrics: list[str]
+    expected_count: int | None
+    dataset: str
+    method: str
+    mlflow_images: int | None
+
+    @property
+    def label(self) -> str:
+        """The progress bar's label."""
+        return f"eval {self.method or self.sr_dir.name} on {self.dataset or self.hr_dir.parent.name}"
+
+    @property
+    def extra(self) -> dict[str, Any]:
+        """What `write_evaluation` adds to the aggregate."""
+        return {"dataset": self.dataset, "method": self.method, "sr_dir": str(self.sr_dir),
+                "hr_dir": str(self.hr_dir), "expected_count": self.expected_count}
+
+
+def eval_request(cfg: dict[str, Any] | None, config: str | None, dataset: str, method: str, sr_dir: Path | None,
+                 hr_dir: Path | None, out: Path | None, metrics: str, expected_count: int | None,
+                 mlflow_images: int | None) -> EvalRequest:
+    """With a profile (`cfg`, named `config`): its scoring job of (`dataset`, `method`) — folders, metrics and
+    count from the profile, `mlflow_images` (None) from its `report.mlflow_images`; without: the folders, the
+    comma-separated `metrics`, `expected_count` as given. UserError, before any work, for a missing folder
+    argument, an SR folder that does not exist (naming the job that makes it), no metric or unknown metrics
+    (every unknown name at once)."""
+    if cfg is not None:
+        job = eval_job(cfg, dataset, method, config or "")
+        sr_dir, hr_dir, out = job.sr_dir, job.hr_dir, job.out
+        metrics, expected_count = ",".join(job.metrics), job.expected_count
+        if mlflow_images is None:
+            mlflow_images = cfg.get("report", {}).get("mlflow_images", SR_IMAGES)
+    elif sr_dir is None or hr_dir is None:
+        raise UserError("lgcaa eval: give SR_DIR HR_DIR, or --config PROFILE --dataset D --method M")
+    if not sr_dir.is_dir():
+        raise UserError(missing_sr_line(sr_dir, cfg, config, dataset, method))
+    names = split_names(metrics)
+    if not names:
+        raise UserError("--metrics is empty; name at least one metric")
+    check_known("metric", names, metric_names())  # every unknown name at once, before any work
+    return EvalRequest(sr_dir, hr_dir, out, names, expected_count, dataset, method, mlflow_images)
+
+
+def eval_lines(ev: Evaluation, device: str) -> list[str]:
+    """One line per metric (its mean, or why it is missing and the fix), then N, the lock, the device, the time."""
+    lines = [f"{m:8s} " + (f"{s['mean']:.4f}" if s["status"] == "ok" else f"missing: {s['reason']} (fix: {s['fix']})")
+             for m, s in ev.aggregate["metrics"].items()]
+    return lines + [(f"N={ev.aggregate['n_images']} lock={ev.aggregate['lock']} device={device} "
+                     f"time={ev.timing['total_s']:.1f}s (metric forward {ev.timing['forward_total_s']:.1f}s)")]
 
 
 def missing_sr_line(sr_dir: Path, cfg: dict[str, Any] | None, config: str | None, dataset: str | None,

@@ -182,6 +182,11 @@ def names() -> list[str]:
     return list(METRICS)
 
 
+def split_names(text: str) -> list[str]:
+    """A comma-separated list of metric names as given (`--metrics`), blanks dropped; not checked."""
+    return [m.strip() for m in text.split(",") if m.strip()]
+
+
 def get(name: str) -> MetricSpec:
     check_known("metric", [name], METRICS)
     return METRICS[name]
