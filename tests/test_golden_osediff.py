@@ -14,6 +14,8 @@ import pytest
 
 from lgcaa.metrics.peer_log import drift_lines, parse_peer_log
 
+pytestmark = pytest.mark.slow  # every image of both sets: ~25 s each on one core
+
 SETS = {"realsr": 100, "drealsr": 93}
 OFFLINE = ("psnr", "ssim", "niqe")
 WEIGHT_BOUND = ("lpips", "dists", "clipiqa", "musiq", "maniqa")

@@ -23,7 +23,7 @@ from lgcaa.model.prepare import prepare_backbone
 from lgcaa.model.sampler import super_resolve
 from lgcaa.model.trainer import setup, train_step
 
-pytestmark = pytest.mark.usefixtures("one_torch_thread")
+pytestmark = [pytest.mark.slow, pytest.mark.usefixtures("one_torch_thread")]
 
 # Measured (tests' settings, seeds 0/1/2 of backbone and training): the probe loss fell 61%/61%/60%; the PSNR of
 # outputs sampled from START_STEP rose 1.35/2.52/2.16 dB (ceiling: the VAE's own reconstruction, 16.9-19.4 dB).
