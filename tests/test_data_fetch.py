@@ -243,3 +243,23 @@ def test_cli_fetch_verify_list(server, tmp_path, capsys):
     (data / "realsr/lr/a.png").write_bytes(b"x")
     assert main(["data", "verify", "realsr", "--data-root", str(data)]) == 2
     assert "a.png" in capsys.readouterr().err
+
+
+def test_registry_lines_are_the_table_the_notes_and_what_is_on_disk(tmp_path):
+    from lgcaa.data.fetch import registry_lines, registry_listing
+    from lgcaa.data.registry import DATASETS
+
+    rows, local = registry_listing(tmp_path)
+    lines = registry_lines(rows, local, tmp_path)
+    assert lines[0].split() == ["name", "pairs", "sizes", "lr", "digest", "on_disk", "url"]
+    table = lines[1:1 + len(rows)]
+    assert [line.split()[0] for line in table] == [r["name"] for r in rows] == list(DATASETS)
+    for col in ("pairs", "digest", "url"):  # every column starts where its header does
+        at = lines[0].index(col)
+        assert all(line[at - 2:at] == "  " and line[at] != " " for line in table), col
+    notes = [n for n in DATASETS if not DATASETS[n].urls]
+    assert notes and lines[1 + len(rows):-2] == [f"\n{n}: {DATASETS[n].notes}" for n in notes]
+    assert lines[-2:] == [f"\non disk under {tmp_path}/ (archive digests: {tmp_path / LOCK_NAME}):",
+                          "  (none): - pairs, LR -, from registry entry '-'"]
+    local = {"realsr": {"pairs": 3, "lr": "released", "from": "realsr"}}
+    assert registry_lines(rows, local, tmp_path)[-1] == "  realsr: 3 pairs, LR released, from registry entry 'realsr'"

@@ -21,7 +21,7 @@ from pathlib import Path
 from lgcaa.commands.args import add_config, add_record
 from lgcaa.config import load_config
 from lgcaa.data.compare import compare_lr
-from lgcaa.data.fetch import LOCK_NAME, obtain_released, registry_listing
+from lgcaa.data.fetch import obtain_released, registry_lines, registry_listing
 from lgcaa.data.files import FILE_SETS, MIRROR_ENV, generate_file_set, write_file_set
 from lgcaa.data.folder import import_lr_folder
 from lgcaa.data.lowres import LR_KINDS
@@ -29,7 +29,7 @@ from lgcaa.data.manifest import dataset_folders, verify_manifest
 from lgcaa.data.mini import MiniSettings, build_mini_dataset, mini_settings
 from lgcaa.data.record import record_fetch, record_folder, record_mini, record_regenerate, record_subset
 from lgcaa.data.regenerate import obtain_regenerated
-from lgcaa.data.registry import DATASETS, get_spec
+from lgcaa.data.registry import get_spec
 from lgcaa.data.subset import make_subset
 from lgcaa.download import RATE_HELP
 from lgcaa.errors import UserError
@@ -188,17 +188,8 @@ def _list(args) -> int:
     if args.json:
         print(json.dumps({"registry": rows, "on_disk": local}, indent=2))
         return 0
-    cols = ("name", "pairs", "sizes", "lr", "digest", "on_disk", "url")
-    width = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols[:-1]}
-    print("  ".join(c.ljust(width.get(c, 0)) for c in cols))
-    for r in rows:
-        print("  ".join(str(r[c]).ljust(width.get(c, 0)) for c in cols))
-    for r in rows:
-        if not DATASETS[r["name"]].urls:
-            print(f"\n{r['name']}: {r['notes']}")
-    print(f"\non disk under {args.data_root}/ (archive digests: {args.data_root / LOCK_NAME}):")
-    for name, info in local.items() or [("(none)", {"pairs": "-", "lr": "-", "from": "-"})]:
-        print(f"  {name}: {info['pairs']} pairs, LR {info['lr']}, from registry entry '{info['from']}'")
+    for line in registry_lines(rows, local, args.data_root):
+        print(line)
     return 0
 
 

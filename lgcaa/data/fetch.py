@@ -109,6 +109,21 @@ def registry_listing(data_root: str | Path) -> tuple[list[dict[str, Any]], dict[
     return rows, local
 
 
+def registry_lines(rows: list[dict[str, Any]], local: dict[str, dict[str, Any]], data_root: str | Path) -> list[str]:
+    """`registry_listing` as `lgcaa data list` prints it: a table of the registry (name, pairs, sizes, LR, digest,
+    on disk, URL), the notes of each entry without a URL, then the datasets on disk under `data_root`."""
+    data_root = Path(data_root)
+    cols = ("name", "pairs", "sizes", "lr", "digest", "on_disk", "url")
+    width = {c: max(len(c), *(len(str(r[c])) for r in rows)) for c in cols[:-1]}
+    lines = ["  ".join(c.ljust(width.get(c, 0)) for c in cols)]
+    lines += ["  ".join(str(r[c]).ljust(width.get(c, 0)) for c in cols) for r in rows]
+    lines += [f"\n{r['name']}: {r['notes']}" for r in rows if not DATASETS[r["name"]].urls]
+    lines.append(f"\non disk under {data_root}/ (archive digests: {data_root / LOCK_NAME}):")
+    for name, info in local.items() or [("(none)", {"pairs": "-", "lr": "-", "from": "-"})]:
+        lines.append(f"  {name}: {info['pairs']} pairs, LR {info['lr']}, from registry entry '{info['from']}'")
+    return lines
+
+
 # --- checks -------------------------------------------------------------------------------------------
 
 
