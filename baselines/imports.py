@@ -143,6 +143,27 @@ def fetch_published(method: str, published: Published, dataset: str, lr_dir: str
     return record
 
 
+def import_outputs(method: str, published: Published | None, scale: int, dataset: str, src_dir: Path | None,
+                   lr_dir: Path, imports_root: Path, cache_dir: Path, mirror: str | None = None, source: str = "",
+                   strip_suffix: str = "") -> str:
+    """`lgcaa baselines import`: register the folder `src_dir` of `method`'s outputs on `dataset` (`register`), or
+    without one fetch the outputs `published` names file by file (`fetch_published`, from `mirror`: a folder or
+    URL, default $LGCAA_DATA_MIRROR); returns the line that says what was imported where."""
+    if src_dir is None:
+        if published is None:
+            raise UserError(f"{method}: give the folder of its published outputs (DIR); the registry knows none "
+                            "file by file")
+        from lgcaa.data.files import mirror_root
+
+        record = fetch_published(method, published, dataset, lr_dir, imports_root, cache_dir, mirror_root(mirror), scale)
+        return (f"{method} on {dataset}: {record['n_images']} images fetched (sha256-verified) from "
+                f"{record['source']} into {import_folder(imports_root, dataset, method)}")
+    record = register(method, dataset, src_dir, lr_dir, imports_root, scale=scale, source=source,
+                      strip_suffix=strip_suffix)
+    return (f"{method} on {dataset}: {record['n_images']} images imported from {src_dir} "
+            f"into {import_folder(imports_root, dataset, method)}")
+
+
 def load_import(method: str, dataset: str, imports_root: str | Path) -> dict[str, Any] | None:
     path = import_folder(imports_root, dataset, method) / RECORD
     return json.loads(path.read_text()) if path.is_file() else None

@@ -119,3 +119,16 @@ def baseline_rows(cache: Path, imports: Path, gpu: bool | None = None) -> list[d
                      "status": status,
                      "missing": "; ".join(f"{m.what}: {m.detail} — fix: {m.fix}" for m in missing)})
     return rows
+
+
+def baseline_lines(rows: list[dict[str, str]]) -> list[str]:
+    """`baseline_rows` as `lgcaa baselines list` prints them: a table (name, Table I label, family, runner,
+    status), then what each method misses here and the fix."""
+    cols = ("name", "table1", "family", "runner", "status")
+    widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in cols}
+    lines = ["  ".join(c.upper().ljust(widths[c]) for c in cols)]
+    lines += ["  ".join(r[c].ljust(widths[c]) for c in cols) for r in rows]
+    missing = [r for r in rows if r["missing"]]
+    if missing:
+        lines += ["\nmissing:", *(f"  {r['name']}: {r['missing']}" for r in missing)]
+    return lines

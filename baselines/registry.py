@@ -349,6 +349,14 @@ def get(name: str) -> Baseline:
     return BASELINES[name]
 
 
+def entry(name: str) -> dict[str, Any]:
+    """The registry entry of `name` as plain data (what `lgcaa baselines show` prints): every field but the
+    in-process upscaler's factory."""
+    import dataclasses
+
+    return {k: v for k, v in dataclasses.asdict(get(name)).items() if k != "make_upscaler"}
+
+
 def weight_files(targets: list[str]) -> list[WeightFile]:
     """The files `lgcaa weights TARGET ...` names: a baseline name (its files), one file of a baseline, or a
     metric name, 'model' or a file of the metrics' manifest (`lgcaa.weights.manifest.files_for`); 'all' (or no

@@ -139,3 +139,23 @@ def test_extra_seed_instances_override_the_authors_fixed_seed():
     assert job_settings(find_sr_job(cfg, "realsr", "ldm@seed1")) == {"seed": 1}
     assert job_settings(find_sr_job(cfg, "realsr", "seesr@seed1")) == {"seed": 1}  # authors leave it None
     assert job_settings(find_sr_job(cfg, "realsr", "bsrgan")) == {}
+
+
+def test_baseline_lines_align_the_table_and_end_with_what_is_missing():
+    from baselines.prerequisites import baseline_lines
+    from baselines.registry import entry
+
+    rows = [{"name": "a", "table1": "Long label", "family": "gan", "runner": "in-process", "status": "runnable here",
+             "missing": ""},
+            {"name": "bbbbbbbb", "table1": "", "family": "diffusion", "runner": "external", "status": "needs setup",
+             "missing": "checkout: absent — fix: lgcaa baselines setup bbbbbbbb"}]
+    lines = baseline_lines(rows)
+    assert lines[0].split() == ["NAME", "TABLE1", "FAMILY", "RUNNER", "STATUS"]
+    assert len({len(line) for line in lines[:3]}) == 1  # every cell padded to its column's width
+    for col in ("TABLE1", "FAMILY", "RUNNER", "STATUS"):
+        at = lines[0].index(col)
+        assert lines[1][at - 2:at] == "  " and lines[1][at] != " ", col
+    assert lines[3:] == ["\nmissing:", "  bbbbbbbb: checkout: absent — fix: lgcaa baselines setup bbbbbbbb"]
+    assert len(baseline_lines(rows[:1])) == 2  # nothing missing: no block
+    shown = entry("bicubic")
+    assert shown["name"] == "bicubic" and "make_upscaler" not in shown and json.loads(json.dumps(shown, default=str))

@@ -14,12 +14,10 @@ import argparse
 import json
 from pathlib import Path
 
-from baselines.imports import fetch_published, import_folder, imports_dir, register
+from baselines.imports import import_outputs, imports_dir
 from baselines.install import setup
-from baselines.prerequisites import baseline_rows
-from baselines.registry import get
-from lgcaa.data.files import mirror_root
-from lgcaa.errors import UserError
+from baselines.prerequisites import baseline_lines, baseline_rows
+from baselines.registry import entry, get
 from lgcaa.weights.roots import cache_dir
 
 
@@ -54,50 +52,25 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _list(args: argparse.Namespace) -> int:
-
     rows = baseline_rows(cache_dir(args.cache_dir), imports_dir(args.imports))
     if args.json:
         print(json.dumps(rows, indent=2))
         return 0
-    cols = ("name", "table1", "family", "runner", "status")
-    widths = {c: max(len(c), *(len(r[c]) for r in rows)) for c in cols}
-    print("  ".join(c.upper().ljust(widths[c]) for c in cols))
-    for r in rows:
-        print("  ".join(r[c].ljust(widths[c]) for c in cols))
-    missing = [r for r in rows if r["missing"]]
-    if missing:
-        print("\nmissing:")
-        for r in missing:
-            print(f"  {r['name']}: {r['missing']}")
+    for line in baseline_lines(rows):
+        print(line)
     return 0
 
 
 def _show(args: argparse.Namespace) -> int:
-    import dataclasses
-
-    b = get(args.name)
-    entry = {k: v for k, v in dataclasses.asdict(b).items() if k != "make_upscaler"}
-    print(json.dumps(entry, indent=2, default=str))
+    print(json.dumps(entry(args.name), indent=2, default=str))
     return 0
 
 
 def _import(args: argparse.Namespace) -> int:
-
     b = get(args.name)
-    lr_dir = args.lr_dir or args.data / args.dataset / "lr"
-    if args.dir is None:
-        if b.published is None:
-            raise UserError(f"{args.name}: give the folder of its published outputs (DIR); the registry knows none "
-                            "file by file")
-        record = fetch_published(args.name, b.published, args.dataset, lr_dir, imports_dir(args.imports),
-                                 cache_dir(args.cache_dir), mirror_root(args.mirror), b.scale)
-        print(f"{args.name} on {args.dataset}: {record['n_images']} images fetched (sha256-verified) from "
-              f"{record['source']} into {import_folder(imports_dir(args.imports), args.dataset, args.name)}")
-        return 0
-    record = register(args.name, args.dataset, args.dir, lr_dir, imports_dir(args.imports), scale=b.scale,
-                      source=args.source, strip_suffix=args.strip_suffix)
-    print(f"{args.name} on {args.dataset}: {record['n_images']} images imported from {args.dir} "
-          f"into {import_folder(imports_dir(args.imports), args.dataset, args.name)}")
+    print(import_outputs(args.name, b.published, b.scale, args.dataset, args.dir,
+                         args.lr_dir or args.data / args.dataset / "lr", imports_dir(args.imports),
+                         cache_dir(args.cache_dir), args.mirror, args.source, args.strip_suffix))
     return 0
 
 
