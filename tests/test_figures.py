@@ -591,3 +591,19 @@ def test_no_figure_clips_or_overlaps_text(tmp_path, monkeypatch):
     assert len(found) >= 19
     bad = {name: p for name, p in found.items() if p}
     assert not bad, "\n".join(f"{name}: {line}" for name, p in bad.items() for line in p)
+
+
+def test_figure_titles_the_rendered_line_and_the_job_record(tmp_path):
+    from lgcaa.figures.render import NAMES, TITLES, rendered_line, title, write_figure_record
+    from lgcaa.figures.spec import TITLES as PAPER_TITLES
+
+    assert title("fig4") == PAPER_TITLES["fig4"] and title("training") == TITLES["training"]
+    assert all(title(n) for n in NAMES)
+    files = {"png": "r/figures/fig4.png", "pdf": "r/figures/fig4.pdf", "csv": "r/figures/fig4.csv"}
+    assert rendered_line("fig4", files, {"drawn": True}) == "fig4: r/figures/fig4.png (drawn)"
+    assert rendered_line("fig4", files, {"drawn": False}) == "fig4: r/figures/fig4.png (message only)"
+    write_figure_record(tmp_path / "r.json", "fig4", {"figure": "fig4", "n": 3, "psnr": 21.5}, files, "t/figures")
+    rec = json.loads((tmp_path / "r.json").read_text())
+    assert rec["run_name"] == "figure:fig4" and rec["experiment"] == "t/figures"
+    assert rec["params"]["n"] == 3 and "psnr" not in rec["params"] and rec["metrics"] == {"psnr": 21.5}
+    assert rec["artifacts"] == list(files.values())

@@ -32,12 +32,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from lgcaa.config import load_config
-    from lgcaa.figures.render import NAMES, TITLES, paths, render, spec_json
-    from lgcaa.figures.spec import TITLES as PAPER_TITLES
+    from lgcaa.figures.render import NAMES, paths, render, rendered_line, spec_json, title, write_figure_record
 
     if args.action == "list":
         for n in NAMES:
-            print(f"{n:10s} {PAPER_TITLES.get(n) or TITLES[n]}")
+            print(f"{n:10s} {title(n)}")
         return 0
     cfg = load_config(args.config)
     if args.action == "spec":
@@ -47,12 +46,7 @@ def run(args: argparse.Namespace) -> int:
     for note in params.pop("notes", []):
         print(note)
     files = paths(cfg, args.name)
-    print(f"{args.name}: {files['png']} ({'drawn' if params.get('drawn') else 'message only'})")
+    print(rendered_line(args.name, files, params))
     if args.record:
-        from lgcaa.tracking import experiment_name, write_record
-
-        write_record(args.record, experiment=experiment_name("figures", args.experiment),
-                     run_name=f"figure:{args.name}", params={k: v for k, v in params.items() if not isinstance(v, float)},
-                     metrics={k: v for k, v in params.items() if isinstance(v, float)},
-                     artifacts=list(files.values()))
+        write_figure_record(args.record, args.name, params, files, args.experiment)
     return 0

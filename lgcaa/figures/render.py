@@ -2,8 +2,8 @@
 
 `render(cfg, name)` is the whole job behind `lgcaa figure render NAME --config PROFILE`: it builds the
 figure's spec from the profile (`lgcaa.figures.spec`, `lgcaa.tables.spec`), reads what the figure needs,
-draws, writes the three files and returns the parameters of its job record. Every figure writes its files
-even when it has nothing to draw; then the picture says why.
+draws, writes the three files and returns the parameters of its job record (`write_figure_record` writes it).
+Every figure writes its files even when it has nothing to draw; then the picture says why.
 """
 
 from __future__ import annotations
@@ -13,6 +13,7 @@ from typing import Any
 
 from lgcaa.figures import draw
 from lgcaa.figures.spec import CAPTURE_FIGURES, FIGURES, PANEL_FIGURES, CaptureFigure, PanelFigure, build_figure
+from lgcaa.figures.spec import TITLES as PAPER_TITLES
 from lgcaa.io import read_rgb, write_text
 from lgcaa.layout import Layout
 
@@ -20,6 +21,11 @@ EXTRA = ("per_image", "training")  # report figures that are not in the paper
 NAMES = (*FIGURES, *EXTRA)
 TITLES = {"per_image": "Per-image PSNR of every Table I method against a reference method (bicubic where it ran)",
           "training": "Training curves of every LGCAA run (loss terms over steps)"}
+
+
+def title(name: str) -> str:
+    """A figure's title: the paper's for its figures, else the report figure's (`lgcaa figure list`)."""
+    return PAPER_TITLES.get(name) or TITLES[name]
 
 
 def paths(cfg: dict[str, Any], name: str) -> dict[str, str]:
@@ -144,3 +150,19 @@ def render(cfg: dict[str, Any], name: str) -> dict[str, Any]:
     else:
         raise UserError(f"unknown figure {name!r}; known: {', '.join(NAMES)}")
     return {"figure": name, "profile": cfg["profile"], **params}
+
+
+def rendered_line(name: str, files: dict[str, str], params: dict[str, Any]) -> str:
+    """The line `lgcaa figure render` prints: the PNG and whether it shows the figure or only why not."""
+    return f"{name}: {files['png']} ({'drawn' if params.get('drawn') else 'message only'})"
+
+
+def write_figure_record(dest: str | Path, name: str, params: dict[str, Any], files: dict[str, str],
+                        experiment: str | None = None) -> Path:
+    """The job record of figure `name`: `render`'s params (its float values as metrics), its files as artifacts."""
+    from lgcaa.tracking import experiment_name, write_record
+
+    return write_record(dest, experiment=experiment_name("figures", experiment),
+                        run_name=f"figure:{name}", params={k: v for k, v in params.items() if not isinstance(v, float)},
+                        metrics={k: v for k, v in params.items() if isinstance(v, float)},
+                        artifacts=list(files.values()))
