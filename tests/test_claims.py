@@ -3,6 +3,7 @@ synthetic numbers, the paper's own table checked against its text, and the file 
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -277,3 +278,19 @@ def test_claim_tolerances_are_the_tables_own():
                                spec.tolerance_overrides, spec.spread_fraction)
         assert {m: t for (n, m), t in tol.items() if n == spec.name} == {m: t for m, (t, _) in own.items()}
     assert tol[("table1", "psnr")] > 0.002 and ("fig8", "psnr") in tol
+
+
+def test_the_claims_job_record(tmp_path):
+    from lgcaa.claims.profile import ProfileClaims, write_claims_record
+
+    files = _claims(tmp_path)
+    results = [_one(files, "best", _paired({"a": 26.0, "b": 25.0, "c": 20.0}, dataset="mini-realsr"))]
+    out = {"csv": "c/claims.csv", "md": "c/claims.md", "html": "c/claims.html"}
+    checked = ProfileClaims(results, {"n": 200, "seed": 0, "alpha": 0.05}, False, out)
+    write_claims_record(tmp_path / "rec.json", {"profile": "mini"}, tmp_path / "claims.yaml", checked, "t/claims")
+    rec = json.loads((tmp_path / "rec.json").read_text())
+    assert rec["experiment"] == "t/claims" and rec["run_name"] == "claims:§IV" and rec["artifacts"] == list(out.values())
+    assert {k: rec["params"][k] for k in ("profile", "claims_file", "n_boot", "alpha", "claim.best")} == {
+        "profile": "mini", "claims_file": str(tmp_path / "claims.yaml"), "n_boot": 200, "alpha": 0.05,
+        "claim.best": "pipeline check: supported"}
+    assert rec["metrics"] == record_metrics(results, comparable=False)

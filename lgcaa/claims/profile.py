@@ -3,7 +3,8 @@ ones, written to <results>/claims/claims.{csv,md,html} (`lgcaa.layout`).
 
 `paper_verdicts` checks the paper's table against its own text exactly (no tolerance: a shortfall there is a
 fact, not noise); `evaluate_profile` tests each claim on the profile's Tables I-II and Fig. 8 numbers (paired
-bootstrap over images and seeds, `tables.bootstrap`) and writes the three files beside the paper's verdicts.
+bootstrap over images and seeds, `tables.bootstrap`) and writes the three files beside the paper's verdicts;
+`write_claims_record` is that job's record (`lgcaa claims evaluate --record`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from lgcaa.claims.evaluate import EXACT, Result, claims_bootstrap, evaluate_all
-from lgcaa.claims.render import to_csv, to_html, to_markdown
+from lgcaa.claims.render import record_metrics, record_params, to_csv, to_html, to_markdown
 from lgcaa.claims.scores import claim_tolerances, paper_scores, reproduced_scores
 from lgcaa.claims.spec import ClaimsFile
 from lgcaa.io import write_text
@@ -55,3 +56,16 @@ def evaluate_profile(cfg: dict[str, Any], files: ClaimsFile, paper_dir: str | Pa
     html = to_html(results, by_id, note, collapsed=not comparable, comparable=comparable)
     write_text(out["html"], standalone(html, f"Claims of §IV ({cfg['profile']} profile)"))
     return ProfileClaims(results, boot, comparable, out)
+
+
+def write_claims_record(dest: str | Path, cfg: dict[str, Any], claims_file: str | Path, checked: ProfileClaims,
+                        experiment: str | None = None) -> Path:
+    """The job record of the claims checked on profile `cfg` (`evaluate_profile`): the profile, the claims file,
+    the bootstrap's size and level, each claim's verdict and numbers; the three files as artifacts."""
+    from lgcaa.tracking import experiment_name, write_record
+
+    return write_record(dest, experiment=experiment_name("claims", experiment), run_name="claims:§IV",
+                        params={"profile": cfg["profile"], "claims_file": str(claims_file), "n_boot": checked.boot["n"],
+                                "alpha": checked.boot["alpha"], **record_params(checked.results, checked.comparable)},
+                        metrics=record_metrics(checked.results, checked.comparable),
+                        artifacts=list(checked.files.values()))

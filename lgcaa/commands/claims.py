@@ -27,8 +27,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lgcaa.claims.profile import evaluate_profile, paper_verdicts
-    from lgcaa.claims.render import record_metrics, record_params, summary, to_markdown
+    from lgcaa.claims.profile import evaluate_profile, paper_verdicts, write_claims_record
+    from lgcaa.claims.render import summary, to_markdown
     from lgcaa.claims.spec import load_claims
 
     files = load_claims(args.claims)
@@ -43,10 +43,5 @@ def run(args: argparse.Namespace) -> int:
     checked = evaluate_profile(cfg, files, args.paper, paper)
     print(summary(checked.results, checked.comparable))
     if args.record:
-        from lgcaa.tracking import experiment_name, write_record
-
-        write_record(args.record, experiment=experiment_name("claims", args.experiment), run_name="claims:§IV",
-                     params={"profile": cfg["profile"], "claims_file": str(args.claims), "n_boot": checked.boot["n"],
-                             "alpha": checked.boot["alpha"], **record_params(checked.results, checked.comparable)},
-                     metrics=record_metrics(checked.results, checked.comparable), artifacts=list(checked.files.values()))
+        write_claims_record(args.record, cfg, args.claims, checked, args.experiment)
     return 0
