@@ -376,6 +376,15 @@ def sync_records(record_paths: list[str | Path], results_dir: str | Path, parent
             raise
 
 
+def write_runs(out: str | Path, results_dir: str | Path, ids: dict[str, str]) -> Path:
+    """The runs map of a sync (`results/mlflow/runs.json`, read by `lgcaa.report.links.mlflow_links`): the store's
+    URI and {record path: run id}."""
+    from lgcaa.io import write_json
+
+    write_json(out, {"tracking_uri": tracking_uri(results_dir), "runs": ids})
+    return Path(out)
+
+
 BUSY_ENV = "LGCAA_MLFLOW_BUSY_SECONDS"
 BUSY_WAIT_S = 20.0  # MLflow's own sqlite busy timeout (a PRAGMA it sets on every session)
 

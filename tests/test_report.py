@@ -280,8 +280,7 @@ def test_numbers_link_to_mlflow_runs_and_datasets_are_logged_as_inputs(tmp_path,
     from PIL import Image
 
     from lgcaa.data.manifest import build_manifest, write_manifest
-    from lgcaa.io import write_json
-    from lgcaa.mlflow_store import sync_records, tracking_uri
+    from lgcaa.mlflow_store import sync_records, tracking_uri, write_runs
     from lgcaa.report.links import mlflow_links
     from lgcaa.tracking import dataset_input, write_record
 
@@ -306,7 +305,7 @@ def test_numbers_link_to_mlflow_runs_and_datasets_are_logged_as_inputs(tmp_path,
     )
     ids = sync_records([data_rec, eval_rec], results)
     runs = results / "mlflow/runs.json"
-    write_json(runs, {"tracking_uri": tracking_uri(results), "runs": ids})
+    write_runs(runs, results, ids)  # what `lgcaa mlflow-sync` writes
     links = mlflow_links(runs, "http://127.0.0.1:8765")
     client = MlflowClient(tracking_uri(results))
     for rec in (data_rec, eval_rec):

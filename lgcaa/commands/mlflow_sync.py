@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from lgcaa.io import write_json
-from lgcaa.mlflow_store import sync_records, tracking_uri
+from lgcaa.mlflow_store import sync_records, tracking_uri, write_runs
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -18,6 +17,6 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
 
     ids = sync_records(args.records, args.results)
-    write_json(args.out, {"tracking_uri": tracking_uri(args.results), "runs": ids})
+    write_runs(args.out, args.results, ids)
     print(f"{len(ids)} records in {tracking_uri(args.results)}")
     return 0

@@ -50,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from lgcaa.io import write_json, write_text
+    from lgcaa.io import write_json
     from lgcaa.report.links import check_url
 
     if args.action == "screenshot":
@@ -76,14 +76,11 @@ def run(args: argparse.Namespace) -> int:
         return 0
 
     from lgcaa.config import load_config
-    from lgcaa.layout import Layout
-    from lgcaa.report.html import collect_parts, render_report, write_report_record
+    from lgcaa.report.html import write_report, write_report_record
 
     cfg = load_config(args.config)
     names = tuple(n for n in args.tables.split(",") if n)
-    parts = collect_parts(cfg, names, str(args.runs) if args.runs else None, args.ui)
-    out = Path(Layout.of(cfg).report_html())
-    write_text(out, render_report(parts))
+    out, parts = write_report(cfg, names, str(args.runs) if args.runs else None, args.ui)
     print(f"{out}: {out.stat().st_size // 1024} KiB, {len(parts.figures)} figures")
     if args.record:
         write_report_record(args.record, args.experiment, cfg, names, parts, out)

@@ -8,7 +8,7 @@ I-III (each number links to the MLflow run of its evaluation); per-image scores;
 run; the metric checks (calibration gate, golden comparisons with a peer's published scores) recorded in
 `<results>/checks/`; the licences of everything the numbers rest on (`lgcaa.report.licences`, from the registries'
 licence fields). `collect_parts` reads everything from the profile's results layout (`lgcaa.layout`);
-`render_report` is pure; `write_report_record` is the job record of the report (`lgcaa report html --record`).
+`render_report` is pure; `write_report` collects, renders and writes it; `write_report_record` is the job record of the report (`lgcaa report html --record`).
 """
 
 from __future__ import annotations
@@ -185,6 +185,18 @@ def collect_parts(cfg: dict[str, Any], tables: tuple[str, ...], runs_json: str |
         parts.results, parts.data = Path(runs_json).parent.parent.as_posix(), L.data
         parts.ui_url = check_url(ui, "--ui") if ui else ""
     return parts
+
+
+def write_report(cfg: dict[str, Any], tables: tuple[str, ...], runs_json: str | None = None,
+                 ui: str = "") -> tuple[Path, ReportParts]:
+    """Collect (`collect_parts`) and write the profile's report at `Layout.report_html` (atomically); returns
+    (its path, its parts)."""
+    from lgcaa.io import write_text
+
+    parts = collect_parts(cfg, tables, runs_json, ui)
+    out = Path(Layout.of(cfg).report_html())
+    write_text(out, render_report(parts))
+    return out, parts
 
 
 def write_report_record(dest: str | Path, experiment: str | None, cfg: dict[str, Any], tables: tuple[str, ...],
