@@ -39,6 +39,23 @@ def test_every_metric_has_a_reference_and_the_official_csv_is_read(tmp_path):
         read_official(p)
 
 
+def test_the_gate_takes_the_profiles_metrics_cache_and_result_file_unless_given(tmp_path):
+    from pathlib import Path
+
+    from lgcaa.config import cache_dir, load_config
+    from lgcaa.layout import Layout
+    from lgcaa.metrics.calibrate import calibration_job
+
+    cfg = load_config("mini")
+    job = calibration_job(cfg)
+    assert job.metrics == list(cfg["metrics"]) and job.cache == cache_dir(cfg)
+    assert job.out == Path(Layout.of(cfg).check_file("calibration"))
+    job = calibration_job(cfg, " psnr,,ssim", tmp_path / "c", tmp_path / "o.json")
+    assert (job.metrics, job.cache, job.out) == (["psnr", "ssim"], tmp_path / "c", tmp_path / "o.json")
+    with pytest.raises(UserError, match="psnrr"):
+        calibration_job(cfg, "psnr,psnrr")
+
+
 @pytest.fixture(scope="module")
 def calibrated(shared_data, tmp_path_factory):
     """(return code, stdout, record) of `lgcaa metrics calibrate` with every metric, from the mirror."""

@@ -77,33 +77,27 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _calibrate(args: argparse.Namespace) -> int:
-    from lgcaa.config import cache_dir, load_config
+    from lgcaa.config import load_config
     from lgcaa.io import write_json
-    from lgcaa.layout import Layout
     from lgcaa.metrics.calibrate import (
         CalibrationDrift,
         calibrate,
+        calibration_job,
         calibration_lines,
         calibration_summary,
         drift_line,
         fetch_pairs,
     )
     from lgcaa.metrics.evaluate import resolve_device
-    from lgcaa.metrics.registry import get, split_names
 
-    cfg = load_config(args.config)
-    metrics = split_names(args.metrics) if args.metrics else list(cfg["metrics"])
-    for m in metrics:
-        get(m)  # unknown names fail before any work
-    pairs = fetch_pairs(args.cache or cache_dir(cfg), args.mirror)
-    result = calibrate(metrics, pairs, resolve_device(args.device))
-    out = args.out or Path(Layout.of(cfg).check_file("calibration"))
+    job = calibration_job(load_config(args.config), args.metrics, args.cache, args.out)
+    result = calibrate(job.metrics, fetch_pairs(job.cache, args.mirror), resolve_device(args.device))
     for line in calibration_lines(result):
         print(line)
     if not result["ok"]:  # the record is not written: a rerun redoes the check (and the DAG stays stopped)
         raise CalibrationDrift(drift_line(result))
-    write_json(out, result)
-    print(calibration_summary(out, result, metrics))
+    write_json(job.out, result)
+    print(calibration_summary(job.out, result, job.metrics))
     return 0
 
 

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from lgcaa.errors import UserError
-from lgcaa.metrics.registry import get
+from lgcaa.metrics.registry import get, split_names
 
 FILE_SET = "pyiqa-calibra"
 SOURCE = "chaofengc/IQA-PyTorch@01ae427f9afd66842031d3a7cb694dcad5b5cbb8:ResultsCalibra"
@@ -78,6 +78,30 @@ PINNED: dict[str, dict[str, float]] = {}
 
 class CalibrationDrift(UserError):
     """A metric's score on the calibration pairs is outside its tolerance: the DAG stops here."""
+
+
+@dataclass(frozen=True)
+class CalibrationJob:
+    """What one `lgcaa metrics calibrate` checks: these metrics, with the files in this download cache, into
+    this result file."""
+
+    metrics: list[str]
+    cache: Path
+    out: Path
+
+
+def calibration_job(cfg: dict[str, Any], metrics: str | None = None, cache: Path | None = None,
+                    out: Path | None = None) -> CalibrationJob:
+    """The gate of profile `cfg`: the comma-separated `metrics` (default the profile's; an unknown name fails
+    before any work), the download `cache` (default the profile's cache folder) and the result file `out`
+    (default `<results>/checks/calibration.json`)."""
+    from lgcaa.config import cache_dir
+    from lgcaa.layout import Layout
+
+    names = split_names(metrics) if metrics else list(cfg["metrics"])
+    for m in names:
+        get(m)  # unknown names fail before any work
+    return CalibrationJob(names, cache or cache_dir(cfg), out or Path(Layout.of(cfg).check_file("calibration")))
 
 
 def fetch_pairs(cache_dir: str | Path, mirror: str | Path | None = None) -> dict[str, Any]:
