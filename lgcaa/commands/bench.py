@@ -6,17 +6,7 @@ import argparse
 import importlib
 import json
 
-# name -> module exposing add_arguments(parser) and run(args) -> dict. Explicit registry.
-BENCHES: dict[str, str] = {
-    "attention": "lgcaa.bench.attention",
-    "sample": "lgcaa.bench.sample",
-    "train-step": "lgcaa.bench.train_step",
-    "metrics": "lgcaa.bench.metrics",
-    "degrade": "lgcaa.bench.degrade",
-    "activations": "lgcaa.bench.activations",
-    "prior": "lgcaa.bench.prior",
-    "eval-memory": "lgcaa.bench.eval_memory",
-}
+from lgcaa.bench import BENCHES, summary
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -29,9 +19,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                 raise
             sub.add_parser(name, help="(not implemented yet)", description="(not implemented yet)")
             continue
-        summary = (mod.__doc__ or name).strip().split("\n\n")[0].replace("\n", " ")
-        summary = summary.split(": ", 1)[-1] if summary.startswith("`") else summary  # drop the `lgcaa bench X` prefix
-        sp = sub.add_parser(name, help=summary, description=summary)
+        text = summary(name, mod)
+        sp = sub.add_parser(name, help=text, description=text)
         sp.set_defaults(_bench_module=module)
         mod.add_arguments(sp)
 
