@@ -263,3 +263,18 @@ def test_registry_lines_are_the_table_the_notes_and_what_is_on_disk(tmp_path):
                           "  (none): - pairs, LR -, from registry entry '-'"]
     local = {"realsr": {"pairs": 3, "lr": "released", "from": "realsr"}}
     assert registry_lines(rows, local, tmp_path)[-1] == "  realsr: 3 pairs, LR released, from registry entry 'realsr'"
+
+
+def test_verify_names_each_dataset_or_says_there_is_none(tmp_path):
+    from lgcaa.data.manifest import build_manifest, verify_datasets, write_manifest
+
+    with pytest.raises(UserError, match="no datasets with a manifest.json; fetch or build one first"):
+        list(verify_datasets(tmp_path, []))
+    for name in ("b", "a"):
+        (tmp_path / name / "hr").mkdir(parents=True)
+        (tmp_path / name / "lr").mkdir()
+        (tmp_path / name / "hr" / "x.png").write_bytes(_png(8, 0))
+        (tmp_path / name / "lr" / "x.png").write_bytes(_png(2, 0))
+        write_manifest(tmp_path / name, build_manifest(tmp_path / name, name, 4))
+    assert list(verify_datasets(tmp_path, [])) == [f"{tmp_path / n}: 1 pairs, 2 files verified" for n in ("a", "b")]
+    assert list(verify_datasets(tmp_path, ["b"])) == [f"{tmp_path / 'b'}: 1 pairs, 2 files verified"]

@@ -76,6 +76,16 @@ def test_committed_file_set_is_what_the_generator_makes_from_the_mirror():
     assert generate_file_set("osediff", MIRROR) == committed
 
 
+def test_pin_files_line_counts_the_files_of_every_group():
+    from lgcaa.data.files import file_set_line
+
+    committed = json.loads((REPO / "lgcaa/data/sources/osediff.json").read_text())
+    n = sum(len(g["files"]) for g in committed["groups"].values())
+    assert n > len(committed["groups"]) > 1
+    assert file_set_line(Path("x.json"), committed) == (f"x.json: {n} files in {len(committed['groups'])} groups of "
+                                                        f"{committed['repository']}@{committed['commit']}")
+
+
 def test_generator_refuses_a_mirror_without_the_files(tmp_path):
     with pytest.raises(UserError, match="no \\*.png files for group 'realsr/hr'"):
         generate_file_set("osediff", tmp_path)

@@ -45,3 +45,10 @@ def test_paper_figs_5_6_use_lr_only_sets_that_are_never_scored():
     bad["tables"]["table2"]["dataset"] = cfg["figures"]["fig5"]["dataset"]
     with pytest.raises(UserError, match="LR-only dataset"):
         validate(bad)
+
+
+def test_images_are_a_count_or_file_names():
+    from lgcaa.data.subset import parse_images
+
+    assert parse_images("3") == 3 and parse_images("a.png,,b.png") == ["a.png", "b.png"]
+    assert parse_images("0001.png") == ["0001.png"]

@@ -22,15 +22,15 @@ from lgcaa.commands.args import add_config, add_record
 from lgcaa.config import load_config
 from lgcaa.data.compare import compare_lr
 from lgcaa.data.fetch import obtain_released, registry_lines, registry_listing
-from lgcaa.data.files import FILE_SETS, MIRROR_ENV, generate_file_set, write_file_set
+from lgcaa.data.files import FILE_SETS, MIRROR_ENV, file_set_line, generate_file_set, write_file_set
 from lgcaa.data.folder import import_lr_folder
 from lgcaa.data.lowres import LR_KINDS
-from lgcaa.data.manifest import dataset_folders, verify_manifest
+from lgcaa.data.manifest import verify_datasets
 from lgcaa.data.mini import MiniSettings, build_mini_dataset, mini_settings
 from lgcaa.data.record import record_fetch, record_folder, record_mini, record_regenerate, record_subset
 from lgcaa.data.regenerate import obtain_regenerated
 from lgcaa.data.registry import get_spec
-from lgcaa.data.subset import make_subset
+from lgcaa.data.subset import make_subset, parse_images
 from lgcaa.download import RATE_HELP
 from lgcaa.errors import UserError
 from lgcaa.io import write_json
@@ -158,9 +158,9 @@ def _folder(args) -> int:
 
 def _subset(args) -> int:
 
-    images: int | list[str] = int(args.images) if args.images.isdigit() else [n for n in args.images.split(",") if n]
     out = args.data_root / args.name
-    manifest = make_subset(args.data_root / args.source, out, images, args.scale, args.lr_only, args.offset)
+    manifest = make_subset(args.data_root / args.source, out, parse_images(args.images), args.scale, args.lr_only,
+                           args.offset)
     record_subset(args.record, args.experiment, out, args.name, args.source, manifest)
     print(f"{out}: {manifest['count']} pairs of {args.source}")
     return 0
@@ -206,20 +206,14 @@ def _fetch(args) -> int:
 
 def _pin_files(args) -> int:
     record = generate_file_set(args.name, args.mirror)
-    path = write_file_set(record, args.out)
-    n = sum(len(g["files"]) for g in record["groups"].values())
-    print(f"{path}: {n} files in {len(record['groups'])} groups of {record['repository']}@{record['commit']}")
+    print(file_set_line(write_file_set(record, args.out), record))
     return 0
 
 
 def _verify(args) -> int:
 
-    names = args.names or [p.name for p in dataset_folders(args.data_root)]
-    if not names:
-        raise UserError(f"{args.data_root}: no datasets with a manifest.json; fetch or build one first")
-    for name in names:
-        manifest = verify_manifest(args.data_root / name)
-        print(f"{args.data_root / name}: {manifest['count']} pairs, {len(manifest['files'])} files verified")
+    for line in verify_datasets(args.data_root, args.names):
+        print(line)
     return 0
 
 

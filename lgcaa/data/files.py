@@ -122,6 +122,12 @@ def write_file_set(record: dict[str, Any], out: str | Path | None = None) -> Pat
     return path
 
 
+def file_set_line(path: Path, record: dict[str, Any]) -> str:
+    """What `lgcaa data pin-files` prints of the file set `record` written to `path`."""
+    n = sum(len(g["files"]) for g in record["groups"].values())
+    return f"{path}: {n} files in {len(record['groups'])} groups of {record['repository']}@{record['commit']}"
+
+
 def load_file_set(name: str, folder: str | Path = SOURCES_DIR) -> FileSet:
     path = Path(folder) / f"{name}.json"
     if not path.is_file():

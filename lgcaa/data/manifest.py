@@ -5,6 +5,7 @@ Layout of a dataset folder: `<root>/hr/*.png`, `<root>/lr/*.png`, `<root>/manife
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -85,6 +86,18 @@ def verify_manifest(root: str | Path) -> dict[str, Any]:
 def dataset_folders(data_root: str | Path) -> list[Path]:
     """The dataset folders directly under `data_root` (those holding a manifest), sorted by name."""
     return sorted(p.parent for p in Path(data_root).glob(f"*/{MANIFEST}"))
+
+
+def verify_datasets(data_root: str | Path, names: list[str]) -> Iterator[str]:
+    """`verify_manifest` of each dataset `names` under `data_root` (none given: every folder with a manifest),
+    yielding one line per dataset as it is verified; UserError when there is none."""
+    data_root = Path(data_root)
+    names = names or [p.name for p in dataset_folders(data_root)]
+    if not names:
+        raise UserError(f"{data_root}: no datasets with a manifest.json; fetch or build one first")
+    for name in names:
+        manifest = verify_manifest(data_root / name)
+        yield f"{data_root / name}: {manifest['count']} pairs, {len(manifest['files'])} files verified"
 
 
 def registry_source(manifest: dict[str, Any], folder: str) -> str:

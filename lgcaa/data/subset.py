@@ -18,6 +18,11 @@ from lgcaa.io import atomic_dir, list_images, sha256_file
 from lgcaa.layout import MANIFEST, manifest_of
 
 
+def parse_images(text: str) -> int | list[str]:
+    """`--images`: a count (the first N by name) or comma-separated file names."""
+    return int(text) if text.isdigit() else [n for n in text.split(",") if n]
+
+
 def choose(names: list[str], images: int | list[str], where: str) -> list[str]:
     """The subset's names: the first `images` of sorted `names`, or the listed ones (checked)."""
     if isinstance(images, int):
