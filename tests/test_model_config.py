@@ -137,3 +137,13 @@ def test_sample_plan_and_method_names():
     assert model_methods(SECTION) == ["lgcaa", "lgcaa-30steps", "lgcaa-50steps", "lgcaa-attn-local"]
     assert steps_name("x", 40, 40) == "x" and steps_name("x", 30, 40) == "x-30steps"
     assert [j.method for j in model_sample_jobs(SECTION, runs=["lgcaa"], datasets=["a"])] == ["lgcaa"]
+
+
+def test_train_run_dir_is_out_or_a_folder_per_run_under_out_root(tmp_path):
+    from lgcaa.model.config import train_run_dir
+
+    assert train_run_dir("lgcaa", tmp_path / "one", None) == tmp_path / "one"
+    assert train_run_dir("lgcaa-attn-local", None, tmp_path) == tmp_path / "lgcaa-attn-local"
+    assert train_run_dir(None, None, tmp_path) == tmp_path / "base"  # the base settings
+    with pytest.raises(UserError, match="--out-root"):
+        train_run_dir("lgcaa", None, None)

@@ -38,7 +38,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 def run(args: argparse.Namespace) -> int:
     from lgcaa.config import load_config
     from lgcaa.errors import UserError
-    from lgcaa.model.config import train_configs
+    from lgcaa.model.config import train_configs, train_run_dir
     from lgcaa.model.trainer import train
 
     if args.threads:
@@ -56,7 +56,7 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None and len(runs) > 1:
         raise UserError("--out takes one --run; use --out-root for several runs")
     for name, cfg in configs:
-        run_dir = args.out if args.out is not None else args.out_root / (name or "base")
+        run_dir = train_run_dir(name, args.out, args.out_root)
         train(cfg, run_dir, run_name=name or run_dir.name, mlflow_uri=args.mlflow_uri, cpu=args.cpu,
               preview_count=args.preview, experiment=experiment_name("train"))
     return 0

@@ -22,6 +22,7 @@ import dataclasses
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from lgcaa.data.lowres import LR_KINDS
@@ -487,6 +488,16 @@ def train_configs(profile: dict[str, Any], runs: list[str | None], overrides: li
         return cfg
 
     return ((name, config(name)) for name in runs)
+
+
+def train_run_dir(name: str | None, out: Path | None, out_root: Path | None) -> Path:
+    """Where run `name` (None: the base settings) trains: `out` (one run), else `<out_root>/<name>`
+    (`<out_root>/base` for the base settings)."""
+    if out is not None:
+        return out
+    if out_root is None:
+        raise UserError("give --out (one run) or --out-root (a folder per run)")
+    return out_root / (name or "base")
 
 
 def apply_overrides(values: dict[str, Any], assignments: list[str]) -> dict[str, Any]:
