@@ -556,3 +556,17 @@ def test_table3_full_model_cell_is_marked_as_the_table1_run_and_never_a_miss(syn
     assert cell.verdict == "not comparable" and cell.reason == "the Table I run" and cell.delta is not None
     assert next(r for r in compare.compare(t3, load_paper("table3", PAPER))
                 if r.keys == ("RealSR", "2.0", "0.3") and r.metric == "psnr").verdict in ("within", "outside")
+
+
+def test_the_paper_and_headline_lines(tmp_path):
+    from lgcaa.tables.paper import paper_lines
+    from lgcaa.tables.write import headline_line
+
+    cells = load_paper("table1", PAPER)
+    table, count = paper_lines(cells)
+    assert count == f"{len(cells)} cells, all present" and len(cells) > 0
+    assert "note" not in table.splitlines()[0].split() and len(table.splitlines()) == 1 + len(cells)
+    (tmp_path / "h" / "a").mkdir(parents=True)
+    for f in ("h/a/psnr.json", "h/b.json", "h/notes.txt"):
+        (tmp_path / f).write_text("{}")
+    assert headline_line(tmp_path / "h") == f"{tmp_path / 'h'}: 2 metric files for `dvc metrics show`"

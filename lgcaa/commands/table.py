@@ -20,9 +20,9 @@ from pathlib import Path
 from lgcaa.commands.args import add_config, add_record
 from lgcaa.config import load_config
 from lgcaa.layout import Layout
-from lgcaa.tables.paper import DEFAULT_DIR, load_paper
+from lgcaa.tables.paper import DEFAULT_DIR, load_paper, paper_lines
 from lgcaa.tables.spec import TABLE_NAMES, build_spec
-from lgcaa.tables.write import write_headline, write_table
+from lgcaa.tables.write import headline_line, write_headline, write_table
 
 
 def _name(p: argparse.ArgumentParser) -> None:
@@ -56,12 +56,10 @@ def run(args: argparse.Namespace) -> int:
     if args.action == "spec":
         print(build_spec(load_config(args.config), args.name).to_json())
     elif args.action == "headline":
-        out = write_headline(load_config(args.config))
-        print(f"{out}: {sum(1 for _ in out.rglob('*.json'))} metric files for `dvc metrics show`")
+        print(headline_line(write_headline(load_config(args.config))))
     elif args.action == "paper":
-        df = load_paper(args.name, args.paper)
-        print(df.drop(columns=["note"]).to_string(index=False))
-        print(f"{len(df)} cells, all present")
+        for line in paper_lines(load_paper(args.name, args.paper)):
+            print(line)
     else:
         cfg = load_config(args.config)
         out = write_table(build_spec(cfg, args.name), Layout.of(cfg), args.paper, args.links, args.record,

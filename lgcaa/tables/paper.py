@@ -129,3 +129,8 @@ def load_paper(name: str, folder: str | Path = DEFAULT_DIR) -> pd.DataFrame:
             f"(e.g. {extra[:3]}); the table must cover exactly the paper's {spec.n_cells} cells"
         )
     return df
+
+
+def paper_lines(cells: pd.DataFrame) -> list[str]:
+    """`lgcaa table paper`: the paper's cells of a table (`load_paper`) without their notes, then their count."""
+    return [cells.drop(columns=["note"]).to_string(index=False), f"{len(cells)} cells, all present"]

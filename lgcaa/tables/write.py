@@ -48,6 +48,11 @@ def write_headline(cfg: dict) -> Path:
     return out
 
 
+def headline_line(out: Path) -> str:
+    """What `lgcaa table headline` prints of the folder `write_headline` wrote: how many JSON files it holds."""
+    return f"{out}: {sum(1 for _ in out.rglob('*.json'))} metric files for `dvc metrics show`"
+
+
 def outputs(layout: Layout, name: str) -> dict[str, Path]:
     return {s: Path(layout.table_file(name, s)) for s in TABLE_SUFFIXES}
 
