@@ -46,7 +46,12 @@ def _record_args(p: argparse.ArgumentParser) -> None:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     sub = parser.add_subparsers(dest="action", metavar="ACTION", required=True)
+    _add_obtaining(sub)
+    _add_deriving(sub)
 
+
+def _add_obtaining(sub: argparse._SubParsersAction) -> None:
+    """build-mini, list, fetch, pin-files, verify: the datasets as built, released or pinned."""
     p = sub.add_parser("build-mini", help="build a mini test set (offline photos) into OUT")
     p.add_argument("--dataset", required=True, help="dataset name (recorded in the manifest, seeds the degradation)")
     add_config(p, "build its dataset DATASET (photos, sizes, LR kind, seed, folder)")
@@ -94,6 +99,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     p.add_argument("names", nargs="*", help="datasets to verify (default: every folder with a manifest)")
     _common(p)
 
+
+def _add_deriving(sub: argparse._SubParsersAction) -> None:
+    """regenerate, subset, folder, dvc-cache, compare: datasets made from others, and their checks."""
     p = sub.add_parser("regenerate", help="build a test set whose LR we generate (seeded) from a source's HR")
     p.add_argument("dataset", help="name of the regenerated set (folder under the data root, seeds the LR)")
     p.add_argument("--source", required=True, help="registry dataset whose HR is used")
