@@ -83,3 +83,22 @@ def test_the_dead_code_check_finds_an_unused_function(tmp_path):
     defs = definitions({tmp_path / "m.py": tree})
     used = used_names({tmp_path / "m.py": tree})
     assert [q for _, _, q, _ in defs if not used.get(q)] == ["unused"]
+
+
+MAX_FUNCTION_LINES = 75  # a function longer than this is split into named steps
+
+
+def long_functions(trees: dict[Path, ast.Module], limit: int = MAX_FUNCTION_LINES) -> list[str]:
+    """'file:line name (n lines)' of every function or method longer than `limit` lines (decorators excluded)."""
+    return [f"{p.relative_to(REPO)}:{n.lineno} {n.name} ({n.end_lineno - n.lineno + 1} lines)"
+            for p, tree in trees.items() for n in ast.walk(tree)
+            if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.end_lineno - n.lineno + 1 > limit]
+
+
+def test_no_function_is_longer_than_the_limit():
+    assert long_functions(_sources()) == []
+
+
+def test_the_length_check_finds_a_long_function():
+    tree = ast.parse("def f():\n" + "    x = 1\n" * MAX_FUNCTION_LINES)
+    assert long_functions({REPO / "lgcaa" / "f.py": tree}) == ["lgcaa/f.py:1 f (76 lines)"]

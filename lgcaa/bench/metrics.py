@@ -42,7 +42,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from lgcaa.metrics.registry import get
+from lgcaa.metrics.registry import get, split_names
 from lgcaa.metrics.registry import names as metric_names
 
 PHOTOS = ("astronaut", "chelsea", "coffee", "rocket", "immunohistochemistry", "hubble_deep_field", "retina",
@@ -231,22 +231,33 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
 
 def _run(args: argparse.Namespace) -> dict[str, Any]:
     import pyiqa  # noqa: F401  (imported before timing: its import is not part of either loop)
+
+    from lgcaa.metrics.evaluate import resolve_device
+
+    device = resolve_device(args.device)
+    with contextlib.ExitStack() as stack:
+        sr, hr = _bench_pairs(args, stack)
+        return _measure(args, sr, hr, device)
+
+
+def _bench_pairs(args: argparse.Namespace, stack: contextlib.ExitStack) -> tuple[Path, Path]:
+    """The (SR, HR) folders benchmarked: real photos made in a temporary folder, or --sr/--hr (their first --limit
+    pairs copied to one); temporary folders live as long as `stack`."""
+    if args.sr is not None and args.hr is not None and not args.limit:
+        return args.sr, args.hr
+    tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="lgcaa-bench-metrics-")))
+    if args.sr is None or args.hr is None:
+        return make_pairs(tmp, args.n_images, args.size)
+    return _first_pairs(args.sr, args.hr, args.limit, tmp)
+
+
+def _measure(args: argparse.Namespace, sr: Path, hr: Path, device: str) -> dict[str, Any]:
     import torch
 
     from lgcaa.metrics.availability import missing_reason
-    from lgcaa.metrics.evaluate import paired_names, resolve_device
+    from lgcaa.metrics.evaluate import paired_names
 
-    device = resolve_device(args.device)
-    tmp = None
-    if args.sr is None or args.hr is None:
-        tmp = tempfile.TemporaryDirectory(prefix="lgcaa-bench-metrics-")
-        sr, hr = make_pairs(Path(tmp.name), args.n_images, args.size)
-    else:
-        sr, hr = args.sr, args.hr
-        if args.limit:
-            tmp = tempfile.TemporaryDirectory(prefix="lgcaa-bench-metrics-")
-            sr, hr = _first_pairs(sr, hr, args.limit, Path(tmp.name))
-    requested = [m.strip() for m in args.metrics.split(",") if m.strip()]
+    requested = split_names(args.metrics)
     skipped = {m: r["reason"] for m in requested if (r := missing_reason(get(m))) is not None}
     metrics = [m for m in requested if m not in skipped]
     names = paired_names(sr, hr)
@@ -306,8 +317,6 @@ def _run(args: argparse.Namespace) -> dict[str, Any]:
         "source": (f"{args.sr} vs {args.hr}" + (f", first {len(names)} pairs" if args.limit else "")
                    if args.sr is not None and args.hr is not None else "real photos (skimage/sklearn), bicubic x4 round trip"),
     }
-    if tmp is not None:
-        tmp.cleanup()
     return out
 
 
