@@ -4,7 +4,9 @@ bitsandbytes: pyiqa 0.1.16 requires it (on every platform but macOS), so it is i
 never uses it; diffusers' quantizer module imports it whenever it is installed, and its CPU backend then logs
 "Failed to load CPU gemm_4bit_forward from kernels-community" (an optional `kernels` package) at WARNING level,
 the first line of every training log. `quiet_unused_libraries()` — called when `lgcaa` is imported — raises
-that logger's threshold to ERROR; real errors still show.
+that logger's threshold to ERROR; real errors still show. Importing it also costs ~1.3 s of every process that
+builds a model (CPU, measured with `python -X importtime`), so `import_diffusers()` hides it from diffusers' one
+check of what is installed: diffusers then never imports it, and it stays importable for everyone else.
 
 basicsr 1.4.2 (latest release) imports `torchvision.transforms.functional_tensor`, which torchvision
 removed in 0.17; upstream fixed this after the release. The module's only use in basicsr
@@ -25,6 +27,24 @@ def quiet_unused_libraries() -> None:
     """Silence import-time warnings of libraries our dependencies pull in but we never call (see above)."""
     for name in UNUSED_LIBRARY_LOGGERS:
         logging.getLogger(name).setLevel(logging.ERROR)
+
+
+def import_diffusers() -> ModuleType:
+    """Import diffusers as `import diffusers` does, except that diffusers sees no bitsandbytes (see above): call it
+    before the first `from diffusers ...` of a process; returns the diffusers module.
+
+    diffusers decides once, when `diffusers.utils.import_utils` loads, which optional packages are installed;
+    bitsandbytes is hidden (None in sys.modules: `importlib.util.find_spec` answers None) for that decision only.
+    Called after diffusers is loaded it changes nothing."""
+    if "diffusers.utils.import_utils" not in sys.modules and "bitsandbytes" not in sys.modules:
+        sys.modules["bitsandbytes"] = None  # type: ignore[assignment]
+        try:
+            import diffusers.utils.import_utils
+        finally:
+            del sys.modules["bitsandbytes"]
+    import diffusers
+
+    return diffusers
 
 
 def import_basicsr() -> ModuleType:

@@ -51,6 +51,28 @@ def test_basicsr_imports_through_compat():
     from basicsr.archs.rrdbnet_arch import RRDBNet  # noqa: F401
 
 
+def test_diffusers_is_imported_without_bitsandbytes(repo_root):
+    """Every module of lgcaa/ that imports diffusers first calls lgcaa.compat.import_diffusers(); building a model
+    then loads no bitsandbytes (~1.3 s a process), diffusers reports it absent, and it stays importable."""
+    import subprocess
+    import sys
+
+    unguarded = [str(p.relative_to(repo_root)) for p in sorted((repo_root / "lgcaa").rglob("*.py"))
+                 if re.search(r"^\s*(from|import) diffusers\b", p.read_text(), re.M)
+                 and "import_diffusers()" not in p.read_text()]
+    assert unguarded == [], f"call lgcaa.compat.import_diffusers() before importing diffusers in: {unguarded}"
+    code = ("import sys, importlib.util\n"
+            "from lgcaa.model.backbone import build_random\n"
+            "from lgcaa.model.presets import ARCH_PRESETS\n"
+            "build_random(ARCH_PRESETS['tiny'])\n"
+            "import lgcaa.model.network\n"
+            "from diffusers.utils import is_bitsandbytes_available\n"
+            "print('bitsandbytes' in sys.modules, is_bitsandbytes_available(), "
+            "importlib.util.find_spec('bitsandbytes') is not None)")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=repo_root)
+    assert out.stdout.split() == ["False", "False", "True"], out.stdout + out.stderr[-2000:]
+
+
 def test_files_sharing_the_dag_run_go_to_one_xdist_worker(repo_root):
     """The scheduler's groups (tests/conftest.py): the DAG run and the tiny LGCAA run are each built by one worker."""
     from conftest import file_groups

@@ -89,9 +89,11 @@ def _numerics(layer, x, side: int, dtype: str) -> dict[str, Any]:
 def measure(device: str = "cpu", dtype: str = "fp32", tokens: int = 4096, channels: int = 320, heads: int = 5,
             batch: int = 1, variant: str = "lgcaa", window: int = 8, mlp_ratio: float = 1.0, repeat: int = 7,
             warmup: int = 2, seed: int = 0, modes: tuple[str, ...] = ("checkpointing",)) -> dict[str, Any]:
-    import diffusers
     import torch
 
+    from lgcaa.compat import import_diffusers
+
+    diffusers = import_diffusers()
     side = _grid_side(tokens, modes)
     dev = torch.device(device)
     torch_dtype = {"fp32": torch.float32, "bf16": torch.bfloat16, "fp16": torch.float16}[dtype]

@@ -61,9 +61,9 @@ from typing import Any
 
 import torch
 import torch.nn.functional as F
-from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 from torch import nn
 
+from lgcaa.compat import import_diffusers
 from lgcaa.model.variants import (
     ATTENTION_VARIANTS,
     DEFAULT_LGCAA_OUTPUT,
@@ -72,6 +72,9 @@ from lgcaa.model.variants import (
     default_clamp,
     get_variant,
 )
+
+import_diffusers()  # before the process's first diffusers import (lgcaa.compat: bitsandbytes stays unloaded)
+from diffusers.models.attention_processor import Attention, AttnProcessor2_0
 
 __all__ = [
     "ATTENTION_VARIANTS", "AttentionVariant", "LGCAAProcessor", "SDPAProcessor", "attention_map",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from lgcaa.compat import import_diffusers
 from lgcaa.errors import UserError
 from lgcaa.model.presets import SD2_BASE_HUB_ID, ArchPreset
 
@@ -58,6 +59,7 @@ def _looks_like_hub_id(source: str) -> bool:
 
 def scheduler_from_config(config: dict[str, Any]):
     """A fresh DDPMScheduler (schedulers are stateful: make one per sampling call)."""
+    import_diffusers()
     from diffusers import DDPMScheduler
 
     return DDPMScheduler.from_config(config)
@@ -65,6 +67,7 @@ def scheduler_from_config(config: dict[str, Any]):
 
 def build_random(preset: ArchPreset, seed: int = 0) -> Backbone:
     """All three networks at random init (deterministic in `seed`); use under `torch.device('meta')` for counts."""
+    import_diffusers()
     from diffusers import AutoencoderKL, ControlNetModel, UNet2DConditionModel
 
     with seeded_init(seed):
@@ -90,6 +93,7 @@ def load_pretrained(source: str, preset: ArchPreset, seed: int = 0) -> Backbone:
 
     Raises UserError with the expected folder layout (and how to get it) when the weights are absent.
     """
+    import_diffusers()
     from diffusers import AutoencoderKL, ControlNetModel, DDPMScheduler, UNet2DConditionModel
 
     message = missing_sd2_message if preset.name == "sd2-base" else missing_prepared_message

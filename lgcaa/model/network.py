@@ -27,7 +27,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from lgcaa.model.attention import install_attention
+from lgcaa.model.attention import Attention, install_attention
 from lgcaa.model.backbone import build_backbone, scheduler_from_config, seeded_init
 from lgcaa.model.calibrate import calibrate_post_norms
 from lgcaa.model.conditioning import DinoCondition, build_vit
@@ -75,8 +75,6 @@ class LGCAANet(nn.Module):
 
     # ---------------------------------------------------------------- trainable set
     def unet_attention_modules(self) -> list[tuple[str, nn.Module]]:
-        from diffusers.models.attention_processor import Attention
-
         return [
             (name, m) for name, m in self.unet.named_modules()
             if isinstance(m, Attention) and name.split(".")[0] in ("down_blocks", "mid_block", "up_blocks")

@@ -32,6 +32,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 
+from lgcaa.compat import import_diffusers
 from lgcaa.data.photos import load_photo
 from lgcaa.io import atomic_dir, write_json
 from lgcaa.layout import BACKBONE_DONE
@@ -77,6 +78,7 @@ def psnr(x: torch.Tensor, y: torch.Tensor) -> float:
 def train_vae(cfg: PrepareConfig, crops: PhotoCrops, log: Callable[[str], None],
               bar: Progress | None = None) -> tuple[Any, dict[str, Any]]:
     """Stage 1 -> (trained AutoencoderKL with its scaling_factor set, record)."""
+    import_diffusers()
     from diffusers import AutoencoderKL
 
     preset = ARCH_PRESETS["tiny"]
@@ -122,6 +124,7 @@ def train_vae(cfg: PrepareConfig, crops: PhotoCrops, log: Callable[[str], None],
 def train_unet(cfg: PrepareConfig, vae: Any, crops: PhotoCrops, log: Callable[[str], None],
                bar: Progress | None = None) -> tuple[Any, dict[str, Any]]:
     """Stage 2 -> (UNet trained as an unconditional ε denoiser on the VAE's scaled latents, record)."""
+    import_diffusers()
     from diffusers import UNet2DConditionModel
 
     preset = ARCH_PRESETS["tiny"]

@@ -164,6 +164,9 @@ class Session:
 
 def setup(cfg: LGCAAConfig, run_dir: Path, run_name: str, cpu: bool) -> Session:
     """Accelerator, run folder (config.json), network with the paper's trainable set, Adam and LR schedule."""
+    from lgcaa.compat import import_diffusers
+
+    import_diffusers()
     from diffusers.optimization import get_scheduler
 
     tc = cfg.train
