@@ -7,18 +7,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from lgcaa.compat import import_basicsr
+from lgcaa.data.lowres import matlab_bicubic
 
 
 def bicubic_up(lr: np.ndarray, scale: int) -> np.ndarray:
     """MATLAB `imresize(lr, scale, 'bicubic')` (basicsr's port)."""
-
-    import_basicsr()
-    from basicsr.utils.matlab_functions import imresize
-
-    out = imresize(lr.astype(np.float32) / 255.0, float(scale))
-    out = out.numpy() if hasattr(out, "numpy") else out
-    return np.clip(np.round(out * 255.0), 0, 255).astype(np.uint8)
+    return matlab_bicubic(lr, float(scale))
 
 
 def lanczos_up(lr: np.ndarray, scale: int) -> np.ndarray:

@@ -12,12 +12,20 @@ basicsr 1.4.2 (latest release) imports `torchvision.transforms.functional_tensor
 removed in 0.17; upstream fixed this after the release. The module's only use in basicsr
 (`rgb_to_grayscale` in basicsr/data/degradations.py) is also in `torchvision.transforms.functional`,
 so aliasing the old name to the new module before basicsr is imported is sufficient.
+
+`import basicsr` also imports every architecture, dataset, loss and model of basicsr (~2.8 s of CPU beyond torch,
+measured with `python -X importtime`); a process that only resizes (the bicubic baseline, bicubic LR) loads
+basicsr's `matlab_functions.py` — which imports math, numpy and torch only — from its file instead
+(`basicsr_imresize()`): the same code, without the package around it.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import logging
 import sys
+from collections.abc import Callable
+from pathlib import Path
 from types import ModuleType
 
 UNUSED_LIBRARY_LOGGERS = ("bitsandbytes",)
@@ -56,3 +64,26 @@ def import_basicsr() -> ModuleType:
     import basicsr
 
     return basicsr
+
+
+MATLAB_FUNCTIONS = "basicsr.utils.matlab_functions"
+_MATLAB_FUNCTIONS_ALONE = "lgcaa.compat.basicsr_matlab_functions"  # the same file, loaded without its package
+
+
+def basicsr_imresize() -> Callable:
+    """basicsr's MATLAB-compatible `imresize(img, scale, antialiasing=True)` ((H,W,C) float in [0,1] -> resized),
+    from basicsr/utils/matlab_functions.py loaded on its own (see above); basicsr's own module once basicsr is
+    imported."""
+    if MATLAB_FUNCTIONS in sys.modules:
+        return sys.modules[MATLAB_FUNCTIONS].imresize
+    module = sys.modules.get(_MATLAB_FUNCTIONS_ALONE)
+    if module is None:
+        package = importlib.util.find_spec("basicsr")  # finds the package without running its __init__
+        if package is None or package.origin is None:
+            raise ModuleNotFoundError("basicsr is not installed (pip install -r requirements.txt)", name="basicsr")
+        path = Path(package.origin).parent / "utils" / "matlab_functions.py"
+        spec = importlib.util.spec_from_file_location(_MATLAB_FUNCTIONS_ALONE, path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        sys.modules[_MATLAB_FUNCTIONS_ALONE] = module
+    return module.imresize

@@ -25,18 +25,21 @@ LR_KINDS: dict[str, str] = {
 }
 
 
-def bicubic_down(hr: np.ndarray, scale: int) -> np.ndarray:
-    """MATLAB-compatible bicubic downscaling with antialiasing: (H,W,3) uint8 -> (H/s,W/s,3) uint8."""
+def matlab_bicubic(img: np.ndarray, factor: float) -> np.ndarray:
+    """MATLAB `imresize(img, factor, 'bicubic')` with antialiasing (basicsr's port): (H,W,3) uint8 ->
+    (H*factor,W*factor,3) uint8, rounded and clipped."""
     import numpy as np
 
-    from lgcaa.compat import import_basicsr
+    from lgcaa.compat import basicsr_imresize
 
-    import_basicsr()
-    from basicsr.utils.matlab_functions import imresize
-
-    out = imresize(hr.astype(np.float32) / 255.0, 1.0 / scale)
+    out = basicsr_imresize()(img.astype(np.float32) / 255.0, factor)
     out = out.numpy() if hasattr(out, "numpy") else out
     return np.clip(np.round(out * 255.0), 0, 255).astype(np.uint8)
+
+
+def bicubic_down(hr: np.ndarray, scale: int) -> np.ndarray:
+    """MATLAB-compatible bicubic downscaling with antialiasing: (H,W,3) uint8 -> (H/s,W/s,3) uint8."""
+    return matlab_bicubic(hr, 1.0 / scale)
 
 
 def to_tensor(img: np.ndarray):
