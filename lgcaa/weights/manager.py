@@ -253,8 +253,7 @@ def fetch(f: WeightFile, root: str | os.PathLike | None = None, timeout: float =
 def inspect_all(files: list[WeightFile], cache: str | os.PathLike | None = None,
                 deep: bool = False) -> list[FileState]:
     """`inspect` of every file under its root (`root_of`; the baselines' under `cache`)."""
-    roots = {f.dest: root_of(f, cache) for f in files}
-    return [inspect(f, roots[f.dest], deep=deep) for f in files]
+    return [inspect(f, root_of(f, cache), deep=deep) for f in files]
 
 
 def fetch_all(files: list[WeightFile], cache: str | os.PathLike | None = None, timeout: float = 60,
@@ -262,9 +261,9 @@ def fetch_all(files: list[WeightFile], cache: str | os.PathLike | None = None, t
               ) -> Iterator[FileState]:
     """`fetch` every file under its root (`root_of`; the baselines' under `cache`), yielding each state as it is
     known; `progress(dest)` gives a file's download progress callback (or None)."""
-    roots = {f.dest: root_of(f, cache) for f in files}
     for f in files:
-        yield fetch(f, roots[f.dest], timeout=timeout, retries=retries, progress=progress(f.dest) if progress else None)
+        yield fetch(f, root_of(f, cache), timeout=timeout, retries=retries,
+                    progress=progress(f.dest) if progress else None)
 
 
 def _record(root: Path, f: WeightFile, digest: str, path: Path, source: str) -> FileState:
